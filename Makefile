@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make serve` and `make test` (only python3 and make needed).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+ADMIN  := ada.admin@demo.sharedgoals.dev
+
+.PHONY: install serve test schema migrations clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/sharedgoals migrate
+	$(BIN)/sharedgoals seed-demo --if-empty
+	@echo
+	@echo "Admin token (paste into GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}):"
+	@$(BIN)/sharedgoals create-token --person $(ADMIN) --name "make serve" | tail -n 1
+	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql"
+	@echo
+	$(BIN)/sharedgoals serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+schema: $(STAMP)
+	$(BIN)/sharedgoals export-schema --output schema/schema.graphql
+
+migrations: $(STAMP)
+	$(BIN)/tortoise makemigrations
+
+clean:
+	rm -rf $(VENV) var *.egg-info

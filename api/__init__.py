@@ -1,0 +1,1 @@
+"""The ASGI service: app factory, settings, auth, routes, CLI."""

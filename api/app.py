@@ -1,0 +1,100 @@
+"""The ASGI application: GraphQL, health checks, request ids, database lifecycle."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from api import db
+from api.auth import principal_of
+from api.settings import Settings, get_settings
+from domain import clock
+from domain import config as domain_config
+from schema.core.context import Context
+from schema.schema import build_schema
+
+log = logging.getLogger("sharedgoals")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a sane one the client sent) and echoes it in X-Request-ID."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if sent and len(sent) <= 64 and sent.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class GraphQLView(GraphQL):
+    async def get_context(self, request, response) -> Context:
+        return Context(principal=await principal_of(request), request_id=request.state.request_id,
+                       request=request, response=response)
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request):
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:  # the database is down or unreachable: not ready
+        log.warning("readiness check failed: %s", exc)
+        return JSONResponse({"ready": False, "reason": "database unavailable"}, status_code=503)
+    return JSONResponse({"ready": True})
+
+
+def configure_domain(settings: Settings) -> None:
+    domain_config.configure(fiscal_year_start_month=settings.fiscal_year_start_month,
+                            timezone=settings.timezone, currency=settings.currency)
+    if settings.clock is not None:
+        clock.set_now(settings.clock)
+
+
+def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
+    """The service. With `manage_db` the app opens and closes the database itself (off when a caller did)."""
+    settings = settings or get_settings()
+    configure_domain(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if manage_db:
+            await db.init_db(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await db.close_db()
+
+    graphql = GraphQLView(build_schema(production=settings.production),
+                          graphql_ide=None if settings.production else "graphiql")
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,137 @@
+"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, export-schema."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from api import db
+from api.settings import get_settings
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _with_db(work):
+    await db.init_db()
+    try:
+        return await work()
+    finally:
+        await db.close_db()
+
+
+def cmd_migrate(args) -> int:
+    def progress(event, app_label, name):
+        if event == "apply_start":
+            print(f"  applying {app_label}.{name} ...", flush=True)
+    _run(db.migrate(progress=progress))
+    print("migrations applied")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    settings = get_settings()
+    if args.workers > 1 and settings.is_sqlite:
+        print("refused: --workers above 1 needs PostgreSQL (SQLite takes one writer). "
+              "Set DATABASE_URL=postgres://user:password@host:5432/dbname, or serve with --workers 1.",
+              file=sys.stderr)
+        return 2
+    _run(db.migrate())
+    import uvicorn
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=settings.log_level.lower(), proxy_headers=False)
+    return 0
+
+
+def cmd_create_token(args) -> int:
+    from domain.errors import DomainError
+    from domain.org.rules import Role
+    from domain.org.service import create_token
+    from domain import clock
+
+    role = Role(args.role) if args.role else None
+    expires = clock.now() + timedelta(days=args.expires_days) if args.expires_days else None
+
+    async def work():
+        return await create_token(role=role, person_email=args.person, name=args.name, expires_at=expires)
+    try:
+        secret, token = _run(_with_db(work))
+    except DomainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    who = f"acting as {args.person}" if args.person else "service token"
+    print(f"token #{token.id} ({who}, role {token.role.value}); send it as 'Authorization: Bearer <token>':")
+    print(secret)
+    return 0
+
+
+def cmd_seed_demo(args) -> int:
+    from api.demo import is_empty, seed_demo
+
+    async def work():
+        if args.if_empty and not await is_empty():
+            return None
+        return await seed_demo()
+    added = _run(_with_db(work))
+    print("database not empty: demo data not loaded" if added is None else f"demo organisation loaded ({added} people)")
+    return 0
+
+
+def cmd_export_schema(args) -> int:
+    from schema.schema import export_sdl
+    sdl = export_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sharedgoals", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="apply pending migrations and serve the API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("create-token", help="print a new API token (last line of output)")
+    p.add_argument("--role", choices=["ADMIN", "LEADER", "FINANCE", "MEMBER"])
+    p.add_argument("--person", metavar="EMAIL", help="act as this person, with their role")
+    p.add_argument("--name")
+    p.add_argument("--expires-days", type=int, default=None)
+    p.set_defaults(func=cmd_create_token)
+
+    p = sub.add_parser("seed-demo", help="load a small demo organisation")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no teams or people")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    p.add_argument("--output", "-o")
+    p.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    if args.command == "create-token" and not (args.role or args.person):
+        print("error: give --role ROLE, or --person EMAIL", file=sys.stderr)
+        return 2
+    from api.app import configure_domain
+    configure_domain(get_settings())
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Settings from the environment (and `.env`); every one is listed in `.env.example`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from starlette.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = ROOT / "var" / "sharedgoals.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    env: str
+    fiscal_year_start_month: int
+    timezone: str
+    currency: str
+    clock: datetime | None
+    log_level: str
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _parse_clock(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("SHAREDGOALS_CLOCK needs a zone offset, e.g. 2026-11-15T12:00:00+00:00")
+    return parsed
+
+
+def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
+    config = Config(env_file if env_file is not None else (ROOT / ".env" if (ROOT / ".env").exists() else None))
+    env = config("SHAREDGOALS_ENV", default="development")
+    if env not in ("development", "production"):
+        raise ValueError("SHAREDGOALS_ENV must be 'development' or 'production'")
+    month = config("SHAREDGOALS_FISCAL_YEAR_START_MONTH", cast=int, default=1)
+    if not 1 <= month <= 12:
+        raise ValueError("SHAREDGOALS_FISCAL_YEAR_START_MONTH must be between 1 and 12")
+    return Settings(
+        database_url=config("DATABASE_URL", default=f"sqlite://{DEFAULT_SQLITE_PATH}"),
+        env=env,
+        fiscal_year_start_month=month,
+        timezone=config("SHAREDGOALS_TIMEZONE", default="UTC"),
+        currency=config("SHAREDGOALS_CURRENCY", default="USD"),
+        clock=_parse_clock(config("SHAREDGOALS_CLOCK", default="")),
+        log_level=config("SHAREDGOALS_LOG_LEVEL", default="INFO"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The business: one package per area. Never imports strawberry or starlette."""

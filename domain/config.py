@@ -1,0 +1,24 @@
+"""Installation-wide business settings, set once at start-up by the service (defaults match .env.example)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    fiscal_year_start_month: int = 1
+    timezone: str = "UTC"
+    currency: str = "USD"
+
+
+_config = DomainConfig()
+
+
+def configure(**changes) -> DomainConfig:
+    global _config
+    _config = replace(_config, **changes)
+    return _config
+
+
+def current() -> DomainConfig:
+    return _config

@@ -1,0 +1,292 @@
+"""Organisation use cases: teams, people, tokens and periods."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain import clock, config
+from domain.audit.service import record
+from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.money import from_cents, to_cents
+from domain.org.models import ApiToken, Period, Person, Team
+from domain.org.rules import (
+    FiscalQuarter, PeriodKeyError, PeriodStatus, Principal, Role, TeamFunction,
+    parse_period_key, period_bounds, person_figure_problems, quarter_of,
+)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "sg_"
+
+
+# --- snapshots for the audit log -------------------------------------------------------
+
+def _team_snapshot(team: Team) -> dict[str, Any]:
+    return {"name": team.name, "function": team.function.value}
+
+
+def _person_snapshot(p: Person) -> dict[str, Any]:
+    return {
+        "name": p.name, "email": p.email, "team_id": p.team_id, "role": p.role.value,
+        "annual_cost_cents": p.annual_cost_cents, "annual_quota_cents": p.annual_quota_cents,
+        "selling_hours_per_week": str(p.selling_hours_per_week),
+        "working_weeks_per_year": str(p.working_weeks_per_year), "active": p.active, "version": p.version,
+    }
+
+
+# --- teams -------------------------------------------------------------------------------
+
+async def create_team(actor: Principal, name: str, function: TeamFunction) -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise invalid("a team needs a name", "name")
+    if len(name) > 200:
+        raise invalid("a team name has at most 200 characters", "name")
+    try:
+        async with in_transaction():
+            if await Team.filter(name=name).exists():
+                raise DomainError.one(ErrorCode.DUPLICATE, f"a team named '{name}' already exists", "name")
+            team = await Team.create(name=name, function=function)
+            await record(actor, "teamCreate", "Team", team.id, None, _team_snapshot(team))
+    except IntegrityError:
+        raise DomainError.one(ErrorCode.DUPLICATE, f"a team named '{name}' already exists", "name") from None
+    return team
+
+
+# --- people ------------------------------------------------------------------------------
+
+@dataclass
+class PersonFields:
+    """The fields of a person a request sets; None on an optional figure means "no figure"."""
+
+    name: str
+    email: str
+    team_id: int
+    role: Role
+    annual_cost: Decimal | None = None
+    annual_quota: Decimal | None = None
+    selling_hours_per_week: Decimal = Decimal("11")
+    working_weeks_per_year: Decimal = Decimal("48")
+
+
+def _check_person(f: PersonFields, problems: Problems) -> None:
+    if not f.name.strip():
+        problems.add(ErrorCode.INVALID, "a person needs a name", "name")
+    if not _EMAIL.match(f.email):
+        problems.add(ErrorCode.INVALID, f"'{f.email}' is not an email address", "email")
+    for field, message in person_figure_problems(f.annual_cost, f.annual_quota,
+                                                 f.selling_hours_per_week, f.working_weeks_per_year):
+        problems.add(ErrorCode.INVALID, message, field)
+
+
+async def _check_team_and_email(f: PersonFields, problems: Problems, person_id: int | None = None) -> None:
+    if not await Team.filter(id=f.team_id).exists():
+        problems.add(ErrorCode.NOT_FOUND, "no team has this id", "teamId")
+    others = Person.filter(email=f.email)
+    if person_id is not None:
+        others = others.exclude(id=person_id)
+    if await others.exists():
+        problems.add(ErrorCode.DUPLICATE, f"someone already has the email {f.email}", "email")
+
+
+def _apply(person: Person, f: PersonFields) -> None:
+    person.name = f.name.strip()
+    person.email = f.email
+    person.team_id = f.team_id
+    person.role = f.role
+    person.annual_cost_cents = to_cents(f.annual_cost) if f.annual_cost is not None else None
+    person.annual_quota_cents = to_cents(f.annual_quota) if f.annual_quota is not None else None
+    person.selling_hours_per_week = f.selling_hours_per_week
+    person.working_weeks_per_year = f.working_weeks_per_year
+
+
+def _normalise(f: PersonFields) -> PersonFields:
+    f.email = (f.email or "").strip().lower()
+    f.name = f.name or ""
+    return f
+
+
+async def create_person(actor: Principal, fields: PersonFields) -> Person:
+    f = _normalise(fields)
+    problems = Problems()
+    _check_person(f, problems)
+    try:
+        async with in_transaction():
+            await _check_team_and_email(f, problems)
+            problems.raise_if_any()
+            person = Person(active=True, version=1)
+            _apply(person, f)
+            await person.save()
+            await record(actor, "personCreate", "Person", person.id, None, _person_snapshot(person))
+    except IntegrityError:
+        raise DomainError.one(ErrorCode.DUPLICATE, f"someone already has the email {f.email}", "email") from None
+    return person
+
+
+def person_fields(person: Person) -> PersonFields:
+    return PersonFields(
+        name=person.name, email=person.email, team_id=person.team_id, role=person.role,
+        annual_cost=from_cents(person.annual_cost_cents), annual_quota=from_cents(person.annual_quota_cents),
+        selling_hours_per_week=person.selling_hours_per_week, working_weeks_per_year=person.working_weeks_per_year,
+    )
+
+
+async def update_person(actor: Principal, person_id: int, changes: dict[str, Any],
+                        expected_version: int | None = None, active: bool | None = None) -> Person:
+    """Change some fields of a person (names as in PersonFields); `active=False` deactivates."""
+    try:
+        async with in_transaction():
+            person = await Person.get_or_none(id=person_id)
+            if person is None:
+                raise not_found("no person has this id", "id")
+            if expected_version is not None and expected_version != person.version:
+                raise DomainError.one(ErrorCode.CONFLICT,
+                                      f"the person was changed meanwhile (version {person.version})",
+                                      "expectedVersion")
+            before = _person_snapshot(person)
+            f = person_fields(person)
+            for key, value in changes.items():
+                setattr(f, key, value)
+            f = _normalise(f)
+            problems = Problems()
+            _check_person(f, problems)
+            await _check_team_and_email(f, problems, person_id=person.id)
+            problems.raise_if_any()
+            _apply(person, f)
+            if active is not None:
+                person.active = active
+            person.version += 1
+            await person.save()
+            await record(actor, "personUpdate", "Person", person.id, before, _person_snapshot(person))
+    except IntegrityError:
+        raise DomainError.one(ErrorCode.DUPLICATE, "someone already has this email", "email") from None
+    return person
+
+
+# --- tokens ------------------------------------------------------------------------------
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_token(role: Role | None = None, person_email: str | None = None, name: str | None = None,
+                       expires_at: datetime | None = None, actor: Principal | None = None) -> tuple[str, ApiToken]:
+    """A new API token; the secret is returned once and only its hash is stored.
+    With a person, the token acts as that person with their current role."""
+    async with in_transaction():
+        person = None
+        if person_email:
+            person = await Person.get_or_none(email=person_email.strip().lower())
+            if person is None:
+                raise not_found(f"no person has the email {person_email}", "person")
+            if not person.active:
+                raise invalid(f"{person.email} is deactivated", "person")
+        elif role is None:
+            raise invalid("a service token needs a role", "role")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = await ApiToken.create(
+            name=name or (person.name if person else f"{role.value.lower()} service token"),
+            token_hash=hash_token(secret), role=person.role if person else role,
+            person_id=person.id if person else None, created_at=clock.now(), expires_at=expires_at,
+        )
+        await record(actor, "tokenCreate", "ApiToken", token.id, None,
+                     {"name": token.name, "role": token.role.value, "person_id": token.person_id})
+    return secret, token
+
+
+async def authenticate(secret: str | None) -> Principal | None:
+    """The principal a bearer secret stands for, or None when it is unknown, revoked, expired or its person left."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = await ApiToken.filter(token_hash=hash_token(secret)).select_related("person").first()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        return None
+    person = token.person
+    if person is not None:
+        if not person.active:
+            return None
+        return Principal(token_id=token.id, name=person.name, role=person.role,
+                         person_id=person.id, team_id=person.team_id)
+    return Principal(token_id=token.id, name=token.name, role=token.role)
+
+
+async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
+    """End a token at once: admins any token, everyone else only their own."""
+    async with in_transaction():
+        token = await ApiToken.get_or_none(id=token_id)
+        if token is None:
+            raise not_found("no token has this id", "id")
+        own = token.id == actor.token_id or (actor.person_id is not None and token.person_id == actor.person_id)
+        if not (actor.is_admin or own):
+            raise forbidden("only an admin may revoke someone else's token", "id")
+        if token.revoked_at is None:
+            token.revoked_at = clock.now()
+            await token.save(update_fields=["revoked_at"])
+            await record(actor, "tokenRevoke", "ApiToken", token.id, {"revoked_at": None},
+                         {"revoked_at": token.revoked_at.isoformat()})
+    return token
+
+
+# --- periods -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PeriodView:
+    key: str
+    start: datetime
+    end: datetime
+    status: PeriodStatus
+    closed_at: datetime | None = None
+
+
+def _quarter_view(q: FiscalQuarter) -> PeriodView:
+    cfg = config.current()
+    start, end = period_bounds(q, cfg.fiscal_year_start_month, cfg.timezone)
+    return PeriodView(q.key, start, end, PeriodStatus.OPEN)
+
+
+def _stored_view(p: Period) -> PeriodView:
+    return PeriodView(p.key, p.start, p.end, p.status, p.closed_at)
+
+
+def parse_key(key: str, *field_path: str) -> FiscalQuarter:
+    try:
+        return parse_period_key(key)
+    except PeriodKeyError as exc:
+        raise invalid(str(exc), *(field_path or ("period",))) from None
+
+
+def current_quarter() -> FiscalQuarter:
+    cfg = config.current()
+    return quarter_of(clock.now(), cfg.fiscal_year_start_month, cfg.timezone)
+
+
+async def get_period(key: str) -> PeriodView:
+    """A period by key: the stored one, or the quarter the key names (never stored by reading)."""
+    q = parse_key(key)
+    stored = await Period.get_or_none(key=q.key)
+    return _stored_view(stored) if stored else _quarter_view(q)
+
+
+async def ensure_period(key: str) -> Period:
+    """The stored period for a key, stored now on first use (call inside the caller's transaction)."""
+    q = parse_key(key)
+    view = _quarter_view(q)
+    period, _ = await Period.get_or_create(key=q.key, defaults={"start": view.start, "end": view.end})
+    return period
+
+
+async def list_periods() -> list[PeriodView]:
+    """Periods in use plus the current one, newest first."""
+    views = {p.key: _stored_view(p) for p in await Period.all()}
+    current = current_quarter()
+    views.setdefault(current.key, _quarter_view(current))
+    return sorted(views.values(), key=lambda v: v.start, reverse=True)

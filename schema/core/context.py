@@ -1,0 +1,43 @@
+"""The per-request context: who asks, the request id, and DataLoaders made on first use."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from domain.org.rules import Principal
+
+BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+
+
+class Loaders:
+    """One DataLoader per batch function per request, created when first asked for."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[BatchFn, DataLoader] = {}
+
+    def __call__(self, batch_fn: BatchFn) -> DataLoader:
+        loader = self._loaders.get(batch_fn)
+        if loader is None:
+            loader = self._loaders[batch_fn] = DataLoader(load_fn=batch_fn)
+        return loader
+
+
+@dataclass
+class Context:
+    principal: Principal | None
+    request_id: str
+    request: Any = None
+    response: Any = None
+    loaders: Loaders = field(default_factory=Loaders)
+
+    @property
+    def viewer(self) -> Principal:
+        assert self.principal is not None, "anonymous operations are refused before execution"
+        return self.principal
+
+
+Info = StrawberryInfo[Context, None]

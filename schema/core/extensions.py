@@ -1,0 +1,49 @@
+"""Schema extensions every request passes through: authentication and error masking."""
+from __future__ import annotations
+
+import logging
+
+from graphql import ExecutionResult, GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.relay.types import GlobalIDValueError
+
+log = logging.getLogger("sharedgoals.graphql")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+class RequireAuthentication(SchemaExtension):
+    """Without a valid token no operation runs: one error with code UNAUTHENTICATED."""
+
+    def on_execute(self):
+        context = self.execution_context.context
+        if getattr(context, "principal", None) is None:
+            self.execution_context.result = ExecutionResult(data=None, errors=[GraphQLError(
+                "A valid API token is required: send `Authorization: Bearer <token>`.",
+                extensions={"code": UNAUTHENTICATED})])
+        yield
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error the client did not cause: a bug or an outage, to be logged and (in production) masked."""
+    if (error.extensions or {}).get("code"):
+        return False
+    original = error.original_error
+    if original is None or isinstance(original, (GraphQLError, GlobalIDValueError)):
+        return False  # parse, validation and input errors are the client's
+    return True
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """In production, unexpected errors reach the client as a bare message with the request id."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        return GraphQLError(
+            message=f"Unexpected error (request id {request_id}).", nodes=error.nodes, source=error.source,
+            positions=error.positions, path=error.path, original_error=None,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )

@@ -1,0 +1,41 @@
+"""Permission classes: who may call a field. Refusals carry `extensions.code` FORBIDDEN."""
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from domain.org.rules import Role
+
+
+class _RolePermission(BasePermission):
+    roles: frozenset[Role] = frozenset()
+    message = "Your role may not do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.role in self.roles
+
+
+def role_in(*roles: Role) -> type[BasePermission]:
+    """A permission class that admits the given roles."""
+    names = "/".join(r.value for r in roles)
+    return type(f"RoleIn{''.join(r.value.title() for r in roles)}", (_RolePermission,), {
+        "roles": frozenset(roles), "message": f"Only {names} may do this.",
+    })
+
+
+IsAdmin = role_in(Role.ADMIN)
+
+
+class CanSeePay(BasePermission):
+    """Pay and cost of a person: the person, leaders of their team, FINANCE and ADMIN.
+    The source object provides `can_see_pay(principal)`."""
+
+    message = "Pay and cost figures of this person are private."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and source.can_see_pay(principal)

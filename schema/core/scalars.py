@@ -1,0 +1,62 @@
+"""Custom scalars: exact decimals as strings, and times that must carry a zone offset."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import strawberry
+
+_MAX_DIGITS = 28
+
+
+def _parse_decimal(value: object) -> decimal.Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("a Decimal is a number written as a string, such as \"3787.88\"")
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        raise ValueError(f"'{value}' is not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError("a Decimal must be finite")
+    if len(number.as_tuple().digits) > _MAX_DIGITS or abs(number.adjusted()) > 18:
+        raise ValueError("a Decimal has at most 28 digits and 18 before the point")
+    return number
+
+
+def _serialize_decimal(value: decimal.Decimal) -> str:
+    return format(value, "f")
+
+
+def _parse_datetime(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("a DateTime is an ISO 8601 string with a zone offset")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"'{value}' has no zone offset; write it like 2026-11-23T09:00:00+00:00")
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _serialize_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is None:  # stored times are UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat()
+
+
+# Annotate fields with plain `decimal.Decimal` and `datetime`; the schema maps them to these scalars.
+SCALAR_MAP = {
+    decimal.Decimal: strawberry.scalar(
+        name="Decimal",
+        description="An exact decimal number written as a string, e.g. \"3787.88\" "
+                    "(money is in the installation's currency).",
+        serialize=_serialize_decimal,
+        parse_value=_parse_decimal,
+    ),
+    dt.datetime: strawberry.scalar(
+        name="DateTime",
+        description="An ISO 8601 date and time with a zone offset, e.g. 2026-11-23T09:00:00+00:00.",
+        serialize=_serialize_datetime,
+        parse_value=_parse_datetime,
+    ),
+}

@@ -1,0 +1,162 @@
+"""GraphQL types of the organisation: teams, people, tokens, periods, the viewer."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from domain.money import from_cents
+from domain.org import queries, rules
+from domain.org import models as m
+from domain.org.service import PeriodView
+from schema.core.context import Info
+from schema.core.errors import ClientError
+from schema.core.permissions import CanSeePay
+
+Role = strawberry.enum(rules.Role, description="What a person or token may do in the service.")
+TeamFunction = strawberry.enum(rules.TeamFunction, description="What a team does.")
+PeriodStatus = strawberry.enum(rules.PeriodStatus, description="OPEN, or CLOSED (scores, statements and credit frozen).")
+
+
+async def _nodes(info: Info, batch_fn, node_ids: Iterable[str], convert, visible=lambda principal, row: True):
+    rows = await info.context.loaders(batch_fn).load_many([int(i) for i in node_ids])
+    principal = info.context.viewer
+    out = []
+    for row in rows:
+        if row is not None and not visible(principal, row):
+            raise ClientError("You may not see this record.", "FORBIDDEN")
+        out.append(convert(row) if row is not None else None)
+    return out
+
+
+@strawberry.type(description="A team of sales, marketing or another function.")
+class Team(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    function: TeamFunction
+
+    @classmethod
+    def from_model(cls, team: m.Team) -> "Team":
+        return cls(id=team.id, name=team.name, function=team.function)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.teams_by_ids, node_ids, cls.from_model)
+
+
+@strawberry.type(description="A person in a team. Pay and cost figures are private (see `annualCost`).")
+class Person(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    email: str
+    role: Role
+    active: bool
+    version: int
+    annual_quota: Decimal | None
+    selling_hours_per_week: Decimal
+    working_weeks_per_year: Decimal
+    team_id: strawberry.Private[int]
+    annual_cost_value: strawberry.Private[Decimal | None]
+
+    @classmethod
+    def from_model(cls, p: m.Person) -> "Person":
+        return cls(
+            id=p.id, name=p.name, email=p.email, role=p.role, active=p.active, version=p.version,
+            annual_quota=from_cents(p.annual_quota_cents), selling_hours_per_week=p.selling_hours_per_week,
+            working_weeks_per_year=p.working_weeks_per_year, team_id=p.team_id,
+            annual_cost_value=from_cents(p.annual_cost_cents),
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.people_by_ids, node_ids, cls.from_model)
+
+    def can_see_pay(self, principal: rules.Principal) -> bool:
+        return rules.can_see_pay(principal, self.id, self.team_id)
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team:
+        return Team.from_model(await info.context.loaders(queries.teams_by_ids).load(self.team_id))
+
+    @strawberry.field(permission_classes=[CanSeePay],
+                      description="Annual fully loaded cost. Private: the person, their team's leaders, FINANCE, ADMIN.")
+    def annual_cost(self) -> Decimal | None:
+        return self.annual_cost_value
+
+    @strawberry.field(permission_classes=[CanSeePay],
+                      description="annualCost / (sellingHoursPerWeek × workingWeeksPerYear), to the cent. Private.")
+    def cost_per_selling_hour(self) -> Decimal | None:
+        return rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
+                                           self.working_weeks_per_year)
+
+    @strawberry.field(description="annualQuota / (sellingHoursPerWeek × workingWeeksPerYear), to the cent.")
+    def quota_per_selling_hour(self) -> Decimal | None:
+        return rules.quota_per_selling_hour(self.annual_quota, self.selling_hours_per_week,
+                                            self.working_weeks_per_year)
+
+
+def _can_see_token(principal: rules.Principal, token: m.ApiToken) -> bool:
+    return principal.is_admin or token.id == principal.token_id or (
+        principal.person_id is not None and token.person_id == principal.person_id)
+
+
+@strawberry.type(description="An API token (its secret is never shown again after creation).")
+class ApiToken(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    person_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, t: m.ApiToken) -> "ApiToken":
+        return cls(id=t.id, name=t.name, role=t.role, created_at=t.created_at, expires_at=t.expires_at,
+                   revoked_at=t.revoked_at, person_id=t.person_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.tokens_by_ids, node_ids, cls.from_model, _can_see_token)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        if self.person_id is None:
+            return None
+        return Person.from_model(await info.context.loaders(queries.people_by_ids).load(self.person_id))
+
+
+@strawberry.type(description="A fiscal quarter, keyed like 2026-Q4; bounds are [start, end).")
+class Period:
+    key: str
+    start: datetime
+    end: datetime
+    status: PeriodStatus
+
+    @classmethod
+    def from_view(cls, v: PeriodView) -> "Period":
+        return cls(key=v.key, start=v.start, end=v.end, status=v.status)
+
+
+@strawberry.type(description="Who is asking.")
+class Viewer:
+    name: str
+    role: Role
+    person_id: strawberry.Private[int | None]
+    token_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The person the token acts as; null for a service token.")
+    async def person(self, info: Info) -> Person | None:
+        if self.person_id is None:
+            return None
+        return Person.from_model(await info.context.loaders(queries.people_by_ids).load(self.person_id))
+
+    @strawberry.field(description="The token of this request.")
+    async def token(self, info: Info) -> ApiToken | None:
+        if self.token_id is None:
+            return None
+        row = await info.context.loaders(queries.tokens_by_ids).load(self.token_id)
+        return ApiToken.from_model(row) if row else None

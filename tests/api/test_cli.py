@@ -1,0 +1,83 @@
+"""The `sharedgoals` command, run as a newcomer would, on a database of its own."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from schema.schema import export_sdl
+
+SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp_path / 'cli.sqlite3'}", SHAREDGOALS_LOG_LEVEL="WARNING")
+    env.pop("SHAREDGOALS_CLOCK", None)
+
+    def run(*args, check=True):
+        done = subprocess.run([SHAREDGOALS, *args], env=env, capture_output=True, text=True, timeout=120)
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
+    run.env = env
+    return run
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
+    cli_env("migrate")
+    assert "demo organisation loaded" in cli_env("seed-demo", "--if-empty").stdout
+    assert "not loaded" in cli_env("seed-demo", "--if-empty").stdout
+    token = cli_env("create-token", "--person", "ada.admin@demo.sharedgoals.dev").stdout.strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=cli_env.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.2)
+        body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ viewer { name role } teams { name } }"},
+                          headers={"Authorization": f"Bearer {token}"}).json()
+        assert body["data"]["viewer"] == {"name": "Ada Admin", "role": "ADMIN"}
+        assert len(body["data"]["teams"]) == 6
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_a_service_token_is_the_last_line(cli_env):
+    cli_env("migrate")
+    out = cli_env("create-token", "--role", "FINANCE", "--name", "finance export").stdout.strip().splitlines()
+    assert out[-1].startswith("sg_") and "FINANCE" in out[0]
+
+
+def test_create_token_needs_a_role_or_a_person(cli_env):
+    cli_env("migrate")
+    assert cli_env("create-token", check=False).returncode != 0
+    unknown = cli_env("create-token", "--person", "nobody@example.com", check=False)
+    assert unknown.returncode != 0 and "nobody@example.com" in unknown.stderr
+
+
+def test_several_workers_on_sqlite_are_refused_with_a_pointer_to_postgresql(cli_env):
+    done = cli_env("serve", "--workers", "2", check=False)
+    assert done.returncode == 2 and "PostgreSQL" in done.stderr
+
+
+def test_export_schema_prints_the_sdl(cli_env):
+    assert cli_env("export-schema").stdout == export_sdl()

@@ -89,3 +89,17 @@ SELLER = dict(person_id=5, person_team_id=1)
 ])
 def test_pay_is_visible_to_the_person_their_leaders_finance_and_admin(viewer, allowed):
     assert can_see_pay(viewer, **SELLER) is allowed
+
+
+def test_times_without_a_zone_offset_are_refused_at_the_edge():
+    from schema.core.scalars import _parse_datetime
+    assert _parse_datetime("2026-11-23T09:00:00+01:00") == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    with pytest.raises(ValueError, match="zone offset"):
+        _parse_datetime("2026-11-23T09:00:00")
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "1e400", "abc", ""])
+def test_decimals_must_be_finite_numbers(text):
+    from schema.core.scalars import _parse_decimal
+    with pytest.raises(ValueError):
+        _parse_decimal(text)

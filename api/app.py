@@ -14,6 +14,7 @@ from tortoise import connections
 
 from api import db
 from api.auth import principal_of
+from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
 from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
@@ -44,7 +45,7 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
         return Context(principal=await principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             if manage_db:
                 await db.close_db()
 
-    graphql = GraphQLView(build_schema(production=settings.production),
+    graphql = GraphQLView(build_schema(production=settings.production, limits=settings.graphql_limits),
                           graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
@@ -96,5 +97,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
+    # The last added runs first: request ids, then the rate limit, then the body size.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -16,6 +16,7 @@ log = logging.getLogger("sharedgoals.db")
 MODEL_MODULES = [
     "domain.org.models",
     "domain.audit.models",
+    "domain.goals.models",
 ]
 
 

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from domain.goals import service as goals
+from domain.goals.rules import KeyResultKind, LinkKind, Unit
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, Role, TeamFunction
-from domain.org.service import PersonFields, create_person, create_team
+from domain.org.service import PersonFields, create_person, create_team, current_quarter
 
 ADMIN_EMAIL = "ada.admin@demo.sharedgoals.dev"
 SEEDER = Principal(token_id=None, name="seed-demo", role=Role.ADMIN)
@@ -40,12 +42,61 @@ async def is_empty() -> bool:
     return not await Team.exists() and not await Person.exists()
 
 
+# The current quarter's shared goals: (title, owners {team: share}, parent title, key results), where a key
+# result is (title, kind, unit, start, target, weight, check-ins as (author email local part, value, confidence, comment)).
+GOALS = [
+    ("Win the mid-market this quarter", {"Revenue Leadership": "1"}, None, []),
+    ("Grow new-logo bookings 30%", {"Field Sales": "0.6", "Demand Generation": "0.4"}, "Win the mid-market this quarter", [
+        ("New-logo bookings", KeyResultKind.INCREASE_TO, Unit.CURRENCY, "1000000", "1300000", "2",
+         [("sofia.seller", "1080000", "0.7", "two enterprise deals signed"),
+          ("omar.seller", "1150000", "0.6", "")]),
+        ("Pipeline created from marketing-sourced leads", KeyResultKind.INCREASE_TO, Unit.CURRENCY, "0", "2500000", "1",
+         [("dana.demand", "1400000", "0.8", "webinar series is converting")]),
+    ]),
+    ("Follow up every qualified lead fast", {"Field Sales": "0.5", "Sales Development": "0.5"},
+     "Win the mid-market this quarter", [
+        ("Median hours from hand-over to first touch", KeyResultKind.DECREASE_TO, Unit.HOURS, "48", "24", "1",
+         [("riley.sdr", "30", "0.7", "SDR rota covers mornings now")]),
+        ("Leads followed up within the SLA", KeyResultKind.STAY_AT_OR_ABOVE, Unit.PERCENT, "0.7", "0.9", "1",
+         [("sam.lead", "0.86", "0.5", "two reps on leave")]),
+    ]),
+    ("Agree what a qualified lead is", {"Demand Generation": "0.5", "Field Sales": "0.5"}, None, [
+        ("Lead definition signed by both leaders", KeyResultKind.MILESTONE, Unit.COUNT, "0", "1", "1",
+         [("maya.lead", "1", "1", "signed off with Sam on the ICP")]),
+        ("MQL to SAL acceptance rate", KeyResultKind.INCREASE_TO, Unit.PERCENT, "0.45", "0.6", "1",
+         [("maya.lead", "0.52", "0.6", "")]),
+    ]),
+]
+
+
+async def _seed_goals(teams: dict[str, Team], people: dict[str, Person]) -> None:
+    period = current_quarter().key
+    objectives = {}
+    for title, owners, parent, key_results in GOALS:
+        parents = [goals.ParentLink(objectives[parent].id, LinkKind.CONTRIBUTES)] if parent else []
+        objectives[title] = objective = await goals.create_objective(
+            SEEDER, title, None, period,
+            [goals.OwnerShare(teams[name].id, Decimal(share)) for name, share in owners.items()], parents)
+        for kr_title, kind, unit, start, target, weight, check_ins in key_results:
+            kr = await goals.create_key_result(SEEDER, objective.id, goals.KeyResultFields(
+                title=kr_title, kind=kind, unit=unit, start=Decimal(start), target=Decimal(target),
+                weight=Decimal(weight)))
+            for local, value, confidence, comment in check_ins:
+                author = people[local]
+                as_author = Principal(token_id=None, name=author.name, role=author.role, person_id=author.id,
+                                      team_id=author.team_id)
+                await goals.check_in(SEEDER if author.team_id not in {teams[n].id for n in owners} else as_author,
+                                     kr.id, Decimal(value), Decimal(confidence), comment)
+
+
 async def seed_demo() -> int:
-    """Loads the demo organisation in one transaction; returns the number of people added."""
+    """Loads the demo organisation and its current quarter's goals in one transaction; returns the people added."""
     async with in_transaction():
         teams = {name: await create_team(SEEDER, name, function) for name, function in TEAMS}
+        people = {}
         for name, local, team, role, cost, quota in PEOPLE:
-            await create_person(SEEDER, PersonFields(
+            people[local] = await create_person(SEEDER, PersonFields(
                 name=name, email=f"{local}@demo.sharedgoals.dev", team_id=teams[team].id, role=role,
                 annual_cost=Decimal(cost) if cost else None, annual_quota=Decimal(quota) if quota else None))
+        await _seed_goals(teams, people)
     return len(PEOPLE)

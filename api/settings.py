@@ -9,8 +9,11 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from schema.core.limits import GraphQLLimits
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = ROOT / "var" / "sharedgoals.sqlite3"
+_LIMITS = GraphQLLimits()
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,22 @@ class Settings:
     currency: str
     clock: datetime | None
     log_level: str
+    max_depth: int = _LIMITS.max_depth
+    max_aliases: int = _LIMITS.max_aliases
+    max_tokens: int = _LIMITS.max_tokens
+    max_cost: int = _LIMITS.max_cost
+    max_batch: int = _LIMITS.max_batch
+    max_body_bytes: int = 1_000_000
+    rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def graphql_limits(self) -> GraphQLLimits:
+        return GraphQLLimits(max_depth=self.max_depth, max_aliases=self.max_aliases, max_tokens=self.max_tokens,
+                             max_cost=self.max_cost, max_batch=self.max_batch)
 
     @property
     def is_sqlite(self) -> bool:
@@ -39,6 +54,13 @@ def _parse_clock(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValueError("SHAREDGOALS_CLOCK needs a zone offset, e.g. 2026-11-15T12:00:00+00:00")
     return parsed
+
+
+def _limit(config: Config, name: str, default: int, minimum: int = 1) -> int:
+    value = config(name, cast=int, default=default)
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}")
+    return value
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -57,6 +79,14 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         currency=config("SHAREDGOALS_CURRENCY", default="USD"),
         clock=_parse_clock(config("SHAREDGOALS_CLOCK", default="")),
         log_level=config("SHAREDGOALS_LOG_LEVEL", default="INFO"),
+        max_depth=_limit(config, "SHAREDGOALS_MAX_DEPTH", Settings.max_depth),
+        max_aliases=_limit(config, "SHAREDGOALS_MAX_ALIASES", Settings.max_aliases),
+        max_tokens=_limit(config, "SHAREDGOALS_MAX_TOKENS", Settings.max_tokens),
+        max_cost=_limit(config, "SHAREDGOALS_MAX_COST", Settings.max_cost),
+        max_batch=_limit(config, "SHAREDGOALS_MAX_BATCH", Settings.max_batch),
+        max_body_bytes=_limit(config, "SHAREDGOALS_MAX_BODY_BYTES", Settings.max_body_bytes),
+        rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
+                                     minimum=0),
     )
 
 

@@ -10,7 +10,10 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
+from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
+from schema.goals.mutations import GoalsMutation
+from schema.goals.queries import GoalsQuery
 from schema.org.mutations import OrgMutation
 from schema.org.queries import OrgQuery
 
@@ -20,36 +23,41 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery):
+    class Query(OrgQuery, GoalsQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query
 
 
 @strawberry.type
-class Mutation(OrgMutation):
+class Mutation(OrgMutation, GoalsMutation):
     pass
 
 
 class SharedGoalsSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Client errors are answers, not incidents: log only what the client did not cause.
+        if self.config.disable_field_suggestions:  # production: no schema hints in any message
+            strip_suggestions(errors)
         request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
         for error in errors:
             if is_unexpected(error):
                 log.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
 
 
-def build_schema(production: bool = False) -> strawberry.Schema:
+def build_schema(production: bool = False, limits: GraphQLLimits | None = None) -> strawberry.Schema:
+    limits = limits or GraphQLLimits()
     # Factories: a fresh extension per request (the parse and validation caches are shared module-wide).
-    extensions = [RequireAuthentication, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
+    extensions = [RequireAuthentication, *limit_extensions(limits, production),
+                  lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     if production:
         extensions.append(MaskUnexpectedErrors)
     return SharedGoalsSchema(
         query=_query_type(),
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP, disable_field_suggestions=production,
+                                batching_config={"max_operations": limits.max_batch}),
     )
 
 

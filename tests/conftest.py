@@ -47,7 +47,8 @@ async def truncate_all() -> None:
     conn = connections.get("default")
     tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
     if conn.capabilities.dialect == "sqlite":
-        await conn.execute_script("".join(f'DELETE FROM "{t}";' for t in tables) + "DELETE FROM sqlite_sequence;")
+        await conn.execute_script("PRAGMA foreign_keys=OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
+                                  + "DELETE FROM sqlite_sequence; PRAGMA foreign_keys=ON;")
     else:
         await conn.execute_script(f"TRUNCATE {', '.join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE;")
 
@@ -72,7 +73,9 @@ class QueryCounter(logging.Handler):
 class LiveServer:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.settings = replace(load_settings(), database_url=url, env="development", clock=None)
+        # No rate limit on the shared test server: tests build their own app to test the limiter.
+        self.settings = replace(load_settings(), database_url=url, env="development", clock=None,
+                                rate_limit_per_minute=0)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None

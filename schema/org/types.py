@@ -137,7 +137,7 @@ class Period:
     status: PeriodStatus
 
     @classmethod
-    def from_view(cls, v: PeriodView) -> "Period":
+    def from_view(cls, v: PeriodView | m.Period) -> "Period":
         return cls(key=v.key, start=v.start, end=v.end, status=v.status)
 
 

@@ -1,0 +1,150 @@
+"""HTTP abuse limits: request body size, requests per minute, operations per batch.
+
+Refusals answer in the GraphQL error shape, `{"errors": [{"message": ..., "extensions": {"code": ...}}]}`:
+`LIMIT_EXCEEDED` (413 for a body, 400 for a batch) or `RATE_LIMITED` (429 with `Retry-After`).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+
+from cross_web import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+
+from api.auth import bearer_secret
+from schema.core.limits import LIMIT_EXCEEDED
+
+RATE_LIMITED = "RATE_LIMITED"
+
+
+def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None,
+                   **extensions) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]},
+                        status_code=status, headers=headers)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request body above `max_bytes` with 413: at once by its Content-Length, else (a chunked body)
+    by counting what arrives; such a body is read here, up to the limit, and handed on whole."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> JSONResponse:
+        return error_response(413, f"The request body is larger than the limit of {self.max_bytes} bytes.",
+                              LIMIT_EXCEEDED, maxBytes=self.max_bytes)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            # The server holds the body to its declared length, so the header is all there is to check.
+            if not length.strip().isdigit() or int(length) > self.max_bytes:
+                return await self._too_large()(scope, receive, send)
+            return await self.app(scope, receive, send)
+
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                return await self._too_large()(scope, receive, send)
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class RateLimiter:
+    """Token buckets: each key may spend `per_minute` requests at once, and earns them back evenly over a minute.
+    In-process: with several workers each worker keeps its own buckets."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0  # requests earned back per second
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
+        self.last_sweep = clock()
+
+    def take(self, key: str) -> float | None:
+        """Spends one request of `key`'s budget; None when allowed, else the seconds until one is available."""
+        now = self.clock()
+        if now - self.last_sweep >= 60:
+            self._sweep(now)
+        tokens, when = self.buckets.get(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - when) * self.rate)
+        if tokens >= 1:
+            self.buckets[key] = (tokens - 1, now)
+            return None
+        self.buckets[key] = (tokens, now)
+        return (1 - tokens) / self.rate
+
+    def _sweep(self, now: float) -> None:
+        # A bucket idle for a minute is full again: the same as no bucket at all.
+        self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 60}
+        self.last_sweep = now
+
+
+def rate_limit_key(scope) -> str:
+    """The bearer token (by its SHA-256, never kept in the clear), or the client's address without one."""
+    secret = bearer_secret(HTTPConnection(scope))
+    if secret:
+        return "token:" + hashlib.sha256(secret.encode()).hexdigest()
+    client = scope.get("client")
+    return "address:" + (client[0] if client else "unknown")
+
+
+class RateLimitMiddleware:
+    """Answers 429 with Retry-After once a token (or an anonymous address) is over its requests per minute."""
+
+    def __init__(self, app, per_minute: int, exempt_paths: tuple[str, ...] = ("/healthz", "/readyz"),
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.exempt_paths = exempt_paths
+        self.limiter = RateLimiter(per_minute, clock) if per_minute > 0 else None
+
+    async def __call__(self, scope, receive, send):
+        if self.limiter is None or scope["type"] != "http" or scope.get("path") in self.exempt_paths:
+            return await self.app(scope, receive, send)
+        wait = self.limiter.take(rate_limit_key(scope))
+        if wait is None:
+            return await self.app(scope, receive, send)
+        seconds = max(1, math.ceil(wait))
+        response = error_response(
+            429, f"Too many requests: the limit is {self.per_minute} a minute. Retry after {seconds} s.",
+            RATE_LIMITED, headers={"Retry-After": str(seconds)}, retryAfter=seconds)
+        await response(scope, receive, send)
+
+
+class BatchLimitErrors:
+    """Mixin for the GraphQL view: strawberry refuses a batch above `batching_config.max_operations` with a
+    plain-text 400; this answers the same refusal in the GraphQL error shape with LIMIT_EXCEEDED."""
+
+    async def run(self, request, *args, **kwargs):
+        try:
+            return await super().run(request, *args, **kwargs)
+        except HTTPException as exc:
+            if exc.reason != "Too many operations":
+                raise
+            limit = self.schema.config.batching_config["max_operations"]
+            return error_response(400, f"A batch may hold at most {limit} operations.", LIMIT_EXCEEDED,
+                                  maxOperations=limit)

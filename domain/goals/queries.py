@@ -1,0 +1,219 @@
+"""Reads of the shared goals: pages, batches for loaders, and the figures of objectives (set-based: a fixed
+number of queries per batch of objectives, whatever its size)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tortoise.expressions import Subquery
+from tortoise.functions import Max
+
+from domain import clock
+from domain.audit.models import AuditEntry
+from domain.goals import metrics, rules
+from domain.goals.models import (
+    CheckIn, KeyResult, KeyResultSnapshot, Objective, ObjectiveLink, ObjectiveOwner, ObjectiveScore,
+)
+from domain.goals.rules import KeyResultSource, LinkKind, Status
+from domain.org.models import Period
+from domain.org.rules import PeriodStatus
+from domain.paging import Page, fetch_page
+
+
+@dataclass(frozen=True)
+class KeyResultFigures:
+    current: Decimal
+    raw_progress: Decimal
+    progress: Decimal
+    status: Status
+
+
+@dataclass
+class ObjectiveFigures:
+    progress: Decimal
+    expected_progress: Decimal
+    status: Status
+    score: Decimal | None = None          # once the period is closed
+    score_override: Decimal | None = None
+    score_override_reason: str | None = None
+    key_results: dict[int, KeyResultFigures] = field(default_factory=dict)
+
+    @property
+    def final_score(self) -> Decimal | None:
+        return self.score_override if self.score_override is not None else self.score
+
+
+# --- pages and batches -------------------------------------------------------------------
+
+async def objectives_page(period_id: int | None, page: Page, team_id: int | None = None,
+                          include_archived: bool = False) -> tuple[list[Objective], bool]:
+    if period_id is None:
+        return [], False
+    qs = Objective.filter(period_id=period_id)
+    if not include_archived:
+        qs = qs.filter(archived_at=None)
+    if team_id is not None:
+        qs = qs.filter(id__in=Subquery(ObjectiveOwner.filter(team_id=team_id).values("objective_id")))
+    return await fetch_page(qs, page)
+
+
+def _group(rows, key) -> dict:
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+async def objectives_by_ids(ids: Sequence[int]) -> list[Objective | None]:
+    found = {o.id: o for o in await Objective.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def key_results_by_ids(ids: Sequence[int]) -> list[KeyResult | None]:
+    found = {k.id: k for k in await KeyResult.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def owners_by_objective(ids: Sequence[int]) -> list[list[ObjectiveOwner]]:
+    grouped = _group(await ObjectiveOwner.filter(objective_id__in=list(ids)).order_by("id"), lambda w: w.objective_id)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def parent_links_by_objective(ids: Sequence[int]) -> list[list[ObjectiveLink]]:
+    grouped = _group(await ObjectiveLink.filter(child_id__in=list(ids)).order_by("id"), lambda k: k.child_id)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def child_links_by_objective(ids: Sequence[int]) -> list[list[ObjectiveLink]]:
+    grouped = _group(await ObjectiveLink.filter(parent_id__in=list(ids)).order_by("id"), lambda k: k.parent_id)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def live_key_results_by_objective(ids: Sequence[int]) -> list[list[KeyResult]]:
+    rows = await KeyResult.filter(objective_id__in=list(ids), archived_at=None).order_by("id")
+    grouped = _group(rows, lambda k: k.objective_id)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def check_ins_by_key_result(ids: Sequence[int]) -> list[list[CheckIn]]:
+    """Every check-in of each key result, newest first."""
+    rows = await CheckIn.filter(key_result_id__in=list(ids)).order_by("-id")
+    grouped = _group(rows, lambda c: c.key_result_id)
+    return [grouped.get(i, []) for i in ids]
+
+
+async def periods_by_ids(ids: Sequence[int]) -> list[Period | None]:
+    found = {p.id: p for p in await Period.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def history_page(entity: str, entity_id: int, page: Page) -> tuple[list[AuditEntry], bool]:
+    return await fetch_page(AuditEntry.filter(entity=entity, entity_id=str(entity_id)), page)
+
+
+# --- figures -----------------------------------------------------------------------------
+
+async def _latest_values(kr_ids: list[int]) -> dict[int, Decimal]:
+    """The value of each key result's latest check-in that carried one."""
+    if not kr_ids:
+        return {}
+    latest = (CheckIn.filter(key_result_id__in=kr_ids, value__not_isnull=True)
+              .group_by("key_result_id").annotate(latest=Max("id")).values_list("latest", flat=True))
+    rows = await CheckIn.filter(id__in=list(await latest)).values_list("key_result_id", "value")
+    return dict(rows)
+
+
+async def _metric_values(krs: list[KeyResult], periods: dict[int, Period], owners: dict[int, list[int]],
+                         objective_period: dict[int, int]) -> dict[int, Decimal]:
+    values = {}
+    for kr in krs:
+        metric = metrics.get(metrics.MetricName(kr.metric_name))
+        if metric is None:  # registered when the key result was made; its source has since gone
+            continue
+        team_ids = kr.metric_team_ids or owners.get(kr.objective_id, [])
+        values[kr.id] = await metric.compute(team_ids, periods[objective_period[kr.objective_id]])
+    return values
+
+
+async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]:
+    """Progress, expected progress, status and score of each objective and of its live key results, with its
+    contributing children's progress rolled in. Closed periods answer from their frozen snapshot."""
+    results: dict[int, ObjectiveFigures] = {}
+    pending = list(dict.fromkeys(ids))
+    objectives: dict[int, Objective] = {}
+    children: dict[int, list[int]] = {}
+    # Gather the objectives and, level by level, their contributing children (one round of queries per level).
+    while pending:
+        batch = [i for i in pending if i not in objectives]
+        for o in await Objective.filter(id__in=batch):
+            objectives[o.id] = o
+        links = await ObjectiveLink.filter(parent_id__in=batch, kind=LinkKind.CONTRIBUTES,
+                                           child__archived_at=None).values_list("parent_id", "child_id")
+        pending = []
+        for parent_id, child_id in links:
+            children.setdefault(parent_id, []).append(child_id)
+            if child_id not in objectives:
+                pending.append(child_id)
+    all_ids = list(objectives)
+    periods = {p.id: p for p in await Period.filter(id__in={o.period_id for o in objectives.values()})}
+    krs = await KeyResult.filter(objective_id__in=all_ids, archived_at=None).order_by("id")
+    closed_ids = [i for i, o in objectives.items() if periods[o.period_id].status is PeriodStatus.CLOSED]
+    snapshots, scores = {}, {}
+    if closed_ids:
+        snapshots = {s.key_result_id: s for s in await KeyResultSnapshot.filter(key_result__objective_id__in=closed_ids)}
+        scores = {s.objective_id: s for s in await ObjectiveScore.filter(objective_id__in=closed_ids)}
+    manual = [k.id for k in krs if k.source is KeyResultSource.MANUAL and k.id not in snapshots]
+    latest = await _latest_values(manual)
+    metric_krs = [k for k in krs if k.source is KeyResultSource.METRIC and k.id not in snapshots]
+    metric_values = {}
+    if metric_krs:
+        owner_rows = await ObjectiveOwner.filter(objective_id__in={k.objective_id for k in metric_krs})
+        owners = {}
+        for w in owner_rows:
+            owners.setdefault(w.objective_id, []).append(w.team_id)
+        metric_values = await _metric_values(metric_krs, periods, owners,
+                                             {i: o.period_id for i, o in objectives.items()})
+    now = clock.now()
+    krs_of = _group(krs, lambda k: k.objective_id)
+
+    def figures_of(objective_id: int) -> ObjectiveFigures:
+        if objective_id in results:
+            return results[objective_id]
+        o = objectives[objective_id]
+        period = periods[o.period_id]
+        closed = period.status is PeriodStatus.CLOSED
+        expected = rules.expected_progress(period.start, period.end, now, closed)
+        kr_figures = {}
+        for kr in krs_of.get(objective_id, []):
+            snap = snapshots.get(kr.id)
+            if snap is not None:
+                kr_figures[kr.id] = KeyResultFigures(snap.current, snap.raw_progress,
+                                                     rules.clamp(snap.raw_progress), snap.status)
+                continue
+            current = metric_values.get(kr.id, kr.start) if kr.source is KeyResultSource.METRIC \
+                else latest.get(kr.id, kr.start)
+            raw = rules.raw_progress(kr.kind, kr.start, kr.target, current)
+            progress = rules.clamp(raw)
+            kr_figures[kr.id] = KeyResultFigures(current, raw, progress, rules.status(progress, expected))
+        child_figures = [figures_of(c) for c in children.get(objective_id, [])]
+        score_row = scores.get(objective_id)
+        if score_row is not None:
+            figures = ObjectiveFigures(score_row.progress, expected, score_row.status, score_row.score,
+                                       score_row.override_score, score_row.override_reason, kr_figures)
+        else:
+            progress = rules.weighted_progress(
+                [(kr.weight, kr_figures[kr.id].progress) for kr in krs_of.get(objective_id, [])]
+                + [(rules.ONE, c.progress) for c in child_figures])
+            own = rules.status(progress, expected)
+            parts = [k.status for k in kr_figures.values()] + [c.status for c in child_figures]
+            figures = ObjectiveFigures(progress, expected, rules.weakest(parts) or own, key_results=kr_figures)
+            if closed:  # closed before this objective existed or was restored: score it as it stands
+                figures.score = rules.score(progress)
+        results[objective_id] = figures
+        return figures
+
+    for objective_id in objectives:
+        figures_of(objective_id)
+    return {i: results[i] for i in ids if i in results}

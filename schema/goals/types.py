@@ -1,0 +1,285 @@
+"""GraphQL types of the shared goals. Figures come from one batched evaluation per request."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from domain.audit.models import AuditEntry
+from domain.goals import metrics, queries, rules
+from domain.goals import models as m
+from domain.org import queries as org_queries
+from schema.core.context import Info
+from schema.core.pagination import connection, page_request
+from schema.org.types import Period, Person, Team, _nodes
+
+KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
+Unit = strawberry.enum(rules.Unit, description="Unit of a key result's values (PERCENT values are fractions).")
+KeyResultSource = strawberry.enum(rules.KeyResultSource,
+                                  description="MANUAL: the latest check-in is the value. METRIC: computed from data.")
+LinkKind = strawberry.enum(rules.LinkKind, description="CONTRIBUTES to the parent's progress, or only SUPPORTS it.")
+GoalStatus = strawberry.enum(rules.Status, name="GoalStatus",
+                             description="Progress against the elapsed part of the period.")
+MetricName = strawberry.enum(metrics.MetricName, description="Figures a METRIC key result can follow.")
+
+
+async def _figures_batch(ids):
+    found = await queries.evaluate_objectives(ids)
+    return [found.get(i) for i in ids]
+
+
+async def objective_figures(info: Info, objective_id: int) -> queries.ObjectiveFigures:
+    return await info.context.loaders(_figures_batch).load(objective_id)
+
+
+def _ratio(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    """A stored value without the storage's trailing zeros ("48", not "48.000000")."""
+    return None if value is None else value.normalize()
+
+
+@strawberry.type(description="One recorded change: who, when, what it was before and after.")
+class Change:
+    at: datetime
+    actor_name: str
+    action: str
+    before: JSON | None
+    after: JSON | None
+
+    @classmethod
+    def from_model(cls, e: AuditEntry) -> "Change":
+        return cls(at=e.at, actor_name=e.actor_name, action=e.action, before=e.before, after=e.after)
+
+
+async def _history(entity: str, entity_id: int, first: int, after: str | None) -> relay.Connection[Change]:
+    page = page_request(first, after)
+    rows, has_next = await queries.history_page(entity, entity_id, page)
+    return connection(rows, has_next, page, Change.from_model)
+
+
+@strawberry.type(description="Who made a check-in.")
+class Author:
+    name: str
+    person_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        if self.person_id is None:
+            return None
+        row = await info.context.loaders(org_queries.people_by_ids).load(self.person_id)
+        return Person.from_model(row) if row else None
+
+
+@strawberry.type(description="A check-in on a key result; never edited.")
+class CheckIn:
+    value: Decimal | None
+    confidence: float | None
+    comment: str
+    at: datetime
+    author: Author
+
+    @classmethod
+    def from_model(cls, c: m.CheckIn) -> "CheckIn":
+        return cls(value=_plain(c.value), confidence=_ratio(c.confidence), comment=c.comment, at=c.at,
+                   author=Author(name=c.author_name, person_id=c.author_person_id))
+
+
+@strawberry.type(description="The figure a METRIC key result follows, and for which teams.")
+class MetricBinding:
+    name: MetricName
+    team_ids: strawberry.Private[list[int] | None]
+    objective_id: strawberry.Private[int]
+
+    @strawberry.field(description="The teams measured: those named, or the objective's owner teams.")
+    async def teams(self, info: Info) -> list[Team]:
+        ids = self.team_ids
+        if not ids:
+            owners = await info.context.loaders(queries.owners_by_objective).load(self.objective_id)
+            ids = [w.team_id for w in owners]
+        rows = await info.context.loaders(org_queries.teams_by_ids).load_many(ids)
+        return [Team.from_model(t) for t in rows if t is not None]
+
+
+@strawberry.type(description="A measurable result of an objective.")
+class KeyResult(relay.Node):
+    id: relay.NodeID[int]
+    title: str
+    kind: KeyResultKind
+    unit: Unit
+    start: Decimal
+    target: Decimal
+    weight: Decimal
+    source: KeyResultSource
+    version: int
+    archived: bool
+    objective_id: strawberry.Private[int]
+    metric_name: strawberry.Private[str | None]
+    metric_team_ids: strawberry.Private[list[int] | None]
+
+    @classmethod
+    def from_model(cls, k: m.KeyResult) -> "KeyResult":
+        return cls(id=k.id, title=k.title, kind=k.kind, unit=k.unit, start=_plain(k.start), target=_plain(k.target),
+                   weight=_plain(k.weight), source=k.source, version=k.version, archived=k.archived_at is not None,
+                   objective_id=k.objective_id, metric_name=k.metric_name, metric_team_ids=k.metric_team_ids)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.key_results_by_ids, node_ids, cls.from_model)
+
+    async def _figures(self, info: Info) -> queries.KeyResultFigures | None:
+        figures = await objective_figures(info, self.objective_id)
+        return figures.key_results.get(self.id) if figures else None
+
+    @strawberry.field
+    def metric(self) -> MetricBinding | None:
+        if self.metric_name is None:
+            return None
+        return MetricBinding(name=metrics.MetricName(self.metric_name), team_ids=self.metric_team_ids,
+                             objective_id=self.objective_id)
+
+    @strawberry.field(description="The latest check-in's value (MANUAL) or the computed figure (METRIC); "
+                                  "the start before the first check-in. Null for an archived key result.")
+    async def current(self, info: Info) -> Decimal | None:
+        figures = await self._figures(info)
+        return _plain(figures.current) if figures else None
+
+    @strawberry.field(description="Progress clamped to [0, 1].")
+    async def progress(self, info: Info) -> float | None:
+        figures = await self._figures(info)
+        return _ratio(figures.progress) if figures else None
+
+    @strawberry.field(description="Progress before clamping: above 1 when exceeded, negative when moved the wrong way.")
+    async def raw_progress(self, info: Info) -> float | None:
+        figures = await self._figures(info)
+        return _ratio(figures.raw_progress) if figures else None
+
+    @strawberry.field
+    async def status(self, info: Info) -> GoalStatus | None:
+        figures = await self._figures(info)
+        return figures.status if figures else None
+
+    @strawberry.field(description="Check-ins, newest first.")
+    async def check_ins(self, info: Info, first: int = 20) -> list[CheckIn]:
+        page_request(first, None)
+        rows = await info.context.loaders(queries.check_ins_by_key_result).load(self.id)
+        return [CheckIn.from_model(c) for c in rows[:first]]
+
+    @strawberry.field
+    async def objective(self, info: Info) -> "Objective":
+        return Objective.from_model(await info.context.loaders(queries.objectives_by_ids).load(self.objective_id))
+
+    @strawberry.field(description="Every change to this key result, oldest first.")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Change]:
+        return await _history("KeyResult", self.id, first, after)
+
+
+@strawberry.type(description="An owner team and its contribution share (shares sum to 1).")
+class OwnerShare:
+    share: Decimal
+    team_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team:
+        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
+
+
+@strawberry.type(description="An alignment between two objectives.")
+class Alignment:
+    link: LinkKind
+    objective_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def objective(self, info: Info) -> "Objective":
+        return Objective.from_model(await info.context.loaders(queries.objectives_by_ids).load(self.objective_id))
+
+
+@strawberry.type(description="A quarterly objective co-owned by one or more teams.")
+class Objective(relay.Node):
+    id: relay.NodeID[int]
+    title: str
+    description: str
+    version: int
+    archived: bool
+    created_at: datetime
+    period_id: strawberry.Private[int]
+    rolled_over_from_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, o: m.Objective) -> "Objective":
+        return cls(id=o.id, title=o.title, description=o.description, version=o.version,
+                   archived=o.archived_at is not None, created_at=o.created_at, period_id=o.period_id,
+                   rolled_over_from_id=o.rolled_over_from_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.objectives_by_ids, node_ids, cls.from_model)
+
+    @strawberry.field
+    async def period(self, info: Info) -> Period:
+        return Period.from_view(await info.context.loaders(queries.periods_by_ids).load(self.period_id))
+
+    @strawberry.field
+    async def owners(self, info: Info) -> list[OwnerShare]:
+        rows = await info.context.loaders(queries.owners_by_objective).load(self.id)
+        return [OwnerShare(share=_plain(w.share), team_id=w.team_id) for w in rows]
+
+    @strawberry.field(description="Objectives this one aligns to.")
+    async def parents(self, info: Info) -> list[Alignment]:
+        rows = await info.context.loaders(queries.parent_links_by_objective).load(self.id)
+        return [Alignment(link=k.kind, objective_id=k.parent_id) for k in rows]
+
+    @strawberry.field(description="Objectives aligned to this one.")
+    async def children(self, info: Info) -> list[Alignment]:
+        rows = await info.context.loaders(queries.child_links_by_objective).load(self.id)
+        return [Alignment(link=k.kind, objective_id=k.child_id) for k in rows]
+
+    @strawberry.field(description="Live (not archived) key results.")
+    async def key_results(self, info: Info) -> list[KeyResult]:
+        rows = await info.context.loaders(queries.live_key_results_by_objective).load(self.id)
+        return [KeyResult.from_model(k) for k in rows]
+
+    @strawberry.field(description="Weighted mean of the key results' progress and the contributing children's.")
+    async def progress(self, info: Info) -> float:
+        return float((await objective_figures(info, self.id)).progress)
+
+    @strawberry.field(description="The elapsed fraction of the period (1 once closed).")
+    async def expected_progress(self, info: Info) -> float:
+        return float((await objective_figures(info, self.id)).expected_progress)
+
+    @strawberry.field(description="The weakest status of its key results and contributing children.")
+    async def status(self, info: Info) -> GoalStatus:
+        return (await objective_figures(info, self.id)).status
+
+    @strawberry.field(description="0.0–1.0 once the period is closed (a leader's override wins); null before.")
+    async def score(self, info: Info) -> float | None:
+        return _ratio((await objective_figures(info, self.id)).final_score)
+
+    @strawberry.field
+    async def score_override_reason(self, info: Info) -> str | None:
+        return (await objective_figures(info, self.id)).score_override_reason
+
+    @strawberry.field
+    async def rolled_over_from(self, info: Info) -> "Objective | None":
+        if self.rolled_over_from_id is None:
+            return None
+        row = await info.context.loaders(queries.objectives_by_ids).load(self.rolled_over_from_id)
+        return Objective.from_model(row) if row else None
+
+    @strawberry.field(description="Every change to this objective, oldest first.")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Change]:
+        return await _history("Objective", self.id, first, after)
+
+
+@strawberry.type(description="A figure key results can follow.")
+class MetricInfo:
+    name: MetricName
+    unit: Unit
+    description: str
+    available: bool

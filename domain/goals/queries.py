@@ -11,7 +11,6 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Max
 
 from domain import clock
-from domain.audit.models import AuditEntry
 from domain.goals import metrics, rules
 from domain.goals.models import (
     CheckIn, KeyResult, KeyResultSnapshot, Objective, ObjectiveLink, ObjectiveOwner, ObjectiveScore,
@@ -107,10 +106,6 @@ async def check_ins_by_key_result(ids: Sequence[int]) -> list[list[CheckIn]]:
 async def periods_by_ids(ids: Sequence[int]) -> list[Period | None]:
     found = {p.id: p for p in await Period.filter(id__in=list(ids))}
     return [found.get(i) for i in ids]
-
-
-async def history_page(entity: str, entity_id: int, page: Page) -> tuple[list[AuditEntry], bool]:
-    return await fetch_page(AuditEntry.filter(entity=entity, entity_id=str(entity_id)), page)
 
 
 # --- figures -----------------------------------------------------------------------------

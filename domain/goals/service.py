@@ -177,8 +177,7 @@ async def update_objective(actor: Principal, objective_id: int, expected_version
         await _open_period(objective.period_id)
         if objective.archived_at is not None:
             raise invalid("an archived objective cannot be changed", "id")
-        if title is not None:
-            objective.title = _title(title, problems, "title")
+        new_title = _title(title, problems, "title") if title is not None else objective.title
         if owners is not None:
             await _check_owners(owners, problems)
         if parents is not None:
@@ -186,9 +185,8 @@ async def update_objective(actor: Principal, objective_id: int, expected_version
         problems.raise_if_any()
         before = await objective_snapshot(objective)
         await _bump_version(Objective, objective.id, expected_version)
-        if description is not None:
-            objective.description = description.strip()
-        await Objective.filter(id=objective.id).update(title=objective.title, description=objective.description)
+        new_description = description.strip() if description is not None else objective.description
+        await Objective.filter(id=objective.id).update(title=new_title, description=new_description)
         if owners is not None:
             await _write_owners(objective.id, owners)
         if parents is not None:

@@ -7,14 +7,13 @@ from decimal import Decimal
 
 import strawberry
 from strawberry import relay
-from strawberry.scalars import JSON
 
-from domain.audit.models import AuditEntry
 from domain.goals import metrics, queries, rules
 from domain.goals import models as m
 from domain.org import queries as org_queries
+from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import page_request
 from schema.org.types import Period, Person, Team, _nodes
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
@@ -45,23 +44,8 @@ def _plain(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.normalize()
 
 
-@strawberry.type(description="One recorded change: who, when, what it was before and after.")
-class Change:
-    at: datetime
-    actor_name: str
-    action: str
-    before: JSON | None
-    after: JSON | None
-
-    @classmethod
-    def from_model(cls, e: AuditEntry) -> "Change":
-        return cls(at=e.at, actor_name=e.actor_name, action=e.action, before=e.before, after=e.after)
-
-
-async def _history(entity: str, entity_id: int, first: int, after: str | None) -> relay.Connection[Change]:
-    page = page_request(first, after)
-    rows, has_next = await queries.history_page(entity, entity_id, page)
-    return connection(rows, has_next, page, Change.from_model)
+async def _history(entity: str, entity_id: int, first: int, after: str | None) -> relay.Connection[AuditEntry]:
+    return await audit_page(first, after, entity=entity, entity_id=str(entity_id))
 
 
 @strawberry.type(description="Who made a check-in.")
@@ -176,7 +160,7 @@ class KeyResult(relay.Node):
         return Objective.from_model(await info.context.loaders(queries.objectives_by_ids).load(self.objective_id))
 
     @strawberry.field(description="Every change to this key result, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Change]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
         return await _history("KeyResult", self.id, first, after)
 
 
@@ -273,7 +257,7 @@ class Objective(relay.Node):
         return Objective.from_model(row) if row else None
 
     @strawberry.field(description="Every change to this objective, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Change]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
         return await _history("Objective", self.id, first, after)
 
 

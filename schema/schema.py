@@ -15,6 +15,7 @@ from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestion
 from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
 from schema.goals.queries import GoalsQuery
+from schema.goals.subscriptions import GoalsSubscription
 from schema.org.mutations import OrgMutation
 from schema.org.queries import OrgQuery
 
@@ -32,6 +33,11 @@ def _query_type() -> type:
 
 @strawberry.type
 class Mutation(OrgMutation, GoalsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(GoalsSubscription):
     pass
 
 
@@ -56,6 +62,7 @@ def build_schema(production: bool = False, limits: GraphQLLimits | None = None) 
     return SharedGoalsSchema(
         query=_query_type(),
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP, disable_field_suggestions=production,
                                 batching_config={"max_operations": limits.max_batch}),

@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from domain import clock
+from domain import clock, events
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.goals import metrics
@@ -298,6 +298,7 @@ async def update_key_result(actor: Principal, key_result_id: int, expected_versi
                                                 start=fields.start, target=fields.target, weight=fields.weight)
         kr = await KeyResult.get(id=kr.id)
         await record(actor, "keyResultUpdate", "KeyResult", kr.id, before, key_result_snapshot(kr))
+    events.publish(events.objective_topic(kr.objective_id), kr.id)
     return kr
 
 
@@ -351,6 +352,7 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
         await record(actor, "keyResultCheckIn", "KeyResult", kr.id, None, {
             "check_in_id": row.id, "value": None if value is None else str(value),
             "confidence": None if confidence is None else str(confidence), "comment": comment})
+    events.publish(events.objective_topic(kr.objective_id), kr.id)
     return row
 
 
@@ -493,3 +495,7 @@ async def get_objective(objective_id: int) -> Objective:
 
 async def get_key_result(key_result_id: int) -> KeyResult:
     return await KeyResult.get(id=key_result_id)
+
+
+async def get_live_objective(objective_id: int) -> Objective:
+    return await _objective(objective_id, "objectiveId")

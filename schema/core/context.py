@@ -33,6 +33,7 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict | None = None  # graphql-transport-ws connection_init payload
 
     @property
     def viewer(self) -> Principal:

@@ -7,16 +7,25 @@ from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
+from domain.org.service import authenticate
+
 log = logging.getLogger("sharedgoals.graphql")
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
 class RequireAuthentication(SchemaExtension):
-    """Without a valid token no operation runs: one error with code UNAUTHENTICATED."""
+    """Without a valid token no operation runs: one error with code UNAUTHENTICATED. Over a websocket the token
+    comes in the connection_init payload as {"Authorization": "Bearer <token>"}."""
 
-    def on_execute(self):
+    async def on_execute(self):
         context = self.execution_context.context
+        params = getattr(context, "connection_params", None)
+        if getattr(context, "principal", None) is None and isinstance(params, dict):
+            header = str(params.get("Authorization") or params.get("authorization") or "")
+            scheme, _, secret = header.partition(" ")
+            if scheme.lower() == "bearer":
+                context.principal = await authenticate(secret.strip())
         if getattr(context, "principal", None) is None:
             self.execution_context.result = ExecutionResult(data=None, errors=[GraphQLError(
                 "A valid API token is required: send `Authorization: Bearer <token>`.",

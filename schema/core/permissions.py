@@ -29,6 +29,16 @@ def role_in(*roles: Role) -> type[BasePermission]:
 IsAdmin = role_in(Role.ADMIN)
 
 
+class IsAuthenticated(BasePermission):
+    """For subscriptions, where the operation-wide check cannot stop the stream from starting."""
+
+    message = "A valid API token is required: send it in the connection_init payload as Authorization."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        return info.context.principal is not None
+
+
 class CanSeePay(BasePermission):
     """Pay and cost of a person: the person, leaders of their team, FINANCE and ADMIN.
     The source object provides `can_see_pay(principal)`."""

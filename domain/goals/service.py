@@ -112,11 +112,15 @@ async def _open_period(period_id: int, *path: str) -> Period:
     return period
 
 
+async def _existing(model, row_id: int, noun: str, path: tuple[str, ...]):
+    row = await model.get_or_none(id=row_id)
+    if row is None:
+        raise not_found(f"no {noun} has this id", *(path or ("id",)))
+    return row
+
+
 async def _objective(objective_id: int, *path: str) -> Objective:
-    objective = await Objective.get_or_none(id=objective_id)
-    if objective is None:
-        raise not_found("no objective has this id", *(path or ("id",)))
-    return objective
+    return await _existing(Objective, objective_id, "objective", path)
 
 
 async def _bump_version(model, row_id: int, expected_version: int | None) -> None:
@@ -264,10 +268,7 @@ async def create_key_result(actor: Principal, objective_id: int, fields: KeyResu
 
 
 async def _key_result(key_result_id: int, *path: str) -> KeyResult:
-    kr = await KeyResult.get_or_none(id=key_result_id)
-    if kr is None:
-        raise not_found("no key result has this id", *(path or ("id",)))
-    return kr
+    return await _existing(KeyResult, key_result_id, "key result", path)
 
 
 def _fields_of(kr: KeyResult) -> KeyResultFields:

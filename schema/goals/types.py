@@ -264,6 +264,6 @@ class Objective(relay.Node):
 @strawberry.type(description="A figure key results can follow.")
 class MetricInfo:
     name: MetricName
-    unit: Unit
+    unit: Unit | None = strawberry.field(description="Null until the figure has a data source.")
     description: str
     available: bool

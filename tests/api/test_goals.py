@@ -243,3 +243,12 @@ def test_listing_goals_with_key_results_and_check_ins_takes_a_constant_number_of
     many = statements()
     assert (few[0], many[0]) == (5, 50)
     assert many[1] == few[1], (few, many)
+
+
+def test_key_result_metrics_say_which_figures_have_a_data_source(goals, api):
+    metrics = api.gql("{ keyResultMetrics { name unit available description } }", token=goals.seller)
+    by_name = {m["name"]: m for m in metrics["keyResultMetrics"]}
+    assert set(by_name) == {"BOOKINGS", "ATTRIBUTED_BOOKINGS", "MQL_COUNT", "MQL_TO_SQL_RATE", "SLA_FOLLOW_UP_RATE",
+                            "MEDIAN_RESPONSE_HOURS"}
+    assert by_name["MQL_COUNT"] == {"name": "MQL_COUNT", "unit": None, "available": False,
+                                    "description": "no data source yet"}

@@ -14,7 +14,7 @@ from domain.org import queries as org_queries
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
 from schema.core.pagination import page_request
-from schema.org.types import Period, Person, Team, _nodes
+from schema.org.types import Period, Person, Team, _nodes, load_person
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
 Unit = strawberry.enum(rules.Unit, description="Unit of a key result's values (PERCENT values are fractions).")
@@ -55,10 +55,7 @@ class Author:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        if self.person_id is None:
-            return None
-        row = await info.context.loaders(org_queries.people_by_ids).load(self.person_id)
-        return Person.from_model(row) if row else None
+        return await load_person(info, self.person_id)
 
 
 @strawberry.type(description="A check-in on a key result; never edited.")

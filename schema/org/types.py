@@ -98,6 +98,14 @@ class Person(relay.Node):
                                             self.working_weeks_per_year)
 
 
+async def load_person(info: Info, person_id: int | None) -> Person | None:
+    """A person by id through the request's loader (None for no id or a missing row)."""
+    if person_id is None:
+        return None
+    row = await info.context.loaders(queries.people_by_ids).load(person_id)
+    return Person.from_model(row) if row else None
+
+
 def _can_see_token(principal: rules.Principal, token: m.ApiToken) -> bool:
     return principal.is_admin or token.id == principal.token_id or (
         principal.person_id is not None and token.person_id == principal.person_id)
@@ -124,9 +132,7 @@ class ApiToken(relay.Node):
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        if self.person_id is None:
-            return None
-        return Person.from_model(await info.context.loaders(queries.people_by_ids).load(self.person_id))
+        return await load_person(info, self.person_id)
 
 
 @strawberry.type(description="A fiscal quarter, keyed like 2026-Q4; bounds are [start, end).")
@@ -150,9 +156,7 @@ class Viewer:
 
     @strawberry.field(description="The person the token acts as; null for a service token.")
     async def person(self, info: Info) -> Person | None:
-        if self.person_id is None:
-            return None
-        return Person.from_model(await info.context.loaders(queries.people_by_ids).load(self.person_id))
+        return await load_person(info, self.person_id)
 
     @strawberry.field(description="The token of this request.")
     async def token(self, info: Info) -> ApiToken | None:

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ADMIN  := ada.admin@demo.sharedgoals.dev
 
-.PHONY: install serve test schema migrations clean
+.PHONY: install serve test bench schema migrations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help).
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/sharedgoals export-schema --output schema/schema.graphql

@@ -14,6 +14,7 @@ from tortoise import connections
 
 from api import db
 from api.auth import principal_of
+from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
 from api.settings import Settings, get_settings
 from domain import clock
@@ -94,11 +95,13 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/import/{kind}", import_route, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
     # The last added runs first: request ids, then the rate limit, then the body size.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
     return app

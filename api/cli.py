@@ -1,4 +1,4 @@
-"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, export-schema."""
+"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, import, export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -81,6 +81,50 @@ def cmd_seed_demo(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from tqdm import tqdm
+
+    from domain.errors import DomainError
+    from domain.imports.formats import FORMAT_OF_EXTENSION, format_of_filename
+    from domain.imports.service import import_file
+
+    fmt = format_of_filename(args.file)
+    if fmt is None:
+        print(f"error: {args.file}: the format follows the extension, one of {', '.join(FORMAT_OF_EXTENSION)}",
+              file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"importing {args.kind}",
+                      file=sys.stderr, disable=None) as bar:
+        def progress(rows: int) -> None:
+            bar.update(stream.raw.tell() - bar.n)  # bytes read so far (the buffer reads a little ahead)
+            bar.set_postfix_str(f"{rows:,} rows", refresh=False)
+
+        async def work():
+            return await import_file(args.kind, stream, fmt, skip_bad=args.skip_bad, progress=progress)
+        try:
+            result = _run(_with_db(work))
+        except DomainError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    for error in result.errors:
+        print(f"line {error.line}: {error.reason}", file=sys.stderr)
+    if result.more_errors:
+        print(f"... and {result.more_errors} more refused rows", file=sys.stderr)
+    if not result.imported:
+        print(f"{args.kind}: nothing imported ({result.error_count} refused)"
+              + ("" if args.skip_bad else " (--skip-bad imports the good rows)"), file=sys.stderr)
+        return 1
+    print(f"{args.kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+          f"{result.error_count} refused")
+    return 0
+
+
 def cmd_export_schema(args) -> int:
     from schema.schema import export_sdl
     sdl = export_sdl()
@@ -114,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="load a small demo organisation")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no teams or people")
     p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("import", help="import leads, lead events or touchpoints from CSV or NDJSON, idempotent "
+                                      "by external id")
+    from domain.imports.kinds import KINDS
+    p.add_argument("kind", choices=list(KINDS))
+    p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
+    p.add_argument("--skip-bad", action="store_true", help="import the good rows when some are refused")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export-schema", help="print the GraphQL SDL")
     p.add_argument("--output", "-o")

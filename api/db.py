@@ -17,6 +17,8 @@ MODEL_MODULES = [
     "domain.org.models",
     "domain.audit.models",
     "domain.goals.models",
+    "domain.leads.models",
+    "domain.attribution.models",
 ]
 
 

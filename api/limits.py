@@ -28,24 +28,31 @@ def error_response(status: int, message: str, code: str, headers: dict[str, str]
 
 class BodySizeLimitMiddleware:
     """Refuses a request body above `max_bytes` with 413: at once by its Content-Length, else (a chunked body)
-    by counting what arrives; such a body is read here, up to the limit, and handed on whole."""
+    by counting what arrives; such a body is read here, up to the limit, and handed on whole.
+    `larger` gives paths (by prefix) their own limit, e.g. file imports."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app, max_bytes: int, larger: tuple[tuple[str, int], ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger
 
-    def _too_large(self) -> JSONResponse:
-        return error_response(413, f"The request body is larger than the limit of {self.max_bytes} bytes.",
-                              LIMIT_EXCEEDED, maxBytes=self.max_bytes)
+    def _limit(self, scope) -> int:
+        path = scope.get("path", "")
+        return next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.max_bytes)
+
+    def _too_large(self, max_bytes: int) -> JSONResponse:
+        return error_response(413, f"The request body is larger than the limit of {max_bytes} bytes.",
+                              LIMIT_EXCEEDED, maxBytes=max_bytes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_bytes = self._limit(scope)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             # The server holds the body to its declared length, so the header is all there is to check.
-            if not length.strip().isdigit() or int(length) > self.max_bytes:
-                return await self._too_large()(scope, receive, send)
+            if not length.strip().isdigit() or int(length) > max_bytes:
+                return await self._too_large(max_bytes)(scope, receive, send)
             return await self.app(scope, receive, send)
 
         chunks: list[bytes] = []
@@ -56,8 +63,8 @@ class BodySizeLimitMiddleware:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                return await self._too_large()(scope, receive, send)
+            if size > max_bytes:
+                return await self._too_large(max_bytes)(scope, receive, send)
             chunks.append(body)
             if not message.get("more_body", False):
                 break

@@ -31,6 +31,7 @@ class Settings:
     max_cost: int = _LIMITS.max_cost
     max_batch: int = _LIMITS.max_batch
     max_body_bytes: int = 1_000_000
+    max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
     rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
 
     @property
@@ -85,6 +86,7 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_cost=_limit(config, "SHAREDGOALS_MAX_COST", Settings.max_cost),
         max_batch=_limit(config, "SHAREDGOALS_MAX_BATCH", Settings.max_batch),
         max_body_bytes=_limit(config, "SHAREDGOALS_MAX_BODY_BYTES", Settings.max_body_bytes),
+        max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
         rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
                                      minimum=0),
     )

@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+import domain.leads.metrics  # noqa: F401  (registers the lead figures key results can follow)
 from schema.audit.queries import AuditQuery
 from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
@@ -16,6 +17,10 @@ from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
 from schema.goals.queries import GoalsQuery
 from schema.goals.subscriptions import GoalsSubscription
+from schema.leads.imports import ImportMutation
+from schema.leads.mutations import LeadsMutation
+from schema.leads.queries import LeadsQuery
+from schema.leads.sla import SlaMutation, SlaQuery
 from schema.org.mutations import OrgMutation
 from schema.org.queries import OrgQuery
 
@@ -25,14 +30,14 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery, GoalsQuery, AuditQuery):
+    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AuditQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query
 
 
 @strawberry.type
-class Mutation(OrgMutation, GoalsMutation):
+class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation):
     pass
 
 

@@ -8,12 +8,15 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain.errors import DomainError
+from domain.leads.queries import wasted_selling_minutes
+from domain.leads.rules import wasted_selling_cost
 from domain.money import from_cents
 from domain.org import queries, rules
 from domain.org import models as m
-from domain.org.service import PeriodView
+from domain.org.service import PeriodView, get_period
 from schema.core.context import Info
-from schema.core.errors import ClientError
+from schema.core.errors import ClientError, client_error
 from schema.core.permissions import CanSeePay
 
 Role = strawberry.enum(rules.Role, description="What a person or token may do in the service.")
@@ -92,6 +95,18 @@ class Person(relay.Node):
         return rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
                                            self.working_weeks_per_year)
 
+    @strawberry.field(permission_classes=[CanSeePay],
+                      description="Selling hours logged in the period on leads later recycled or disqualified, "
+                                  "× costPerSellingHour. Private, like annualCost.")
+    async def wasted_selling_cost(self, info: Info, period: str) -> Decimal | None:
+        try:
+            minutes = await info.context.loaders(_wasted_minutes_by_period).load(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        cost = rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
+                                           self.working_weeks_per_year)
+        return wasted_selling_cost(minutes.get(self.id, 0), cost)
+
     @strawberry.field(description="annualQuota / (sellingHoursPerWeek × workingWeeksPerYear), to the cent.")
     def quota_per_selling_hour(self) -> Decimal | None:
         return rules.quota_per_selling_hour(self.annual_quota, self.selling_hours_per_week,
@@ -104,6 +119,10 @@ async def load_person(info: Info, person_id: int | None) -> Person | None:
         return None
     row = await info.context.loaders(queries.people_by_ids).load(person_id)
     return Person.from_model(row) if row else None
+
+
+async def _wasted_minutes_by_period(keys):
+    return [await wasted_selling_minutes(await get_period(key)) for key in keys]
 
 
 def _can_see_token(principal: rules.Principal, token: m.ApiToken) -> bool:

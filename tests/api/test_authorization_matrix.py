@@ -15,7 +15,10 @@ code FORBIDDEN, from an object-level check in the service), UNAUTHENTICATED.
 
 The intent the rows encode (the hardening issue, item 2): only ADMIN manages people and teams; LEADER and ADMIN create
 and change objectives and key results and close periods; only ADMIN reopens a period; members of an owner team (or
-ADMIN) check in; everyone authenticated reads. A row states the intent, not whatever the code happens to do.
+ADMIN) check in; everyone authenticated reads. For leads: LEADER and ADMIN draft lead definitions, agree SLAs and
+import leads and touchpoints; only a LEADER approves a definition (the service then requires a leader of a sales or
+marketing team); ADMIN, LEADER and MEMBER work leads (transition, assign, recycle), FINANCE does not. A row states the
+intent, not whatever the code happens to do.
 
 Every case runs in a fresh database with the same organisation built through GraphQL (the `api` fixture truncates
 per test), so a mutation of one case never sees another's changes.
@@ -24,15 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import build_schema
 
+from domain.attribution.models import TouchKind, Touchpoint
+from domain.leads.facts import refresh_leads
+from domain.leads.models import Lead, LeadEvent
+from domain.org.models import Person, Team
 from domain.org.rules import Role
 from domain.org.service import create_token
 from schema.core.ids import encode_id
+from tests.api.leads_support import ICP
 from tests.api.support import create_person, create_team
 
 SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
@@ -46,6 +55,8 @@ FORBIDDEN_IN_PAYLOAD = "FORBIDDEN in userErrors"  # object-level refusal by the 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 OPEN_PERIOD, CLOSED_PERIOD = "2026-Q4", "2026-Q3"
+NEXT_PERIOD = "2027-Q1"  # no SLA agreed yet
+UTC = timezone.utc
 ERRORS = "userErrors { field message code }"
 
 
@@ -55,7 +66,10 @@ ERRORS = "userErrors { field message code }"
 class Org:
     """Sales, Marketing and CS; a sales leader, two sales members (one with pay figures), a marketing leader and a CS
     member; an objective co-owned by sales and marketing with a key result the member checked in on; a CS-only
-    objective with a key result; an objective with a key result in a closed period; tokens for every caller."""
+    objective with a key result; an objective with a key result in a closed period; an active lead definition
+    (approved by both leaders) and a draft; a fresh lead and a lead that marketing touched, made an MQL and handed
+    over to the member, who has not followed it up (so the member is in the SLA report's people, awards and
+    breaches); an SLA between Marketing and Sales for the open period; tokens for every caller."""
 
     api: Any
     ids: dict[str, str] = field(default_factory=dict)
@@ -112,6 +126,7 @@ class Org:
         assert check_in["userErrors"] == [], check_in
         closed = org.mutate("periodClose", "PeriodCloseInput", "period { status }", {"period": CLOSED_PERIOD}, admin)
         assert closed["userErrors"] == [] and closed["period"]["status"] == "CLOSED", closed
+        org._leads()
         return org
 
     def mutate(self, name: str, input_type: str, selection: str, data: dict, token: str) -> dict:
@@ -130,11 +145,55 @@ class Org:
         assert kr["userErrors"] == [], kr
         self.ids[key + "Kr"], self.versions[key + "Kr"] = kr["keyResult"]["id"], kr["keyResult"]["version"]
 
+    def _leads(self) -> None:
+        marketing_leader, sales_leader = self.viewers["the marketing leader"], self.tokens[LEADER]
+        ids = self.ids
+        for key in ("activeDefinition", "draftDefinition"):
+            created = self.mutate("leadDefinitionCreate", "LeadDefinitionCreateInput", "leadDefinition { id }",
+                                  {**ICP, "name": key}, marketing_leader)
+            assert created["userErrors"] == [], created
+            ids[key] = created["leadDefinition"]["id"]
+        for token in (marketing_leader, sales_leader):
+            approved = self.mutate("leadDefinitionApprove", "LeadDefinitionApproveInput", "leadDefinition { status }",
+                                   {"id": ids["activeDefinition"]}, token)
+            assert approved["userErrors"] == [], approved
+        assert approved["leadDefinition"]["status"] == "ACTIVE", approved
+        ids["lead"], ids["handedOverLead"] = self.api.run(_write_leads())
+        sla = self.mutate("slaAgreementCreate", "SlaAgreementCreateInput", "slaAgreement { id }",
+                          sla_terms(self, OPEN_PERIOD), self.tokens[ADMIN])
+        assert sla["userErrors"] == [], sla
+        ids["sla"] = sla["slaAgreement"]["id"]
+
     def own_token_id(self, caller: str) -> str:
         """The id of the caller's own token (anonymous has none: someone else's then)."""
         if self.tokens[caller] is None:
             return self.ids["otherToken"]
         return self.api.gql("{ viewer { token { id } } }", token=self.tokens[caller])["viewer"]["token"]["id"]
+
+
+async def _write_leads() -> tuple[str, str]:
+    """As an import writes them: a fresh lead (stage LEAD), and a lead first touched by marketing, an MQL on
+    5 October and assigned to the member an hour later, with no sales touch since (its follow-up is overdue)."""
+    marketing, mia = await Team.get(name="Marketing"), await Person.get(email="mlead@example.com")
+    seller = await Person.get(email="seller@example.com")
+    profile = dict(contact_name="Ann Buyer", industry="Software", employees=500, region="EMEA", title="VP Marketing",
+                   source="webinar", created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    fresh = await Lead.create(external_id="L-FRESH", company="Fresh Co", email="ann@fresh.example", **profile)
+    handed = await Lead.create(external_id="L-HANDED", company="Handed Co", email="ann@handed.example", **profile)
+    await Touchpoint.create(external_id="T-WEBINAR", lead_id=handed.id, at=datetime(2026, 10, 5, 8, tzinfo=UTC),
+                            kind=TouchKind.MARKETING, channel="webinar", team_id=marketing.id, person_id=mia.id)
+    await LeadEvent.create(lead_id=handed.id, at=datetime(2026, 10, 5, 9, tzinfo=UTC), type="STAGE", stage="MQL",
+                           actor_name="import")
+    await LeadEvent.create(lead_id=handed.id, at=datetime(2026, 10, 5, 10, tzinfo=UTC), type="ASSIGNED",
+                           owner_person_id=seller.id, actor_name="import")
+    await refresh_leads([fresh.id, handed.id])
+    return encode_id("Lead", fresh.id), encode_id("Lead", handed.id)
+
+
+def sla_terms(org: "Org", period: str) -> dict:
+    return {"period": period, "marketingTeamId": org.ids["marketing"], "salesTeamId": org.ids["sales"],
+            "mqlVolume": 10, "acceptanceRateTarget": 0.6, "handoverHours": "4", "followUpHours": "24",
+            "followUpRateTarget": 0.8, "decisionDays": "5"}
 
 
 # --- the matrix --------------------------------------------------------------------------------------------------
@@ -163,6 +222,8 @@ def expect(admin=OK, leader=OK, finance=OK, member=OK) -> dict[str, str]:
 EVERYONE = expect()
 ADMIN_ONLY = expect(leader=FORBIDDEN, finance=FORBIDDEN, member=FORBIDDEN)
 LEADER_OR_ADMIN = expect(finance=FORBIDDEN, member=FORBIDDEN)
+LEADER_ONLY = expect(admin=FORBIDDEN, finance=FORBIDDEN, member=FORBIDDEN)
+WORKS_LEADS = expect(finance=FORBIDDEN)
 
 
 def no_variables(org: Org, caller: str) -> dict:
@@ -193,9 +254,21 @@ ROWS: list[Row] = [
     Row("node", "node", "query($id: ID!) { node(id: $id) { id ... on Objective { title } } }",
         lambda org, caller: {"id": org.ids["shared"]}, EVERYONE, note="every Node type: test_node_*"),
     Row("nodes", "nodes", "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-        lambda org, caller: {"ids": [org.ids[k] for k in ("sales", "member", "shared", "sharedKr")]}, EVERYONE),
+        lambda org, caller: {"ids": [org.ids[k] for k in ("sales", "member", "shared", "sharedKr", "lead",
+                                                          "activeDefinition", "sla")]}, EVERYONE),
     Row("auditLog", "auditLog", "{ auditLog(first: 5) { edges { node { action entity } } } }", no_variables,
         ADMIN_ONLY),
+    Row("leads", "leads", "{ leads(first: 10) { edges { node { id company stage owner { name } facts { mqlAt } "
+        "timeline { type stage } score { fit engagement qualifies } } } } }", no_variables, EVERYONE),
+    Row("leadDefinitions", "leadDefinitions", "{ leadDefinitions { id version status approvals { side } } }",
+        no_variables, EVERYONE),
+    Row("leadFeedback", "leadFeedback",
+        "query($period: String!) { leadFeedback(period: $period) { stage reasonCode source count } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("slaReport", "slaReport",
+        "query($period: String!) { slaReport(period: $period) { mqlVolume followUpCompliance "
+        "marketing { met counted } sales { met counted } breaches { edges { node { item state } } } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 
     # --- people and teams: only ADMIN ---
     mutation("teamCreate", "TeamCreateInput", "team { id }",
@@ -253,6 +326,38 @@ ROWS: list[Row] = [
              lambda org, caller: {"period": OPEN_PERIOD}, LEADER_OR_ADMIN),
     mutation("periodReopen", "PeriodReopenInput", "period { key status }",
              lambda org, caller: {"period": CLOSED_PERIOD, "reason": "a late deal was booked"}, ADMIN_ONLY),
+
+    # --- the lead definition: LEADER and ADMIN draft, only a LEADER approves (of a sales or marketing team) ---
+    mutation("leadDefinitionCreate", "LeadDefinitionCreateInput", "leadDefinition { id status }",
+             lambda org, caller: {**ICP, "name": "Enterprise buyers", "employeesMin": 2000}, LEADER_OR_ADMIN),
+    mutation("leadDefinitionApprove", "LeadDefinitionApproveInput", "leadDefinition { id status }",
+             lambda org, caller: {"id": org.ids["draftDefinition"]}, LEADER_ONLY,
+             row_name="leadDefinitionApprove (a draft)",
+             note="the matrix's LEADER leads Sales: the sales side's approval"),
+
+    # --- working leads: ADMIN, LEADER and MEMBER; FINANCE does not ---
+    mutation("leadTransition", "LeadTransitionInput", "lead { id stage }",
+             lambda org, caller: {"leadId": org.ids["lead"], "stage": "MQL"}, WORKS_LEADS,
+             row_name="leadTransition (LEAD to MQL)"),
+    mutation("leadAssign", "LeadAssignInput", "lead { id owner { name } }",
+             lambda org, caller: {"leadId": org.ids["lead"], "ownerId": org.ids["member"]}, WORKS_LEADS),
+    mutation("leadRecycle", "LeadRecycleInput", "lead { id stage }",
+             lambda org, caller: {"leadId": org.ids["handedOverLead"], "reason": "NO_BUDGET",
+                                  "reasonText": "budget in Q2"}, WORKS_LEADS, row_name="leadRecycle (an MQL)"),
+
+    # --- the SLA and imports: LEADER and ADMIN ---
+    mutation("slaAgreementCreate", "SlaAgreementCreateInput", "slaAgreement { id }",
+             lambda org, caller: sla_terms(org, NEXT_PERIOD), LEADER_OR_ADMIN,
+             row_name="slaAgreementCreate (teams without an SLA in the period)"),
+    mutation("leadImport", "LeadImportInput", "created imported",
+             lambda org, caller: {"records": [{"externalId": "L-NEW", "company": "New Co",
+                                               "createdAt": "2026-11-02T09:00:00+00:00"}]}, LEADER_OR_ADMIN),
+    mutation("touchpointImport", "TouchpointImportInput", "created imported",
+             lambda org, caller: {"records": [{"externalId": "T-CALL", "leadExternalId": "L-HANDED",
+                                               "at": "2026-10-06T12:00:00+00:00", "kind": "SALES",
+                                               "channel": "phone", "team": "Sales",
+                                               "personEmail": "seller@example.com", "durationMinutes": 20}]},
+             LEADER_OR_ADMIN),
 ]
 
 
@@ -319,6 +424,10 @@ NODE_RECORDS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "Person": [("Person", "member", EVERYONE)],
     "Objective": [("Objective", "shared", EVERYONE)],
     "KeyResult": [("KeyResult", "sharedKr", EVERYONE)],
+    "Lead": [("Lead", "lead", EVERYONE)],
+    "LeadDefinition": [("LeadDefinition (active)", "activeDefinition", EVERYONE),
+                       ("LeadDefinition (draft)", "draftDefinition", EVERYONE)],
+    "SlaAgreement": [("SlaAgreement", "sla", EVERYONE)],
     "ApiToken": [
         ("ApiToken (the MEMBER's own)", "memberToken", expect(leader=FORBIDDEN, finance=FORBIDDEN)),
         ("ApiToken (someone else's)", "otherToken", ADMIN_ONLY),
@@ -399,6 +508,30 @@ PERSON_PATHS = [
     PersonPath("node(KeyResult).checkIns.author.person",
                "query($id: ID!) { node(id: $id) { ... on KeyResult { %s } } }" % CHECK_IN_AUTHOR,
                lambda org: {"id": org.ids["sharedKr"]}),
+    # Leads the member owns, and the SLA in which the member is the sales side's person.
+    PersonPath("leads.owner", "{ leads(first: 50) { edges { node { owner { %s } } } } }" % PAY, lambda org: {}),
+    PersonPath("leads(ownerId).owner",
+               "query($owner: ID!) { leads(ownerId: $owner) { edges { node { owner { %s } } } } }" % PAY,
+               lambda org: {"owner": org.ids["member"]}),
+    PersonPath("node(Lead).owner", "query($id: ID!) { node(id: $id) { ... on Lead { owner { %s } } } }" % PAY,
+               lambda org: {"id": org.ids["handedOverLead"]}),
+    PersonPath("node(Lead).timeline.owner",
+               "query($id: ID!) { node(id: $id) { ... on Lead { timeline { owner { %s } } } } }" % PAY,
+               lambda org: {"id": org.ids["handedOverLead"]}),
+    PersonPath("slaReport.people.person",
+               "query($p: String!) { slaReport(period: $p) { people { side person { %s } } } }" % PAY,
+               lambda org: {"p": OPEN_PERIOD}),
+    PersonPath("slaReport.awards.person",
+               "query($p: String!) { slaReport(period: $p) { awards { side person { %s } } } }" % PAY,
+               lambda org: {"p": OPEN_PERIOD}),
+    PersonPath("slaReport.breaches.lead.owner",
+               "query($p: String!) { slaReport(period: $p) { breaches { edges { node { lead { owner { %s } } } } } } }"
+               % PAY, lambda org: {"p": OPEN_PERIOD}),
+    # A mutation's payload is a path too; FINANCE does not work leads (see the matrix).
+    PersonPath("leadAssign.lead.owner",
+               "mutation($input: LeadAssignInput!) { leadAssign(input: $input) { lead { owner { %s } } } }" % PAY,
+               lambda org: {"input": {"leadId": org.ids["lead"], "ownerId": org.ids["member"]}},
+               lambda viewer: viewer != "FINANCE service token"),
     # Only ADMIN and the holder may see the member's token at all (see test_node_visibility).
     PersonPath("node(ApiToken).person", "query($id: ID!) { node(id: $id) { ... on ApiToken { person { %s } } } }"
                % PAY, lambda org: {"id": org.ids["memberToken"]},

@@ -200,7 +200,7 @@ def test_a_metric_with_no_data_source_is_refused(goals, api):
     objective = goals.objective()
     result = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": "MQLs", "kind": "INCREASE_TO",
                                            "unit": "COUNT", "start": "0", "target": "500", "source": "METRIC",
-                                           "metric": {"name": "MQL_COUNT"}}}, goals.leader)["keyResultCreate"]
+                                           "metric": {"name": "BOOKINGS"}}}, goals.leader)["keyResultCreate"]
     assert _errors(result) == [("INVALID", ["input", "metric", "name"])]
 
 
@@ -208,13 +208,13 @@ def test_a_metric_key_result_is_computed_and_refuses_a_typed_value(goals, api, m
     from domain.goals import metrics
     from domain.org.models import Person
 
-    async def people_in_teams(team_ids, period):  # a real read of stored rows, standing in for lead data
+    async def people_in_teams(team_ids, period):  # a real read of stored rows, standing in for deal data
         from decimal import Decimal
         return Decimal(await Person.filter(team_id__in=list(team_ids)).count())
-    monkeypatch.setitem(metrics._registry, metrics.MetricName.MQL_COUNT,
-                        metrics.Metric(metrics.MetricName.MQL_COUNT, metrics.Unit.COUNT, "test", people_in_teams))
+    monkeypatch.setitem(metrics._registry, metrics.MetricName.BOOKINGS,
+                        metrics.Metric(metrics.MetricName.BOOKINGS, metrics.Unit.COUNT, "test", people_in_teams))
     objective = goals.objective()
-    kr = goals.key_result(objective["id"], target="4", source="METRIC", metric={"name": "MQL_COUNT"})
+    kr = goals.key_result(objective["id"], target="4", source="METRIC", metric={"name": "BOOKINGS"})
     assert (kr["current"], kr["progress"]) == ("2", 0.5)  # two people in the owner teams (sales + marketing)
     refused = goals.check_in(kr["id"], "4")
     assert _errors(refused) == [("INVALID", ["input", "value"])]
@@ -248,7 +248,8 @@ def test_listing_goals_with_key_results_and_check_ins_takes_a_constant_number_of
 def test_key_result_metrics_say_which_figures_have_a_data_source(goals, api):
     metrics = api.gql("{ keyResultMetrics { name unit available description } }", token=goals.seller)
     by_name = {m["name"]: m for m in metrics["keyResultMetrics"]}
-    assert set(by_name) == {"BOOKINGS", "ATTRIBUTED_BOOKINGS", "MQL_COUNT", "MQL_TO_SQL_RATE", "SLA_FOLLOW_UP_RATE",
-                            "MEDIAN_RESPONSE_HOURS"}
-    assert by_name["MQL_COUNT"] == {"name": "MQL_COUNT", "unit": None, "available": False,
-                                    "description": "no data source yet"}
+    assert set(by_name) == {"BOOKINGS", "ATTRIBUTED_BOOKINGS", "MQL_COUNT", "MQL_TO_SQL_RATE", "ACCEPTANCE_RATE",
+                            "SLA_FOLLOW_UP_RATE", "MEDIAN_RESPONSE_HOURS"}
+    assert by_name["BOOKINGS"] == {"name": "BOOKINGS", "unit": None, "available": False,
+                                   "description": "no data source yet"}
+    assert (by_name["MQL_COUNT"]["available"], by_name["MQL_COUNT"]["unit"]) == (True, "COUNT")

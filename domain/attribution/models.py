@@ -1,0 +1,59 @@
+"""Tortoise models of touchpoints (and, with the attribution issue, opportunities and credit)."""
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TouchKind(str, Enum):
+    MARKETING = "MARKETING"
+    SALES = "SALES"
+
+
+class Touchpoint(Model):
+    """A marketing or sales touch on a lead. A fact: re-importing it with other content is refused."""
+
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=128, unique=True)
+    lead = fields.ForeignKeyField("models.Lead", related_name="touchpoints", on_delete=fields.CASCADE)
+    lead_id: int
+    at = fields.DatetimeField()
+    kind = fields.CharEnumField(TouchKind, max_length=16)
+    channel = fields.CharField(max_length=64)
+    campaign = fields.CharField(max_length=200, null=True)
+    team = fields.ForeignKeyField("models.Team", related_name="touchpoints", on_delete=fields.RESTRICT)
+    team_id: int
+    person = fields.ForeignKeyField("models.Person", related_name="touchpoints", null=True, on_delete=fields.RESTRICT)
+    person_id: int | None
+    duration_minutes = fields.IntField(null=True)
+
+    class Meta:
+        table = "touchpoint"
+        indexes = (("lead_id", "at"),)
+
+
+class OpportunityStatus(str, Enum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class Opportunity(Model):
+    """A deal from the CRM. Pipeline counts in the period it was created, bookings in the period it was won."""
+
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=128, unique=True)
+    lead = fields.ForeignKeyField("models.Lead", related_name="opportunities", null=True, on_delete=fields.SET_NULL)
+    lead_id: int | None
+    name = fields.CharField(max_length=300)
+    amount_cents = fields.BigIntField()
+    created_at = fields.DatetimeField(db_index=True)
+    status = fields.CharEnumField(OpportunityStatus, max_length=8)
+    closed_at = fields.DatetimeField(null=True, db_index=True)
+    owner = fields.ForeignKeyField("models.Person", related_name="opportunities", null=True, on_delete=fields.RESTRICT)
+    owner_id: int | None
+
+    class Meta:
+        table = "opportunity"

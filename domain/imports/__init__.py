@@ -1,0 +1,1 @@
+"""Bulk imports of leads, lead events and touchpoints (CSV or NDJSON), idempotent by external id."""

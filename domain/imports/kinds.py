@@ -1,0 +1,180 @@
+"""What can be imported: one `Kind` per record type, each its keys, its table and how one row is checked.
+A new kind (opportunities) is one more `Kind` and its `check` function, added to KINDS."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from domain.attribution.models import TouchKind
+from domain.imports.rules import EMAIL, Refs, Row
+from domain.leads import rules as lead_rules
+from domain.leads.rules import Behaviour, Stage
+
+EVENT_TYPES = (*Behaviour.__members__, lead_rules.STAGE_EVENT, lead_rules.ASSIGNED_EVENT)
+STAGES = tuple(Stage.__members__)
+TOUCH_KINDS = tuple(TouchKind.__members__)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                         # as in `sharedgoals import KIND` and /import/{kind}
+    table: str
+    required: tuple[str, ...]         # keys every record has
+    optional: tuple[str, ...]         # keys a record may have
+    columns: tuple[str, ...]          # the columns a row writes, `external_id` first
+    pg_types: tuple[str, ...]         # their PostgreSQL types, for the arrays a batch is sent in
+    check: Callable[[Mapping[str, Any], Refs, str], tuple]  # (record, refs, importer's name) -> column values,
+                                                            # or RowRefused with every reason
+    mutable: bool                     # a changed row updates the record; else it is refused (facts are never edited)
+    noun: str                         # for messages: "lead", "lead event"
+    entity: str                       # for the audit log: "Lead"
+    ignored_in_comparison: tuple[str, ...] = ()  # columns not taken from the file (so not compared)
+    lead_column: str | None = None    # the column naming the lead, whose derived facts a new row changes
+    key_of_column: Mapping[str, str] | None = None  # column -> key, for messages
+    # The common case in a hurry: column values of a plain, valid row (all text, as CSV gives), or None to let
+    # `check` decide (and give the reasons). Must agree with `check`, as a test makes sure.
+    quick: Callable[[tuple], tuple | None] | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+    def parse(self, values: tuple, refs: Refs, importer: str) -> tuple:
+        """The column values of a record's values (in the order of `keys`); RowRefused when it is bad."""
+        if self.quick is not None:
+            row = self.quick(values)
+            if row is not None:
+                return row
+        return self.check(dict(zip(self.keys, values)), refs, importer)
+
+    @property
+    def names_leads(self) -> bool:
+        return "lead_external_id" in self.required
+
+    def key(self, column: str) -> str:
+        return (self.key_of_column or {}).get(column, column)
+
+
+def check_lead(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
+    row = Row(data)
+    values = (
+        row.text("external_id", 128, required=True),
+        row.text("company", 300, required=True),
+        row.text("contact_name", 300, default=""),
+        row.email("email") or "",
+        row.text("industry", 120),
+        row.count("employees"),
+        row.text("region", 120),
+        row.text("title", 200),
+        row.text("source", 120),
+        row.time("created_at"),
+    )
+    row.done()
+    return values
+
+
+def quick_lead(values: tuple) -> tuple | None:
+    """check_lead's answer for a plain, valid lead row, or None (then check_lead decides)."""
+    try:
+        external_id, company, contact_name, email, industry, employees, region, title, source, created_at = values
+        external_id, company, contact_name = external_id.strip(), company.strip(), contact_name.strip()
+        email, employees = email.strip().lower(), employees.strip()
+        industry, region, title, source = industry.strip(), region.strip(), title.strip(), source.strip()
+        if not (external_id and company and len(external_id) <= 128 and len(company) <= 300
+                and len(contact_name) <= 300 and len(industry) <= 120 and len(region) <= 120 and len(title) <= 200
+                and len(source) <= 120 and (not email or (len(email) <= 320 and EMAIL.match(email)))
+                and (not employees or (employees.isdigit() and employees.isascii() and len(employees) < 10))
+                and "\x00" not in "".join(values)):
+            return None
+        at = datetime.fromisoformat(created_at)
+        if at.tzinfo is None or at.utcoffset() is None:
+            return None
+        return (external_id, company, contact_name, email, industry or None, int(employees) if employees else None,
+                region or None, title or None, source or None, at.astimezone(timezone.utc))
+    except (AttributeError, TypeError, ValueError):  # not all text, a bad time: the careful way
+        return None
+
+
+def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
+    row = Row(data)
+    external_id = row.text("external_id", 128, required=True)
+    lead_id = row.lead("lead_external_id", refs)
+    at = row.time("at")
+    type_ = row.choice("type", EVENT_TYPES, "a behaviour, STAGE or ASSIGNED")
+    stage = reason_code = owner = None
+    if type_ == lead_rules.STAGE_EVENT:
+        stage = row.choice("stage", STAGES, "a stage")
+        reason_code = row.text("reason_code", 32)
+        if stage is not None:
+            problem = lead_rules.reason_problem(Stage(stage), reason_code)
+            if problem:
+                row.reasons.append(problem)
+    else:
+        row.absent("stage", "STAGE events")
+        row.absent("reason_code", "STAGE events")
+    if type_ == lead_rules.ASSIGNED_EVENT:
+        owner = row.person("owner_email", refs, required=True, active=True)
+    else:
+        row.absent("owner_email", "ASSIGNED events")
+    actor = row.person("actor_email", refs)
+    reason_text = row.text("reason_text", 10_000, default="")
+    row.done()
+    return (external_id, lead_id, at, type_, stage, owner.id if owner else None, actor.id if actor else None,
+            actor.name if actor else importer, reason_code, reason_text)
+
+
+def check_touchpoint(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
+    row = Row(data)
+    external_id = row.text("external_id", 128, required=True)
+    lead_id = row.lead("lead_external_id", refs)
+    at = row.time("at")
+    kind = row.choice("kind", TOUCH_KINDS, "a touch kind")
+    channel = row.text("channel", 64, required=True)
+    campaign = row.text("campaign", 200)
+    team_name = row.text("team", 200, required=True)
+    team_id = refs.team(team_name) if team_name else None
+    if team_name and team_id is None:
+        row.reasons.append(f"team '{team_name}' names no team")
+    person = row.person("person_email", refs)
+    duration = row.count("duration_minutes")
+    row.done()
+    return (external_id, lead_id, at, kind, channel, campaign, team_id, person.id if person else None, duration)
+
+
+LEADS = Kind(
+    name="leads", table="lead", noun="lead", entity="Lead", mutable=True, check=check_lead, quick=quick_lead,
+    required=("external_id", "company", "contact_name", "email", "industry", "employees", "region", "title",
+              "source", "created_at"),
+    optional=(),
+    columns=("external_id", "company", "contact_name", "email", "industry", "employees", "region", "title",
+             "source", "created_at"),
+    pg_types=("text", "text", "text", "text", "text", "int4", "text", "text", "text", "timestamptz"),
+)
+
+LEAD_EVENTS = Kind(
+    name="lead-events", table="lead_event", noun="lead event", entity="LeadEvent", mutable=False, check=check_lead_event,
+    required=("external_id", "lead_external_id", "at", "type"),
+    optional=("stage", "owner_email", "actor_email", "reason_code", "reason_text"),
+    columns=("external_id", "lead_id", "at", "type", "stage", "owner_person_id", "actor_person_id", "actor_name",
+             "reason_code", "reason_text"),
+    pg_types=("text", "int8", "timestamptz", "text", "text", "int4", "int4", "text", "text", "text"),
+    ignored_in_comparison=("actor_name",),
+    lead_column="lead_id",
+    key_of_column={"lead_id": "lead_external_id", "owner_person_id": "owner_email",
+                   "actor_person_id": "actor_email"},
+)
+
+TOUCHPOINTS = Kind(
+    name="touchpoints", table="touchpoint", noun="touchpoint", entity="Touchpoint", mutable=False, check=check_touchpoint,
+    required=("external_id", "lead_external_id", "at", "kind", "channel", "team"),
+    optional=("campaign", "person_email", "duration_minutes"),
+    columns=("external_id", "lead_id", "at", "kind", "channel", "campaign", "team_id", "person_id",
+             "duration_minutes"),
+    pg_types=("text", "int8", "timestamptz", "text", "text", "text", "int4", "int4", "int4"),
+    lead_column="lead_id",
+    key_of_column={"lead_id": "lead_external_id", "team_id": "team", "person_id": "person_email"},
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (LEADS, LEAD_EVENTS, TOUCHPOINTS)}

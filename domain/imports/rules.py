@@ -1,0 +1,210 @@
+"""Checking import rows: plain values in, typed column values or the reasons a row is refused out.
+Pure: no I/O, no ORM. References (people, teams, leads) come in as mappings the caller loaded."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WHOLE = re.compile(r"^[+-]?\d+$")
+
+
+class RowRefused(Exception):
+    """A row that cannot be imported, with every reason found."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    id: int
+    name: str
+    active: bool
+
+
+@dataclass
+class Refs:
+    """What rows may name: people by lowercased email, teams by name, leads by external id."""
+
+    people: Mapping[str, PersonRef]
+    teams: Mapping[str, int]
+    leads: Mapping[str, int]
+
+    def team(self, name: str) -> int | None:
+        found = self.teams.get(name)
+        return found if found is not None else self.teams.get(name.lower())
+
+
+def key_problem(keys, required: tuple[str, ...], optional: tuple[str, ...]) -> str | None:
+    """Missing required keys or keys the kind does not know; None when the keys are right."""
+    keys = set(keys)
+    missing = [k for k in required if k not in keys]
+    unknown = sorted(keys - set(required) - set(optional))
+    reasons = []
+    if missing:
+        reasons.append(f"missing {'key' if len(missing) == 1 else 'keys'}: {', '.join(missing)}")
+    if unknown:
+        reasons.append(f"unknown {'key' if len(unknown) == 1 else 'keys'}: {', '.join(unknown)} "
+                       f"(expected {', '.join(required)}{''.join(f', [{k}]' for k in optional)})")
+    return "; ".join(reasons) or None
+
+
+class Row:
+    """Reads the values of one record, collecting every problem instead of stopping at the first."""
+
+    __slots__ = ("data", "reasons")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.reasons: list[str] = []
+
+    def done(self) -> None:
+        if self.reasons:
+            raise RowRefused(self.reasons)
+
+    def _raw(self, key: str) -> Any:
+        value = self.data.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+        return value
+
+    def text(self, key: str, max_length: int, required: bool = False, default: str | None = None) -> str | None:
+        value = self.data.get(key)
+        if value.__class__ is str:  # the common case, kept short: imports spend most of their time here
+            value = value.strip()
+            if value and len(value) <= max_length and "\x00" not in value:
+                return value
+            value = value or None
+        if value is None:
+            if required:
+                self.reasons.append(f"{key} is required")
+            return default
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        elif not isinstance(value, str):
+            self.reasons.append(f"{key} must be text")
+            return default
+        if len(value) > max_length:
+            self.reasons.append(f"{key} has more than {max_length} characters")
+            return default
+        if "\x00" in value:
+            self.reasons.append(f"{key} holds a NUL character")
+            return default
+        return value
+
+    def time(self, key: str) -> datetime | None:
+        value = self.data.get(key)
+        if value.__class__ is str:
+            try:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is not None:
+                    return parsed.astimezone(timezone.utc)
+            except ValueError:
+                pass
+        value = self._raw(key)
+        if value is None:
+            self.reasons.append(f"{key} is required")
+            return None
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                self.reasons.append(f"{key} '{value}' is not an ISO 8601 date and time")
+                return None
+        else:
+            self.reasons.append(f"{key} must be an ISO 8601 date and time")
+            return None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.reasons.append(f"{key} '{value}' has no zone offset; write it like 2026-11-23T09:00:00+00:00")
+            return None
+        return parsed.astimezone(timezone.utc)
+
+    def count(self, key: str) -> int | None:
+        """An optional whole number ≥ 0."""
+        value = self.data.get(key)
+        if value.__class__ is str:
+            value = value.strip()
+            if value.isdigit() and len(value) < 10:  # ASCII digits only: '²' is a digit to isdigit but not to int
+                return int(value) if value.isascii() else self._count(key, value)
+            if not value:
+                return None
+        return self._count(key, value)
+
+    def _count(self, key: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and _WHOLE.match(value):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.reasons.append(f"{key} '{value}' is not a whole number")
+            return None
+        if value < 0:
+            self.reasons.append(f"{key} must be 0 or more")
+            return None
+        if value > 2_147_483_647:
+            self.reasons.append(f"{key} is too large")
+            return None
+        return value
+
+    def email(self, key: str, required: bool = False) -> str | None:
+        value = self.text(key, 320, required=required)
+        if value is None:
+            return None
+        value = value.lower()
+        if not EMAIL.match(value):
+            self.reasons.append(f"{key} '{value}' is not an email address")
+            return None
+        return value
+
+    def choice(self, key: str, allowed, what: str, required: bool = True) -> str | None:
+        value = self.text(key, 64, required=required)
+        if value is None:
+            return None
+        if value not in allowed:
+            self.reasons.append(f"{key} '{value}' is not {what}: one of {', '.join(allowed)}")
+            return None
+        return value
+
+    def person(self, key: str, refs: Refs, required: bool = False, active: bool = False) -> PersonRef | None:
+        email = self.email(key, required=required)
+        if email is None:
+            return None
+        person = refs.people.get(email)
+        if person is None:
+            self.reasons.append(f"{key} '{email}' names no person")
+            return None
+        if active and not person.active:
+            self.reasons.append(f"{key} '{email}' names a person who is no longer active")
+            return None
+        return person
+
+    def lead(self, key: str, refs: Refs) -> int | None:
+        external_id = self.text(key, 128, required=True)
+        if external_id is None:
+            return None
+        lead_id = refs.leads.get(external_id)
+        if lead_id is None:
+            self.reasons.append(f"{key} '{external_id}' names no lead (import the lead first)")
+        return lead_id
+
+    def absent(self, key: str, why: str) -> None:
+        if self._raw(key) is not None:
+            self.reasons.append(f"{key} is only for {why}")
+
+
+def lead_key(value: Any) -> str | None:
+    """The lead external id a record names, as the lead lookup needs it (before the row is checked)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None

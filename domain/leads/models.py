@@ -1,0 +1,145 @@
+"""Tortoise models of leads: the joint definition and its approvals, leads, their events and derived facts."""
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from domain.leads.rules import Stage
+
+
+class DefinitionStatus(str, Enum):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    SUPERSEDED = "SUPERSEDED"
+
+
+class ApprovalSide(str, Enum):
+    SALES = "SALES"
+    MARKETING = "MARKETING"
+
+
+class LeadDefinition(Model):
+    """A version of the agreed ideal customer profile and scoring model. Active once both sides approved it."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.IntField(unique=True)
+    name = fields.CharField(max_length=200)
+    industries = fields.JSONField(default=list)
+    employees_min = fields.IntField(null=True)
+    employees_max = fields.IntField(null=True)
+    regions = fields.JSONField(default=list)
+    titles = fields.JSONField(default=list)
+    fit_points = fields.JSONField()
+    behaviour_points = fields.JSONField()
+    half_life_days = fields.DecimalField(max_digits=9, decimal_places=3)
+    fit_threshold = fields.DecimalField(max_digits=12, decimal_places=3)
+    engagement_threshold = fields.DecimalField(max_digits=12, decimal_places=3)
+    status = fields.CharEnumField(DefinitionStatus, max_length=16, default=DefinitionStatus.DRAFT)
+    created_at = fields.DatetimeField()
+    created_by = fields.CharField(max_length=200)
+    activated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "lead_definition"
+
+
+class LeadDefinitionApproval(Model):
+    id = fields.IntField(primary_key=True)
+    definition = fields.ForeignKeyField("models.LeadDefinition", related_name="approvals", on_delete=fields.CASCADE)
+    definition_id: int
+    side = fields.CharEnumField(ApprovalSide, max_length=16)
+    person = fields.ForeignKeyField("models.Person", related_name="definition_approvals", on_delete=fields.RESTRICT)
+    person_id: int
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "lead_definition_approval"
+        unique_together = (("definition", "side"),)
+
+
+class Lead(Model):
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=128, unique=True)
+    company = fields.CharField(max_length=300)
+    contact_name = fields.CharField(max_length=300, default="")
+    email = fields.CharField(max_length=320, default="")
+    industry = fields.CharField(max_length=120, null=True)
+    employees = fields.IntField(null=True)
+    region = fields.CharField(max_length=120, null=True)
+    title = fields.CharField(max_length=200, null=True)
+    source = fields.CharField(max_length=120, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "lead"
+
+
+class LeadEvent(Model):
+    """A behaviour, a stage change or an assignment. Events are facts: never edited."""
+
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=128, unique=True, null=True)
+    lead = fields.ForeignKeyField("models.Lead", related_name="events", on_delete=fields.CASCADE)
+    lead_id: int
+    at = fields.DatetimeField()
+    type = fields.CharField(max_length=32)
+    stage = fields.CharEnumField(Stage, max_length=16, null=True)
+    owner_person = fields.ForeignKeyField("models.Person", related_name=False, null=True, on_delete=fields.RESTRICT)
+    owner_person_id: int | None
+    actor_person_id = fields.IntField(null=True)
+    actor_name = fields.CharField(max_length=200, default="")
+    reason_code = fields.CharField(max_length=32, null=True)
+    reason_text = fields.TextField(default="")
+
+    class Meta:
+        table = "lead_event"
+        indexes = (("lead_id", "at"),)
+
+
+class LeadFact(Model):
+    """Derived per-lead SLA facts, kept current in the transaction that changes a lead's events or touches."""
+
+    id = fields.BigIntField(primary_key=True)
+    lead = fields.OneToOneField("models.Lead", related_name="facts", on_delete=fields.CASCADE)
+    lead_id: int
+    stage = fields.CharEnumField(Stage, max_length=16)
+    owner_person_id = fields.IntField(null=True)
+    owner_team_id = fields.IntField(null=True, db_index=True)
+    first_touch_team_id = fields.IntField(null=True, db_index=True)
+    mql_at = fields.DatetimeField(null=True, db_index=True)
+    handover_at = fields.DatetimeField(null=True)
+    handover_owner_id = fields.IntField(null=True)
+    first_follow_up_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    decision = fields.CharEnumField(Stage, max_length=16, null=True)
+    decision_at = fields.DatetimeField(null=True)
+    sal_at = fields.DatetimeField(null=True)
+    sql_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "lead_fact"
+
+
+class SlaAgreement(Model):
+    id = fields.IntField(primary_key=True)
+    period = fields.ForeignKeyField("models.Period", related_name="sla_agreements", on_delete=fields.RESTRICT)
+    period_id: int
+    marketing_team = fields.ForeignKeyField("models.Team", related_name=False, on_delete=fields.RESTRICT)
+    marketing_team_id: int
+    sales_team = fields.ForeignKeyField("models.Team", related_name=False, on_delete=fields.RESTRICT)
+    sales_team_id: int
+    mql_volume = fields.IntField()
+    acceptance_rate_target = fields.DecimalField(max_digits=7, decimal_places=6)
+    handover_hours = fields.DecimalField(max_digits=9, decimal_places=3)
+    follow_up_hours = fields.DecimalField(max_digits=9, decimal_places=3)
+    follow_up_rate_target = fields.DecimalField(max_digits=7, decimal_places=6)
+    minimum_attempts = fields.IntField(default=1)
+    decision_days = fields.DecimalField(max_digits=9, decimal_places=3)
+    business_hours_only = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "sla_agreement"
+        unique_together = (("period", "marketing_team", "sales_team"),)

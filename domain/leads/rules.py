@@ -1,0 +1,269 @@
+"""Lead rules: the lifecycle, reasons, the joint definition's fit and engagement scoring, and each lead's facts.
+Pure: plain values in and out; no I/O, no ORM."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+
+from domain.money import round_places
+
+
+class Stage(str, Enum):
+    LEAD = "LEAD"
+    MQL = "MQL"
+    SAL = "SAL"
+    SQL = "SQL"
+    OPPORTUNITY = "OPPORTUNITY"
+    WON = "WON"
+    LOST = "LOST"
+    RECYCLED = "RECYCLED"
+    DISQUALIFIED = "DISQUALIFIED"
+
+
+class RecycleReason(str, Enum):
+    BAD_TIMING = "BAD_TIMING"
+    NO_BUDGET = "NO_BUDGET"
+    NO_RESPONSE = "NO_RESPONSE"
+    NOT_DECISION_MAKER = "NOT_DECISION_MAKER"
+    NURTURE_REQUESTED = "NURTURE_REQUESTED"
+    OTHER = "OTHER"
+
+
+class DisqualifyReason(str, Enum):
+    NOT_ICP = "NOT_ICP"
+    COMPETITOR = "COMPETITOR"
+    DUPLICATE = "DUPLICATE"
+    BAD_DATA = "BAD_DATA"
+    NOT_A_BUYER = "NOT_A_BUYER"
+    OTHER = "OTHER"
+
+
+class Behaviour(str, Enum):
+    EMAIL_OPEN = "EMAIL_OPEN"
+    EMAIL_CLICK = "EMAIL_CLICK"
+    ASSET_DOWNLOAD = "ASSET_DOWNLOAD"
+    PAGE_VISIT = "PAGE_VISIT"
+    PRICING_PAGE_VISIT = "PRICING_PAGE_VISIT"
+    SOCIAL_RESPONSE = "SOCIAL_RESPONSE"
+    WEBINAR = "WEBINAR"
+    EVENT_ATTENDED = "EVENT_ATTENDED"
+    FORM_SUBMIT = "FORM_SUBMIT"
+    DEMO_REQUEST = "DEMO_REQUEST"
+
+
+# Event types besides behaviours
+STAGE_EVENT = "STAGE"
+ASSIGNED_EVENT = "ASSIGNED"
+
+DECISIONS = frozenset({Stage.SAL, Stage.RECYCLED, Stage.DISQUALIFIED})
+
+# Forward moves of the lifecycle; back only by an explicit recycle (to RECYCLED, then MQL again).
+ALLOWED: Mapping[Stage, frozenset[Stage]] = {
+    Stage.LEAD: frozenset({Stage.MQL, Stage.DISQUALIFIED}),
+    Stage.MQL: frozenset({Stage.SAL, Stage.RECYCLED, Stage.DISQUALIFIED}),
+    Stage.SAL: frozenset({Stage.SQL, Stage.RECYCLED, Stage.DISQUALIFIED}),
+    Stage.SQL: frozenset({Stage.OPPORTUNITY, Stage.RECYCLED, Stage.DISQUALIFIED}),
+    Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST}),
+    Stage.WON: frozenset(),
+    Stage.LOST: frozenset({Stage.RECYCLED}),
+    Stage.RECYCLED: frozenset({Stage.MQL, Stage.DISQUALIFIED}),
+    Stage.DISQUALIFIED: frozenset(),
+}
+
+
+def transition_problem(current: Stage, new: Stage) -> str | None:
+    if new in ALLOWED[current]:
+        return None
+    return f"a lead cannot move from {current.value} to {new.value}"
+
+
+def reason_problem(stage: Stage, reason_code: str | None) -> str | None:
+    """RECYCLED and DISQUALIFIED need a reason from their fixed list; other stages take none."""
+    if stage is Stage.RECYCLED:
+        return None if reason_code in RecycleReason.__members__ else \
+            f"a recycle needs a reason: one of {', '.join(RecycleReason.__members__)}"
+    if stage is Stage.DISQUALIFIED:
+        return None if reason_code in DisqualifyReason.__members__ else \
+            f"a disqualification needs a reason: one of {', '.join(DisqualifyReason.__members__)}"
+    return None if reason_code is None else f"{stage.value} takes no reason code"
+
+
+# --- the joint definition: fit and engagement --------------------------------------------
+
+@dataclass(frozen=True)
+class Profile:
+    """The ideal customer profile and scoring model of one definition version."""
+
+    industries: frozenset[str] = frozenset()
+    employees_min: int | None = None
+    employees_max: int | None = None
+    regions: frozenset[str] = frozenset()
+    titles: tuple[str, ...] = ()              # keywords matched case-insensitively within a title
+    fit_points: Mapping[str, Decimal] = field(default_factory=lambda: {
+        "industry": Decimal(25), "employees": Decimal(25), "region": Decimal(25), "title": Decimal(25)})
+    behaviour_points: Mapping[str, Decimal] = field(default_factory=dict)
+    half_life_days: Decimal = Decimal(30)
+    fit_threshold: Decimal = Decimal(50)
+    engagement_threshold: Decimal = Decimal(40)
+
+
+@dataclass(frozen=True)
+class LeadProfile:
+    industry: str | None
+    employees: int | None
+    region: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    rule: str
+    points: Decimal
+
+
+def fit_lines(profile: Profile, lead: LeadProfile) -> list[ScoreLine]:
+    """The fit criteria a lead meets, each with its points."""
+    lines = []
+    if lead.industry and lead.industry.strip().lower() in {i.lower() for i in profile.industries}:
+        lines.append(ScoreLine(f"industry is {lead.industry}", profile.fit_points.get("industry", Decimal(0))))
+    if lead.employees is not None and (profile.employees_min is not None or profile.employees_max is not None):
+        low = profile.employees_min if profile.employees_min is not None else 0
+        if lead.employees >= low and (profile.employees_max is None or lead.employees <= profile.employees_max):
+            lines.append(ScoreLine(f"{lead.employees} employees is within the range",
+                                   profile.fit_points.get("employees", Decimal(0))))
+    if lead.region and lead.region.strip().lower() in {r.lower() for r in profile.regions}:
+        lines.append(ScoreLine(f"region is {lead.region}", profile.fit_points.get("region", Decimal(0))))
+    if lead.title:
+        title = lead.title.lower()
+        keyword = next((k for k in profile.titles if k.lower() in title), None)
+        if keyword is not None:
+            lines.append(ScoreLine(f"title contains '{keyword}'", profile.fit_points.get("title", Decimal(0))))
+    return lines
+
+
+def decayed(points: Decimal, age: timedelta, half_life_days: Decimal) -> Decimal:
+    """points × 2^(−age / halfLife); a behaviour in the future (negative age) counts in full."""
+    if age <= timedelta(0):
+        return points
+    halvings = Decimal(age.total_seconds()) / (half_life_days * Decimal(86400))
+    return points * (Decimal(2) ** -halvings)
+
+
+def engagement_lines(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> list[ScoreLine]:
+    """Each behaviour at or before `as_of` that the model gives points, decayed to `as_of`, to 2 places."""
+    lines = []
+    for at, kind in behaviours:
+        points = profile.behaviour_points.get(kind)
+        if points is None or at > as_of:
+            continue
+        value = round_places(decayed(points, as_of - at, profile.half_life_days), 2)
+        lines.append(ScoreLine(f"{kind} on {at.date().isoformat()} ({points} points, decayed)", value))
+    return lines
+
+
+def total(lines: Iterable[ScoreLine]) -> Decimal:
+    return sum((line.points for line in lines), Decimal(0))
+
+
+def qualifies(profile: Profile, fit: Decimal, engagement: Decimal) -> bool:
+    return fit >= profile.fit_threshold and engagement >= profile.engagement_threshold
+
+
+def first_qualifying_time(profile: Profile, lead: LeadProfile, behaviours: Sequence[tuple[datetime, str]],
+                          not_before: datetime) -> datetime | None:
+    """The time of the first behaviour (at or after `not_before`, in time order) after which the lead passes both
+    thresholds: the MQL event takes that time. Scores are computed as of each behaviour's time."""
+    fit = total(fit_lines(profile, lead))
+    if fit < profile.fit_threshold:
+        return None
+    ordered = sorted(behaviours)
+    for at, kind in ordered:
+        if at < not_before or kind not in profile.behaviour_points:
+            continue
+        if qualifies(profile, fit, total(engagement_lines(profile, ordered, at))):
+            return at
+    return None
+
+
+# --- each lead's facts -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    id: int
+    type: str                      # a behaviour, STAGE or ASSIGNED
+    stage: Stage | None = None
+    owner_person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SalesTouch:
+    at: datetime
+    id: int
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    stage: Stage
+    owner_person_id: int | None
+    mql_at: datetime | None
+    handover_at: datetime | None
+    handover_owner_id: int | None
+    first_follow_up_at: datetime | None
+    attempts: int
+    decision: Stage | None
+    decision_at: datetime | None
+    sal_at: datetime | None
+    sql_at: datetime | None
+
+
+def _ordered(events: Iterable[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.at, e.id))
+
+
+def current_stage(events: Iterable[Event]) -> Stage:
+    stages = [e.stage for e in _ordered(events) if e.type == STAGE_EVENT and e.stage is not None]
+    return stages[-1] if stages else Stage.LEAD
+
+
+def lead_facts(events: Iterable[Event], sales_touches: Iterable[SalesTouch], sales_people: frozenset[int]) -> LeadFacts:
+    """The SLA facts of a lead's first MQL: hand-over is the first assignment to a sales owner at or after it,
+    first follow-up the earliest SALES touch at or after hand-over, a decision the first SAL, RECYCLED or
+    DISQUALIFIED after it."""
+    ordered = _ordered(events)
+    stage_events = [e for e in ordered if e.type == STAGE_EVENT and e.stage is not None]
+    assignments = [e for e in ordered if e.type == ASSIGNED_EVENT]
+    first = lambda stage: next((e.at for e in stage_events if e.stage is stage), None)
+    mql_at = first(Stage.MQL)
+    handover = None
+    if mql_at is not None:
+        handover = next((e for e in assignments if e.at >= mql_at and e.owner_person_id in sales_people), None)
+    touches = sorted((t for t in sales_touches), key=lambda t: (t.at, t.id))
+    after_handover = [t for t in touches if handover is not None and t.at >= handover.at]
+    decision = next((e for e in stage_events if mql_at is not None and e.at >= mql_at and e.stage in DECISIONS), None)
+    return LeadFacts(
+        stage=stage_events[-1].stage if stage_events else Stage.LEAD,
+        owner_person_id=assignments[-1].owner_person_id if assignments else None,
+        mql_at=mql_at,
+        handover_at=handover.at if handover else None,
+        handover_owner_id=handover.owner_person_id if handover else None,
+        first_follow_up_at=after_handover[0].at if after_handover else None,
+        attempts=len(after_handover),
+        decision=decision.stage if decision else None,
+        decision_at=decision.at if decision else None,
+        sal_at=first(Stage.SAL),
+        sql_at=first(Stage.SQL),
+    )
+
+
+# --- wasted selling time -----------------------------------------------------------------
+
+def wasted_selling_cost(minutes: int, cost_per_selling_hour: Decimal | None) -> Decimal | None:
+    """Selling hours logged on leads later recycled or disqualified × the seller's cost per selling hour."""
+    if cost_per_selling_hour is None:
+        return None
+    return round_places(Decimal(minutes) / Decimal(60) * cost_per_selling_hour, 2)

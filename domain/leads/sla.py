@@ -1,0 +1,431 @@
+"""SLA rules: the per-lead commitments of both sides, their states, compliance, response times, breaches and the
+monthly cross-team award (DOMAIN.md "Service level agreement (both directions)" and "Settled rules" -> Leads and SLA).
+
+Pure: plain values in (dataclasses, Decimal, aware datetimes), dataclasses out; no I/O, no ORM.
+
+The commitments ("items") of each lead:
+- MARKETING  HANDOVER   due mql_at + handover_hours,       done at handover_at.
+- SALES      FOLLOW_UP  due handover_at + follow_up_hours, done at first_follow_up_at.
+- SALES      DECISION   due handover_at + decision_days,   done at decision_at.
+- SALES      ATTEMPTS   due handover_at + decision_days,   met iff attempts >= minimum_attempts.
+Sales items exist only once the lead has been handed over.
+
+States: MET (done at or before due), MISSED (done after due), OPEN_BREACH (not done and due < as_of),
+PENDING (not done and due >= as_of). An item counts once it is due or met, i.e. every state but PENDING;
+compliance = met / counted.
+
+Choices made here (where the brief left room):
+- "As of" is honoured: a fact dated after `as_of` has not happened yet (a lead whose MQL is later is left out
+  altogether; a later hand-over, follow-up or decision counts as not done). The attempt count carries no dates,
+  so it is used as given.
+- ATTEMPTS: only the current count is known, so the item is MET as soon as attempts >= minimum_attempts (whenever
+  that happened; it is never MISSED) and an OPEN_BREACH once its due time has passed with fewer attempts;
+  its done_at is None.
+- An item due exactly at `as_of` and not done is still PENDING (not overdue yet).
+- Business hours (`business_hours_only`): due times count only Monday-Friday 09:00-17:00 wall-clock time in
+  `Agreement.timezone` (default UTC; no public holidays). A business day is 8 business hours, so `decision_days`
+  is counted as decision_days x 8 business hours. Only due times use business hours: response times and overdue
+  hours are elapsed (calendar) hours.
+- Ratios (compliance, acceptance rate) and hours are unrounded Decimals (DOMAIN.md names no rounding for them;
+  the GraphQL edge turns ratios into floats). Hours are exact to the microsecond before division by 3600.
+- A "met" flag whose figure cannot be measured yet (no decided lead, no counted follow-up) is None, not False.
+- Per-person compliance lists everyone with at least one item on that side (counted may be 0, compliance None);
+  the award only considers people with at least one counted item, and names the best even if that is 0.
+- Awards are grouped by the calendar month (UTC) of each item's due time; output is ordered by month, then side
+  (MARKETING before SALES).
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from domain.leads.rules import DECISIONS, LeadFacts, Stage
+
+UTC = timezone.utc
+OPENING = time(9, 0)
+CLOSING = time(17, 0)
+BUSINESS_DAY_HOURS = Decimal(8)
+_MICROS_PER_HOUR = 3_600_000_000
+
+
+class Side(str, Enum):
+    MARKETING = "MARKETING"
+    SALES = "SALES"
+
+
+class ItemKind(str, Enum):
+    HANDOVER = "HANDOVER"
+    FOLLOW_UP = "FOLLOW_UP"
+    DECISION = "DECISION"
+    ATTEMPTS = "ATTEMPTS"
+
+
+class ItemState(str, Enum):
+    MET = "MET"
+    MISSED = "MISSED"
+    OPEN_BREACH = "OPEN_BREACH"
+    PENDING = "PENDING"
+
+
+SIDE_OF: dict[ItemKind, Side] = {
+    ItemKind.HANDOVER: Side.MARKETING,
+    ItemKind.FOLLOW_UP: Side.SALES,
+    ItemKind.DECISION: Side.SALES,
+    ItemKind.ATTEMPTS: Side.SALES,
+}
+_KIND_ORDER = {kind: i for i, kind in enumerate(ItemKind)}
+_SIDE_ORDER = {side: i for i, side in enumerate(Side)}
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Agreement:
+    mql_volume: int
+    acceptance_rate_target: Decimal
+    handover_hours: Decimal
+    follow_up_hours: Decimal
+    follow_up_rate_target: Decimal
+    minimum_attempts: int
+    decision_days: Decimal
+    business_hours_only: bool = False
+    timezone: str = "UTC"          # the zone of the business hours' wall clock
+
+
+@dataclass(frozen=True)
+class LeadSla:
+    lead_id: int
+    mql_at: datetime
+    handover_at: datetime | None
+    handover_owner_id: int | None          # the sales person the lead was handed over to
+    marketing_person_id: int | None        # the person of the lead's first marketing touch
+    first_follow_up_at: datetime | None
+    attempts: int
+    decision: str | None                   # "SAL", "RECYCLED" or "DISQUALIFIED" (a Stage works too)
+    decision_at: datetime | None
+
+
+def lead_sla(lead_id: int, facts: LeadFacts, marketing_person_id: int | None) -> LeadSla | None:
+    """A lead's SLA input from its facts (see rules.lead_facts); None when it never became MQL."""
+    if facts.mql_at is None:
+        return None
+    return LeadSla(
+        lead_id=lead_id, mql_at=facts.mql_at, handover_at=facts.handover_at,
+        handover_owner_id=facts.handover_owner_id, marketing_person_id=marketing_person_id,
+        first_follow_up_at=facts.first_follow_up_at, attempts=facts.attempts,
+        decision=_decision(facts.decision), decision_at=facts.decision_at)
+
+
+# --- outputs -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SlaItem:
+    lead_id: int
+    side: Side
+    kind: ItemKind
+    person_id: int | None
+    due: datetime
+    done_at: datetime | None
+    state: ItemState
+
+    @property
+    def counted(self) -> bool:
+        return self.state is not ItemState.PENDING
+
+    @property
+    def met(self) -> bool:
+        return self.state is ItemState.MET
+
+
+@dataclass
+class SideCompliance:
+    met: int
+    counted: int
+    compliance: Decimal | None     # met / counted, unrounded; None when nothing is counted
+
+
+@dataclass(frozen=True)
+class Breach:
+    lead_id: int
+    side: Side
+    item: ItemKind
+    state: ItemState               # OPEN_BREACH or MISSED
+    due: datetime
+    done_at: datetime | None
+    overdue_hours: Decimal         # (done_at or as_of) - due, elapsed hours
+
+
+@dataclass
+class SlaFigures:
+    mql_volume: int
+    volume_met: bool
+    acceptance_rate: Decimal | None
+    acceptance_met: bool | None
+    follow_up_compliance: Decimal | None
+    follow_up_met: bool | None
+    marketing: SideCompliance
+    sales: SideCompliance
+    marketing_by_person: dict[int, SideCompliance]
+    sales_by_person: dict[int, SideCompliance]
+    response_median_hours: Decimal | None
+    response_p90_hours: Decimal | None
+    breaches: list[Breach]
+    items: list[SlaItem]
+
+
+@dataclass(frozen=True)
+class Award:
+    month: str                     # "2026-11"
+    side: Side
+    person_id: int
+    compliance: Decimal
+    met: int
+    counted: int
+
+
+# --- durations and business hours ----------------------------------------------------------
+
+def _micros(hours: Decimal) -> int:
+    return int((Decimal(hours) * _MICROS_PER_HOUR).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def hours_between(start: datetime, end: datetime) -> Decimal:
+    """Elapsed hours from start to end (negative if end is earlier), exact to the microsecond."""
+    delta = end - start
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} needs an aware datetime")
+
+
+def _open_or_next(local: datetime) -> datetime:
+    """The same moment if within business hours, else the next opening (09:00 of the next weekday)."""
+    if local.weekday() < 5 and OPENING <= local.time() < CLOSING:
+        return local
+    if local.weekday() < 5 and local.time() < OPENING:
+        return local.replace(hour=9, minute=0, second=0, microsecond=0)
+    day = local.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def add_business_hours(start: datetime, hours: Decimal, tz: str = "UTC") -> datetime:
+    """The moment (in UTC) when `hours` business hours (Monday-Friday 09:00-17:00 wall clock in `tz`) have passed
+    since `start`. A start outside business hours begins at the next opening; a due time that falls exactly at
+    closing stays at 17:00 rather than moving to the next morning. Zero hours gives `start` itself."""
+    _require_aware(start, "a start time")
+    remaining = _micros(hours)
+    if remaining < 0:
+        raise ValueError("business hours cannot be negative")
+    if remaining == 0:
+        return start.astimezone(UTC)
+    zone = ZoneInfo(tz)
+    local = start.astimezone(zone)
+    while True:
+        local = _open_or_next(local)
+        closing = local.replace(hour=17, minute=0, second=0, microsecond=0)
+        available = closing - local        # wall-clock arithmetic within the zone
+        available_micros = (available.days * 86_400 + available.seconds) * 1_000_000 + available.microseconds
+        if remaining <= available_micros:
+            return (local + timedelta(microseconds=remaining)).astimezone(UTC)
+        remaining -= available_micros
+        local = closing
+
+
+def due_after(agreement: Agreement, start: datetime, hours: Decimal) -> datetime:
+    """start + hours, in business hours when the agreement says so."""
+    if agreement.business_hours_only:
+        return add_business_hours(start, hours, agreement.timezone)
+    if hours < 0:
+        raise ValueError("hours cannot be negative")
+    return (start + timedelta(microseconds=_micros(hours))).astimezone(UTC)
+
+
+def _decision_hours(agreement: Agreement) -> Decimal:
+    per_day = BUSINESS_DAY_HOURS if agreement.business_hours_only else Decimal(24)
+    return Decimal(agreement.decision_days) * per_day
+
+
+# --- per-lead items ------------------------------------------------------------------------
+
+def _decision(value: str | Stage | None) -> str | None:
+    if value is None:
+        return None
+    name = value.value if isinstance(value, Enum) else str(value)
+    if name not in {d.value for d in DECISIONS}:
+        raise ValueError(f"'{name}' is not a decision: SAL, RECYCLED or DISQUALIFIED")
+    return name
+
+
+def _known(moment: datetime | None, as_of: datetime) -> datetime | None:
+    """A fact dated after as_of has not happened yet."""
+    return moment if moment is not None and moment <= as_of else None
+
+
+def item_state(due: datetime, done_at: datetime | None, as_of: datetime) -> ItemState:
+    if done_at is not None:
+        return ItemState.MET if done_at <= due else ItemState.MISSED
+    return ItemState.OPEN_BREACH if due < as_of else ItemState.PENDING
+
+
+def lead_items(agreement: Agreement, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
+    """The commitments of one lead and their states as of `as_of` (none if the lead's MQL is later)."""
+    for moment, what in ((lead.mql_at, "mql_at"), (lead.handover_at, "handover_at"),
+                         (lead.first_follow_up_at, "first_follow_up_at"), (lead.decision_at, "decision_at"),
+                         (as_of, "as_of")):
+        if moment is not None:
+            _require_aware(moment, what)
+    _decision(lead.decision)
+    if lead.mql_at > as_of:
+        return []
+    handover_at = _known(lead.handover_at, as_of)
+    items = []
+
+    def add(kind: ItemKind, person: int | None, due: datetime, done_at: datetime | None,
+            state: ItemState | None = None) -> None:
+        items.append(SlaItem(lead.lead_id, SIDE_OF[kind], kind, person, due, done_at,
+                             state if state is not None else item_state(due, done_at, as_of)))
+
+    add(ItemKind.HANDOVER, lead.marketing_person_id, due_after(agreement, lead.mql_at, agreement.handover_hours),
+        handover_at)
+    if handover_at is None:
+        return items
+    owner = lead.handover_owner_id
+    add(ItemKind.FOLLOW_UP, owner, due_after(agreement, handover_at, agreement.follow_up_hours),
+        _known(lead.first_follow_up_at, as_of))
+    decision_due = due_after(agreement, handover_at, _decision_hours(agreement))
+    add(ItemKind.DECISION, owner, decision_due, _known(lead.decision_at, as_of) if lead.decision else None)
+    enough = lead.attempts >= agreement.minimum_attempts
+    add(ItemKind.ATTEMPTS, owner, decision_due, None,
+        ItemState.MET if enough else item_state(decision_due, None, as_of))
+    return items
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def compliance_of(items: Iterable[SlaItem]) -> SideCompliance:
+    counted = [i for i in items if i.counted]
+    met = sum(1 for i in counted if i.met)
+    return SideCompliance(met, len(counted), Decimal(met) / Decimal(len(counted)) if counted else None)
+
+
+def _by_person(items: Sequence[SlaItem]) -> dict[int, SideCompliance]:
+    groups: dict[int, list[SlaItem]] = defaultdict(list)
+    for item in items:
+        if item.person_id is not None:
+            groups[item.person_id].append(item)
+    return {person: compliance_of(group) for person, group in sorted(groups.items())}
+
+
+def median(values: Sequence[Decimal]) -> Decimal | None:
+    """The middle value, or the mean of the two middle values; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    n = len(ordered)
+    if n % 2:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def nearest_rank(values: Sequence[Decimal], p: Decimal) -> Decimal | None:
+    """The nearest-rank percentile: the ceil(p x n)-th smallest value (at least the first); None for no values."""
+    if not values:
+        return None
+    if not Decimal(0) < Decimal(p) <= Decimal(1):
+        raise ValueError("a percentile is a fraction in (0, 1]")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(Decimal(p) * len(ordered)))
+    return ordered[rank - 1]
+
+
+def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
+    """first follow-up - hand-over, in hours, for every lead with both by `as_of` (late ones included)."""
+    out = []
+    for lead in leads:
+        if lead.mql_at > as_of:
+            continue
+        handover, follow_up = _known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of)
+        if handover is not None and follow_up is not None:
+            out.append(hours_between(handover, follow_up))
+    return out
+
+
+def acceptance_rate(leads: Iterable[LeadSla], as_of: datetime) -> Decimal | None:
+    """SAL / decided over the leads (each counted once, by its first decision); None when none is decided."""
+    decided = sal = 0
+    for lead in leads:
+        if lead.mql_at > as_of or _decision(lead.decision) is None or _known(lead.decision_at, as_of) is None:
+            continue
+        decided += 1
+        sal += lead.decision == Stage.SAL.value
+    return Decimal(sal) / Decimal(decided) if decided else None
+
+
+def all_items(agreement: Agreement, leads: Iterable[LeadSla], as_of: datetime) -> list[SlaItem]:
+    return [item for lead in leads for item in lead_items(agreement, lead, as_of)]
+
+
+def sla_report(agreement: Agreement, leads: list[LeadSla], as_of: datetime) -> SlaFigures:
+    """The SLA figures over the leads that became MQL in the period (the caller picks them), as of `as_of`."""
+    _require_aware(as_of, "as_of")
+    ids = [lead.lead_id for lead in leads]
+    if len(ids) != len(set(ids)):
+        raise ValueError("each lead appears once")
+    items = all_items(agreement, leads, as_of)
+    volume = sum(1 for lead in leads if lead.mql_at <= as_of)
+    rate = acceptance_rate(leads, as_of)
+    follow_up = compliance_of(i for i in items if i.kind is ItemKind.FOLLOW_UP)
+    marketing_items = [i for i in items if i.side is Side.MARKETING]
+    sales_items = [i for i in items if i.side is Side.SALES]
+    responses = response_hours(leads, as_of)
+    breaches = [
+        Breach(i.lead_id, i.side, i.kind, i.state, i.due, i.done_at,
+               hours_between(i.due, i.done_at if i.done_at is not None else as_of))
+        for i in sorted(items, key=lambda i: (i.due, i.lead_id, _KIND_ORDER[i.kind]))
+        if i.state in (ItemState.OPEN_BREACH, ItemState.MISSED)
+    ]
+    return SlaFigures(
+        mql_volume=volume,
+        volume_met=volume >= agreement.mql_volume,
+        acceptance_rate=rate,
+        acceptance_met=None if rate is None else rate >= agreement.acceptance_rate_target,
+        follow_up_compliance=follow_up.compliance,
+        follow_up_met=None if follow_up.compliance is None
+        else follow_up.compliance >= agreement.follow_up_rate_target,
+        marketing=compliance_of(marketing_items),
+        sales=compliance_of(sales_items),
+        marketing_by_person=_by_person(marketing_items),
+        sales_by_person=_by_person(sales_items),
+        response_median_hours=median(responses),
+        response_p90_hours=nearest_rank(responses, Decimal("0.9")),
+        breaches=breaches,
+        items=items,
+    )
+
+
+def monthly_awards(agreement: Agreement, leads: list[LeadSla], as_of: datetime) -> list[Award]:
+    """For each calendar month (UTC, of each item's due time) and side: the person with the best compliance on that
+    side's counted items that month; ties go to more counted items, then the lower person id."""
+    _require_aware(as_of, "as_of")
+    groups: dict[tuple[str, Side], dict[int, list[SlaItem]]] = defaultdict(lambda: defaultdict(list))
+    for item in all_items(agreement, leads, as_of):
+        if item.counted and item.person_id is not None:
+            due = item.due.astimezone(UTC)
+            groups[(f"{due.year:04d}-{due.month:02d}", item.side)][item.person_id].append(item)
+    awards = []
+    for (month, side) in sorted(groups, key=lambda k: (k[0], _SIDE_ORDER[k[1]])):
+        scored = [(person, compliance_of(group)) for person, group in groups[(month, side)].items()]
+        person, best = min(scored, key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
+        awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
+    return awards

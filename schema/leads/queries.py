@@ -1,0 +1,52 @@
+"""Root query fields of leads: leads, the definitions, and the feedback loop."""
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from domain.errors import DomainError
+from domain.leads import queries
+from domain.org import service as org_service
+from schema.core.context import Info
+from schema.core.errors import client_error
+from schema.core.ids import decode_id
+from schema.core.pagination import connection, page_request
+from schema.leads.types import Lead, LeadDefinition, Stage
+
+
+@strawberry.type(description="How often leads were handed back or disqualified for a reason, per lead source.")
+class FeedbackCount:
+    stage: Stage
+    reason_code: str
+    source: str | None
+    count: int
+
+
+@strawberry.type
+class LeadsQuery:
+    @strawberry.field(description="Leads, filtered by stage, owner team, owner, or MQL in a period.")
+    async def leads(self, info: Info, first: int = 20, after: str | None = None, stage: Stage | None = None,
+                    team_id: strawberry.ID | None = None, owner_id: strawberry.ID | None = None,
+                    period: str | None = None) -> relay.Connection[Lead]:
+        page = page_request(first, after)
+        try:
+            team_pk = decode_id(team_id, "Team", "teamId") if team_id else None
+            owner_pk = decode_id(owner_id, "Person", "ownerId") if owner_id else None
+            mql_in = await org_service.get_period(period) if period else None
+        except DomainError as e:
+            raise client_error(e) from None
+        rows, has_next = await queries.leads_page(page, stage, team_pk, owner_pk, mql_in)
+        return connection(rows, has_next, page, Lead.from_model)
+
+    @strawberry.field(description="Every version of the joint lead definition, newest first.")
+    async def lead_definitions(self, info: Info) -> list[LeadDefinition]:
+        return [LeadDefinition.from_model(d) for d in await queries.definitions()]
+
+    @strawberry.field(description="Recycle and disqualify reasons given in a period, per reason and lead source.")
+    async def lead_feedback(self, info: Info, period: str) -> list[FeedbackCount]:
+        try:
+            view = await org_service.get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        return [FeedbackCount(stage=c.stage, reason_code=c.reason_code, source=c.source, count=c.count)
+                for c in await queries.feedback(view)]

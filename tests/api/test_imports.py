@@ -1,0 +1,350 @@
+"""Imports of leads, lead events and touchpoints: over HTTP (CSV and NDJSON), GraphQL and the command line.
+Idempotent by external id; a changed lead is updated and audited, a changed fact is refused; one bad row
+imports nothing unless skip-bad; the lead facts follow the imported events and touches."""
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+
+from domain.attribution.models import Touchpoint
+from domain.audit.models import AuditEntry
+from domain.leads.facts import rebuild_all_facts
+from domain.leads.models import Lead, LeadEvent, LeadFact
+from domain.org.rules import Role
+from tests.api.support import create_person, create_team
+from tests.api.test_cli import SHAREDGOALS, cli_env  # noqa: F401  (the fixture)
+
+UTC = timezone.utc
+LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
+EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
+TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
+LEADS_CSV = (LEAD_HEADER + "\n"
+             "L-1,Acme,Ann Buyer,ann@acme.example,Software,500,EMEA,VP Marketing,webinar,2026-11-02T09:00:00+00:00\n"
+             "L-2,Beta GmbH,Bob,bob@beta.example,Fintech,40,EMEA,CFO,event,2026-11-02T10:00:00+01:00\n"
+             "L-3,Gamma,,,,,,,,2026-11-03T08:00:00Z\n")
+
+
+@pytest.fixture
+def org(api, admin):
+    sales = create_team(api, admin, "Field Sales", "SALES")
+    marketing = create_team(api, admin, "Demand Generation", "MARKETING")
+    create_person(api, admin, sales, email="saleslead@example.com", name="Sam Lead", role="LEADER")
+    create_person(api, admin, sales, email="seller@example.com", name="Sofia Seller")
+    create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
+    return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
+            "member": api.token(person="seller@example.com")}
+
+
+def post(api, kind: str, body: str, token: str | None, content_type="text/csv", skip_bad=False):
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    params = {"skipBad": "true"} if skip_bad else {}
+    return api.http.post(f"/import/{kind}", content=body.encode(), headers=headers, params=params)
+
+
+def imported(api, kind: str, body: str, token: str, **options) -> dict:
+    response = post(api, kind, body, token, **options)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["imported"] is True and result["errors"] == [], result
+    return result
+
+
+def counts(result: dict) -> tuple[int, int, int]:
+    return result["created"], result["updated"], result["unchanged"]
+
+
+def count(api, model) -> int:
+    return api.run(model.all().count())
+
+
+def lead_facts(api, external_id: str) -> LeadFact:
+    return api.run(LeadFact.get(lead__external_id=external_id))
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 2, hour, minute, tzinfo=UTC)
+
+
+# --- idempotence ------------------------------------------------------------------------------------
+
+def test_reimporting_the_same_file_changes_nothing(api, org):
+    first = imported(api, "leads", LEADS_CSV, org["leader"])
+    assert counts(first) == (3, 0, 0)
+    assert count(api, Lead) == 3
+    audit_entries = count(api, AuditEntry)
+    again = imported(api, "leads", LEADS_CSV, org["leader"])
+    assert counts(again) == (0, 0, 3)
+    assert count(api, Lead) == 3 and count(api, AuditEntry) == audit_entries
+    beta = api.run(Lead.get(external_id="L-2"))
+    assert (beta.email, beta.employees, beta.created_at) == ("bob@beta.example", 40, at(9))
+    gamma = api.run(Lead.get(external_id="L-3"))
+    assert (gamma.contact_name, gamma.industry, gamma.employees) == ("", None, None)
+
+
+def test_a_changed_lead_is_updated_and_audited(api, org):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    changed = LEADS_CSV.replace("Beta GmbH,Bob,bob@beta.example,Fintech,40", "Beta AG,Bob,bob@beta.example,Fintech,45")
+    result = imported(api, "leads", changed, org["leader"])
+    assert counts(result) == (0, 1, 2)
+    beta = api.run(Lead.get(external_id="L-2"))
+    assert (beta.company, beta.employees) == ("Beta AG", 45)
+    entry = api.run(AuditEntry.get(entity="Lead", entity_id=str(beta.id)))
+    assert entry.actor_name == "Sam Lead"
+    assert (entry.before["company"], entry.after["company"]) == ("Beta GmbH", "Beta AG")
+    assert (entry.before["employees"], entry.after["employees"]) == (40, 45)
+
+
+def test_a_changed_event_is_a_line_error_and_nothing_is_written(api, org):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    events = (EVENT_HEADER + "\n"
+              "E-1,L-1,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
+              "E-2,L-1,2026-11-02T09:30:00Z,EMAIL_OPEN,,,,,\n")
+    assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
+    changed = events.replace("E-2,L-1,2026-11-02T09:30:00Z", "E-2,L-1,2026-11-02T09:45:00Z") + \
+        "E-3,L-2,2026-11-02T10:00:00Z,FORM_SUBMIT,,,,,\n"
+    response = post(api, "lead-events", changed, org["leader"])
+    assert response.status_code == 422
+    result = response.json()
+    assert result["imported"] is False and counts(result) == (0, 0, 0)
+    assert [e["line"] for e in result["errors"]] == [3]
+    assert "differs in at" in result["errors"][0]["reason"] and "never edited" in result["errors"][0]["reason"]
+    assert count(api, LeadEvent) == 2
+
+
+def test_the_same_external_id_twice_in_one_file_is_one_record(api, org):
+    rows = LEADS_CSV + "L-1,Acme,Ann Buyer,ann@acme.example,Software,500,EMEA,VP Marketing,webinar,2026-11-02T09:00:00Z\n"
+    assert counts(imported(api, "leads", rows, org["leader"])) == (3, 0, 1)
+
+
+# --- bad rows ---------------------------------------------------------------------------------------
+
+def test_bad_csv_lines_are_reported_by_number_and_nothing_is_written(api, org):
+    body = (LEAD_HEADER + "\n"
+            "L-1,Acme,,,,,,,,2026-11-02T09:00:00Z\n"
+            "L-2,Beta,,,,lots,,,,2026-11-02T09:00:00Z\n"
+            '"L-3","Gamma\nGroup",,,,,,,,2026-11-02T09:00:00Z\n'
+            "L-4,Delta,,,,,,,,2026-11-02 09:00\n")
+    response = post(api, "leads", body, org["leader"])
+    assert response.status_code == 422
+    result = response.json()
+    assert result["imported"] is False and counts(result) == (0, 0, 0)
+    assert [(e["line"], e["reason"]) for e in result["errors"]] == [
+        (3, "employees 'lots' is not a whole number"),
+        (6, "created_at '2026-11-02 09:00' has no zone offset; write it like 2026-11-23T09:00:00+00:00")]
+    assert result["errorCount"] == 2 and result["moreErrors"] == 0
+    assert count(api, Lead) == 0 and count(api, LeadFact) == 0
+
+
+def test_skip_bad_imports_the_good_rows_and_reports_the_bad(api, org):
+    body = (LEAD_HEADER + "\n"
+            "L-1,Acme,,,,,,,,2026-11-02T09:00:00Z\n"
+            "L-2,,,,,,,,,2026-11-02T09:00:00Z\n"
+            "L-3,Gamma,,,,,,,,2026-11-02T09:00:00Z\n")
+    response = post(api, "leads", body, org["leader"], skip_bad=True)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["imported"] is True and counts(result) == (2, 0, 0)
+    assert result["errors"] == [{"line": 3, "reason": "company is required"}]
+    assert sorted(api.run(Lead.all().values_list("external_id", flat=True))) == ["L-1", "L-3"]
+
+
+def test_a_file_without_a_required_column_is_refused_at_its_header(api, org):
+    response = post(api, "leads", "external_id,company\nL-1,Acme\n", org["leader"], skip_bad=True)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["line"] == 1 and error["reason"].startswith("header: missing keys: contact_name")
+    assert count(api, Lead) == 0
+
+
+def test_events_and_touches_must_name_known_leads_people_and_teams(api, org):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    events = (EVENT_HEADER + "\n"
+              "E-1,L-404,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
+              "E-2,L-1,2026-11-02T09:00:00Z,ASSIGNED,,ghost@example.com,,,\n"
+              "E-3,L-1,2026-11-02T09:00:00Z,STAGE,RECYCLED,,,,\n")
+    result = post(api, "lead-events", events, org["leader"]).json()
+    assert [(e["line"], e["reason"].split(" (")[0]) for e in result["errors"]] == [
+        (2, "lead_external_id 'L-404' names no lead"),
+        (3, "owner_email 'ghost@example.com' names no person"),
+        (4, "a recycle needs a reason: one of BAD_TIMING, NO_BUDGET, NO_RESPONSE, NOT_DECISION_MAKER, "
+            "NURTURE_REQUESTED, OTHER")]
+    touches = TOUCH_HEADER + "\nT-1,L-1,2026-11-02T12:00:00Z,SALES,phone,,Nobody's Team,,\n"
+    result = post(api, "touchpoints", touches, org["leader"]).json()
+    assert [(e["line"], e["reason"]) for e in result["errors"]] == [(2, "team 'Nobody's Team' names no team")]
+    assert count(api, LeadEvent) == 0 and count(api, Touchpoint) == 0
+
+
+# --- formats ----------------------------------------------------------------------------------------
+
+def test_ndjson_imports_like_csv(api, org):
+    lines = [{"external_id": "L-1", "company": "Acme", "contact_name": "Ann", "email": "ann@acme.example",
+              "industry": "Software", "employees": 500, "region": "EMEA", "title": "VP", "source": None,
+              "created_at": "2026-11-02T09:00:00+00:00"},
+             {"external_id": "L-2", "company": "Beta", "contact_name": "", "email": "", "industry": None,
+              "employees": None, "region": None, "title": None, "source": None,
+              "created_at": "2026-11-02T09:00:00+00:00"}]
+    body = "\n".join(json.dumps(line) for line in lines) + "\n"
+    assert counts(imported(api, "leads", body, org["leader"], content_type="application/x-ndjson")) == (2, 0, 0)
+    assert counts(imported(api, "leads", body, org["leader"], content_type="application/x-ndjson")) == (0, 0, 2)
+    assert api.run(Lead.get(external_id="L-1")).employees == 500
+    bad = body + '{"external_id": "L-3", "company": "Gamma"}\n'
+    result = post(api, "leads", bad, org["leader"], content_type="application/x-ndjson").json()
+    assert result["errors"][0]["line"] == 3 and result["errors"][0]["reason"].startswith("missing keys")
+
+
+def test_a_file_larger_than_the_graphql_body_limit_imports_in_batches(api, org):
+    rows = [LEAD_HEADER] + [f"L-{i},Company {i},Contact {i},c{i}@example.com,Software,{i % 5000},EMEA,"
+                            f"Head of Sales,web,2026-11-02T09:00:00Z" for i in range(12_000)]
+    body = "\n".join(rows) + "\n"
+    assert len(body) > 1_000_000  # above SHAREDGOALS_MAX_BODY_BYTES: /import has its own limit
+    assert counts(imported(api, "leads", body, org["leader"])) == (12_000, 0, 0)
+    assert count(api, Lead) == 12_000 and count(api, LeadFact) == 12_000
+    assert counts(imported(api, "leads", body, org["leader"])) == (0, 0, 12_000)
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+def test_imports_are_for_leaders_and_admins(api, org):
+    anonymous = post(api, "leads", LEADS_CSV, None)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    for token in (org["member"], api.token(Role.FINANCE)):
+        refused = post(api, "leads", LEADS_CSV, token)
+        assert refused.status_code == 403
+        assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert count(api, Lead) == 0
+    assert post(api, "leads", LEADS_CSV, api.token(Role.ADMIN)).status_code == 200
+
+
+def test_an_unknown_kind_is_not_found_and_an_unknown_format_is_unsupported(api, org):
+    unknown = post(api, "deals", LEADS_CSV, org["leader"])
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert post(api, "leads", LEADS_CSV, org["leader"], content_type="application/json").status_code == 415
+
+
+# --- derived facts ----------------------------------------------------------------------------------
+
+def test_imported_stage_assignment_and_sales_touch_make_the_lead_facts(api, org):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    events = (EVENT_HEADER + "\n"
+              "E-1,L-1,2026-11-02T09:00:00Z,STAGE,MQL,,dana@example.com,,\n"
+              "E-2,L-1,2026-11-02T10:00:00Z,ASSIGNED,,seller@example.com,saleslead@example.com,,\n")
+    assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
+    facts = lead_facts(api, "L-1")
+    assert (facts.stage.value, facts.mql_at, facts.handover_at) == ("MQL", at(9), at(10))
+    assert (facts.first_follow_up_at, facts.attempts) == (None, 0)
+    touches = (TOUCH_HEADER + "\n"
+               "T-1,L-1,2026-11-02T08:00:00Z,MARKETING,webinar,Autumn webinar,Demand Generation,dana@example.com,\n"
+               "T-2,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,seller@example.com,30\n")
+    assert counts(imported(api, "touchpoints", touches, org["leader"])) == (2, 0, 0)
+    facts = lead_facts(api, "L-1")
+    assert (facts.first_follow_up_at, facts.attempts) == (at(12), 1)
+    assert facts.first_touch_team_id is not None and facts.owner_person_id == facts.handover_owner_id
+    assert counts(imported(api, "touchpoints", touches, org["leader"])) == (0, 0, 2)
+    assert lead_facts(api, "L-1").attempts == 1
+
+
+def test_the_facts_kept_current_by_imports_equal_a_rebuild(api, org):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    imported(api, "lead-events", EVENT_HEADER + "\n"
+             "E-1,L-2,2026-11-02T09:00:00Z,STAGE,MQL,,,,\n"
+             "E-2,L-2,2026-11-02T11:00:00Z,ASSIGNED,,seller@example.com,,,\n"
+             "E-3,L-2,2026-11-03T09:00:00Z,STAGE,RECYCLED,,,NO_BUDGET,next year\n", org["leader"])
+    imported(api, "touchpoints", TOUCH_HEADER + "\nT-1,L-2,2026-11-02T13:00:00Z,SALES,email,,Field Sales,,\n",
+             org["leader"])
+    fields = ("lead_id", "stage", "owner_person_id", "first_touch_team_id", "mql_at", "handover_at",
+              "first_follow_up_at", "attempts", "decision", "decision_at")
+    kept = api.run(LeadFact.all().order_by("lead_id").values_list(*fields))
+    assert len(kept) == 3
+    api.run(rebuild_all_facts())
+    assert api.run(LeadFact.all().order_by("lead_id").values_list(*fields)) == kept
+
+
+# --- GraphQL ----------------------------------------------------------------------------------------
+
+LEAD_IMPORT = """mutation($input: LeadImportInput!) { leadImport(input: $input) {
+  created updated unchanged imported errors { line reason } userErrors { field message code } } }"""
+TOUCHPOINT_IMPORT = """mutation($input: TouchpointImportInput!) { touchpointImport(input: $input) {
+  created updated unchanged imported errors { line reason } userErrors { field message code } } }"""
+
+
+def lead_record(external_id: str, **values) -> dict:
+    return {"externalId": external_id, "company": f"{external_id} Inc", "createdAt": "2026-11-02T09:00:00+00:00",
+            **values}
+
+
+def test_lead_import_through_graphql_is_idempotent_and_numbers_bad_records_from_one(api, org):
+    records = [lead_record("L-1", employees=300, email="ANN@Acme.example"), lead_record("L-2")]
+    result = api.gql(LEAD_IMPORT, {"input": {"records": records}}, org["leader"])["leadImport"]
+    assert (result["created"], result["imported"], result["userErrors"]) == (2, True, [])
+    again = api.gql(LEAD_IMPORT, {"input": {"records": records}}, org["leader"])["leadImport"]
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert api.run(Lead.get(external_id="L-1")).email == "ann@acme.example"
+
+    bad = [lead_record("L-3"), lead_record("L-4", employees=-3)]
+    refused = api.gql(LEAD_IMPORT, {"input": {"records": bad}}, org["leader"])["leadImport"]
+    assert refused["imported"] is False and refused["errors"] == [{"line": 2, "reason": "employees must be 0 or more"}]
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["input", "records"], "INVALID")]
+    skipped = api.gql(LEAD_IMPORT, {"input": {"records": bad, "skipBad": True}}, org["leader"])["leadImport"]
+    assert (skipped["created"], skipped["imported"], skipped["userErrors"]) == (1, True, [])
+    assert count(api, Lead) == 3
+
+
+def test_more_than_a_thousand_records_are_refused(api, org):
+    records = [lead_record(f"L-{i}") for i in range(1001)]
+    result = api.gql(LEAD_IMPORT, {"input": {"records": records}}, org["leader"])["leadImport"]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["input", "records"], "INVALID")]
+    assert count(api, Lead) == 0
+
+
+def test_touchpoint_import_through_graphql_refuses_a_changed_touch(api, org):
+    api.gql(LEAD_IMPORT, {"input": {"records": [lead_record("L-1")]}}, org["leader"])
+    touch = {"externalId": "T-1", "leadExternalId": "L-1", "at": "2026-11-02T12:00:00+00:00", "kind": "SALES",
+             "channel": "phone", "team": "Field Sales", "personEmail": "seller@example.com", "durationMinutes": 20}
+    result = api.gql(TOUCHPOINT_IMPORT, {"input": {"records": [touch]}}, org["leader"])["touchpointImport"]
+    assert (result["created"], result["userErrors"]) == (1, [])
+    changed = api.gql(TOUCHPOINT_IMPORT, {"input": {"records": [{**touch, "durationMinutes": 25}]}},
+                      org["leader"])["touchpointImport"]
+    assert changed["imported"] is False
+    assert [e["line"] for e in changed["errors"]] == [1] and "duration_minutes" in changed["errors"][0]["reason"]
+    assert api.run(Touchpoint.get(external_id="T-1")).duration_minutes == 20
+
+
+def test_graphql_imports_are_for_leaders_and_admins(api, org):
+    body = api.post(LEAD_IMPORT, {"input": {"records": [lead_record("L-1")]}}, org["member"])
+    assert body["data"]["leadImport"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert count(api, Lead) == 0
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+def test_the_command_line_imports_a_file_and_a_reimport_changes_nothing(cli_env, tmp_path):  # noqa: F811
+    cli_env("migrate")
+    leads = tmp_path / "leads.csv"
+    leads.write_text(LEADS_CSV)
+    first = cli_env("import", "leads", str(leads))
+    assert "leads: 3 created, 0 updated, 0 unchanged, 0 refused" in first.stdout
+    again = cli_env("import", "leads", str(leads))
+    assert "leads: 0 created, 0 updated, 3 unchanged, 0 refused" in again.stdout
+
+    events = tmp_path / "events.ndjson"
+    events.write_text(json.dumps({"external_id": "E-1", "lead_external_id": "L-1", "at": "2026-11-02T09:00:00Z",
+                                  "type": "WEBINAR"}) + "\n" +
+                      json.dumps({"external_id": "E-2", "lead_external_id": "L-9", "at": "2026-11-02T09:00:00Z",
+                                  "type": "WEBINAR"}) + "\n")
+    refused = cli_env("import", "lead-events", str(events), check=False)
+    assert refused.returncode == 1
+    assert "line 2: lead_external_id 'L-9' names no lead" in refused.stderr
+    assert "lead-events: nothing imported (1 refused)" in refused.stderr
+    skipped = cli_env("import", "lead-events", str(events), "--skip-bad")
+    assert "lead-events: 1 created" in skipped.stdout and "line 2:" in skipped.stderr
+
+    unknown = tmp_path / "leads.xlsx"
+    unknown.write_text("")
+    assert cli_env("import", "leads", str(unknown), check=False).returncode == 2

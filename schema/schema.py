@@ -9,7 +9,10 @@ from strawberry import relay
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+import domain.attribution.metrics  # noqa: F401  (registers the deal figures key results can follow)
 import domain.leads.metrics  # noqa: F401  (registers the lead figures key results can follow)
+from schema.attribution.mutations import AttributionMutation
+from schema.attribution.queries import AttributionQuery
 from schema.audit.queries import AuditQuery
 from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
@@ -30,14 +33,14 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AuditQuery):
+    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, AuditQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query
 
 
 @strawberry.type
-class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation):
+class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation, AttributionMutation):
     pass
 
 

@@ -57,3 +57,41 @@ class Opportunity(Model):
 
     class Meta:
         table = "opportunity"
+
+
+class ProposalStatus(str, Enum):
+    PROPOSED = "PROPOSED"
+    ACTIVE = "ACTIVE"
+    SUPERSEDED = "SUPERSEDED"
+
+
+class ModelOfRecord(Model):
+    """A period's attribution model of record, proposed and then approved by a sales and a marketing leader."""
+
+    id = fields.IntField(primary_key=True)
+    period = fields.ForeignKeyField("models.Period", related_name="model_proposals", on_delete=fields.RESTRICT)
+    period_id: int
+    model = fields.CharField(max_length=16)
+    half_life_days = fields.DecimalField(max_digits=9, decimal_places=3)
+    custom_weights = fields.JSONField(null=True)
+    status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.PROPOSED)
+    proposed_by = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+    activated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "model_of_record"
+
+
+class ModelOfRecordApproval(Model):
+    id = fields.IntField(primary_key=True)
+    proposal = fields.ForeignKeyField("models.ModelOfRecord", related_name="approvals", on_delete=fields.CASCADE)
+    proposal_id: int
+    side = fields.CharField(max_length=16)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "model_of_record_approval"
+        unique_together = (("proposal", "side"),)

@@ -1,1 +1,1 @@
-"""Bulk imports of leads, lead events and touchpoints (CSV or NDJSON), idempotent by external id."""
+"""Bulk imports of leads, lead events, touchpoints and opportunities (CSV or NDJSON), idempotent by external id."""

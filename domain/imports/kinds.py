@@ -1,5 +1,5 @@
 """What can be imported: one `Kind` per record type, each its keys, its table and how one row is checked.
-A new kind (opportunities) is one more `Kind` and its `check` function, added to KINDS."""
+A new kind is one more `Kind` and its `check` function, added to KINDS."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.attribution.models import TouchKind
+from domain.attribution.models import OpportunityStatus, TouchKind
 from domain.imports.rules import EMAIL, Refs, Row
 from domain.leads import rules as lead_rules
 from domain.leads.rules import Behaviour, Stage
@@ -15,6 +15,8 @@ from domain.leads.rules import Behaviour, Stage
 EVENT_TYPES = (*Behaviour.__members__, lead_rules.STAGE_EVENT, lead_rules.ASSIGNED_EVENT)
 STAGES = tuple(Stage.__members__)
 TOUCH_KINDS = tuple(TouchKind.__members__)
+OPPORTUNITY_STATUSES = tuple(OpportunityStatus.__members__)
+CLOSED = (OpportunityStatus.WON.value, OpportunityStatus.LOST.value)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,31 @@ def check_touchpoint(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
     return (external_id, lead_id, at, kind, channel, campaign, team_id, person.id if person else None, duration)
 
 
+def check_opportunity(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
+    row = Row(data)
+    external_id = row.text("external_id", 128, required=True)
+    lead_id = row.lead("lead_external_id", refs)
+    name = row.text("name", 300, required=True)
+    amount_cents = row.cents("amount")
+    created_at = row.time("created_at")
+    status = row.choice("status", OPPORTUNITY_STATUSES, "an opportunity status")
+    closed_at = None
+    if status == OpportunityStatus.OPEN.value:
+        row.absent("closed_at", "WON and LOST opportunities (an OPEN one is not closed)")
+    elif status in CLOSED:
+        if not row.given("closed_at"):
+            row.reasons.append(f"closed_at is required for a {status} opportunity")
+        else:
+            closed_at = row.time("closed_at")
+            if closed_at is not None and created_at is not None and closed_at < created_at:
+                row.reasons.append("closed_at is before created_at")
+    else:  # an unknown status: still say what else is wrong with the row
+        row.time("closed_at", required=False)
+    owner = row.person("owner_email", refs)
+    row.done()
+    return (external_id, lead_id, name, amount_cents, created_at, status, closed_at, owner.id if owner else None)
+
+
 LEADS = Kind(
     name="leads", table="lead", noun="lead", entity="Lead", mutable=True, check=check_lead, quick=quick_lead,
     required=("external_id", "company", "contact_name", "email", "industry", "employees", "region", "title",
@@ -177,4 +204,14 @@ TOUCHPOINTS = Kind(
     key_of_column={"lead_id": "lead_external_id", "team_id": "team", "person_id": "person_email"},
 )
 
-KINDS: dict[str, Kind] = {k.name: k for k in (LEADS, LEAD_EVENTS, TOUCHPOINTS)}
+OPPORTUNITIES = Kind(
+    name="opportunities", table="opportunity", noun="opportunity", entity="Opportunity", mutable=True,
+    check=check_opportunity,
+    required=("external_id", "lead_external_id", "name", "amount", "created_at", "status"),
+    optional=("closed_at", "owner_email"),
+    columns=("external_id", "lead_id", "name", "amount_cents", "created_at", "status", "closed_at", "owner_id"),
+    pg_types=("text", "int8", "text", "int8", "timestamptz", "text", "timestamptz", "int4"),
+    key_of_column={"lead_id": "lead_external_id", "amount_cents": "amount", "owner_id": "owner_email"},
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (LEADS, LEAD_EVENTS, TOUCHPOINTS, OPPORTUNITIES)}

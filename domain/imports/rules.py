@@ -6,10 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WHOLE = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")  # plain digits: no exponent, separator or underscore
+MAX_AMOUNT = Decimal(1_000_000_000_000)  # an amount of money is below this (sums of millions still fit in cents)
 
 
 class RowRefused(Exception):
@@ -99,7 +102,7 @@ class Row:
             return default
         return value
 
-    def time(self, key: str) -> datetime | None:
+    def time(self, key: str, required: bool = True) -> datetime | None:
         value = self.data.get(key)
         if value.__class__ is str:
             try:
@@ -110,7 +113,8 @@ class Row:
                 pass
         value = self._raw(key)
         if value is None:
-            self.reasons.append(f"{key} is required")
+            if required:
+                self.reasons.append(f"{key} is required")
             return None
         if isinstance(value, datetime):
             parsed = value
@@ -155,6 +159,44 @@ class Row:
             return None
         return value
 
+    def cents(self, key: str) -> int | None:
+        """A required amount of money, 0 or more with at most two decimal places, as whole cents. Text as CSV gives
+        it ("1234.50"), or a JSON number, or a Decimal (GraphQL)."""
+        value = self._raw(key)
+        if value is None:
+            self.reasons.append(f"{key} is required")
+            return None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))  # the shortest form that reads back the same: as the JSON wrote it
+        elif isinstance(value, str) and _DECIMAL.match(value):
+            try:
+                number = Decimal(value)
+            except InvalidOperation:  # pragma: no cover (the pattern admits only what Decimal reads)
+                number = None
+        else:
+            number = None
+        if number is None or not number.is_finite():
+            self.reasons.append(f"{key} '{value}' is not a decimal number such as 1234.50")
+            return None
+        if number < 0:
+            self.reasons.append(f"{key} must be 0 or more")
+            return None
+        exponent = number.as_tuple().exponent
+        digits = number.as_tuple().digits
+        if exponent < -2 and any(digits[exponent + 2:]):  # a non-zero digit after the cents
+            self.reasons.append(f"{key} '{value}' has more than 2 decimal places")
+            return None
+        if number >= MAX_AMOUNT:
+            self.reasons.append(f"{key} is too large (at most {MAX_AMOUNT - Decimal('0.01')})")
+            return None
+        return int(number.quantize(Decimal("0.01")) * 100)
+
     def email(self, key: str, required: bool = False) -> str | None:
         value = self.text(key, 320, required=required)
         if value is None:
@@ -196,8 +238,11 @@ class Row:
             self.reasons.append(f"{key} '{external_id}' names no lead (import the lead first)")
         return lead_id
 
+    def given(self, key: str) -> bool:
+        return self._raw(key) is not None
+
     def absent(self, key: str, why: str) -> None:
-        if self._raw(key) is not None:
+        if self.given(key):
             self.reasons.append(f"{key} is only for {why}")
 
 

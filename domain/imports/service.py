@@ -1,10 +1,11 @@
 """Importing records: checked in batches, written set-based in one transaction, all or nothing.
 
-Per batch: one query for the leads the rows name (events, touchpoints), one for the external ids already
-stored, one multi-row `INSERT … ON CONFLICT DO NOTHING` for the new rows; a changed lead is updated and audited
-row by row (rare). After the last batch, in the same transaction: one statement gives each new lead its (empty)
-facts row, and the facts of every lead whose events, touchpoints or profile changed are recomputed. A file with
-a bad row imports nothing unless `skip_bad`: then good rows import and bad ones are reported.
+Per batch: one query for the leads the rows name (events, touchpoints, opportunities), one for the external ids
+already stored, one multi-row `INSERT … ON CONFLICT DO NOTHING` for the new rows; a changed lead or opportunity is
+updated and audited row by row (rare). After the last batch, in the same transaction: one statement gives each new
+lead its (empty) facts row, and the facts of every lead whose events, touchpoints or profile changed are
+recomputed; the credit of every opportunity created or changed is brought up to date. A file with a bad row
+imports nothing unless `skip_bad`: then good rows import and bad ones are reported.
 """
 from __future__ import annotations
 
@@ -232,6 +233,12 @@ def _empty_facts() -> dict[str, Any]:
             if v is not None and k in columns}
 
 
+# Kinds whose created or changed records have derived rows to bring up to date once all batches are in.
+# Credit is computed per request today, so no kind registers here yet; stored credit rows under the model of record
+# (the speed issue) will register their refresh for "opportunities" (and follow touchpoint imports).
+_REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {}
+
+
 class _Run:
     def __init__(self, kind: Kind, connection, result: ImportResult, actor: Principal | None) -> None:
         self.kind = kind
@@ -242,6 +249,8 @@ class _Run:
         self.importer = actor.name if actor else "import"
         self.refs = Refs(people={}, teams={}, leads={})
         self.affected_leads: set[int] = set()
+        self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
+        self.tracks_written = kind.name in _REFRESH_WRITTEN
         self.new_leads = False
         self.last_lead_before = 0
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
@@ -351,13 +360,22 @@ class _Run:
             sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
                    f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
             written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
+            if self.tracks_written and written:
+                # Counted by SQLite, not returned: the ids of the rows just written, by their external ids (a row
+                # that was already there, as ON CONFLICT left it, is only refreshed once more).
+                condition, params = _in_list(self.dialect, [row[0] for row in rows])
+                ids = await self._select(f'SELECT "id" FROM "{kind.table}" WHERE "external_id" {condition}', params)
+                self.written.update(r[0] for r in ids)
         else:
             # One array a column: PostgreSQL plans thousands of parameters slowly. RETURNING counts the rows, as
             # Tortoise's asyncpg client reads the count of "INSERT 0 n" from the wrong place.
             arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(kind.pg_types, start=1))
             sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) SELECT * FROM unnest({arrays}) '
                    f'ON CONFLICT ("external_id") DO NOTHING RETURNING "id"')
-            written = len(await self.db.execute_query_dict(sql, [list(column) for column in zip(*rows)]))
+            returned = await self.db.execute_query_dict(sql, [list(column) for column in zip(*rows)])
+            written = len(returned)
+            if self.tracks_written:
+                self.written.update(r["id"] for r in returned)
         self.result.created += written
         self.result.unchanged += len(rows) - written
         if kind.lead_column is not None:
@@ -380,9 +398,11 @@ class _Run:
                 f'ON CONFLICT ("lead_id") DO NOTHING',  # a concurrent import's new leads, on PostgreSQL
                 [*facts.values(), self.last_lead_before])
         await refresh_leads(self.affected_leads)
+        if self.written:
+            await _REFRESH_WRITTEN[self.kind.name](sorted(self.written))
 
     async def _update(self, pk: int, stored: tuple, values: tuple) -> None:
-        """A changed record of a mutable kind (a lead): updated, and audited with before and after."""
+        """A changed record of a mutable kind (a lead, an opportunity): updated, and audited with before and after."""
         kind = self.kind
         changes = {c: values[i] for i, c in enumerate(kind.columns) if stored[i] != values[i]}
         marks = _values_sql(self.dialect, 1, len(changes) + 1)[1:-1].split(",")
@@ -393,4 +413,7 @@ class _Run:
                                  for c, v in zip(kind.columns, vals)}
         await record(self.actor, "import", kind.entity, pk, snapshot(stored), snapshot(values), connection=self.db)
         self.result.updated += 1
-        self.affected_leads.add(pk)
+        if kind.name == "leads":
+            self.affected_leads.add(pk)
+        if self.tracks_written:
+            self.written.add(pk)

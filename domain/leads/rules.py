@@ -266,4 +266,4 @@ def wasted_selling_cost(minutes: int, cost_per_selling_hour: Decimal | None) -> 
     """Selling hours logged on leads later recycled or disqualified × the seller's cost per selling hour."""
     if cost_per_selling_hour is None:
         return None
-    return round_places(Decimal(minutes) / Decimal(60) * cost_per_selling_hour, 2)
+    return round_places(Decimal(minutes) * cost_per_selling_hour / Decimal(60), 2)  # exact product, then round

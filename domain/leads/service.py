@@ -17,8 +17,8 @@ from domain.leads.models import (
     ApprovalSide, DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, SlaAgreement,
 )
 from domain.org.models import Person, Team
-from domain.org.rules import PeriodStatus, Principal, Role, TeamFunction
-from domain.org.service import ensure_period, parse_key
+from domain.org.rules import PeriodStatus, Principal, TeamFunction
+from domain.org.service import approval_side, ensure_period, parse_key
 
 DEFAULT_FIT_POINTS = {"industry": 25, "employees": 25, "region": 25, "title": 25}
 
@@ -91,19 +91,8 @@ async def create_definition(actor: Principal, f: DefinitionFields) -> LeadDefini
     return definition
 
 
-async def _approval_side(actor: Principal) -> ApprovalSide:
-    if actor.person_id is None or actor.role is not Role.LEADER:
-        raise forbidden("a definition is approved by a sales leader and a marketing leader", "id")
-    team = await Team.get(id=actor.team_id)
-    if team.function in (TeamFunction.SALES, TeamFunction.SDR):
-        return ApprovalSide.SALES
-    if team.function is TeamFunction.MARKETING:
-        return ApprovalSide.MARKETING
-    raise forbidden("only leaders of a sales or a marketing team approve a lead definition", "id")
-
-
 async def approve_definition(actor: Principal, definition_id: int) -> LeadDefinition:
-    side = await _approval_side(actor)
+    side = ApprovalSide(await approval_side(actor, "a lead definition", "id"))
     try:
         async with in_transaction():
             definition = await LeadDefinition.get_or_none(id=definition_id)

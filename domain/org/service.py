@@ -236,6 +236,20 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
     return token
 
 
+# --- joint approvals --------------------------------------------------------------------
+
+async def approval_side(actor: Principal, what: str, *field_path: str) -> str:
+    """"SALES" or "MARKETING": the side a leader approves for. Joint decisions (the lead definition, the model of
+    record) need a leader of a sales (or SDR) team and a leader of a marketing team."""
+    if actor.person_id is not None and actor.role is Role.LEADER and actor.team_id is not None:
+        team = await Team.get(id=actor.team_id)
+        if team.function in (TeamFunction.SALES, TeamFunction.SDR):
+            return "SALES"
+        if team.function is TeamFunction.MARKETING:
+            return "MARKETING"
+    raise forbidden(f"{what} is approved by a sales leader and a marketing leader", *field_path)
+
+
 # --- periods -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

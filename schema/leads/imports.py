@@ -1,9 +1,11 @@
-"""Imports through GraphQL: `leadImport` and `touchpointImport`, up to 1,000 records a call, idempotent by
-external id. The same domain function serves `sharedgoals import` and `POST /import/{kind}` for big files."""
+"""Imports through GraphQL: `leadImport`, `touchpointImport` and `opportunityImport`, up to 1,000 records a call,
+idempotent by external id. The same domain function serves `sharedgoals import` and `POST /import/{kind}` for big
+files."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -14,6 +16,7 @@ from domain.imports.formats import Record
 from domain.imports.kinds import KINDS
 from domain.imports.service import ImportResult, import_records
 from domain.org.rules import Role
+from schema.attribution.types import OpportunityStatus
 from schema.core.context import Info
 from schema.core.errors import UserError, UserErrorCode
 from schema.core.permissions import role_in
@@ -64,6 +67,26 @@ class TouchpointImportInput:
     skip_bad: bool | None = strawberry.field(default=False, description=SKIP_BAD)
 
 
+@strawberry.input(description="One deal from the CRM, keyed by its id there.")
+class OpportunityRecordInput:
+    external_id: str
+    lead_external_id: str
+    name: str
+    amount: Decimal = strawberry.field(description="0 or more, with at most two decimal places.")
+    created_at: datetime
+    status: OpportunityStatus
+    closed_at: datetime | None = strawberry.field(
+        default=None, description="When it was won or lost: required for WON and LOST (not before createdAt), "
+                                  "none for OPEN.")
+    owner_email: str | None = None
+
+
+@strawberry.input
+class OpportunityImportInput:
+    records: list[OpportunityRecordInput] = strawberry.field(description=f"At most {MAX_RECORDS}.")
+    skip_bad: bool | None = strawberry.field(default=False, description=SKIP_BAD)
+
+
 @strawberry.type(description="A record that was refused: `line` is its 1-based position in `records`.")
 class ImportLineError:
     line: int
@@ -87,6 +110,11 @@ class LeadImportPayload(ImportPayloadFields):
 
 @strawberry.type
 class TouchpointImportPayload(ImportPayloadFields):
+    pass
+
+
+@strawberry.type
+class OpportunityImportPayload(ImportPayloadFields):
     pass
 
 
@@ -132,3 +160,10 @@ class ImportMutation:
         "touch is a fact, so a changed one is refused. One bad record imports nothing unless skipBad."))
     async def touchpoint_import(self, info: Info, input: TouchpointImportInput) -> TouchpointImportPayload | None:
         return await _import(TouchpointImportPayload, "touchpoints", input.records, bool(input.skip_bad), info)
+
+    @strawberry.mutation(permission_classes=[Importers], description=(
+        "Import opportunities (leaders and admins), idempotent by externalId: an identical record changes nothing, a "
+        "changed one updates the opportunity (audited) and its credit. One bad record imports nothing unless "
+        "skipBad."))
+    async def opportunity_import(self, info: Info, input: OpportunityImportInput) -> OpportunityImportPayload | None:
+        return await _import(OpportunityImportPayload, "opportunities", input.records, bool(input.skip_bad), info)

@@ -16,9 +16,9 @@ code FORBIDDEN, from an object-level check in the service), UNAUTHENTICATED.
 The intent the rows encode (the hardening issue, item 2): only ADMIN manages people and teams; LEADER and ADMIN create
 and change objectives and key results and close periods; only ADMIN reopens a period; members of an owner team (or
 ADMIN) check in; everyone authenticated reads. For leads: LEADER and ADMIN draft lead definitions, agree SLAs and
-import leads and touchpoints; only a LEADER approves a definition (the service then requires a leader of a sales or
-marketing team); ADMIN, LEADER and MEMBER work leads (transition, assign, recycle), FINANCE does not. A row states the
-intent, not whatever the code happens to do.
+import leads, touchpoints and opportunities; only a LEADER approves a definition (the service then requires a leader
+of a sales or marketing team); ADMIN, LEADER and MEMBER work leads (transition, assign, recycle), FINANCE does not. A
+row states the intent, not whatever the code happens to do.
 
 Every case runs in a fresh database with the same organisation built through GraphQL (the `api` fixture truncates
 per test), so a mutation of one case never sees another's changes.
@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from graphql import build_schema
 
-from domain.attribution.models import TouchKind, Touchpoint
+from domain.attribution.models import Opportunity, OpportunityStatus, TouchKind, Touchpoint
 from domain.leads.facts import refresh_leads
 from domain.leads.models import Lead, LeadEvent
 from domain.org.models import Person, Team
@@ -163,6 +163,11 @@ class Org:
                           sla_terms(self, OPEN_PERIOD), self.tokens[ADMIN])
         assert sla["userErrors"] == [], sla
         ids["sla"] = sla["slaAgreement"]["id"]
+        ids["opportunity"] = self.api.run(_write_opportunity())
+        proposal = self.mutate("attributionModelOfRecordPropose", "AttributionModelOfRecordProposeInput",
+                               "modelOfRecord { id }", {"period": OPEN_PERIOD, "model": "U_SHAPED"}, sales_leader)
+        assert proposal["userErrors"] == [], proposal
+        ids["proposal"] = proposal["modelOfRecord"]["id"]
 
     def own_token_id(self, caller: str) -> str:
         """The id of the caller's own token (anonymous has none: someone else's then)."""
@@ -188,6 +193,16 @@ async def _write_leads() -> tuple[str, str]:
                            owner_person_id=seller.id, actor_name="import")
     await refresh_leads([fresh.id, handed.id])
     return encode_id("Lead", fresh.id), encode_id("Lead", handed.id)
+
+
+async def _write_opportunity() -> str:
+    """A deal on the handed-over lead, owned by the member, won in the open period."""
+    lead, seller = await Lead.get(external_id="L-HANDED"), await Person.get(email="seller@example.com")
+    deal = await Opportunity.create(external_id="O-DEAL", lead_id=lead.id, name="Handed Co rollout",
+                                    amount_cents=1_250_000, created_at=datetime(2026, 10, 6, tzinfo=UTC),
+                                    status=OpportunityStatus.WON, closed_at=datetime(2026, 10, 20, tzinfo=UTC),
+                                    owner_id=seller.id)
+    return encode_id("Opportunity", deal.id)
 
 
 def sla_terms(org: "Org", period: str) -> dict:
@@ -270,6 +285,24 @@ ROWS: list[Row] = [
         "marketing { met counted } sales { met counted } breaches { edges { node { item state } } } } }",
         lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 
+    Row("attribution", "attribution",
+        "query($period: String!) { attribution(period: $period) { key label pipeline bookings bookingsShare } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("attributionComparison", "attributionComparison",
+        "query($period: String!) { attributionComparison(period: $period, models: [LINEAR, W_SHAPED]) "
+        "{ model lines { key bookings } } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("pipelineByTeam", "pipelineByTeam",
+        "query($period: String!) { pipelineByTeam(period: $period) { team { name } sourcedPipeline } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("sharedWins", "sharedWins", "query($period: String!) { sharedWins(period: $period) { id name } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("opportunities", "opportunities",
+        "{ opportunities(first: 10) { edges { node { id name amount owner { name } credits { amount } } } } }",
+        no_variables, EVERYONE),
+    Row("attributionModelsOfRecord", "attributionModelsOfRecord",
+        "query($period: String!) { attributionModelsOfRecord(period: $period) { id model status approvedBy } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+
     # --- people and teams: only ADMIN ---
     mutation("teamCreate", "TeamCreateInput", "team { id }",
              lambda org, caller: {"name": "Partnerships", "function": "SDR"}, ADMIN_ONLY),
@@ -349,6 +382,11 @@ ROWS: list[Row] = [
     mutation("slaAgreementCreate", "SlaAgreementCreateInput", "slaAgreement { id }",
              lambda org, caller: sla_terms(org, NEXT_PERIOD), LEADER_OR_ADMIN,
              row_name="slaAgreementCreate (teams without an SLA in the period)"),
+    mutation("attributionModelOfRecordPropose", "AttributionModelOfRecordProposeInput", "modelOfRecord { id }",
+             lambda org, caller: {"period": OPEN_PERIOD, "model": "LINEAR"}, LEADER_OR_ADMIN),
+    mutation("attributionModelOfRecordApprove", "AttributionModelOfRecordApproveInput", "modelOfRecord { status }",
+             lambda org, caller: {"id": org.ids["proposal"]}, LEADER_ONLY,
+             note="the matrix's LEADER leads Sales: the sales side's approval"),
     mutation("leadImport", "LeadImportInput", "created imported",
              lambda org, caller: {"records": [{"externalId": "L-NEW", "company": "New Co",
                                                "createdAt": "2026-11-02T09:00:00+00:00"}]}, LEADER_OR_ADMIN),
@@ -357,6 +395,13 @@ ROWS: list[Row] = [
                                                "at": "2026-10-06T12:00:00+00:00", "kind": "SALES",
                                                "channel": "phone", "team": "Sales",
                                                "personEmail": "seller@example.com", "durationMinutes": 20}]},
+             LEADER_OR_ADMIN),
+    mutation("opportunityImport", "OpportunityImportInput", "created imported",
+             lambda org, caller: {"records": [{"externalId": "O-WON", "leadExternalId": "L-HANDED",
+                                               "name": "Handed Co platform", "amount": "12500.00",
+                                               "createdAt": "2026-10-06T09:00:00+00:00", "status": "WON",
+                                               "closedAt": "2026-10-20T12:00:00+00:00",
+                                               "ownerEmail": "seller@example.com"}]},
              LEADER_OR_ADMIN),
 ]
 
@@ -428,6 +473,8 @@ NODE_RECORDS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "LeadDefinition": [("LeadDefinition (active)", "activeDefinition", EVERYONE),
                        ("LeadDefinition (draft)", "draftDefinition", EVERYONE)],
     "SlaAgreement": [("SlaAgreement", "sla", EVERYONE)],
+    "Opportunity": [("Opportunity", "opportunity", EVERYONE)],
+    "ModelOfRecord": [("ModelOfRecord (proposed)", "proposal", EVERYONE)],
     "ApiToken": [
         ("ApiToken (the MEMBER's own)", "memberToken", expect(leader=FORBIDDEN, finance=FORBIDDEN)),
         ("ApiToken (someone else's)", "otherToken", ADMIN_ONLY),
@@ -527,6 +574,12 @@ PERSON_PATHS = [
     PersonPath("slaReport.breaches.lead.owner",
                "query($p: String!) { slaReport(period: $p) { breaches { edges { node { lead { owner { %s } } } } } } }"
                % PAY, lambda org: {"p": OPEN_PERIOD}),
+    # Deals the member owns.
+    PersonPath("opportunities.owner", "{ opportunities(first: 50) { edges { node { owner { %s } } } } }" % PAY,
+               lambda org: {}),
+    PersonPath("node(Opportunity).owner",
+               "query($id: ID!) { node(id: $id) { ... on Opportunity { owner { %s } } } }" % PAY,
+               lambda org: {"id": org.ids["opportunity"]}),
     # A mutation's payload is a path too; FINANCE does not work leads (see the matrix).
     PersonPath("leadAssign.lead.owner",
                "mutation($input: LeadAssignInput!) { leadAssign(input: $input) { lead { owner { %s } } } }" % PAY,

@@ -1,6 +1,7 @@
-"""Imports of leads, lead events and touchpoints: over HTTP (CSV and NDJSON), GraphQL and the command line.
-Idempotent by external id; a changed lead is updated and audited, a changed fact is refused; one bad row
-imports nothing unless skip-bad; the lead facts follow the imported events and touches."""
+"""Imports of leads, lead events, touchpoints and opportunities: over HTTP (CSV and NDJSON), GraphQL and the command
+line. Idempotent by external id; a changed lead or opportunity is updated and audited, a changed fact is refused; one
+bad row imports nothing unless skip-bad; the lead facts follow the imported events and touches, the credit of
+opportunities follows their import."""
 from __future__ import annotations
 
 import json
@@ -9,8 +10,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain.attribution.models import Touchpoint
+from domain.attribution.models import Opportunity, OpportunityStatus, Touchpoint
 from domain.audit.models import AuditEntry
+from domain.imports import service as import_service
+from domain.imports.formats import Record
+from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.rules import Role
@@ -21,6 +25,12 @@ UTC = timezone.utc
 LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
 EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
 TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
+OPPORTUNITY_HEADER = "external_id,lead_external_id,name,amount,created_at,status,closed_at,owner_email"
+OPPORTUNITIES_CSV = (OPPORTUNITY_HEADER + "\n"
+                     "O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,\n"
+                     "O-2,L-2,Beta rollout,4800.5,2026-11-03T09:00:00Z,WON,2026-11-20T17:00:00+01:00,"
+                     "seller@example.com\n"
+                     "O-3,L-1,Acme add-on,0,2026-11-04T09:00:00Z,LOST,2026-11-05T09:00:00Z,\n")
 LEADS_CSV = (LEAD_HEADER + "\n"
              "L-1,Acme,Ann Buyer,ann@acme.example,Software,500,EMEA,VP Marketing,webinar,2026-11-02T09:00:00+00:00\n"
              "L-2,Beta GmbH,Bob,bob@beta.example,Fintech,40,EMEA,CFO,event,2026-11-02T10:00:00+01:00\n"
@@ -265,11 +275,136 @@ def test_the_facts_kept_current_by_imports_equal_a_rebuild(api, org):
     assert api.run(LeadFact.all().order_by("lead_id").values_list(*fields)) == kept
 
 
+# --- opportunities ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def refreshed(monkeypatch) -> list[list[int]]:
+    """The opportunity ids each import asks the credit to be refreshed for."""
+    calls: list[list[int]] = []
+
+    async def record_call(ids: list[int]) -> None:
+        calls.append(list(ids))
+    monkeypatch.setitem(import_service._REFRESH_WRITTEN, "opportunities", record_call)
+    return calls
+
+
+def opportunity_ids(api, *external_ids: str) -> list[int]:
+    return sorted(api.run(Opportunity.filter(external_id__in=external_ids).values_list("id", flat=True)))
+
+
+def test_opportunities_import_in_cents_and_a_reimport_changes_nothing(api, org, refreshed):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    assert counts(imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])) == (3, 0, 0)
+    won = api.run(Opportunity.get(external_id="O-2").prefetch_related("lead", "owner"))
+    assert (won.lead.external_id, won.name, won.amount_cents, won.status) == ("L-2", "Beta rollout", 480_050,
+                                                                               OpportunityStatus.WON)
+    assert (won.created_at, won.closed_at, won.owner.email) == (
+        datetime(2026, 11, 3, 9, tzinfo=UTC), datetime(2026, 11, 20, 16, tzinfo=UTC), "seller@example.com")
+    open_ = api.run(Opportunity.get(external_id="O-1"))
+    assert (open_.amount_cents, open_.closed_at, open_.owner_id) == (1_250_000, None, None)
+    assert refreshed == [opportunity_ids(api, "O-1", "O-2", "O-3")]
+
+    audit_entries = count(api, AuditEntry)
+    again = imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])
+    assert counts(again) == (0, 0, 3)
+    assert count(api, Opportunity) == 3 and count(api, AuditEntry) == audit_entries
+    assert len(refreshed) == 1  # nothing written, nothing to refresh
+
+
+def test_a_changed_opportunity_is_updated_audited_and_its_credit_refreshed(api, org, refreshed):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])
+    changed = OPPORTUNITIES_CSV.replace("O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,",
+                                        "O-1,L-1,Acme platform,13750.25,2026-11-02T09:00:00+00:00,WON,"
+                                        "2026-11-30T12:00:00Z,saleslead@example.com")
+    result = imported(api, "opportunities", changed, org["leader"])
+    assert counts(result) == (0, 1, 2)
+    deal = api.run(Opportunity.get(external_id="O-1"))
+    assert (deal.amount_cents, deal.status, deal.closed_at) == (1_375_025, OpportunityStatus.WON,
+                                                                datetime(2026, 11, 30, 12, tzinfo=UTC))
+    entry = api.run(AuditEntry.get(entity="Opportunity", entity_id=str(deal.id)))
+    assert entry.actor_name == "Sam Lead"
+    assert (entry.before["amount_cents"], entry.after["amount_cents"]) == (1_250_000, 1_375_025)
+    assert (entry.before["status"], entry.after["status"]) == ("OPEN", "WON")
+    assert (entry.before["closed_at"], entry.after["closed_at"]) == (None, "2026-11-30T12:00:00+00:00")
+    assert refreshed[-1] == [deal.id]
+
+
+def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, org, refreshed):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    body = (OPPORTUNITY_HEADER + "\n"
+            "O-1,L-1,Fine,100.00,2026-11-02T09:00:00Z,OPEN,,\n"
+            "O-2,L-1,Won but when,100.00,2026-11-02T09:00:00Z,WON,,\n"
+            "O-3,L-1,Refund,-5.00,2026-11-02T09:00:00Z,OPEN,,\n"
+            "O-4,L-1,Fractions,10.125,2026-11-02T09:00:00Z,OPEN,,\n"
+            "O-5,L-404,Nobody's,10,2026-11-02T09:00:00Z,OPEN,,\n"
+            "O-6,L-1,Closed early,10,2026-11-02T09:00:00Z,LOST,2026-11-01T09:00:00Z,\n"
+            "O-7,L-1,Open but closed,10,2026-11-02T09:00:00Z,OPEN,2026-11-03T09:00:00Z,\n"
+            "O-8,L-1,Ghost owner,10,2026-11-02T09:00:00Z,OPEN,,ghost@example.com\n")
+    response = post(api, "opportunities", body, org["leader"])
+    assert response.status_code == 422
+    result = response.json()
+    assert result["imported"] is False and counts(result) == (0, 0, 0)
+    assert [(e["line"], e["reason"]) for e in result["errors"]] == [
+        (3, "closed_at is required for a WON opportunity"),
+        (4, "amount must be 0 or more"),
+        (5, "amount '10.125' has more than 2 decimal places"),
+        (6, "lead_external_id 'L-404' names no lead (import the lead first)"),
+        (7, "closed_at is before created_at"),
+        (8, "closed_at is only for WON and LOST opportunities (an OPEN one is not closed)"),
+        (9, "owner_email 'ghost@example.com' names no person")]
+    assert count(api, Opportunity) == 0 and refreshed == []
+
+    skipped = post(api, "opportunities", body, org["leader"], skip_bad=True).json()
+    assert skipped["imported"] is True and counts(skipped) == (1, 0, 0) and skipped["errorCount"] == 7
+    assert refreshed == [opportunity_ids(api, "O-1")]
+
+
+def test_opportunities_import_from_ndjson(api, org, refreshed):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    lines = [{"external_id": "O-1", "lead_external_id": "L-1", "name": "Acme platform", "amount": 12500,
+              "created_at": "2026-11-02T09:00:00+00:00", "status": "OPEN"},
+             {"external_id": "O-2", "lead_external_id": "L-2", "name": "Beta rollout", "amount": "4800.50",
+              "created_at": "2026-11-03T09:00:00Z", "status": "WON", "closed_at": "2026-11-20T16:00:00Z",
+              "owner_email": "SELLER@example.com"},
+             {"external_id": "O-3", "lead_external_id": "L-3", "name": "Gamma pilot", "amount": 19.99,
+              "created_at": "2026-11-04T09:00:00Z", "status": "LOST", "closed_at": None, "owner_email": None}]
+    body = "\n".join(json.dumps(line) for line in lines) + "\n"
+    result = post(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
+    assert result["errors"] == [{"line": 3, "reason": "closed_at is required for a LOST opportunity"}]
+    assert count(api, Opportunity) == 0
+    lines[2]["closed_at"] = "2026-11-05T09:00:00Z"
+    body = "\n".join(json.dumps(line) for line in lines) + "\n"
+    ndjson = {"content_type": "application/x-ndjson"}
+    assert counts(imported(api, "opportunities", body, org["leader"], **ndjson)) == (3, 0, 0)
+    assert counts(imported(api, "opportunities", body, org["leader"], **ndjson)) == (0, 0, 3)
+    stored = dict(api.run(Opportunity.all().values_list("external_id", "amount_cents")))
+    assert stored == {"O-1": 1_250_000, "O-2": 480_050, "O-3": 1999}
+    assert api.run(Opportunity.get(external_id="O-2")).owner_id is not None
+
+
+def test_the_credit_refresh_runs_in_the_import_transaction(api, org, monkeypatch):
+    imported(api, "leads", LEADS_CSV, org["leader"])
+
+    async def failing(ids: list[int]) -> None:
+        assert await Opportunity.filter(id__in=ids).count() == len(ids)  # it sees the rows just written
+        raise RuntimeError("credit refresh failed")
+    monkeypatch.setitem(import_service._REFRESH_WRITTEN, "opportunities", failing)
+    record = Record(1, ("O-1", "L-1", "Deal", "10.00", "2026-11-02T09:00:00Z", "OPEN", None, None))
+    assert len(record.values) == len(OPPORTUNITIES.keys)
+    with pytest.raises(RuntimeError, match="credit refresh failed"):
+        api.run(import_service.import_records("opportunities", [record]))
+    assert count(api, Opportunity) == 0
+
+
 # --- GraphQL ----------------------------------------------------------------------------------------
 
 LEAD_IMPORT = """mutation($input: LeadImportInput!) { leadImport(input: $input) {
   created updated unchanged imported errors { line reason } userErrors { field message code } } }"""
 TOUCHPOINT_IMPORT = """mutation($input: TouchpointImportInput!) { touchpointImport(input: $input) {
+  created updated unchanged imported errors { line reason } userErrors { field message code } } }"""
+
+OPPORTUNITY_IMPORT = """mutation($input: OpportunityImportInput!) { opportunityImport(input: $input) {
   created updated unchanged imported errors { line reason } userErrors { field message code } } }"""
 
 
@@ -315,6 +450,43 @@ def test_touchpoint_import_through_graphql_refuses_a_changed_touch(api, org):
     assert api.run(Touchpoint.get(external_id="T-1")).duration_minutes == 20
 
 
+def test_opportunity_import_through_graphql_updates_a_changed_deal_and_numbers_bad_records(api, org, refreshed):
+    api.gql(LEAD_IMPORT, {"input": {"records": [lead_record("L-1")]}}, org["leader"])
+    deal = {"externalId": "O-1", "leadExternalId": "L-1", "name": "Acme platform", "amount": "12500.00",
+            "createdAt": "2026-11-02T09:00:00+00:00", "status": "OPEN"}
+    result = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": [deal]}}, org["leader"])["opportunityImport"]
+    assert (result["created"], result["imported"], result["userErrors"]) == (1, True, [])
+    again = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": [deal]}}, org["leader"])["opportunityImport"]
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
+
+    won = {**deal, "amount": "13000.5", "status": "WON", "closedAt": "2026-11-30T12:00:00+00:00",
+           "ownerEmail": "seller@example.com"}
+    changed = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": [won]}}, api.token(Role.ADMIN))["opportunityImport"]
+    assert (changed["updated"], changed["userErrors"]) == (1, [])
+    stored = api.run(Opportunity.get(external_id="O-1"))
+    assert (stored.amount_cents, stored.status, stored.owner_id is not None) == (1_300_050, OpportunityStatus.WON,
+                                                                                   True)
+    assert api.run(AuditEntry.filter(entity="Opportunity", entity_id=str(stored.id)).count()) == 1
+    assert refreshed == [[stored.id], [stored.id]]
+
+    bad = [{**deal, "externalId": "O-2"}, {**deal, "externalId": "O-3", "amount": "1.001"},
+           {**deal, "externalId": "O-4", "status": "LOST"}]
+    refused = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": bad}}, org["leader"])["opportunityImport"]
+    assert refused["imported"] is False
+    assert refused["errors"] == [{"line": 2, "reason": "amount '1.001' has more than 2 decimal places"},
+                                 {"line": 3, "reason": "closed_at is required for a LOST opportunity"}]
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["input", "records"], "INVALID")]
+    assert count(api, Opportunity) == 1
+
+    member = api.post(OPPORTUNITY_IMPORT, {"input": {"records": [{**deal, "externalId": "O-9"}]}}, org["member"])
+    assert member["data"]["opportunityImport"] is None
+    assert [e["extensions"]["code"] for e in member["errors"]] == ["FORBIDDEN"]
+    too_many = [{**deal, "externalId": f"O-{i}"} for i in range(1001)]
+    result = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": too_many}}, org["leader"])["opportunityImport"]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["input", "records"], "INVALID")]
+    assert count(api, Opportunity) == 1
+
+
 def test_graphql_imports_are_for_leaders_and_admins(api, org):
     body = api.post(LEAD_IMPORT, {"input": {"records": [lead_record("L-1")]}}, org["member"])
     assert body["data"]["leadImport"] is None
@@ -344,6 +516,14 @@ def test_the_command_line_imports_a_file_and_a_reimport_changes_nothing(cli_env,
     assert "lead-events: nothing imported (1 refused)" in refused.stderr
     skipped = cli_env("import", "lead-events", str(events), "--skip-bad")
     assert "lead-events: 1 created" in skipped.stdout and "line 2:" in skipped.stderr
+
+    deals = tmp_path / "deals.csv"
+    deals.write_text(OPPORTUNITY_HEADER + "\n"
+                     "O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00Z,OPEN,,\n"
+                     "O-2,L-2,Beta rollout,4800.50,2026-11-03T09:00:00Z,WON,2026-11-20T16:00:00Z,\n")
+    assert "opportunities: 2 created, 0 updated, 0 unchanged, 0 refused" in cli_env("import", "opportunities",
+                                                                                    str(deals)).stdout
+    assert "opportunities: 0 created, 0 updated, 2 unchanged" in cli_env("import", "opportunities", str(deals)).stdout
 
     unknown = tmp_path / "leads.xlsx"
     unknown.write_text("")

@@ -2,13 +2,14 @@
 counts them in the file."""
 import io
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
 from domain.imports.formats import (
     CSV, NDJSON, format_of_content_type, format_of_filename, read_records,
 )
-from domain.imports.kinds import LEAD_EVENTS, LEADS, TOUCHPOINTS
+from domain.imports.kinds import LEAD_EVENTS, LEADS, OPPORTUNITIES, TOUCHPOINTS
 from domain.imports.rules import PersonRef, Refs, RowRefused, key_problem
 
 LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
@@ -33,6 +34,11 @@ def event(**values) -> dict:
 def touch(**values) -> dict:
     return {"external_id": "T-1", "lead_external_id": "L-1", "at": "2026-11-02T12:00:00+00:00", "kind": "SALES",
             "channel": "phone", "team": "Field Sales", **values}
+
+
+def opportunity(**values) -> dict:
+    return {"external_id": "O-1", "lead_external_id": "L-1", "name": "Acme platform", "amount": "12500.00",
+            "created_at": "2026-11-02T09:00:00+01:00", "status": "OPEN", **values}
 
 
 def parse(kind, data: dict, refs=REFS, importer="importer") -> tuple:
@@ -188,6 +194,82 @@ def test_touchpoint_references_and_values_are_checked():
     assert "team 'Nobody' names no team" in reasons
     assert "person_email 'who@example.com' names no person" in reasons
     assert "duration_minutes must be 0 or more" in reasons
+
+
+# --- opportunities -------------------------------------------------------------------------------
+
+def test_an_open_opportunity_becomes_cents_and_utc_times():
+    values = parse(OPPORTUNITIES, opportunity())
+    assert values == ("O-1", 100, "Acme platform", 1_250_000, datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc), "OPEN",
+                      None, None)
+
+
+def test_a_won_opportunity_has_its_closing_time_and_owner():
+    values = parse(OPPORTUNITIES, opportunity(status="WON", closed_at="2026-11-20T17:00:00-05:00",
+                                              owner_email=" Sam@Example.com ", amount="99.9"))
+    assert values[3] == 9990 and values[5:] == ("WON", datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc), 1)
+
+
+@pytest.mark.parametrize("amount, cents", [
+    ("0", 0), ("7", 700), ("0.5", 50), (".25", 25), ("1234.56", 123456), ("12.340", 1234), (" 3.10 ", 310),
+    (42, 4200), (19.99, 1999), (0.1, 10), (Decimal("3787.88"), 378788), ("999999999999.99", 99999999999999),
+])
+def test_an_amount_is_a_decimal_of_at_most_two_places_in_cents(amount, cents):
+    assert parse(OPPORTUNITIES, opportunity(amount=amount))[3] == cents
+
+
+@pytest.mark.parametrize("amount, reason", [
+    ("-1", "amount must be 0 or more"), (-0.01, "amount must be 0 or more"),
+    ("1.234", "amount '1.234' has more than 2 decimal places"),
+    (0.005, "amount '0.005' has more than 2 decimal places"),
+    ("1,000.00", "amount '1,000.00' is not a decimal number such as 1234.50"),
+    ("1e3", "amount '1e3' is not a decimal number such as 1234.50"),
+    ("1_000", "amount '1_000' is not a decimal number such as 1234.50"),
+    ("NaN", "amount 'NaN' is not a decimal number such as 1234.50"),
+    (float("inf"), "amount 'inf' is not a decimal number such as 1234.50"),
+    (True, "amount 'True' is not a decimal number such as 1234.50"),
+    ("", "amount is required"),
+    ("1000000000000", "amount is too large (at most 999999999999.99)"),
+])
+def test_a_bad_amount_is_refused(amount, reason):
+    assert refused(OPPORTUNITIES, opportunity(amount=amount)) == reason
+
+
+def test_won_and_lost_need_a_closing_time_not_before_the_creation():
+    assert refused(OPPORTUNITIES, opportunity(status="WON")) == "closed_at is required for a WON opportunity"
+    assert refused(OPPORTUNITIES, opportunity(status="LOST", closed_at="")) == \
+        "closed_at is required for a LOST opportunity"
+    assert refused(OPPORTUNITIES, opportunity(status="LOST", closed_at="2026-11-02T07:59:59Z")) == \
+        "closed_at is before created_at"
+    assert "closed_at '2026-11-20' has no zone offset" in refused(OPPORTUNITIES,
+                                                                  opportunity(status="WON", closed_at="2026-11-20"))
+    assert parse(OPPORTUNITIES, opportunity(status="LOST", closed_at="2026-11-02T08:00:00Z"))[6] == \
+        datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)  # the same moment as created_at
+
+
+def test_an_open_opportunity_has_no_closing_time():
+    assert refused(OPPORTUNITIES, opportunity(closed_at="2026-11-20T17:00:00Z")) == \
+        "closed_at is only for WON and LOST opportunities (an OPEN one is not closed)"
+
+
+def test_opportunity_status_references_and_every_problem_are_reported():
+    reasons = refused(OPPORTUNITIES, opportunity(external_id="", lead_external_id="L-404", name="", status="won",
+                                                 closed_at="soon", owner_email="who@example.com")).split("; ")
+    assert reasons == [
+        "external_id is required", "lead_external_id 'L-404' names no lead (import the lead first)", "name is required",
+        "status 'won' is not an opportunity status: one of OPEN, WON, LOST",
+        "closed_at 'soon' is not an ISO 8601 date and time", "owner_email 'who@example.com' names no person"]
+
+
+def test_an_opportunity_may_be_owned_by_someone_no_longer_active():
+    assert parse(OPPORTUNITIES, opportunity(owner_email="old@example.com"))[7] == 2
+
+
+def test_opportunity_keys_are_named_in_a_header_problem():
+    problem = key_problem({"external_id", "lead_external_id", "name", "amount", "created_at", "stage"},
+                          OPPORTUNITIES.required, OPPORTUNITIES.optional)
+    assert problem == ("missing key: status; unknown key: stage (expected external_id, lead_external_id, name, "
+                       "amount, created_at, status, [closed_at], [owner_email])")
 
 
 # --- keys and files ------------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+"""Deal figures key results can follow, registered in the goals' metric registry."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.attribution import queries
+from domain.attribution.models import Opportunity, OpportunityStatus
+from domain.goals.metrics import MetricName, register
+from domain.goals.rules import Unit
+from domain.money import from_cents
+from domain.org.models import Person
+from domain.org.service import PeriodView
+
+
+def _view(period) -> PeriodView:
+    return PeriodView(period.key, period.start, period.end, period.status)
+
+
+@register(MetricName.BOOKINGS, Unit.CURRENCY, "Amounts of deals won in the period, owned by the teams' people")
+async def bookings(team_ids, period) -> Decimal:
+    owners = Person.filter(team_id__in=list(team_ids)).values_list("id", flat=True)
+    amounts = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
+                                       closed_at__lt=period.end, owner_id__in=list(await owners)).values_list(
+        "amount_cents", flat=True)
+    return from_cents(sum(amounts))
+
+
+@register(MetricName.ATTRIBUTED_BOOKINGS, Unit.CURRENCY,
+          "Bookings credited to the teams under the period's model of record")
+async def attributed_bookings(team_ids, period) -> Decimal:
+    choice = await queries.model_of_record(period.key)
+    totals = queries.credit_by_group(await queries.deals(_view(period)), choice, queries.GroupBy.TEAM)
+    return from_cents(sum(totals[str(t)][1] for t in team_ids if str(t) in totals))

@@ -1,0 +1,215 @@
+"""Attribution reads: a period's deals with their journeys, credit per group under any model, sourced and
+influenced pipeline. Set-based: a fixed number of queries per request, then pure rules per deal."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from domain import clock
+from domain.attribution import rules
+from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
+from domain.leads.models import LeadFact
+from domain.org.models import Person, Team
+from domain.org.service import PeriodView
+from domain.paging import Page, fetch_page
+
+UNATTRIBUTED = "UNATTRIBUTED"
+
+
+class GroupBy(str, Enum):
+    TEAM = "TEAM"
+    PERSON = "PERSON"
+    CHANNEL = "CHANNEL"
+    CAMPAIGN = "CAMPAIGN"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: rules.Model
+    half_life_days: Decimal = rules.DEFAULT_HALF_LIFE_DAYS
+    custom: rules.CustomWeights | None = None
+
+
+DEFAULT_MODEL = ModelChoice(rules.Model.W_SHAPED)
+
+
+async def model_of_record(period_key: str) -> ModelChoice:
+    """The period's approved model of record, W_SHAPED with a 7-day half-life until one is approved."""
+    row = await ModelOfRecord.filter(period__key=period_key, status=ProposalStatus.ACTIVE).first()
+    if row is None:
+        return DEFAULT_MODEL
+    custom = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in row.custom_weights.items()}) \
+        if row.custom_weights else None
+    return ModelChoice(rules.Model(row.model), row.half_life_days, custom)
+
+
+@dataclass
+class Deal:
+    opportunity: Opportunity
+    journey: rules.Journey
+    in_pipeline: bool       # created in the period
+    in_bookings: bool       # won in the period
+
+
+async def deals(period: PeriodView) -> list[Deal]:
+    """Deals created in the period (pipeline) or won in it (bookings), each with its source lead's journey."""
+    created = Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end)
+    won = Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
+    opportunities = {o.id: o for o in await created}
+    opportunities.update({o.id: o for o in await won})
+    return await _with_journeys(list(opportunities.values()), period)
+
+
+async def _with_journeys(opportunities: Sequence[Opportunity], period: PeriodView | None) -> list[Deal]:
+    lead_ids = {o.lead_id for o in opportunities if o.lead_id is not None}
+    touches: dict[int, list[rules.Touch]] = defaultdict(list)
+    mql_at: dict[int, object] = {}
+    if lead_ids:
+        for row in await Touchpoint.filter(lead_id__in=lead_ids).order_by("at", "id").values(
+                "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign"):
+            touches[row["lead_id"]].append(rules.Touch(row["id"], row["at"], row["team_id"], row["person_id"],
+                                                       row["channel"], row["campaign"]))
+        mql_at = dict(await LeadFact.filter(lead_id__in=lead_ids).values_list("lead_id", "mql_at"))
+    now = clock.now()
+    out = []
+    for o in opportunities:
+        closed = o.closed_at if o.status is not OpportunityStatus.OPEN else None
+        j = rules.journey(touches.get(o.lead_id, []), mql_at.get(o.lead_id), o.created_at, closed, now)
+        out.append(Deal(o, j,
+                        in_pipeline=period is not None and period.start <= o.created_at < period.end,
+                        in_bookings=period is not None and o.status is OpportunityStatus.WON
+                        and o.closed_at is not None and period.start <= o.closed_at < period.end))
+    return out
+
+
+@dataclass
+class Line:
+    key: str
+    label: str
+    pipeline_cents: int = 0
+    bookings_cents: int = 0
+
+
+@dataclass
+class Attribution:
+    lines: list[Line]
+    pipeline_total_cents: int
+    bookings_total_cents: int
+
+
+def _group_key(group_by: GroupBy, touch: rules.Touch) -> str:
+    value = {GroupBy.TEAM: touch.team_id, GroupBy.PERSON: touch.person_id, GroupBy.CHANNEL: touch.channel,
+             GroupBy.CAMPAIGN: touch.campaign}[group_by]
+    return "NONE" if value is None else str(value)
+
+
+def credit_by_group(deal_list: Sequence[Deal], choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
+    """{group key: [pipeline cents, bookings cents]}: each deal's credit split by the model, deals without touches
+    on UNATTRIBUTED, so every total equals the deals' amounts."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    now = clock.now()
+    for deal in deal_list:
+        amount = deal.opportunity.amount_cents
+        if not deal.journey.touches:
+            shares = [(UNATTRIBUTED, amount)]
+        else:
+            cents = rules.credit(choice.model, deal.journey, amount, choice.half_life_days, choice.custom, now)
+            shares = [(_group_key(group_by, t), c) for t, c in zip(deal.journey.touches, cents)]
+        for key, cents in shares:
+            if deal.in_pipeline:
+                totals[key][0] += cents
+            if deal.in_bookings:
+                totals[key][1] += cents
+    return totals
+
+
+async def _labels(group_by: GroupBy, keys: Sequence[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if group_by is GroupBy.TEAM and ids:
+        return {str(i): name for i, name in await Team.filter(id__in=ids).values_list("id", "name")}
+    if group_by is GroupBy.PERSON and ids:
+        return {str(i): name for i, name in await Person.filter(id__in=ids).values_list("id", "name")}
+    return {}
+
+
+async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
+                      deal_list: Sequence[Deal] | None = None) -> Attribution:
+    deal_list = await deals(period) if deal_list is None else deal_list
+    totals = credit_by_group(deal_list, choice, group_by)
+    labels = await _labels(group_by, list(totals))
+    labels.update({UNATTRIBUTED: "Unattributed (no touches)", "NONE": f"(no {group_by.value.lower()})"})
+    lines = [Line(key, labels.get(key, key), p, b) for key, (p, b) in totals.items() if p or b]
+    lines.sort(key=lambda line: (-line.bookings_cents, -line.pipeline_cents, line.label))
+    return Attribution(lines, sum(d.opportunity.amount_cents for d in deal_list if d.in_pipeline),
+                       sum(d.opportunity.amount_cents for d in deal_list if d.in_bookings))
+
+
+@dataclass
+class TeamPipeline:
+    team_id: int
+    sourced_pipeline_cents: int = 0
+    sourced_bookings_cents: int = 0
+    influenced_pipeline_cents: int = 0
+    influenced_bookings_cents: int = 0
+
+
+def sourced_and_influenced(deal_list: Sequence[Deal]) -> dict[int, TeamPipeline]:
+    """Sourced: the team of the first touch. Influenced: every team with a touch at or before OC, in full."""
+    teams: dict[int, TeamPipeline] = {}
+    for deal in deal_list:
+        amount = deal.opportunity.amount_cents
+        source = rules.sourced_team(deal.journey)
+        if source is not None:
+            row = teams.setdefault(source, TeamPipeline(source))
+            row.sourced_pipeline_cents += amount if deal.in_pipeline else 0
+            row.sourced_bookings_cents += amount if deal.in_bookings else 0
+        for team_id in rules.influencing_teams(deal.journey):
+            row = teams.setdefault(team_id, TeamPipeline(team_id))
+            row.influenced_pipeline_cents += amount if deal.in_pipeline else 0
+            row.influenced_bookings_cents += amount if deal.in_bookings else 0
+    return teams
+
+
+async def opportunities_page(page: Page, period: PeriodView | None = None,
+                             status: OpportunityStatus | None = None) -> tuple[list[Opportunity], bool]:
+    qs = Opportunity.all()
+    if period is not None:
+        qs = qs.filter(created_at__gte=period.start, created_at__lt=period.end)
+    if status is not None:
+        qs = qs.filter(status=status)
+    return await fetch_page(qs, page)
+
+
+async def opportunities_by_ids(ids: Sequence[int]) -> list[Opportunity | None]:
+    found = {o.id: o for o in await Opportunity.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def deals_by_opportunity(ids: Sequence[int]) -> list[Deal | None]:
+    found = {d.opportunity.id: d for d in await _with_journeys(await Opportunity.filter(id__in=list(ids)), None)}
+    return [found.get(i) for i in ids]
+
+
+async def proposals_by_ids(ids: Sequence[int]) -> list[ModelOfRecord | None]:
+    found = {r.id: r for r in await ModelOfRecord.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def approval_sides_by_proposal(ids: Sequence[int]) -> list[list[str]]:
+    sides: dict[int, list[str]] = defaultdict(list)
+    for proposal_id, side in await ModelOfRecordApproval.filter(proposal_id__in=list(ids)).order_by(
+            "side").values_list("proposal_id", "side"):
+        sides[proposal_id].append(side)
+    return [sides.get(i, []) for i in ids]
+
+
+async def proposals(period_key: str) -> list[ModelOfRecord]:
+    return await ModelOfRecord.filter(period__key=period_key).order_by("-id")
+
+
+async def team_functions() -> dict[int, str]:
+    """Team id → function name ("SALES", "MARKETING", ...)."""
+    return {i: getattr(f, "value", f) for i, f in await Team.all().values_list("id", "function")}

@@ -1,0 +1,135 @@
+"""Root query fields of attribution."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from domain.attribution import queries, rules
+from domain.attribution.models import OpportunityStatus as StatusRow
+from domain.errors import DomainError, invalid
+from domain.money import from_cents
+from domain.org import queries as org_queries
+from domain.org import service as org_service
+from schema.attribution.types import (
+    AttributionModel, CreditLine, CustomWeightsInput, GroupBy, ModelOfRecord, Opportunity, OpportunityStatus,
+)
+from schema.core.context import Info
+from schema.core.errors import client_error
+from schema.core.pagination import connection, page_request
+from schema.org.types import Team
+
+
+async def _choice(period_key: str, model, half_life_days, weights) -> queries.ModelChoice:
+    if model is None:
+        return await queries.model_of_record(period_key)
+    custom = weights.to_rules() if weights else None
+    if model is rules.Model.CUSTOM:
+        if custom is None:
+            raise invalid("a CUSTOM model needs weights", "weights")
+        if (message := rules.custom_weights_problem(custom)) is not None:
+            raise invalid(message, "weights")
+    half_life = half_life_days if half_life_days is not None else rules.DEFAULT_HALF_LIFE_DAYS
+    if half_life <= 0:
+        raise invalid("the half-life must be above 0 days", "halfLifeDays")
+    return queries.ModelChoice(model, half_life, custom)
+
+
+@strawberry.type(description="One model's credit lines, for side-by-side comparison.")
+class AttributionColumn:
+    model: AttributionModel
+    lines: list[CreditLine]
+
+
+@strawberry.type(description="A team's sourced pipeline (first touch) and influenced pipeline (any touch up to creation).")
+class TeamPipeline:
+    sourced_pipeline: Decimal
+    sourced_bookings: Decimal
+    influenced_pipeline: Decimal
+    influenced_bookings: Decimal
+    team_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team:
+        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
+
+
+@strawberry.type
+class AttributionQuery:
+    @strawberry.field(description="Credit for the period's pipeline (created) and bookings (won), by group, under a "
+                                  "model (default: the period's model of record).")
+    async def attribution(self, info: Info, period: str, model: AttributionModel | None = None,
+                          group_by: GroupBy = queries.GroupBy.TEAM, half_life_days: Decimal | None = None,
+                          weights: CustomWeightsInput | None = None) -> list[CreditLine]:
+        try:
+            view = await org_service.get_period(period)
+            choice = await _choice(view.key, model, half_life_days, weights)
+        except DomainError as e:
+            raise client_error(e) from None
+        result = await queries.attribution(view, choice, group_by)
+        return [CreditLine.of(line, result) for line in result.lines]
+
+    @strawberry.field(description="Several models side by side for the same period.")
+    async def attribution_comparison(self, info: Info, period: str, models: list[AttributionModel],
+                                     group_by: GroupBy = queries.GroupBy.TEAM) -> list[AttributionColumn]:
+        try:
+            view = await org_service.get_period(period)
+            if not 1 <= len(models) <= len(rules.Model):
+                raise invalid("name between one and ten models", "models")
+            if rules.Model.CUSTOM in models:
+                raise invalid("compare CUSTOM weights through `attribution(weights:)`", "models")
+        except DomainError as e:
+            raise client_error(e) from None
+        deal_list = await queries.deals(view)
+        columns = []
+        for model in models:
+            result = await queries.attribution(view, queries.ModelChoice(model), group_by, deal_list)
+            columns.append(AttributionColumn(model=model, lines=[CreditLine.of(line, result) for line in result.lines]))
+        return columns
+
+    @strawberry.field(description="Per team: sourced and influenced pipeline and bookings in the period.")
+    async def pipeline_by_team(self, info: Info, period: str) -> list[TeamPipeline]:
+        try:
+            view = await org_service.get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        rows = queries.sourced_and_influenced(await queries.deals(view))
+        return [TeamPipeline(sourced_pipeline=from_cents(r.sourced_pipeline_cents),
+                             sourced_bookings=from_cents(r.sourced_bookings_cents),
+                             influenced_pipeline=from_cents(r.influenced_pipeline_cents),
+                             influenced_bookings=from_cents(r.influenced_bookings_cents), team_id=r.team_id)
+                for r in sorted(rows.values(), key=lambda r: r.team_id)]
+
+    @strawberry.field(description="Deals won in the period that marketing and sales (or SDR) both touched before "
+                                  "the opportunity was created.")
+    async def shared_wins(self, info: Info, period: str) -> list[Opportunity]:
+        try:
+            view = await org_service.get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        wins = [d for d in await queries.deals(view) if d.in_bookings]
+        functions = await queries.team_functions()
+        def shared(deal) -> bool:
+            touched = {functions.get(t) for t in rules.influencing_teams(deal.journey)}
+            return "MARKETING" in touched and bool(touched & {"SALES", "SDR"})
+        return [Opportunity.from_model(d.opportunity) for d in wins if shared(d)]
+
+    @strawberry.field(description="Deals, created in a period if one is given.")
+    async def opportunities(self, info: Info, first: int = 20, after: str | None = None, period: str | None = None,
+                            status: OpportunityStatus | None = None) -> relay.Connection[Opportunity]:
+        page = page_request(first, after)
+        try:
+            view = await org_service.get_period(period) if period else None
+        except DomainError as e:
+            raise client_error(e) from None
+        rows, has_next = await queries.opportunities_page(page, view, StatusRow(status.value) if status else None)
+        return connection(rows, has_next, page, Opportunity.from_model)
+
+    @strawberry.field(description="The period's model of record (W_SHAPED until a proposal is approved) and proposals.")
+    async def attribution_models_of_record(self, info: Info, period: str) -> list[ModelOfRecord]:
+        try:
+            view = await org_service.get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        return [ModelOfRecord.from_model(r) for r in await queries.proposals(view.key)]

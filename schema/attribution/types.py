@@ -1,0 +1,167 @@
+"""GraphQL types of attribution: opportunities, their credit under any model, credit lines, models of record."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from domain import clock
+from domain.attribution import models as m
+from domain.attribution import queries, rules
+from domain.leads import queries as lead_queries
+from domain.money import from_cents
+from domain.org import queries as org_queries
+from schema.core.context import Info
+from schema.leads.types import Lead
+from schema.org.types import Person, Team, _nodes, load_person
+
+AttributionModel = strawberry.enum(rules.Model, name="AttributionModel", description="How credit is shared.")
+GroupBy = strawberry.enum(queries.GroupBy, name="CreditGroupBy", description="What credit lines group by.")
+OpportunityStatus = strawberry.enum(m.OpportunityStatus)
+ProposalStatus = strawberry.enum(m.ProposalStatus, name="ModelOfRecordStatus")
+
+
+@strawberry.input(description="Position weights of a CUSTOM model; they sum to 1.")
+class CustomWeightsInput:
+    ft: Decimal
+    lc: Decimal
+    oc: Decimal
+    cw: Decimal
+    others: Decimal
+
+    def to_rules(self) -> rules.CustomWeights:
+        return rules.CustomWeights(self.ft, self.lc, self.oc, self.cw, self.others)
+
+
+@strawberry.type(description="A group's credit in a period: pipeline created and bookings won, with shares of the "
+                             "period's totals. `key` is the group's id, or UNATTRIBUTED for deals with no touches.")
+class CreditLine:
+    key: str
+    label: str
+    pipeline: Decimal
+    bookings: Decimal
+    pipeline_share: float | None
+    bookings_share: float | None
+
+    @classmethod
+    def of(cls, line: queries.Line, result: queries.Attribution) -> "CreditLine":
+        share = lambda part, whole: None if whole == 0 else part / whole
+        return cls(key=line.key, label=line.label, pipeline=from_cents(line.pipeline_cents),
+                   bookings=from_cents(line.bookings_cents),
+                   pipeline_share=share(line.pipeline_cents, result.pipeline_total_cents),
+                   bookings_share=share(line.bookings_cents, result.bookings_total_cents))
+
+
+@strawberry.type(description="One touchpoint's share of a deal under a model: the explanation of its credit.")
+class Credit:
+    at: datetime
+    channel: str | None
+    campaign: str | None
+    weight: float
+    amount: Decimal
+    team_id: strawberry.Private[int | None]
+    person_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def team(self, info: Info) -> Team | None:
+        if self.team_id is None:
+            return None
+        row = await info.context.loaders(org_queries.teams_by_ids).load(self.team_id)
+        return Team.from_model(row) if row else None
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+@strawberry.type(description="A deal from the CRM.")
+class Opportunity(relay.Node):
+    id: relay.NodeID[int]
+    external_id: str
+    name: str
+    amount: Decimal
+    status: OpportunityStatus
+    created_at: datetime
+    closed_at: datetime | None
+    owner_id: strawberry.Private[int | None]
+    lead_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, o: m.Opportunity) -> "Opportunity":
+        return cls(id=o.id, external_id=o.external_id, name=o.name, amount=from_cents(o.amount_cents),
+                   status=o.status, created_at=o.created_at, closed_at=o.closed_at, owner_id=o.owner_id,
+                   lead_pk=o.lead_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.opportunities_by_ids, node_ids, cls.from_model)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Person | None:
+        return await load_person(info, self.owner_id)
+
+    @strawberry.field(description="The source lead.")
+    async def lead(self, info: Info) -> Lead | None:
+        if self.lead_pk is None:
+            return None
+        row = await info.context.loaders(lead_queries.leads_by_ids).load(self.lead_pk)
+        return Lead.from_model(row) if row else None
+
+    async def _deal(self, info: Info) -> queries.Deal:
+        return await info.context.loaders(queries.deals_by_opportunity).load(self.id)
+
+    @strawberry.field(description="Every touch's share under a model (default: W_SHAPED); they sum to the amount. "
+                                  "Empty for a deal with no touches (it is credited to UNATTRIBUTED).")
+    async def credits(self, info: Info, model: AttributionModel = rules.Model.W_SHAPED,
+                      half_life_days: Decimal | None = None, weights: CustomWeightsInput | None = None) -> list[Credit]:
+        deal = await self._deal(info)
+        touches = deal.journey.touches
+        if not touches:
+            return []
+        half_life = half_life_days or rules.DEFAULT_HALF_LIFE_DAYS
+        custom = weights.to_rules() if weights else None
+        now = clock.now()
+        shares = rules.weights(model, deal.journey, half_life, custom, now)
+        cents = rules.split(deal.opportunity.amount_cents, shares)
+        return [Credit(at=t.at, channel=t.channel, campaign=t.campaign, weight=float(w), amount=from_cents(c),
+                       team_id=t.team_id, person_id=t.person_id) for t, w, c in zip(touches, shares, cents)]
+
+    @strawberry.field(description="The team of the first touch.")
+    async def sourced_team(self, info: Info) -> Team | None:
+        team_id = rules.sourced_team((await self._deal(info)).journey)
+        if team_id is None:
+            return None
+        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(team_id))
+
+    @strawberry.field(description="Every team with a touch at or before the opportunity was created.")
+    async def influencing_teams(self, info: Info) -> list[Team]:
+        ids = sorted(rules.influencing_teams((await self._deal(info)).journey))
+        return [Team.from_model(t) for t in await info.context.loaders(org_queries.teams_by_ids).load_many(ids) if t]
+
+
+@strawberry.type(description="A proposed or approved model of record for a period.")
+class ModelOfRecord(relay.Node):
+    id: relay.NodeID[int]
+    model: AttributionModel
+    half_life_days: Decimal
+    status: ProposalStatus
+    proposed_by: str
+    created_at: datetime
+    activated_at: datetime | None
+
+    @classmethod
+    def from_model(cls, r: m.ModelOfRecord) -> "ModelOfRecord":
+        return cls(id=r.id, model=rules.Model(r.model), half_life_days=r.half_life_days.normalize(), status=r.status,
+                   proposed_by=r.proposed_by, created_at=r.created_at, activated_at=r.activated_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await _nodes(info, queries.proposals_by_ids, node_ids, cls.from_model)
+
+    @strawberry.field(description="The sides (SALES, MARKETING) whose leaders approved it.")
+    async def approved_by(self, info: Info) -> list[str]:
+        return await info.context.loaders(queries.approval_sides_by_proposal).load(self.id)
+

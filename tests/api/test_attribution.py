@@ -1,0 +1,152 @@
+"""Attribution through GraphQL: one answer per model, credit that adds up to 100%, a jointly approved model of record."""
+from datetime import datetime, timezone
+
+import pytest
+from strawberry import relay
+
+from domain.attribution.models import Opportunity, OpportunityStatus
+from domain.org.models import Person
+from tests.api.leads_support import Org
+
+UTC = timezone.utc
+day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
+ATTRIBUTION = """query($m: AttributionModel, $g: CreditGroupBy!) { attribution(period: "2026-Q4", model: $m, groupBy: $g) {
+  key label pipeline bookings pipelineShare bookingsShare } }"""
+PROPOSE = """mutation($input: AttributionModelOfRecordProposeInput!) { attributionModelOfRecordPropose(input: $input) {
+  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
+APPROVE = """mutation($id: ID!) { attributionModelOfRecordApprove(input: {id: $id}) {
+  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
+
+
+def _lead_id(gid):
+    return int(relay.GlobalID.from_id(gid).node_id)
+
+
+def _deal(api, lead_gid, amount_cents, created, status="WON", closed=None, external_id="O-1", owner=None):
+    async def write():
+        owner_id = (await Person.get(email=owner)).id if owner else None
+        return await Opportunity.create(external_id=external_id, lead_id=_lead_id(lead_gid) if lead_gid else None,
+                                        name=f"Deal {external_id}", amount_cents=amount_cents, created_at=created,
+                                        status=OpportunityStatus(status), closed_at=closed, owner_id=owner_id)
+    return api.run(write())
+
+
+@pytest.fixture
+def org(api, admin):
+    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
+    org = Org(api, admin)
+    lead = org.lead("L-1")
+    org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="webinar", external_id="t1")
+    org.touch(lead, day(5), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="email", external_id="t2")
+    org.events(lead, (day(6), "STAGE", "MQL"))
+    org.touch(lead, day(10), channel="call", external_id="t3")
+    org.touch(lead, day(20), channel="demo", external_id="t4")
+    org.touch(lead, day(28), channel="call", external_id="t5-after-close")
+    org.deal = _deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
+    return org
+
+
+def _lines(api, token, model=None, group="TEAM"):
+    return {line["label"]: line for line in api.gql(ATTRIBUTION, {"m": model, "g": group}, token)["attribution"]}
+
+
+def test_w_shaped_credits_first_touch_lead_creation_and_opportunity_creation(org, api):
+    lines = _lines(api, org.seller_token, "W_SHAPED")
+    # FT (webinar) 30%, LC (email, last before MQL) 30%, OC (call before creation) 30%, the demo 10%
+    assert lines["Demand Generation"]["bookings"] == "6000.00" and lines["Field Sales"]["bookings"] == "4000.00"
+    assert lines["Demand Generation"]["bookingsShare"] == 0.6
+    assert lines["Demand Generation"]["pipeline"] == "6000.00"  # created and won in the same quarter
+
+
+def test_the_credits_of_a_deal_explain_every_touch_and_sum_to_its_amount(org, api):
+    from schema.core.ids import encode_id
+    query = """query($id: ID!) { node(id: $id) { ... on Opportunity { amount sourcedTeam { name }
+        influencingTeams { name } credits(model: W_SHAPED) { channel weight amount team { name } } } } }"""
+    deal = api.gql(query, {"id": encode_id("Opportunity", org.deal.id)}, org.seller_token)["node"]
+    assert [(c["channel"], c["amount"]) for c in deal["credits"]] == [
+        ("webinar", "3000.00"), ("email", "3000.00"), ("call", "3000.00"), ("demo", "1000.00")]
+    assert sum(float(c["amount"]) for c in deal["credits"]) == float(deal["amount"])
+    assert deal["sourcedTeam"]["name"] == "Demand Generation"
+    assert {t["name"] for t in deal["influencingTeams"]} == {"Demand Generation", "Field Sales"}
+
+
+def test_models_side_by_side(org, api):
+    columns = api.gql("""{ attributionComparison(period: "2026-Q4", models: [FIRST_TOUCH, LAST_TOUCH, LINEAR]) {
+        model lines { label bookings } } }""", token=org.seller_token)["attributionComparison"]
+    by_model = {c["model"]: {line["label"]: line["bookings"] for line in c["lines"]} for c in columns}
+    assert by_model["FIRST_TOUCH"] == {"Demand Generation": "10000.00"}
+    assert by_model["LAST_TOUCH"] == {"Field Sales": "10000.00"}
+    assert by_model["LINEAR"] == {"Demand Generation": "5000.00", "Field Sales": "5000.00"}
+
+
+def test_a_deal_without_touches_is_unattributed_so_totals_still_add_up(org, api):
+    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    lines = api.gql(ATTRIBUTION, {"m": "W_SHAPED", "g": "CHANNEL"}, org.seller_token)["attribution"]
+    unattributed = next(line for line in lines if line["key"] == "UNATTRIBUTED")
+    assert (unattributed["pipeline"], unattributed["bookings"]) == ("2500.00", "0.00")
+    assert sum(float(line["pipeline"]) for line in lines) == 12500.0
+    assert sum(float(line["bookings"]) for line in lines) == 10000.0
+
+
+def test_sourced_and_influenced_pipeline_per_team(org, api):
+    rows = api.gql('{ pipelineByTeam(period: "2026-Q4") { team { name } sourcedPipeline influencedPipeline '
+                   'sourcedBookings influencedBookings } }', token=org.seller_token)["pipelineByTeam"]
+    by_team = {r["team"]["name"]: r for r in rows}
+    assert by_team["Demand Generation"]["sourcedPipeline"] == "10000.00"
+    assert by_team["Field Sales"]["sourcedPipeline"] == "0.00"
+    assert by_team["Field Sales"]["influencedBookings"] == "10000.00"  # each influencer counts the full amount
+
+
+def test_a_deal_both_sides_touched_is_a_shared_win(org, api):
+    wins = api.gql('{ sharedWins(period: "2026-Q4") { name } }', token=org.seller_token)["sharedWins"]
+    assert wins == [{"name": "Deal O-1"}]
+
+
+def test_the_model_of_record_changes_only_when_both_sides_approve(org, api):
+    assert _lines(api, org.seller_token)["Demand Generation"]["bookings"] == "6000.00"  # W_SHAPED by default
+    proposal = api.gql(PROPOSE, {"input": {"period": "2026-Q4", "model": "FIRST_TOUCH"}},
+                       org.marketing_leader)["attributionModelOfRecordPropose"]["modelOfRecord"]
+    one = api.gql(APPROVE, {"id": proposal["id"]}, org.marketing_leader)["attributionModelOfRecordApprove"]
+    assert one["modelOfRecord"]["status"] == "PROPOSED"
+    assert _lines(api, org.seller_token)["Demand Generation"]["bookings"] == "6000.00"
+    again = api.gql(APPROVE, {"id": proposal["id"]}, org.marketing_leader)["attributionModelOfRecordApprove"]
+    assert [e["code"] for e in again["userErrors"]] == ["DUPLICATE"]
+    both = api.gql(APPROVE, {"id": proposal["id"]}, org.sales_leader)["attributionModelOfRecordApprove"]
+    assert both["modelOfRecord"]["status"] == "ACTIVE" and both["modelOfRecord"]["approvedBy"] == ["MARKETING", "SALES"]
+    assert _lines(api, org.seller_token)["Demand Generation"]["bookings"] == "10000.00"
+
+
+def test_attributed_bookings_never_pay_a_deal_twice(org, api):
+    from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
+    objective = api.gql(OBJECTIVE_CREATE, {"input": {"title": "Shared bookings", "period": "2026-Q4", "owners": [
+        {"teamId": org.marketing, "share": "0.5"}, {"teamId": org.sales, "share": "0.5"}]}},
+                        org.sales_leader)["objectiveCreate"]["objective"]
+    credited = []
+    for team in (org.marketing, org.sales):
+        kr = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": "Attributed", "kind": "INCREASE_TO",
+                                           "unit": "CURRENCY", "start": "0", "target": "20000", "source": "METRIC",
+                                           "metric": {"name": "ATTRIBUTED_BOOKINGS", "teamIds": [team]}}},
+                     org.sales_leader)["keyResultCreate"]["keyResult"]
+        credited.append(float(kr["current"]))
+    assert credited == [6000.0, 4000.0] and sum(credited) == 10000.0  # all teams together: exactly the amount
+    bookings = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": "Own bookings",
+                                             "kind": "INCREASE_TO", "unit": "CURRENCY", "start": "0", "target": "20000",
+                                             "source": "METRIC", "metric": {"name": "BOOKINGS", "teamIds": [org.sales]}}},
+                       org.sales_leader)["keyResultCreate"]["keyResult"]
+    assert bookings["current"] == "10000" and bookings["progress"] == 0.5
+
+
+def test_a_closed_period_freezes_its_model_of_record(org, api):
+    api.gql('mutation { periodClose(input: {period: "2026-Q4"}) { userErrors { code } } }', token=org.sales_leader)
+    result = api.gql(PROPOSE, {"input": {"period": "2026-Q4", "model": "LINEAR"}},
+                     org.marketing_leader)["attributionModelOfRecordPropose"]
+    assert [e["code"] for e in result["userErrors"]] == ["PERIOD_CLOSED"]
+
+
+def test_custom_weights_must_sum_to_one(org, api):
+    result = api.gql(PROPOSE, {"input": {"period": "2026-Q4", "model": "CUSTOM", "weights": {
+        "ft": "0.5", "lc": "0.5", "oc": "0.5", "cw": "0", "others": "0"}}}, org.marketing_leader)
+    assert [(e["code"], e["field"]) for e in result["attributionModelOfRecordPropose"]["userErrors"]] == [
+        ("INVALID", ["input", "weights"])]

@@ -14,6 +14,7 @@ from tortoise import connections
 
 from api import db
 from api.auth import principal_of
+from api.exports import export
 from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
 from api.settings import Settings, get_settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/import/{kind}", import_route, methods=["POST"]),
+            Route("/export/{report}.csv", export, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "domain.goals.models",
     "domain.leads.models",
     "domain.attribution.models",
+    "domain.comp.models",
 ]
 
 

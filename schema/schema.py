@@ -14,6 +14,8 @@ import domain.leads.metrics  # noqa: F401  (registers the lead figures key resul
 from schema.attribution.mutations import AttributionMutation
 from schema.attribution.queries import AttributionQuery
 from schema.audit.queries import AuditQuery
+from schema.comp.mutations import CompMutation
+from schema.comp.queries import CompQuery
 from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
@@ -33,14 +35,14 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, AuditQuery):
+    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, CompQuery, AuditQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query
 
 
 @strawberry.type
-class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation, AttributionMutation):
+class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation, AttributionMutation, CompMutation):
     pass
 
 

@@ -422,48 +422,26 @@ async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
 
 # --- closing, reopening, score overrides -------------------------------------------------
 
-async def close_period(actor: Principal, key: str) -> Period:
-    """Freeze every live objective's score and key-result figures as they are now, then close the period."""
+async def freeze_goals(period: Period) -> int:
+    """Freeze every live objective's score and key-result figures as they are now (inside the closing transaction)."""
     from domain.goals.queries import evaluate_objectives
 
-    parse_key(key, "period")
-    async with in_transaction():
-        period = await ensure_period(key)
-        await _open_period(period.id, "period")
-        ids = list(await Objective.filter(period_id=period.id, archived_at=None).values_list("id", flat=True))
-        figures = await evaluate_objectives(ids)
-        await ObjectiveScore.bulk_create([ObjectiveScore(
-            objective_id=i, progress=f.progress, status=f.status, score=score(f.progress))
-            for i, f in figures.items()])
-        await KeyResultSnapshot.bulk_create([KeyResultSnapshot(
-            key_result_id=kr_id, current=k.current, raw_progress=k.raw_progress, status=k.status)
-            for f in figures.values() for kr_id, k in f.key_results.items()])
-        await Period.filter(id=period.id).update(status=PeriodStatus.CLOSED, closed_at=clock.now())
-        await record(actor, "periodClose", "Period", period.key, {"status": "OPEN"},
-                     {"status": "CLOSED", "objectives_scored": len(figures)})
-        period = await Period.get(id=period.id)
-    return period
+    ids = list(await Objective.filter(period_id=period.id, archived_at=None).values_list("id", flat=True))
+    figures = await evaluate_objectives(ids)
+    await ObjectiveScore.bulk_create([ObjectiveScore(
+        objective_id=i, progress=f.progress, status=f.status, score=score(f.progress))
+        for i, f in figures.items()])
+    await KeyResultSnapshot.bulk_create([KeyResultSnapshot(
+        key_result_id=kr_id, current=k.current, raw_progress=k.raw_progress, status=k.status)
+        for f in figures.values() for kr_id, k in f.key_results.items()])
+    return len(figures)
 
 
-async def reopen_period(actor: Principal, key: str, reason: str) -> Period:
-    """The only way back from a close (admins, with a reason): the frozen figures are dropped, live ones return."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise invalid("reopening a period needs a reason", "reason")
-    q = parse_key(key, "period")
-    async with in_transaction():
-        period = await Period.get_or_none(key=q.key)
-        if period is None or period.status is not PeriodStatus.CLOSED:
-            raise invalid(f"{q.key} is not closed", "period")
-        objective_ids = Objective.filter(period_id=period.id).values_list("id", flat=True)
-        ids = list(await objective_ids)
-        await ObjectiveScore.filter(objective_id__in=ids).delete()
-        await KeyResultSnapshot.filter(key_result__objective_id__in=ids).delete()
-        await Period.filter(id=period.id).update(status=PeriodStatus.OPEN, closed_at=None)
-        await record(actor, "periodReopen", "Period", period.key, {"status": "CLOSED"},
-                     {"status": "OPEN", "reason": reason})
-        period = await Period.get(id=period.id)
-    return period
+async def thaw_goals(period: Period) -> None:
+    """Drop a reopened period's frozen figures: live ones return."""
+    ids = list(await Objective.filter(period_id=period.id).values_list("id", flat=True))
+    await ObjectiveScore.filter(objective_id__in=ids).delete()
+    await KeyResultSnapshot.filter(key_result__objective_id__in=ids).delete()
 
 
 async def override_score(actor: Principal, objective_id: int, new_score: Decimal, reason: str) -> ObjectiveScore:

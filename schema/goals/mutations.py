@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain import closing
 from domain.goals import service
 from schema.core.context import Info
 from schema.core.errors import UserError
@@ -266,10 +267,10 @@ class GoalsMutation:
 
     @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Close a period: scores are frozen.")
     async def period_close(self, info: Info, input: PeriodCloseInput) -> PeriodPayload | None:
-        return await payload(PeriodPayload, "period", lambda: service.close_period(info.context.viewer, input.period),
+        return await payload(PeriodPayload, "period", lambda: closing.close_period(info.context.viewer, input.period),
                              Period.from_view)
 
     @strawberry.mutation(permission_classes=[IsAdmin], description="Reopen a closed period (ADMIN, with a reason).")
     async def period_reopen(self, info: Info, input: PeriodReopenInput) -> PeriodPayload | None:
-        return await payload(PeriodPayload, "period", lambda: service.reopen_period(
+        return await payload(PeriodPayload, "period", lambda: closing.reopen_period(
             info.context.viewer, input.period, input.reason), Period.from_view)

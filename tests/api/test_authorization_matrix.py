@@ -124,10 +124,30 @@ class Org:
                               {"keyResultId": ids["sharedKr"], "value": "12", "comment": "first deals"},
                               org.tokens[MEMBER])
         assert check_in["userErrors"] == [], check_in
+        org._plans(admin)
         closed = org.mutate("periodClose", "PeriodCloseInput", "period { status }", {"period": CLOSED_PERIOD}, admin)
         assert closed["userErrors"] == [] and closed["period"]["status"] == "CLOSED", closed
         org._leads()
+        dispute = org.mutate("compDisputeCreate", "CompDisputeCreateInput", "compDispute { id }",
+                             {"period": CLOSED_PERIOD, "component": "Bookings", "reason": "a deal is missing"},
+                             org.tokens[MEMBER])
+        assert dispute["userErrors"] == [], dispute
+        org.ids["dispute"] = dispute["compDispute"]["id"]
         return org
+
+    def _plans(self, admin: str) -> None:
+        """Plans of the member and the sales leader in both periods (before the closed one closes), and one of the
+        marketing leader in the open period."""
+        for person in ("member", "salesLeader", "marketingLeader"):
+            for period in (OPEN_PERIOD, CLOSED_PERIOD):
+                if person == "marketingLeader" and period == CLOSED_PERIOD:
+                    continue
+                plan = self.mutate("compPlanCreate", "CompPlanCreateInput", "compPlan { id version }", {
+                    "personId": self.ids[person], "period": period, "targetVariable": "20000",
+                    "components": [{"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "500000",
+                                    "weight": "1"}]}, admin)
+                assert plan["userErrors"] == [], plan
+                self.ids[f"{person}Plan{period}"] = plan["compPlan"]["id"]
 
     def mutate(self, name: str, input_type: str, selection: str, data: dict, token: str) -> dict:
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} {ERRORS} }} }}"
@@ -303,6 +323,11 @@ ROWS: list[Row] = [
         "query($period: String!) { attributionModelsOfRecord(period: $period) { id model status approvedBy } }",
         lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 
+    Row("compStatements", "compStatements",
+        "query($period: String!) { compStatements(period: $period) { person { name } totalPayout locked "
+        "lines { component payout } } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE,
+        note="each caller sees the statements the privacy rule allows (test_comp)"),
+
     # --- people and teams: only ADMIN ---
     mutation("teamCreate", "TeamCreateInput", "team { id }",
              lambda org, caller: {"name": "Partnerships", "function": "SDR"}, ADMIN_ONLY),
@@ -387,6 +412,25 @@ ROWS: list[Row] = [
     mutation("attributionModelOfRecordApprove", "AttributionModelOfRecordApproveInput", "modelOfRecord { status }",
              lambda org, caller: {"id": org.ids["proposal"]}, LEADER_ONLY,
              note="the matrix's LEADER leads Sales: the sales side's approval"),
+    # --- pay: finance and admins set plans; adjustments also by the person's team leaders; disputes by the person ---
+    mutation("compPlanCreate", "CompPlanCreateInput", "compPlan { id }",
+             lambda org, caller: {"personId": org.ids["salesPeer"], "period": OPEN_PERIOD, "targetVariable": "10000",
+                                  "components": [{"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "100000",
+                                                  "weight": "1"}]},
+             expect(leader=FORBIDDEN, member=FORBIDDEN)),
+    mutation("compPlanUpdate", "CompPlanUpdateInput", "compPlan { id version }",
+             lambda org, caller: {"id": org.ids[f"memberPlan{OPEN_PERIOD}"], "targetVariable": "21000"},
+             expect(leader=FORBIDDEN, member=FORBIDDEN)),
+    mutation("compAdjustmentCreate", "CompAdjustmentCreateInput", "compAdjustment { amount }",
+             lambda org, caller: {"personId": org.ids["member"], "period": CLOSED_PERIOD, "amount": "250.00",
+                                  "reason": "late deal"}, expect(member=FORBIDDEN),
+             note="the matrix's LEADER leads the member's team"),
+    mutation("compDisputeCreate", "CompDisputeCreateInput", "compDispute { id }",
+             lambda org, caller: {"period": CLOSED_PERIOD, "component": "Bookings", "reason": "recount please"},
+             expect(admin=FORBIDDEN_IN_PAYLOAD, finance=FORBIDDEN_IN_PAYLOAD),
+             note="a dispute is raised by the person whose statement it is: service tokens have none"),
+    mutation("compDisputeResolve", "CompDisputeResolveInput", "compDispute { status }",
+             lambda org, caller: {"id": org.ids["dispute"], "resolution": "checked"}, expect(member=FORBIDDEN)),
     mutation("leadImport", "LeadImportInput", "created imported",
              lambda org, caller: {"records": [{"externalId": "L-NEW", "company": "New Co",
                                                "createdAt": "2026-11-02T09:00:00+00:00"}]}, LEADER_OR_ADMIN),
@@ -474,6 +518,10 @@ NODE_RECORDS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
                        ("LeadDefinition (draft)", "draftDefinition", EVERYONE)],
     "SlaAgreement": [("SlaAgreement", "sla", EVERYONE)],
     "Opportunity": [("Opportunity", "opportunity", EVERYONE)],
+    "CompPlan": [("CompPlan (the member's)", f"memberPlan{OPEN_PERIOD}", EVERYONE),
+                 ("CompPlan (the marketing leader's)", f"marketingLeaderPlan{OPEN_PERIOD}",
+                  expect(leader=FORBIDDEN, member=FORBIDDEN))],
+    "CompDispute": [("CompDispute (the member's)", "dispute", EVERYONE)],
     "ModelOfRecord": [("ModelOfRecord (proposed)", "proposal", EVERYONE)],
     "ApiToken": [
         ("ApiToken (the MEMBER's own)", "memberToken", expect(leader=FORBIDDEN, finance=FORBIDDEN)),
@@ -533,6 +581,11 @@ def only_the_member(viewer: str) -> bool:
     return viewer == "the member themself"
 
 
+def may_see_the_members_pay(viewer: str) -> bool:
+    """Statements reach only those who may see the member's pay."""
+    return viewer in ("ADMIN service token", "FINANCE service token", "the member themself", "the sales leader")
+
+
 CHECK_IN_AUTHOR = "checkIns { author { name person { %s } } }" % PAY
 
 PERSON_PATHS = [
@@ -574,6 +627,10 @@ PERSON_PATHS = [
     PersonPath("slaReport.breaches.lead.owner",
                "query($p: String!) { slaReport(period: $p) { breaches { edges { node { lead { owner { %s } } } } } } }"
                % PAY, lambda org: {"p": OPEN_PERIOD}),
+    # The member's own pay statement.
+    PersonPath("compStatements.person",
+               "query($p: String!) { compStatements(period: $p) { person { %s } } }" % PAY,
+               lambda org: {"p": OPEN_PERIOD}, may_see_the_members_pay),
     # Deals the member owns.
     PersonPath("opportunities.owner", "{ opportunities(first: 50) { edges { node { owner { %s } } } } }" % PAY,
                lambda org: {}),

@@ -1,0 +1,102 @@
+"""CSV exports: `GET /export/{report}.csv?period=…`, streamed row by row, header first, snake_case columns,
+cells that a spreadsheet would run as a formula escaped. The same figures as GraphQL, from the same functions."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+
+from api.auth import principal_of
+from domain.comp import queries as comp_queries
+from domain.comp.service import visible_people
+from domain.errors import DomainError
+from domain.money import from_cents
+from domain.org.models import Person, Team
+from domain.org.rules import Principal
+from domain.org.service import get_period
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value) -> str:
+    """A text cell starting with = + - @ (or a tab or carriage return) is prefixed with ' so spreadsheets show it
+    as text instead of running it. Numbers are written as they are."""
+    if value is None:
+        return ""
+    text = format(value, "f") if hasattr(value, "quantize") else str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable[Iterable]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush() -> str:
+        data = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    writer.writerow(header)
+    yield flush()
+    if hasattr(rows, "__aiter__"):
+        async for row in rows:
+            writer.writerow([escape_cell(v) for v in row])
+            yield flush()
+    else:
+        for row in rows:
+            writer.writerow([escape_cell(v) for v in row])
+            yield flush()
+
+
+PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", "metric", "metric_value", "quota",
+                  "attainment", "curve_value", "gate_open", "payout", "kind"]
+
+
+async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
+    """One row per person and component (accrued while open, locked once closed), then one per adjustment."""
+    view = await get_period(period_key)
+    statements = await comp_queries.statements(view, await visible_people(principal))
+    people = {p.id: p for p in await Person.filter(id__in=[s.person_id for s in statements])}
+    teams = dict(await Team.all().values_list("id", "name"))
+    for s in statements:
+        person = people[s.person_id]
+        base = [view.key, person.email, person.name, teams.get(person.team_id, "")]
+        for x in s.lines:
+            line = x.line
+            yield base + [line.component, line.metric.value, line.metric_value.normalize(), line.quota.normalize(),
+                          line.attainment, line.curve_value, str(line.gate_open).lower(), line.payout,
+                          "LOCKED" if s.locked else "ACCRUED"]
+        for a in s.adjustments:
+            yield base + [a.component or "", "", "", "", "", "", "", from_cents(a.amount_cents), "ADJUSTMENT"]
+
+
+REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows)}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+async def export(request: Request):
+    report = request.path_params["report"]
+    if report not in REPORTS:
+        return _error(404, "NOT_FOUND", f"no report named {report}; there are: {', '.join(sorted(REPORTS))}")
+    principal = await principal_of(request)
+    if principal is None:
+        return _error(401, "UNAUTHENTICATED", "send `Authorization: Bearer <token>`")
+    period = request.query_params.get("period")
+    if not period:
+        return _error(400, "INVALID", "give ?period=2026-Q4")
+    columns, rows = REPORTS[report]
+    try:
+        await get_period(period)
+    except DomainError as e:
+        return _error(400, "INVALID", e.problems[0].message)
+    return StreamingResponse(stream_csv(columns, rows(principal, period)), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{report}-{period}.csv"'})

@@ -1,0 +1,115 @@
+"""Tortoise models of compensation: plans and components, locked statement lines, adjustments and disputes."""
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+def _decimal(**kwargs):
+    return fields.DecimalField(max_digits=24, decimal_places=6, **kwargs)
+
+
+class CompPlan(Model):
+    id = fields.IntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name="comp_plans", on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name="comp_plans", on_delete=fields.RESTRICT)
+    period_id: int
+    target_variable_cents = fields.BigIntField()
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "comp_plan"
+        unique_together = (("person", "period"),)
+
+
+class CompComponent(Model):
+    id = fields.IntField(primary_key=True)
+    plan = fields.ForeignKeyField("models.CompPlan", related_name="components", on_delete=fields.CASCADE)
+    plan_id: int
+    position = fields.IntField()
+    name = fields.CharField(max_length=200)
+    metric = fields.CharField(max_length=32)
+    key_result_id = fields.IntField(null=True)
+    quota = _decimal()
+    weight = _decimal()
+    threshold = _decimal(default=0)
+    accelerator = _decimal(default=1)
+    cap = _decimal(null=True)
+    tiers = fields.JSONField(null=True)
+    gate_key_result_id = fields.IntField(null=True)
+    gate_min_progress = _decimal(null=True)
+
+    class Meta:
+        table = "comp_component"
+
+
+class LockedLine(Model):
+    """A statement line frozen when its period closed."""
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    position = fields.IntField()
+    component = fields.CharField(max_length=200)
+    metric = fields.CharField(max_length=32)
+    metric_value = _decimal()
+    quota = _decimal()
+    attainment = _decimal()
+    curve_value = _decimal()
+    gate_open = fields.BooleanField()
+    payout_cents = fields.BigIntField()
+    target_variable_cents = fields.BigIntField()
+    locked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "comp_locked_line"
+
+
+class CompAdjustment(Model):
+    """A change to a locked statement, with its reason and author."""
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    component = fields.CharField(max_length=200, null=True)
+    amount_cents = fields.BigIntField()
+    reason = fields.TextField()
+    author_name = fields.CharField(max_length=200)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "comp_adjustment"
+
+
+class DisputeStatus(str, Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class CompDispute(Model):
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    component = fields.CharField(max_length=200)
+    reason = fields.TextField()
+    status = fields.CharEnumField(DisputeStatus, max_length=16, default=DisputeStatus.OPEN)
+    resolution = fields.TextField(null=True)
+    resolved_by = fields.CharField(max_length=200, null=True)
+    adjustment = fields.ForeignKeyField("models.CompAdjustment", related_name=False, null=True,
+                                        on_delete=fields.SET_NULL)
+    adjustment_id: int | None
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "comp_dispute"

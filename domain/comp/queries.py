@@ -1,0 +1,179 @@
+"""Statements: each plan component's metric, attainment, curve point, gate and payout, with the deals or leads
+behind it. The figures of a period are read once (set-based) and shared by every statement of the request."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from domain.attribution import queries as attribution
+from domain.attribution.models import Opportunity, OpportunityStatus
+from domain.comp import rules
+from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedLine
+from domain.goals.models import KeyResult
+from domain.goals.queries import evaluate_objectives
+from domain.leads import queries as lead_queries
+from domain.leads import sla
+from domain.money import from_cents
+from domain.org.models import Period, Person
+from domain.org.rules import PeriodStatus
+from domain.org.service import PeriodView
+
+
+def component_of(row: CompComponent) -> rules.Component:
+    tiers = tuple(rules.Tier(Decimal(str(t["from"])), Decimal(str(t["rate"]))) for t in (row.tiers or []))
+    gate = rules.Gate(row.gate_key_result_id, row.gate_min_progress) if row.gate_key_result_id else None
+    return rules.Component(name=row.name, metric=rules.CompMetric(row.metric), quota=row.quota, weight=row.weight,
+                           threshold=row.threshold, accelerator=row.accelerator, cap=row.cap, tiers=tiers,
+                           key_result_id=row.key_result_id, gate=gate)
+
+
+@dataclass
+class PeriodFigures:
+    """What every statement of a period reads, loaded once."""
+
+    period: PeriodView
+    won: list[Opportunity] = field(default_factory=list)
+    team_of: dict[int, int] = field(default_factory=dict)
+    attributed_by_team: dict[str, list[int]] = field(default_factory=dict)
+    mqls_by_team: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    sla_by_team: dict[int, sla.SideCompliance] = field(default_factory=dict)
+    kr_progress: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # raw, clamped
+
+
+async def period_figures(period: PeriodView, key_result_ids: set[int]) -> PeriodFigures:
+    figures = PeriodFigures(period)
+    figures.won = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
+                                           closed_at__lt=period.end)
+    figures.team_of = dict(await Person.all().values_list("id", "team_id"))
+    choice = await attribution.model_of_record(period.key)
+    figures.attributed_by_team = attribution.credit_by_group(await attribution.deals(period), choice,
+                                                             attribution.GroupBy.TEAM)
+    for fact in await lead_queries.mql_facts(period):
+        if fact.first_touch_team_id is not None:
+            figures.mqls_by_team[fact.first_touch_team_id].append(fact.lead_id)
+    stored = await Period.get_or_none(key=period.key)
+    if stored is not None:
+        for agreement in await lead_queries.agreements(stored.id):
+            result = await lead_queries.sla_result(agreement, period)
+            figures.sla_by_team[agreement.marketing_team_id] = result.figures.marketing
+            figures.sla_by_team[agreement.sales_team_id] = result.figures.sales
+    if key_result_ids:
+        objective_of = dict(await KeyResult.filter(id__in=key_result_ids).values_list("id", "objective_id"))
+        evaluated = await evaluate_objectives(sorted(set(objective_of.values())))
+        for kr_id, objective_id in objective_of.items():
+            kr = evaluated.get(objective_id) and evaluated[objective_id].key_results.get(kr_id)
+            if kr is not None:
+                figures.kr_progress[kr_id] = (kr.raw_progress, kr.progress)
+    return figures
+
+
+@dataclass
+class Evidence:
+    opportunity_ids: list[int] = field(default_factory=list)
+    lead_ids: list[int] = field(default_factory=list)
+
+
+def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:
+    team_id = figures.team_of.get(person_id)
+    evidence = Evidence()
+    if c.metric is rules.CompMetric.OWN_BOOKINGS:
+        deals = [o for o in figures.won if o.owner_id == person_id]
+    elif c.metric is rules.CompMetric.TEAM_BOOKINGS:
+        deals = [o for o in figures.won if o.owner_id is not None and figures.team_of.get(o.owner_id) == team_id]
+    else:
+        deals = None
+    if deals is not None:
+        evidence.opportunity_ids = [o.id for o in deals]
+        return from_cents(sum(o.amount_cents for o in deals)), evidence
+    if c.metric is rules.CompMetric.ATTRIBUTED_BOOKINGS:
+        return from_cents(figures.attributed_by_team.get(str(team_id), [0, 0])[1]), evidence
+    if c.metric is rules.CompMetric.MQLS_DELIVERED:
+        evidence.lead_ids = list(figures.mqls_by_team.get(team_id, []))
+        return Decimal(len(evidence.lead_ids)), evidence
+    if c.metric is rules.CompMetric.SLA_COMPLIANCE:
+        side = figures.sla_by_team.get(team_id)
+        return (side.compliance if side and side.compliance is not None else Decimal(0)), evidence
+    raw, _ = figures.kr_progress.get(c.key_result_id, (Decimal(0), Decimal(0)))
+    return rules.key_result_metric(raw), evidence
+
+
+@dataclass
+class StatementLine:
+    line: rules.Line
+    evidence: Evidence
+    position: int
+
+
+@dataclass
+class Statement:
+    person_id: int
+    period: PeriodView
+    target_variable: Decimal
+    locked: bool
+    lines: list[StatementLine]
+    adjustments: list[CompAdjustment]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((x.line.payout for x in self.lines), Decimal(0)) + \
+            sum((from_cents(a.amount_cents) for a in self.adjustments), Decimal(0))
+
+
+def live_lines(plan: CompPlan, components: list[CompComponent], figures: PeriodFigures) -> list[StatementLine]:
+    target = from_cents(plan.target_variable_cents)
+    out = []
+    for row in sorted(components, key=lambda r: r.position):
+        c = component_of(row)
+        value, evidence = metric_value(c, plan.person_id, figures)
+        gate = figures.kr_progress.get(c.gate.key_result_id, (Decimal(0), Decimal(0)))[1] if c.gate else None
+        out.append(StatementLine(rules.statement_line(target, c, value, gate), evidence, row.position))
+    return out
+
+
+async def statements(period: PeriodView, person_ids: list[int] | None = None) -> list[Statement]:
+    """The statements of a period (of some people): locked lines once it is closed, accruals to date before."""
+    stored = await Period.get_or_none(key=period.key)
+    if stored is None:
+        return []
+    plans = CompPlan.filter(period_id=stored.id)
+    if person_ids is not None:
+        plans = plans.filter(person_id__in=person_ids)
+    plans = await plans.order_by("person_id")
+    if not plans:
+        return []
+    people = [p.person_id for p in plans]
+    adjustments = defaultdict(list)
+    for a in await CompAdjustment.filter(period_id=stored.id, person_id__in=people).order_by("id"):
+        adjustments[a.person_id].append(a)
+    if stored.status is PeriodStatus.CLOSED:
+        locked = defaultdict(list)
+        for row in await LockedLine.filter(period_id=stored.id, person_id__in=people).order_by("position"):
+            locked[row.person_id].append(row)
+        return [Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
+                          [StatementLine(_line_of(r), Evidence(), r.position) for r in locked[p.person_id]],
+                          adjustments[p.person_id]) for p in plans]
+    components = defaultdict(list)
+    for row in await CompComponent.filter(plan_id__in=[p.id for p in plans]):
+        components[row.plan_id].append(row)
+    kr_ids = {r.key_result_id for rows in components.values() for r in rows if r.key_result_id} | \
+        {r.gate_key_result_id for rows in components.values() for r in rows if r.gate_key_result_id}
+    figures = await period_figures(period, kr_ids)
+    return [Statement(p.person_id, period, from_cents(p.target_variable_cents), False,
+                      live_lines(p, components[p.id], figures), adjustments[p.person_id]) for p in plans]
+
+
+def _line_of(r: LockedLine) -> rules.Line:
+    return rules.Line(component=r.component, metric=rules.CompMetric(r.metric), metric_value=r.metric_value,
+                      quota=r.quota, attainment=r.attainment, curve_value=r.curve_value, gate_open=r.gate_open,
+                      payout=from_cents(r.payout_cents))
+
+
+async def team_payouts_accrued(period: PeriodView) -> dict[int, Decimal]:
+    """Per team: the total of its people's statements (lines plus adjustments)."""
+    team_of = dict(await Person.all().values_list("id", "team_id"))
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for s in await statements(period):
+        totals[team_of[s.person_id]] += s.total
+    return dict(totals)
+

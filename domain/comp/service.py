@@ -1,0 +1,239 @@
+"""Compensation use cases: plans, locking statements at close, adjustments and disputes; who may see whose pay."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from domain import clock
+from domain.audit.service import record
+from domain.comp import rules
+from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
+from domain.comp.queries import component_of, statements
+from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.goals.models import KeyResult
+from domain.money import to_cents
+from domain.org.models import Period, Person
+from domain.org.rules import PeriodStatus, Principal, Role, can_see_pay
+from domain.org.service import ensure_period, get_period, parse_key
+
+
+@dataclass
+class PlanFields:
+    person_id: int
+    period: str
+    target_variable: Decimal
+    components: list[rules.Component] = field(default_factory=list)
+
+
+async def _check_plan(f: PlanFields, problems: Problems) -> None:
+    for path, message in rules.plan_problems(f.target_variable, f.components):
+        problems.add(ErrorCode.INVALID, message, *path)
+    kr_ids = {c.key_result_id for c in f.components if c.key_result_id} | \
+        {c.gate.key_result_id for c in f.components if c.gate}
+    found = set(await KeyResult.filter(id__in=kr_ids).values_list("id", flat=True)) if kr_ids else set()
+    for i, c in enumerate(f.components):
+        if c.key_result_id and c.key_result_id not in found:
+            problems.add(ErrorCode.NOT_FOUND, "no key result has this id", "components", str(i), "keyResultId")
+        if c.gate and c.gate.key_result_id not in found:
+            problems.add(ErrorCode.NOT_FOUND, "no key result has this id", "components", str(i), "gate",
+                         "keyResultId")
+
+
+def _component_row(plan_id: int, position: int, c: rules.Component) -> CompComponent:
+    return CompComponent(
+        plan_id=plan_id, position=position, name=c.name, metric=c.metric.value, key_result_id=c.key_result_id,
+        quota=c.quota, weight=c.weight, threshold=c.threshold, accelerator=c.accelerator, cap=c.cap,
+        tiers=[{"from": str(t.from_attainment), "rate": str(t.rate)} for t in c.tiers] or None,
+        gate_key_result_id=c.gate.key_result_id if c.gate else None,
+        gate_min_progress=c.gate.min_progress if c.gate else None)
+
+
+def _snapshot(target_cents: int, components: list[rules.Component]) -> dict:
+    return {"target_variable_cents": target_cents,
+            "components": [{"name": c.name, "metric": c.metric.value, "quota": str(c.quota), "weight": str(c.weight)}
+                           for c in components]}
+
+
+async def _open(period_key: str) -> Period:
+    period = await ensure_period(period_key)
+    if period.status is PeriodStatus.CLOSED:
+        raise DomainError.one(ErrorCode.PERIOD_CLOSED, f"{period.key} is closed: change it with an adjustment",
+                              "period")
+    return period
+
+
+async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
+    problems = Problems()
+    parse_key(f.period, "period")
+    async with in_transaction():
+        if not await Person.filter(id=f.person_id).exists():
+            problems.add(ErrorCode.NOT_FOUND, "no person has this id", "personId")
+        await _check_plan(f, problems)
+        problems.raise_if_any()
+        period = await _open(f.period)
+        if await CompPlan.filter(person_id=f.person_id, period_id=period.id).exists():
+            raise DomainError.one(ErrorCode.DUPLICATE, "this person already has a plan for the period; update it",
+                                  "personId")
+        plan = await CompPlan.create(person_id=f.person_id, period_id=period.id,
+                                     target_variable_cents=to_cents(f.target_variable), created_at=clock.now())
+        await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(f.components)])
+        await record(actor, "compPlanCreate", "CompPlan", plan.id, None,
+                     _snapshot(plan.target_variable_cents, f.components))
+    return plan
+
+
+async def update_plan(actor: Principal, plan_id: int, expected_version: int | None, target_variable: Decimal | None,
+                      components: list[rules.Component] | None) -> CompPlan:
+    """Change a plan of an open period: its target variable pay and/or all its components."""
+    problems = Problems()
+    async with in_transaction():
+        plan = await CompPlan.get_or_none(id=plan_id)
+        if plan is None:
+            raise not_found("no plan has this id", "id")
+        period = await Period.get(id=plan.period_id)
+        await _open(period.key)
+        if expected_version is not None and expected_version != plan.version:
+            raise DomainError.one(ErrorCode.CONFLICT, f"the plan was changed meanwhile (version {plan.version})",
+                                  "expectedVersion")
+        current = [component_of(r) for r in await CompComponent.filter(plan_id=plan.id).order_by("position")]
+        f = PlanFields(plan.person_id, period.key,
+                       target_variable if target_variable is not None else Decimal(plan.target_variable_cents) / 100,
+                       components if components is not None else current)
+        await _check_plan(f, problems)
+        problems.raise_if_any()
+        before = _snapshot(plan.target_variable_cents, current)
+        changed = await CompPlan.filter(id=plan.id, version=plan.version).update(
+            version=plan.version + 1, target_variable_cents=to_cents(f.target_variable))
+        if not changed:
+            raise DomainError.one(ErrorCode.CONFLICT, "the plan was changed meanwhile", "expectedVersion")
+        if components is not None:
+            await CompComponent.filter(plan_id=plan.id).delete()
+            await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(components)])
+        await record(actor, "compPlanUpdate", "CompPlan", plan.id, before,
+                     _snapshot(to_cents(f.target_variable), f.components))
+        plan = await CompPlan.get(id=plan.id)
+    return plan
+
+
+async def lock_statements(period: Period) -> int:
+    """Freeze every statement of a period being closed (call inside the closing transaction)."""
+    view = await get_period(period.key)
+    now = clock.now()
+    rows = []
+    for s in await statements(view):
+        for x in s.lines:
+            rows.append(LockedLine(
+                person_id=s.person_id, period_id=period.id, position=x.position, component=x.line.component,
+                metric=x.line.metric.value, metric_value=x.line.metric_value, quota=x.line.quota,
+                attainment=x.line.attainment, curve_value=x.line.curve_value, gate_open=x.line.gate_open,
+                payout_cents=to_cents(x.line.payout), target_variable_cents=to_cents(s.target_variable),
+                locked_at=now))
+    await LockedLine.bulk_create(rows)
+    return len(rows)
+
+
+async def unlock_statements(period: Period) -> None:
+    await LockedLine.filter(period_id=period.id).delete()
+
+
+# --- who may see whose pay ---------------------------------------------------------------------
+
+async def visible_people(viewer: Principal) -> list[int] | None:
+    """None: everyone (FINANCE, ADMIN); else the people whose pay this viewer may see."""
+    if viewer.role in (Role.ADMIN, Role.FINANCE):
+        return None
+    ids = set()
+    if viewer.person_id is not None:
+        ids.add(viewer.person_id)
+    if viewer.role is Role.LEADER and viewer.team_id is not None:
+        ids |= set(await Person.filter(team_id=viewer.team_id).values_list("id", flat=True))
+    return sorted(ids)
+
+
+async def _may_manage_pay_of(actor: Principal, person: Person) -> bool:
+    return actor.role in (Role.ADMIN, Role.FINANCE) or (
+        actor.role is Role.LEADER and can_see_pay(actor, person.id, person.team_id))
+
+
+# --- adjustments and disputes ---------------------------------------------------------------------
+
+async def _closed_period(period_key: str) -> Period:
+    q = parse_key(period_key, "period")
+    period = await Period.get_or_none(key=q.key)
+    if period is None or period.status is not PeriodStatus.CLOSED:
+        raise invalid(f"{q.key} is not closed: statements of an open period follow the plan and the data", "period")
+    return period
+
+
+async def create_adjustment(actor: Principal, person_id: int, period_key: str, component: str | None,
+                            amount: Decimal, reason: str) -> CompAdjustment:
+    reason = (reason or "").strip()
+    problems = Problems()
+    if not reason:
+        problems.add(ErrorCode.INVALID, "an adjustment needs a reason", "reason")
+    if amount != amount.quantize(Decimal("0.01")) or amount == 0:
+        problems.add(ErrorCode.INVALID, "an adjustment is a non-zero amount in cents", "amount")
+    async with in_transaction():
+        person = await Person.get_or_none(id=person_id)
+        if person is None:
+            raise not_found("no person has this id", "personId")
+        if not await _may_manage_pay_of(actor, person):
+            raise forbidden("adjustments are for finance, admins and the person's team leaders", "personId")
+        period = await _closed_period(period_key)
+        problems.raise_if_any()
+        adjustment = await CompAdjustment.create(person_id=person.id, period_id=period.id, component=component,
+                                                 amount_cents=to_cents(amount), reason=reason,
+                                                 author_name=actor.name, at=clock.now())
+        await record(actor, "compAdjustmentCreate", "CompAdjustment", adjustment.id, None,
+                     {"person_id": person.id, "period": period.key, "amount_cents": adjustment.amount_cents,
+                      "reason": reason})
+    return adjustment
+
+
+async def create_dispute(actor: Principal, period_key: str, component: str, reason: str) -> CompDispute:
+    """A person disputes a line of their own statement."""
+    reason = (reason or "").strip()
+    if actor.person_id is None:
+        raise forbidden("a dispute is raised by the person whose statement it is", "component")
+    if not reason:
+        raise invalid("a dispute needs a reason", "reason")
+    async with in_transaction():
+        view = await get_period(period_key)
+        mine = await statements(view, [actor.person_id])
+        if not mine or component not in {x.line.component for x in mine[0].lines}:
+            raise not_found(f"your statement for {view.key} has no line '{component}'", "component")
+        period = await ensure_period(view.key)
+        dispute = await CompDispute.create(person_id=actor.person_id, period_id=period.id, component=component,
+                                           reason=reason, created_at=clock.now())
+        await record(actor, "compDisputeCreate", "CompDispute", dispute.id, None,
+                     {"period": view.key, "component": component, "reason": reason})
+    return dispute
+
+
+async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
+                          adjustment_amount: Decimal | None) -> CompDispute:
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise invalid("a resolution says what was decided", "resolution")
+    async with in_transaction():
+        dispute = await CompDispute.get_or_none(id=dispute_id)
+        if dispute is None:
+            raise not_found("no dispute has this id", "id")
+        person = await Person.get(id=dispute.person_id)
+        if not await _may_manage_pay_of(actor, person) or actor.person_id == person.id:
+            raise forbidden("a dispute is resolved by a leader of the person's team, finance or an admin", "id")
+        if dispute.status is DisputeStatus.RESOLVED:
+            raise invalid("this dispute is already resolved", "id")
+        period = await Period.get(id=dispute.period_id)
+        if adjustment_amount is not None:
+            adjustment = await create_adjustment(actor, person.id, period.key, dispute.component, adjustment_amount,
+                                                 f"dispute #{dispute.id}: {resolution}")
+            dispute.adjustment_id = adjustment.id
+        dispute.status, dispute.resolution = DisputeStatus.RESOLVED, resolution
+        dispute.resolved_by, dispute.resolved_at = actor.name, clock.now()
+        await dispute.save()
+        await record(actor, "compDisputeResolve", "CompDispute", dispute.id, {"status": "OPEN"},
+                     {"status": "RESOLVED", "resolution": resolution, "adjustment_id": dispute.adjustment_id})
+    return dispute

@@ -1,0 +1,152 @@
+"""Mutations of compensation: plans (finance and admins), adjustments, disputes."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from domain.comp import rules, service
+from domain.org.rules import Role
+from schema.comp.types import CompAdjustment, CompDispute, CompMetric, CompPlan
+from schema.core.context import Info
+from schema.core.errors import UserError
+from schema.core.ids import decode_id
+from schema.core.mutations import payload
+from schema.core.permissions import role_in
+
+
+@strawberry.input
+class RateTierInput:
+    from_attainment: Decimal
+    rate: Decimal
+
+
+@strawberry.input
+class GateInput:
+    key_result_id: strawberry.ID
+    min_progress: float
+
+
+@strawberry.input
+class CompComponentInput:
+    name: str
+    metric: CompMetric
+    quota: Decimal
+    weight: Decimal
+    key_result_id: strawberry.ID | None = None
+    threshold: Decimal = Decimal(0)
+    accelerator: Decimal = Decimal(1)
+    cap: Decimal | None = None
+    tiers: list[RateTierInput] | None = None
+    gate: GateInput | None = None
+
+
+@strawberry.input
+class CompPlanCreateInput:
+    person_id: strawberry.ID
+    period: str
+    target_variable: Decimal
+    components: list[CompComponentInput]
+
+
+@strawberry.input
+class CompPlanUpdateInput:
+    id: strawberry.ID
+    expected_version: int | None = None
+    target_variable: Decimal | None = None
+    components: list[CompComponentInput] | None = None
+
+
+@strawberry.type
+class CompPlanPayload:
+    comp_plan: CompPlan | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class CompAdjustmentCreateInput:
+    person_id: strawberry.ID
+    period: str
+    amount: Decimal
+    reason: str
+    component: str | None = None
+
+
+@strawberry.type
+class CompAdjustmentPayload:
+    comp_adjustment: CompAdjustment | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class CompDisputeCreateInput:
+    period: str
+    component: str
+    reason: str
+
+
+@strawberry.input
+class CompDisputeResolveInput:
+    id: strawberry.ID
+    resolution: str
+    adjustment_amount: Decimal | None = None
+
+
+@strawberry.type
+class CompDisputePayload:
+    comp_dispute: CompDispute | None
+    user_errors: list[UserError]
+
+
+def _components(items: list[CompComponentInput]) -> list[rules.Component]:
+    out = []
+    for i, c in enumerate(items):
+        out.append(rules.Component(
+            name=c.name, metric=c.metric, quota=c.quota, weight=c.weight, threshold=c.threshold,
+            accelerator=c.accelerator, cap=c.cap,
+            tiers=tuple(rules.Tier(t.from_attainment, t.rate) for t in (c.tiers or [])),
+            key_result_id=decode_id(c.key_result_id, "KeyResult", "components", str(i), "keyResultId")
+            if c.key_result_id else None,
+            gate=rules.Gate(decode_id(c.gate.key_result_id, "KeyResult", "components", str(i), "gate", "keyResultId"),
+                            Decimal(str(c.gate.min_progress))) if c.gate else None))
+    return out
+
+
+FinanceOrAdmin = role_in(Role.FINANCE, Role.ADMIN)
+ManagesPay = role_in(Role.FINANCE, Role.ADMIN, Role.LEADER)
+
+
+@strawberry.type
+class CompMutation:
+    @strawberry.mutation(permission_classes=[FinanceOrAdmin], description="A person's plan for a period.")
+    async def comp_plan_create(self, info: Info, input: CompPlanCreateInput) -> CompPlanPayload | None:
+        async def use_case():
+            fields = service.PlanFields(decode_id(input.person_id, "Person", "personId"), input.period,
+                                        input.target_variable, _components(input.components))
+            return await service.create_plan(info.context.viewer, fields)
+        return await payload(CompPlanPayload, "comp_plan", use_case, CompPlan.from_model)
+
+    @strawberry.mutation(permission_classes=[FinanceOrAdmin], description="Change a plan of an open period.")
+    async def comp_plan_update(self, info: Info, input: CompPlanUpdateInput) -> CompPlanPayload | None:
+        return await payload(CompPlanPayload, "comp_plan", lambda: service.update_plan(
+            info.context.viewer, decode_id(input.id, "CompPlan", "id"), input.expected_version, input.target_variable,
+            _components(input.components) if input.components is not None else None), CompPlan.from_model)
+
+    @strawberry.mutation(permission_classes=[ManagesPay],
+                         description="Change a locked statement, with a reason (finance, admins, the team's leaders).")
+    async def comp_adjustment_create(self, info: Info, input: CompAdjustmentCreateInput) -> CompAdjustmentPayload | None:
+        return await payload(CompAdjustmentPayload, "comp_adjustment", lambda: service.create_adjustment(
+            info.context.viewer, decode_id(input.person_id, "Person", "personId"), input.period, input.component,
+            input.amount, input.reason), CompAdjustment.from_model)
+
+    @strawberry.mutation(description="Dispute a line of your own statement.")
+    async def comp_dispute_create(self, info: Info, input: CompDisputeCreateInput) -> CompDisputePayload | None:
+        return await payload(CompDisputePayload, "comp_dispute", lambda: service.create_dispute(
+            info.context.viewer, input.period, input.component, input.reason), CompDispute.from_model)
+
+    @strawberry.mutation(permission_classes=[ManagesPay],
+                         description="Resolve a dispute, optionally with an adjustment.")
+    async def comp_dispute_resolve(self, info: Info, input: CompDisputeResolveInput) -> CompDisputePayload | None:
+        return await payload(CompDisputePayload, "comp_dispute", lambda: service.resolve_dispute(
+            info.context.viewer, decode_id(input.id, "CompDispute", "id"), input.resolution, input.adjustment_amount),
+            CompDispute.from_model)

@@ -1,0 +1,137 @@
+"""GraphQL types of compensation: plans, statements with their lines, adjustments, disputes."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from domain.attribution import queries as attribution_queries
+from domain.comp import models as m
+from domain.comp import queries, rules
+from domain.leads import queries as lead_queries
+from domain.money import from_cents
+from schema.attribution.types import Opportunity
+from schema.comp.permissions import disputes_visible_to, plans_visible_to
+from schema.core.context import Info
+from schema.leads.types import Lead
+from schema.org.types import Period, Person, load_person
+
+CompMetric = strawberry.enum(rules.CompMetric, description="What a plan component measures.")
+DisputeStatus = strawberry.enum(m.DisputeStatus, name="CompDisputeStatus")
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.normalize()
+
+
+@strawberry.type(description="One component of a statement: metric, attainment, curve point, gate, payout, and the "
+                             "deals or leads behind the metric.")
+class CompStatementLine:
+    component: str
+    metric: CompMetric
+    metric_value: Decimal
+    quota: Decimal
+    attainment: float
+    curve_value: float
+    gate_open: bool
+    payout: Decimal
+    opportunity_ids: strawberry.Private[list[int]]
+    lead_ids: strawberry.Private[list[int]]
+
+    @classmethod
+    def of(cls, x: queries.StatementLine) -> "CompStatementLine":
+        line = x.line
+        return cls(component=line.component, metric=line.metric, metric_value=_plain(line.metric_value),
+                   quota=_plain(line.quota), attainment=float(line.attainment), curve_value=float(line.curve_value),
+                   gate_open=line.gate_open, payout=line.payout, opportunity_ids=x.evidence.opportunity_ids,
+                   lead_ids=x.evidence.lead_ids)
+
+    @strawberry.field(description="The won deals behind a bookings metric.")
+    async def deals(self, info: Info) -> list[Opportunity]:
+        rows = await info.context.loaders(attribution_queries.opportunities_by_ids).load_many(self.opportunity_ids)
+        return [Opportunity.from_model(o) for o in rows if o]
+
+    @strawberry.field(description="The MQLs behind an MQLS_DELIVERED metric.")
+    async def leads(self, info: Info) -> list[Lead]:
+        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(self.lead_ids)
+        return [Lead.from_model(x) for x in rows if x]
+
+
+@strawberry.type(description="A change to a locked statement, with its reason and author.")
+class CompAdjustment:
+    component: str | None
+    amount: Decimal
+    reason: str
+    author_name: str
+    at: datetime
+
+    @classmethod
+    def from_model(cls, a: m.CompAdjustment) -> "CompAdjustment":
+        return cls(component=a.component, amount=from_cents(a.amount_cents), reason=a.reason,
+                   author_name=a.author_name, at=a.at)
+
+
+@strawberry.type(description="A person's pay statement for a period: accruals to date, or locked once closed.")
+class CompStatement:
+    period: Period
+    target_variable: Decimal
+    total_payout: Decimal
+    locked: bool
+    lines: list[CompStatementLine]
+    adjustments: list[CompAdjustment]
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, s: queries.Statement) -> "CompStatement":
+        return cls(period=Period.from_view(s.period), target_variable=s.target_variable, total_payout=s.total,
+                   locked=s.locked, lines=[CompStatementLine.of(x) for x in s.lines],
+                   adjustments=[CompAdjustment.from_model(a) for a in s.adjustments], person_id=s.person_id)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+@strawberry.type(description="A person's variable-pay plan for a period.")
+class CompPlan(relay.Node):
+    id: relay.NodeID[int]
+    target_variable: Decimal
+    version: int
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, p: m.CompPlan) -> "CompPlan":
+        return cls(id=p.id, target_variable=from_cents(p.target_variable_cents), version=p.version,
+                   person_id=p.person_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await plans_visible_to(info, [int(i) for i in node_ids], cls.from_model)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+@strawberry.type(description="A person's objection to a line of their statement.")
+class CompDispute(relay.Node):
+    id: relay.NodeID[int]
+    component: str
+    reason: str
+    status: DisputeStatus
+    resolution: str | None
+    resolved_by: str | None
+    created_at: datetime
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, d: m.CompDispute) -> "CompDispute":
+        return cls(id=d.id, component=d.component, reason=d.reason, status=d.status, resolution=d.resolution,
+                   resolved_by=d.resolved_by, created_at=d.created_at, person_id=d.person_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        return await disputes_visible_to(info, [int(i) for i in node_ids], cls.from_model)

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ADMIN  := ada.admin@demo.sharedgoals.dev
 
-.PHONY: install serve test bench schema migrations clean
+.PHONY: install serve test bench bench-pg schema migrations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,18 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help).
+# Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help), then report
+# latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
+# (bench/latency_bench.py --help; BENCH_LEADS=1000000 for the reference scale, cached in bench/cache/).
+BENCH_LEADS ?= 100000
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
+
+# The latency benchmark on PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:port/db make bench-pg
+bench-pg: $(STAMP)
+	@test -n "$(BENCH_DATABASE_URL)" || (echo "set BENCH_DATABASE_URL=postgres://user@host:port/dbname" && exit 2)
+	BENCH_LEADS=$(BENCH_LEADS) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/latency_bench.py
 
 schema: $(STAMP)
 	$(BIN)/sharedgoals export-schema --output schema/schema.graphql

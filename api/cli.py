@@ -1,4 +1,4 @@
-"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, import, export-schema."""
+"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -125,6 +125,60 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    from datetime import datetime, timezone
+
+    from tqdm import tqdm
+
+    from domain.dataset.service import ImportRefused, Options, Progress, generate
+    from domain.errors import DomainError
+
+    as_of = None
+    if args.as_of:
+        as_of = datetime.fromisoformat(args.as_of)
+        as_of = as_of.replace(tzinfo=timezone.utc) if as_of.tzinfo is None else as_of
+    options = Options(leads=args.leads, seed=args.seed, quarters=args.quarters, as_of=as_of)
+
+    class Bar(Progress):
+        bar = None
+
+        def stage(self, name, total):
+            self.close()
+            self.bar = tqdm(total=total, desc=name, unit=" rows" if total else "", file=sys.stderr, disable=None,
+                            unit_scale=True)
+
+        def advance(self, done):
+            if self.bar is not None:
+                self.bar.update(done - self.bar.n)
+
+        def close(self):
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    url = args.database_url or get_settings().database_url
+    _run(db.migrate(url))
+
+    async def work():
+        await db.init_db(url)
+        try:
+            return await generate(options, Bar())
+        finally:
+            await db.close_db()
+    try:
+        summary = _run(work())
+    except (DomainError, ImportRefused, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"generated (seed {args.seed}, as of {summary.as_of:%Y-%m-%d}, periods {', '.join(summary.periods)}): "
+          f"{summary.lead_mqls} MQLs and {summary.opportunities} opportunities in the journeys; "
+          f"files written in {summary.generate_seconds:.1f} s")
+    for name, figures in summary.imports.items():
+        print(f"  {name}: {figures['rows']:,} rows, {figures['created']:,} created, {figures['unchanged']:,} "
+              f"unchanged, {figures['seconds']:.1f} s ({figures['rows_per_s'] or 0:,} rows/s)")
+    return 0
+
+
 def cmd_export_schema(args) -> int:
     from schema.schema import export_sdl
     sdl = export_sdl()
@@ -166,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
     p.add_argument("--skip-bad", action="store_true", help="import the good rows when some are refused")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("generate", help="write a deterministic synthetic organisation (people, goals, SLAs, leads "
+                                        "with their events, touchpoints and opportunities) through the bulk import")
+    p.add_argument("--leads", type=int, required=True, help="leads (touchpoints about 5x, opportunities about 0.1x); "
+                                                            "reference scale 1000000")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--quarters", type=int, default=4, help="fiscal quarters of history, ending in the current one")
+    p.add_argument("--as-of", help="the day the history ends (default: today, UTC); a re-run with the same seed, "
+                                   "scale and day changes nothing")
+    p.add_argument("--database-url", help="default: DATABASE_URL")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("export-schema", help="print the GraphQL SDL")
     p.add_argument("--output", "-o")

@@ -11,6 +11,8 @@ from starlette.responses import JSONResponse, StreamingResponse
 
 from api.auth import principal_of
 from domain.comp import queries as comp_queries
+from domain.contribution import queries as contribution
+from domain.contribution.rules import can_see_team_pay
 from domain.comp.service import visible_people
 from domain.errors import DomainError
 from domain.money import from_cents
@@ -76,7 +78,23 @@ async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[li
             yield base + [a.component or "", "", "", "", "", "", "", from_cents(a.amount_cents), "ADJUSTMENT"]
 
 
-REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows)}
+CONTRIBUTION_COLUMNS = ["period", "team", "goal_progress", "mqls_delivered", "sals", "sqls", "sourced_pipeline",
+                        "influenced_pipeline", "attributed_bookings", "sla_compliance", "payouts_accrued",
+                        "wasted_selling_cost"]
+
+
+async def contribution_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
+    """One row per team; pay and cost totals left empty where the viewer may not see them."""
+    view = await get_period(period_key)
+    names = dict(await Team.all().values_list("id", "name"))
+    for team_id, f in (await contribution.team_contribution(view)).items():
+        private = can_see_team_pay(principal, team_id)
+        yield [view.key, names[team_id], f.goal_progress, f.mqls_delivered, f.sals, f.sqls, f.sourced_pipeline,
+               f.influenced_pipeline, f.attributed_bookings, f.sla_compliance,
+               f.payouts_accrued if private else None, f.wasted_selling_cost if private else None]
+
+
+REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows), "team-contribution": (CONTRIBUTION_COLUMNS, contribution_rows)}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -16,6 +16,7 @@ from schema.attribution.queries import AttributionQuery
 from schema.audit.queries import AuditQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
+from schema.contribution.queries import ContributionQuery
 from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
@@ -35,7 +36,7 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, CompQuery, AuditQuery):
+    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, CompQuery, ContributionQuery, AuditQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query

@@ -328,6 +328,14 @@ ROWS: list[Row] = [
         "lines { component payout } } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE,
         note="each caller sees the statements the privacy rule allows (test_comp)"),
 
+    Row("teamContribution", "teamContribution",
+        "query($period: String!) { teamContribution(period: $period) { team { name } goalProgress mqlsDelivered "
+        "attributedBookings } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE,
+        note="payoutsAccrued and wastedSellingCost follow the privacy rule (test_contribution)"),
+    Row("companyContribution", "companyContribution",
+        "query($period: String!) { companyContribution(period: $period) { pipeline bookings } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+
     # --- people and teams: only ADMIN ---
     mutation("teamCreate", "TeamCreateInput", "team { id }",
              lambda org, caller: {"name": "Partnerships", "function": "SDR"}, ADMIN_ONLY),

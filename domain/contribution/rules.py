@@ -1,0 +1,30 @@
+"""The common view's own rules. Pure."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from domain.org.rules import Principal, Role
+
+
+def goal_progress(owned: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
+    """Σ(share × progress) / Σ share over the objectives a team co-owns (progress clamped); None when it owns none."""
+    owned = list(owned)
+    total = sum((share for share, _ in owned), Decimal(0))
+    if total == 0:
+        return None
+    return sum((share * progress for share, progress in owned), Decimal(0)) / total
+
+
+def can_see_team_pay(viewer: Principal, team_id: int) -> bool:
+    """A team's pay and cost totals: its leaders, FINANCE and ADMIN."""
+    if viewer.role in (Role.ADMIN, Role.FINANCE):
+        return True
+    return viewer.role is Role.LEADER and viewer.team_id == team_id
+
+
+def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """current − previous, when both exist."""
+    if current is None or previous is None:
+        return None
+    return current - previous

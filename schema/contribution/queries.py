@@ -1,0 +1,34 @@
+"""Root fields of the common view."""
+from __future__ import annotations
+
+import strawberry
+
+from domain.contribution import queries
+from domain.errors import DomainError
+from domain.org.service import get_period
+from schema.contribution.types import CompanyContribution, TeamContribution, _figures_by_period
+from schema.core.context import Info
+from schema.core.errors import client_error
+from schema.org.types import Period
+
+
+@strawberry.type
+class ContributionQuery:
+    @strawberry.field(description="Per team: goal progress, funnel, pipeline, attributed bookings, SLA, pay, waste.")
+    async def team_contribution(self, info: Info, period: str) -> list[TeamContribution]:
+        try:
+            view = await get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        by_team = await info.context.loaders(_figures_by_period).load(view.key)
+        return [TeamContribution.of(view, f) for f in by_team.values()]
+
+    @strawberry.field(description="The company's totals for the period, each deal counted once.")
+    async def company_contribution(self, info: Info, period: str) -> CompanyContribution:
+        try:
+            view = await get_period(period)
+        except DomainError as e:
+            raise client_error(e) from None
+        c = await queries.company_totals(view)
+        return CompanyContribution(period=Period.from_view(view), mqls_delivered=c.mqls_delivered, sals=c.sals,
+                                   sqls=c.sqls, pipeline=c.pipeline, bookings=c.bookings)

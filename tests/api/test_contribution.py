@@ -1,0 +1,92 @@
+"""The common view: each team's contribution, the same in GraphQL and CSV, pay totals private."""
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
+from tests.api.leads_support import Org
+from tests.api.support import codes
+from tests.api.test_attribution import _deal
+
+UTC = timezone.utc
+day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
+QUERY = """{ teamContribution(period: "2026-Q4") { team { name } goalProgress mqlsDelivered sals sqls
+  sourcedPipeline influencedPipeline attributedBookings slaCompliance payoutsAccrued wastedSellingCost
+  objectives { title } previousPeriod { period { key } mqlsDelivered } } }"""
+
+
+@pytest.fixture
+def org(api, admin):
+    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
+    org = Org(api, admin)
+    org.finance = api.token("FINANCE")
+    lead = org.lead("L-1")
+    org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="webinar", external_id="t1")
+    org.events(lead, (day(2), "STAGE", "MQL"), (day(3), "ASSIGNED", None, "seller@example.com"),
+               (day(4), "STAGE", "SAL"), (day(6), "STAGE", "SQL"))
+    org.touch(lead, day(5), channel="call", minutes=60, external_id="t2")
+    _deal(api, lead, 3_000_000, day(7), closed=day(25), owner="seller@example.com")
+    objective = api.gql(OBJECTIVE_CREATE, {"input": {"title": "Grow bookings", "period": "2026-Q4", "owners": [
+        {"teamId": org.sales, "share": "0.6"}, {"teamId": org.marketing, "share": "0.4"}]}},
+                        org.sales_leader)["objectiveCreate"]["objective"]
+    kr = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": "Bookings", "kind": "INCREASE_TO",
+                                       "unit": "CURRENCY", "start": "0", "target": "60000", "source": "METRIC",
+                                       "metric": {"name": "BOOKINGS", "teamIds": [org.sales]}}},
+                 org.sales_leader)["keyResultCreate"]
+    assert kr["userErrors"] == []
+    api.gql("""mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) { userErrors { code } } }""",
+            {"input": {"personId": org.seller["id"], "period": "2026-Q4", "targetVariable": "20000", "components": [
+                {"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "60000", "weight": "1"}]}}, org.finance)
+    return org
+
+
+def _by_team(rows):
+    return {r["team"]["name"]: r for r in rows}
+
+
+def test_each_team_sees_its_share_of_the_common_result(org, api):
+    teams = _by_team(api.gql(QUERY, token=org.finance)["teamContribution"])
+    sales, marketing = teams["Field Sales"], teams["Demand Generation"]
+    assert sales["goalProgress"] == marketing["goalProgress"] == 0.5  # 30,000 of 60,000 booked
+    assert (marketing["mqlsDelivered"], sales["mqlsDelivered"]) == (1, 0)
+    assert (sales["sals"], sales["sqls"]) == (1, 1)
+    assert marketing["sourcedPipeline"] == "30000.00" and sales["influencedPipeline"] == "30000.00"
+    # W_SHAPED with FT = LC (webinar) and OC (call): 2/3 and 1/3 of 30,000
+    assert (marketing["attributedBookings"], sales["attributedBookings"]) == ("20000.00", "10000.00")
+    assert sales["payoutsAccrued"] == "10000.00"  # half the quota, half the target variable
+    assert sales["objectives"] == [{"title": "Grow bookings"}]
+    assert sales["previousPeriod"] == {"period": {"key": "2026-Q3"}, "mqlsDelivered": 0}
+
+
+def test_team_pay_totals_are_for_the_teams_leaders_finance_and_admins(org, api):
+    body = api.post(QUERY, token=org.marketing_leader)
+    teams = _by_team(body["data"]["teamContribution"])
+    assert teams["Field Sales"]["payoutsAccrued"] is None and teams["Demand Generation"]["payoutsAccrued"] == "0.00"
+    assert set(codes(body["errors"])) == {"FORBIDDEN"}
+    assert _by_team(api.gql(QUERY.replace("payoutsAccrued wastedSellingCost", ""), token=org.seller_token)[
+        "teamContribution"])["Field Sales"]["mqlsDelivered"] == 0
+
+
+def test_the_csv_has_the_same_figures_as_graphql(org, api):
+    response = api.http.get("/export/team-contribution.csv", params={"period": "2026-Q4"},
+                            headers={"Authorization": f"Bearer {org.finance}"})
+    rows = {r["team"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    teams = _by_team(api.gql(QUERY, token=org.finance)["teamContribution"])
+    for name, row in rows.items():
+        g = teams[name]
+        assert row["attributed_bookings"] == g["attributedBookings"] and row["payouts_accrued"] == g["payoutsAccrued"]
+        assert int(row["mqls_delivered"]) == g["mqlsDelivered"] and row["sourced_pipeline"] == g["sourcedPipeline"]
+        assert (float(row["goal_progress"]) if row["goal_progress"] else None) == g["goalProgress"]
+    mine = {r["team"]: r for r in csv.DictReader(io.StringIO(api.http.get(
+        "/export/team-contribution.csv", params={"period": "2026-Q4"},
+        headers={"Authorization": f"Bearer {org.marketing_leader}"}).text))}
+    assert mine["Field Sales"]["payouts_accrued"] == "" and mine["Demand Generation"]["payouts_accrued"] == "0.00"
+
+
+def test_company_totals_count_each_deal_once(org, api):
+    company = api.gql('{ companyContribution(period: "2026-Q4") { pipeline bookings mqlsDelivered sals sqls } }',
+                      token=org.seller_token)["companyContribution"]
+    assert company == {"pipeline": "30000.00", "bookings": "30000.00", "mqlsDelivered": 1, "sals": 1, "sqls": 1}

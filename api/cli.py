@@ -189,6 +189,17 @@ def cmd_export_schema(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from api.backup import BackupError, backup_sqlite
+    try:
+        pages = backup_sqlite(get_settings().database_url, args.file)
+    except BackupError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"backed up {pages} pages to {args.file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sharedgoals", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "scale and day changes nothing")
     p.add_argument("--database-url", help="default: DATABASE_URL")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("backup", help="consistent copy of the SQLite database, also while it serves")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("export-schema", help="print the GraphQL SDL")
     p.add_argument("--output", "-o")

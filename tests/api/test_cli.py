@@ -1,4 +1,5 @@
 """The `sharedgoals` command, run as a newcomer would, on a database of its own."""
+import contextlib
 import os
 import socket
 import subprocess
@@ -34,11 +35,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
-    cli_env("migrate")
-    assert "demo organisation loaded" in cli_env("seed-demo", "--if-empty").stdout
-    assert "not loaded" in cli_env("seed-demo", "--if-empty").stdout
-    token = cli_env("create-token", "--person", "ada.admin@demo.sharedgoals.dev").stdout.strip().splitlines()[-1]
+@contextlib.contextmanager
+def serving(cli_env):
+    """`sharedgoals serve` on a free port until the block ends; yields the port once the database answers."""
     port = _free_port()
     server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=cli_env.env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -52,13 +51,22 @@ def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
                 pass
             assert time.monotonic() < deadline, "the server did not become ready"
             time.sleep(0.2)
-        body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ viewer { name role } teams { name } }"},
-                          headers={"Authorization": f"Bearer {token}"}).json()
-        assert body["data"]["viewer"] == {"name": "Ada Admin", "role": "ADMIN"}
-        assert len(body["data"]["teams"]) == 6
+        yield port
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
+    cli_env("migrate")
+    assert "demo organisation loaded" in cli_env("seed-demo", "--if-empty").stdout
+    assert "not loaded" in cli_env("seed-demo", "--if-empty").stdout
+    token = cli_env("create-token", "--person", "ada.admin@demo.sharedgoals.dev").stdout.strip().splitlines()[-1]
+    with serving(cli_env) as port:
+        body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ viewer { name role } teams { name } }"},
+                          headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["data"]["viewer"] == {"name": "Ada Admin", "role": "ADMIN"}
+    assert len(body["data"]["teams"]) == 6
 
 
 def test_a_service_token_is_the_last_line(cli_env):
@@ -81,3 +89,23 @@ def test_several_workers_on_sqlite_are_refused_with_a_pointer_to_postgresql(cli_
 
 def test_export_schema_prints_the_sdl(cli_env):
     assert cli_env("export-schema").stdout == export_sdl()
+
+
+def test_backup_copies_the_database_while_it_serves(cli_env, tmp_path):
+    import sqlite3
+    cli_env("migrate")
+    cli_env("seed-demo")
+    copy = tmp_path / "backup.sqlite3"
+    with serving(cli_env):
+        assert "backed up" in cli_env("backup", str(copy)).stdout
+    db = sqlite3.connect(copy)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM team").fetchone()[0] == 6
+    assert db.execute("SELECT COUNT(*) FROM objective").fetchone()[0] >= 4
+
+
+def test_backup_refuses_postgresql_with_a_pointer_to_pg_dump(cli_env):
+    env = dict(cli_env.env, DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    done = subprocess.run([SHAREDGOALS, "backup", "/tmp/x.sqlite3"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and "pg_dump" in done.stderr

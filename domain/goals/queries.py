@@ -2,7 +2,6 @@
 number of queries per batch of objectives, whatever its size)."""
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,6 +10,7 @@ from tortoise.expressions import Subquery
 from tortoise.functions import Max
 
 from domain import clock
+from domain.batch import by_ids, grouped
 from domain.goals import metrics, rules
 from domain.goals.models import (
     CheckIn, KeyResult, KeyResultSnapshot, Objective, ObjectiveLink, ObjectiveOwner, ObjectiveScore,
@@ -58,54 +58,39 @@ async def objectives_page(period_id: int | None, page: Page, team_id: int | None
     return await fetch_page(qs, page)
 
 
-def _group(rows, key) -> dict:
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[key(row)].append(row)
-    return grouped
-
-
 async def objectives_by_ids(ids: Sequence[int]) -> list[Objective | None]:
-    found = {o.id: o for o in await Objective.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Objective, ids)
 
 
 async def key_results_by_ids(ids: Sequence[int]) -> list[KeyResult | None]:
-    found = {k.id: k for k in await KeyResult.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(KeyResult, ids)
 
 
 async def owners_by_objective(ids: Sequence[int]) -> list[list[ObjectiveOwner]]:
-    grouped = _group(await ObjectiveOwner.filter(objective_id__in=list(ids)).order_by("id"), lambda w: w.objective_id)
-    return [grouped.get(i, []) for i in ids]
+    return grouped(await ObjectiveOwner.filter(objective_id__in=list(ids)).order_by("id"), lambda w: w.objective_id,
+                   ids)
 
 
 async def parent_links_by_objective(ids: Sequence[int]) -> list[list[ObjectiveLink]]:
-    grouped = _group(await ObjectiveLink.filter(child_id__in=list(ids)).order_by("id"), lambda k: k.child_id)
-    return [grouped.get(i, []) for i in ids]
+    return grouped(await ObjectiveLink.filter(child_id__in=list(ids)).order_by("id"), lambda k: k.child_id, ids)
 
 
 async def child_links_by_objective(ids: Sequence[int]) -> list[list[ObjectiveLink]]:
-    grouped = _group(await ObjectiveLink.filter(parent_id__in=list(ids)).order_by("id"), lambda k: k.parent_id)
-    return [grouped.get(i, []) for i in ids]
+    return grouped(await ObjectiveLink.filter(parent_id__in=list(ids)).order_by("id"), lambda k: k.parent_id, ids)
 
 
 async def live_key_results_by_objective(ids: Sequence[int]) -> list[list[KeyResult]]:
     rows = await KeyResult.filter(objective_id__in=list(ids), archived_at=None).order_by("id")
-    grouped = _group(rows, lambda k: k.objective_id)
-    return [grouped.get(i, []) for i in ids]
+    return grouped(rows, lambda k: k.objective_id, ids)
 
 
 async def check_ins_by_key_result(ids: Sequence[int]) -> list[list[CheckIn]]:
     """Every check-in of each key result, newest first."""
-    rows = await CheckIn.filter(key_result_id__in=list(ids)).order_by("-id")
-    grouped = _group(rows, lambda c: c.key_result_id)
-    return [grouped.get(i, []) for i in ids]
+    return grouped(await CheckIn.filter(key_result_id__in=list(ids)).order_by("-id"), lambda c: c.key_result_id, ids)
 
 
 async def periods_by_ids(ids: Sequence[int]) -> list[Period | None]:
-    found = {p.id: p for p in await Period.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Period, ids)
 
 
 # --- figures -----------------------------------------------------------------------------
@@ -171,7 +156,7 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
         metric_values = await _metric_values(metric_krs, periods, owners,
                                              {i: o.period_id for i, o in objectives.items()})
     now = clock.now()
-    krs_of = _group(krs, lambda k: k.objective_id)
+    krs_of = dict(zip(objectives, grouped(krs, lambda k: k.objective_id, list(objectives))))
 
     def figures_of(objective_id: int) -> ObjectiveFigures:
         if objective_id in results:

@@ -3,24 +3,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.batch import by_ids
 from domain.org.models import ApiToken, Person, Team
 from domain.org.rules import Role
 from domain.paging import Page, fetch_page
 
 
 async def teams_by_ids(ids: Sequence[int]) -> list[Team | None]:
-    found = {t.id: t for t in await Team.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Team, ids)
 
 
 async def people_by_ids(ids: Sequence[int]) -> list[Person | None]:
-    found = {p.id: p for p in await Person.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Person, ids)
 
 
 async def tokens_by_ids(ids: Sequence[int]) -> list[ApiToken | None]:
-    found = {t.id: t for t in await ApiToken.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(ApiToken, ids)
 
 
 async def all_teams() -> list[Team]:

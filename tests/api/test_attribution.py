@@ -150,3 +150,37 @@ def test_custom_weights_must_sum_to_one(org, api):
         "ft": "0.5", "lc": "0.5", "oc": "0.5", "cw": "0", "others": "0"}}}, org.marketing_leader)
     assert [(e["code"], e["field"]) for e in result["attributionModelOfRecordPropose"]["userErrors"]] == [
         ("INVALID", ["input", "weights"])]
+
+
+def _csv(api, token, report, **params):
+    import csv
+    import io
+    response = api.http.get(f"/export/{report}.csv", params={"period": "2026-Q4", **params},
+                            headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_the_attribution_csv_has_the_graphql_lines(org, api):
+    for model in ("W_SHAPED", "LINEAR"):
+        rows = {r["label"]: r for r in _csv(api, org.seller_token, "attribution", model=model, groupBy="TEAM")}
+        lines = _lines(api, org.seller_token, model)
+        assert {k: (r["pipeline"], r["bookings"]) for k, r in rows.items()} == {
+            k: (v["pipeline"], v["bookings"]) for k, v in lines.items()}
+        assert {float(r["bookings_share"]) for r in rows.values()} == {v["bookingsShare"] for v in lines.values()}
+
+
+def test_the_credits_csv_has_one_row_per_deal_and_touch_summing_to_the_amount(org, api):
+    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    rows = _csv(api, org.seller_token, "credits")
+    won = [r for r in rows if r["opportunity"] == "O-1"]
+    assert [(r["channel"], r["amount"]) for r in won] == [("webinar", "3000.00"), ("email", "3000.00"),
+                                                          ("call", "3000.00"), ("demo", "1000.00")]
+    assert sum(float(r["amount"]) for r in won) == 10000.0 and won[0]["model"] == "W_SHAPED"
+    assert [(r["team"], r["amount"]) for r in rows if r["opportunity"] == "O-2"] == [("UNATTRIBUTED", "2500.00")]
+
+
+def test_an_unknown_model_in_the_csv_is_a_clear_error(org, api):
+    response = api.http.get("/export/attribution.csv", params={"period": "2026-Q4", "model": "MAGIC"},
+                            headers={"Authorization": f"Bearer {org.seller_token}"})
+    assert response.status_code == 400 and "model is one of" in response.text

@@ -138,3 +138,30 @@ def test_finance_pulls_the_same_figures_as_csv(org, api):
                         headers={"Authorization": f"Bearer {org.marketing_leader}"})
     assert list(csv.DictReader(io.StringIO(mine.text))) == []  # the marketing leader sees no sales pay
     assert api.http.get("/export/payouts.csv", params={"period": "2026-Q4"}).status_code == 401
+
+
+def test_a_worked_plan_end_to_end_from_imported_deals_to_the_csv_row(api, admin):
+    """Target 20,000; bookings weight 0.4 at 125% with accelerator 2 and cap 150%: 0.4 × 20,000 × 1.5 = 12,000.00."""
+    from tests.api.test_imports import imported
+    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
+    org = Org(api, admin)
+    finance = api.token("FINANCE")
+    imported(api, "leads", "external_id,company,contact_name,email,industry,employees,region,title,source,created_at\n"
+             "L-9,Acme,Ann,ann@acme.example,Software,500,EMEA,VP,webinar,2026-10-01T09:00:00+00:00\n", admin)
+    imported(api, "opportunities", "external_id,lead_external_id,name,amount,created_at,status,closed_at,owner_email\n"
+             "O-9,L-9,Acme platform,625000.00,2026-10-02T09:00:00+00:00,WON,2026-11-02T09:00:00+00:00,"
+             "seller@example.com\n", admin)
+    _plan(api, org, org.seller["id"], [
+        {"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "500000", "weight": "0.4", "accelerator": "2",
+         "cap": "1.5"},
+        {"name": "Team bookings", "metric": "TEAM_BOOKINGS", "quota": "1000000", "weight": "0.6", "threshold": "0.7"}],
+          token=finance)
+    response = api.http.get("/export/payouts.csv", params={"period": "2026-Q4"},
+                            headers={"Authorization": f"Bearer {finance}"})
+    rows = {r["component"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    assert (rows["Bookings"]["attainment"], rows["Bookings"]["curve_value"], rows["Bookings"]["payout"]) == (
+        "1.25", "1.5", "12000.00")
+    assert rows["Team bookings"]["payout"] == "0.00"  # 62.5% of the team quota is below its 70% threshold
+    statement = api.gql(STATEMENTS, {"p": "2026-Q4"}, org.seller_token)["compStatements"][0]
+    assert statement["totalPayout"] == "12000.00"
+    assert [line["payout"] for line in statement["lines"]] == [rows["Bookings"]["payout"], rows["Team bookings"]["payout"]]

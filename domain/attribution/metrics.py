@@ -31,3 +31,17 @@ async def attributed_bookings(team_ids, period) -> Decimal:
     choice = await queries.model_of_record(period.key)
     totals = queries.credit_by_group(await queries.deals(_view(period)), choice, queries.GroupBy.TEAM)
     return from_cents(sum(totals[str(t)][1] for t in team_ids if str(t) in totals))
+
+
+@register(MetricName.PIPELINE_CREATED, Unit.CURRENCY, "Amounts of deals created in the period, owned by the teams' people")
+async def pipeline_created(team_ids, period) -> Decimal:
+    owners = await Person.filter(team_id__in=list(team_ids)).values_list("id", flat=True)
+    amounts = await Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end,
+                                       owner_id__in=list(owners)).values_list("amount_cents", flat=True)
+    return from_cents(sum(amounts))
+
+
+@register(MetricName.SOURCED_PIPELINE, Unit.CURRENCY, "Pipeline created in the period whose first touch was the teams'")
+async def sourced_pipeline(team_ids, period) -> Decimal:
+    rows = queries.sourced_and_influenced(await queries.deals(_view(period)))
+    return from_cents(sum(rows[t].sourced_pipeline_cents for t in team_ids if t in rows))

@@ -136,6 +136,16 @@ class Opportunity(relay.Node):
             return None
         return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(team_id))
 
+    @strawberry.field(description="Every team that touched the deal (up to its close), for the shared celebration.")
+    async def touching_teams(self, info: Info) -> list[Team]:
+        ids = sorted({t.team_id for t in (await self._deal(info)).journey.touches if t.team_id is not None})
+        return [Team.from_model(t) for t in await info.context.loaders(org_queries.teams_by_ids).load_many(ids) if t]
+
+    @strawberry.field(description="Every person who touched the deal (up to its close).")
+    async def touching_people(self, info: Info) -> list[Person]:
+        ids = sorted({t.person_id for t in (await self._deal(info)).journey.touches if t.person_id is not None})
+        return [Person.from_model(p) for p in await info.context.loaders(org_queries.people_by_ids).load_many(ids) if p]
+
     @strawberry.field(description="Every team with a touch at or before the opportunity was created.")
     async def influencing_teams(self, info: Info) -> list[Team]:
         ids = sorted(rules.influencing_teams((await self._deal(info)).journey))

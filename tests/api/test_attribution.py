@@ -100,8 +100,10 @@ def test_sourced_and_influenced_pipeline_per_team(org, api):
 
 
 def test_a_deal_both_sides_touched_is_a_shared_win(org, api):
-    wins = api.gql('{ sharedWins(period: "2026-Q4") { name } }', token=org.seller_token)["sharedWins"]
-    assert wins == [{"name": "Deal O-1"}]
+    wins = api.gql('{ sharedWins(period: "2026-Q4") { name touchingTeams { name } touchingPeople { name } } }',
+                   token=org.seller_token)["sharedWins"]
+    assert wins == [{"name": "Deal O-1", "touchingTeams": [{"name": "Field Sales"}, {"name": "Demand Generation"}],
+                     "touchingPeople": [{"name": "Sofia Seller"}, {"name": "Dana Demand"}]}]
 
 
 def test_the_model_of_record_changes_only_when_both_sides_approve(org, api):
@@ -184,3 +186,36 @@ def test_an_unknown_model_in_the_csv_is_a_clear_error(org, api):
     response = api.http.get("/export/attribution.csv", params={"period": "2026-Q4", "model": "MAGIC"},
                             headers={"Authorization": f"Bearer {org.seller_token}"})
     assert response.status_code == 400 and "model is one of" in response.text
+
+
+def test_grouped_totals_equal_the_sum_of_per_deal_credits(org, api):
+    lead = org.lead("L-2", company="Second")
+    org.touch(lead, day(3), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="ads", external_id="s1")
+    org.touch(lead, day(8), channel="call", external_id="s2")
+    org.touch(lead, day(9), channel="call", external_id="s3")
+    _deal(api, lead, 333_333, day(9), closed=day(30), external_id="O-3")
+    for model in ("W_SHAPED", "LINEAR", "TIME_DECAY", "J_SHAPED"):
+        per_team = {}
+        for deal in api.gql("""query($m: AttributionModel!) { opportunities(first: 50) { edges { node {
+                credits(model: $m) { amount team { name } } } } } }""", {"m": model}, org.seller_token)[
+                "opportunities"]["edges"]:
+            for credit in deal["node"]["credits"]:
+                per_team[credit["team"]["name"]] = per_team.get(credit["team"]["name"], 0) + round(
+                    float(credit["amount"]) * 100)
+        lines = _lines(api, org.seller_token, model)
+        assert {k: round(float(v["bookings"]) * 100) for k, v in lines.items()} == per_team, model
+
+
+def test_pipeline_metrics_for_key_results(org, api):
+    from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
+    objective = api.gql(OBJECTIVE_CREATE, {"input": {"title": "Pipeline", "period": "2026-Q4", "owners": [
+        {"teamId": org.marketing, "share": "1"}]}}, org.marketing_leader)["objectiveCreate"]["objective"]
+    values = {}
+    for metric in ("SOURCED_PIPELINE", "PIPELINE_CREATED"):
+        kr = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": metric, "kind": "INCREASE_TO",
+                                           "unit": "CURRENCY", "start": "0", "target": "20000", "source": "METRIC",
+                                           "metric": {"name": metric}}}, org.marketing_leader)["keyResultCreate"]
+        values[metric] = kr["keyResult"]["current"]
+    # marketing sourced the 10,000 deal; it is owned by a seller, so marketing's own created pipeline is 0
+    assert values == {"SOURCED_PIPELINE": "10000", "PIPELINE_CREATED": "0"}

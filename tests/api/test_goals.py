@@ -252,8 +252,8 @@ def test_key_result_metrics_say_which_figures_have_a_data_source(goals, api, mon
     monkeypatch.delitem(registry._registry, registry.MetricName.BOOKINGS)
     metrics = api.gql("{ keyResultMetrics { name unit available description } }", token=goals.seller)
     by_name = {m["name"]: m for m in metrics["keyResultMetrics"]}
-    assert set(by_name) == {"BOOKINGS", "ATTRIBUTED_BOOKINGS", "MQL_COUNT", "MQL_TO_SQL_RATE", "ACCEPTANCE_RATE",
-                            "SLA_FOLLOW_UP_RATE", "MEDIAN_RESPONSE_HOURS"}
+    assert set(by_name) == {"BOOKINGS", "ATTRIBUTED_BOOKINGS", "PIPELINE_CREATED", "SOURCED_PIPELINE", "MQL_COUNT",
+                            "MQL_TO_SQL_RATE", "ACCEPTANCE_RATE", "SLA_FOLLOW_UP_RATE", "MEDIAN_RESPONSE_HOURS"}
     assert by_name["BOOKINGS"] == {"name": "BOOKINGS", "unit": None, "available": False,
                                    "description": "no data source yet"}
     assert (by_name["MQL_COUNT"]["available"], by_name["MQL_COUNT"]["unit"]) == (True, "COUNT")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
@@ -24,6 +26,8 @@ from schema.core.context import Context
 from schema.schema import build_schema
 
 log = logging.getLogger("sharedgoals")
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 class RequestIdMiddleware:
@@ -51,6 +55,12 @@ class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
         return Context(principal=await principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)
+
+
+async def dashboard(request: Request) -> FileResponse:
+    """The leaders' dashboard: a static page that reads the public GraphQL API with the viewer's token."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"})
 
 
 async def healthz(request: Request) -> PlainTextResponse:
@@ -92,6 +102,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
                           graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
+            Route("/", dashboard, methods=["GET", "HEAD"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),

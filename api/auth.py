@@ -17,3 +17,11 @@ def bearer_secret(conn: HTTPConnection) -> str | None:
 
 async def principal_of(conn: HTTPConnection) -> Principal | None:
     return await authenticate(bearer_secret(conn))
+
+
+async def export_principal_of(conn: HTTPConnection) -> Principal | None:
+    """For CSV exports: a bearer header, or a read-only export token in `?token=` (for tools that set no headers)."""
+    header = bearer_secret(conn)
+    if header is not None:
+        return await authenticate(header, for_export=True)
+    return await authenticate(conn.query_params.get("token"), for_export=True, in_url=True)

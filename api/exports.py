@@ -10,7 +10,7 @@ from decimal import Decimal
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
-from api.auth import principal_of
+from api.auth import export_principal_of
 from domain import clock
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
@@ -155,9 +155,9 @@ async def export(request: Request):
     report = request.path_params["report"]
     if report not in REPORTS:
         return _error(404, "NOT_FOUND", f"no report named {report}; there are: {', '.join(sorted(REPORTS))}")
-    principal = await principal_of(request)
+    principal = await export_principal_of(request)
     if principal is None:
-        return _error(401, "UNAUTHENTICATED", "send `Authorization: Bearer <token>`")
+        return _error(401, "UNAUTHENTICATED", "send `Authorization: Bearer <token>`, or ?token=<export token>")
     period = request.query_params.get("period")
     if not period:
         return _error(400, "INVALID", "give ?period=2026-Q4")

@@ -50,6 +50,8 @@ class ApiToken(Model):
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    export_only = fields.BooleanField(default=False)  # read-only: CSV exports only, may travel in a URL
+    created_by_token_id = fields.IntField(null=True)  # the token that made an export token (it may revoke it)
 
     class Meta:
         table = "api_token"

@@ -5,7 +5,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -201,12 +201,14 @@ async def create_token(role: Role | None = None, person_email: str | None = None
     return secret, token
 
 
-async def authenticate(secret: str | None) -> Principal | None:
-    """The principal a bearer secret stands for, or None when it is unknown, revoked, expired or its person left."""
+async def authenticate(secret: str | None, for_export: bool = False, in_url: bool = False) -> Principal | None:
+    """The principal a secret stands for, or None when it is unknown, revoked, expired, its person left, it is an
+    export token used for anything but a CSV export, or a full API token sent in a URL (only export tokens may be)."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = await ApiToken.filter(token_hash=hash_token(secret)).select_related("person").first()
-    if token is None or token.revoked_at is not None:
+    if token is None or token.revoked_at is not None or (token.export_only and not for_export) or (
+            in_url and not token.export_only):
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():
         return None
@@ -225,7 +227,8 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
         token = await ApiToken.get_or_none(id=token_id)
         if token is None:
             raise not_found("no token has this id", "id")
-        own = token.id == actor.token_id or (actor.person_id is not None and token.person_id == actor.person_id)
+        own = actor.token_id is not None and actor.token_id in (token.id, token.created_by_token_id) or (
+            actor.person_id is not None and token.person_id == actor.person_id)
         if not (actor.is_admin or own):
             raise forbidden("only an admin may revoke someone else's token", "id")
         if token.revoked_at is None:
@@ -234,6 +237,25 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
             await record(actor, "tokenRevoke", "ApiToken", token.id, {"revoked_at": None},
                          {"revoked_at": token.revoked_at.isoformat()})
     return token
+
+
+EXPORT_TOKEN_MAX_DAYS = 90
+
+
+async def create_export_token(actor: Principal, name: str | None, days: int) -> tuple[str, ApiToken]:
+    """A read-only token for spreadsheet tools: it opens the CSV exports the creator may read, nothing else, and
+    expires. It acts as its creator (their person, or the creating service token's role)."""
+    if not 1 <= days <= EXPORT_TOKEN_MAX_DAYS:
+        raise invalid(f"an export token lives 1 to {EXPORT_TOKEN_MAX_DAYS} days", "expiresInDays")
+    async with in_transaction():
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = await ApiToken.create(
+            name=(name or "").strip() or f"export token of {actor.name}", token_hash=hash_token(secret),
+            role=actor.role, person_id=actor.person_id, created_at=clock.now(),
+            expires_at=clock.now() + timedelta(days=days), export_only=True, created_by_token_id=actor.token_id)
+        await record(actor, "exportTokenCreate", "ApiToken", token.id, None,
+                     {"name": token.name, "expires_at": token.expires_at.isoformat(), "export_only": True})
+    return secret, token
 
 
 # --- joint approvals --------------------------------------------------------------------

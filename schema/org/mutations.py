@@ -7,7 +7,8 @@ import strawberry
 
 from domain.org import service
 from schema.core.context import Info
-from schema.core.errors import UserError
+from domain.errors import DomainError
+from schema.core.errors import UserError, user_errors
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
 from schema.core.permissions import IsAdmin
@@ -87,6 +88,19 @@ def _person_changes(data: PersonUpdateInput) -> dict:
     return changes
 
 
+@strawberry.input
+class ExportTokenCreateInput:
+    name: str | None = None
+    expires_in_days: int = 7
+
+
+@strawberry.type(description="The secret is shown once: use it as ?token= on /export/{report}.csv.")
+class ExportTokenCreatePayload:
+    token: ApiToken | None
+    secret: str | None
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class OrgMutation:
     @strawberry.mutation(permission_classes=[IsAdmin], description="Add a team (ADMIN).")
@@ -114,6 +128,14 @@ class OrgMutation:
             return await service.update_person(info.context.viewer, person_id, _person_changes(input),
                                                expected_version=input.expected_version, active=active)
         return await payload(PersonPayload, "person", use_case, Person.from_model)
+
+    @strawberry.mutation(description="A read-only, expiring token for spreadsheet tools: CSV exports only, as you.")
+    async def export_token_create(self, info: Info, input: ExportTokenCreateInput) -> ExportTokenCreatePayload | None:
+        try:
+            secret, token = await service.create_export_token(info.context.viewer, input.name, input.expires_in_days)
+        except DomainError as error:
+            return ExportTokenCreatePayload(token=None, secret=None, user_errors=user_errors(error))
+        return ExportTokenCreatePayload(token=ApiToken.from_model(token), secret=secret, user_errors=[])
 
     @strawberry.mutation(description="End a token at once: your own, or any token for ADMIN.")
     async def token_revoke(self, info: Info, input: TokenRevokeInput) -> TokenRevokePayload | None:

@@ -345,7 +345,10 @@ ROWS: list[Row] = [
     mutation("personUpdate", "PersonUpdateInput", "person { id name }",
              lambda org, caller: {"id": org.ids["member"], "name": "Sofia Renamed"}, ADMIN_ONLY),
 
-    # --- tokens: your own, or any for ADMIN (an object-level check in the service) ---
+    # --- tokens: your own, or any for ADMIN (an object-level check in the service); export tokens for anyone ---
+    mutation("exportTokenCreate", "ExportTokenCreateInput", "secret token { id }",
+             lambda org, caller: {"name": "spreadsheet", "expiresInDays": 7}, EVERYONE,
+             note="an export token reads only what its creator may read, and only CSV exports"),
     mutation("tokenRevoke", "TokenRevokeInput", "token { id revokedAt }",
              lambda org, caller: {"id": org.own_token_id(caller)}, EVERYONE, row_name="tokenRevoke (own token)"),
     mutation("tokenRevoke", "TokenRevokeInput", "token { id revokedAt }",

@@ -90,3 +90,31 @@ def test_company_totals_count_each_deal_once(org, api):
     company = api.gql('{ companyContribution(period: "2026-Q4") { pipeline bookings mqlsDelivered sals sqls } }',
                       token=org.seller_token)["companyContribution"]
     assert company == {"pipeline": "30000.00", "bookings": "30000.00", "mqlsDelivered": 1, "sals": 1, "sqls": 1}
+
+
+EXPORT_TOKEN = """mutation($days: Int!) { exportTokenCreate(input: {name: "Sheets", expiresInDays: $days}) {
+  secret token { id expiresAt } userErrors { field code } } }"""
+
+
+def test_a_read_only_export_token_opens_the_csv_in_the_url_and_nothing_else(org, api):
+    created = api.gql(EXPORT_TOKEN, {"days": 7}, org.finance)["exportTokenCreate"]
+    secret = created["secret"]
+    sheet = api.http.get("/export/team-contribution.csv", params={"period": "2026-Q4", "token": secret})
+    assert sheet.status_code == 200 and "Field Sales" in sheet.text
+    assert codes(api.post("{ viewer { name } }", token=secret)["errors"]) == ["UNAUTHENTICATED"]
+    assert api.http.get("/export/team-contribution.csv",
+                        params={"period": "2026-Q4", "token": org.seller_token}).status_code == 401  # not in URLs
+    revoked = api.gql('mutation($id: ID!) { tokenRevoke(input: {id: $id}) { userErrors { code } } }',
+                      {"id": created["token"]["id"]}, org.finance)
+    assert revoked["tokenRevoke"]["userErrors"] == []  # its creator may revoke it
+    assert api.http.get("/export/team-contribution.csv",
+                        params={"period": "2026-Q4", "token": secret}).status_code == 401
+
+
+def test_export_tokens_expire(org, api):
+    from datetime import timedelta
+    secret = api.gql(EXPORT_TOKEN, {"days": 1}, org.finance)["exportTokenCreate"]["secret"]
+    api.set_now(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(days=1, seconds=1))
+    assert api.http.get("/export/payouts.csv", params={"period": "2026-Q4", "token": secret}).status_code == 401
+    too_long = api.gql(EXPORT_TOKEN, {"days": 365}, org.finance)["exportTokenCreate"]
+    assert too_long["userErrors"] == [{"field": ["input", "expiresInDays"], "code": "INVALID"}]

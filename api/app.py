@@ -15,7 +15,7 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from api import db
-from api.auth import principal_of
+from api.auth import reader_principal_of
 from api.exports import export
 from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
@@ -53,7 +53,7 @@ class RequestIdMiddleware:
 
 class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
-        return Context(principal=await principal_of(request), request_id=request.state.request_id,
+        return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)
 
 

@@ -19,6 +19,11 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
     return await authenticate(bearer_secret(conn))
 
 
+async def reader_principal_of(conn: HTTPConnection) -> Principal | None:
+    """For GraphQL: a full token, or a read-only export token (queries only; see RequireAuthentication)."""
+    return await authenticate(bearer_secret(conn), for_export=True)
+
+
 async def export_principal_of(conn: HTTPConnection) -> Principal | None:
     """For CSV exports: a bearer header, or a read-only export token in `?token=` (for tools that set no headers)."""
     header = bearer_secret(conn)

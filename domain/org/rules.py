@@ -133,6 +133,7 @@ class Principal:
     role: Role
     person_id: int | None = None
     team_id: int | None = None
+    read_only: bool = False  # an export token: reads only
 
     @property
     def is_admin(self) -> bool:

@@ -202,8 +202,9 @@ async def create_token(role: Role | None = None, person_email: str | None = None
 
 
 async def authenticate(secret: str | None, for_export: bool = False, in_url: bool = False) -> Principal | None:
-    """The principal a secret stands for, or None when it is unknown, revoked, expired, its person left, it is an
-    export token used for anything but a CSV export, or a full API token sent in a URL (only export tokens may be)."""
+    """The principal a secret stands for, or None when it is unknown, revoked, expired, its person left, it is a
+    read-only export token where reads are not asked for (`for_export`), or a full API token sent in a URL (only
+    export tokens may be). A read-only principal may read, never change anything."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = await ApiToken.filter(token_hash=hash_token(secret)).select_related("person").first()
@@ -217,8 +218,8 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
         if not person.active:
             return None
         return Principal(token_id=token.id, name=person.name, role=person.role,
-                         person_id=person.id, team_id=person.team_id)
-    return Principal(token_id=token.id, name=token.name, role=token.role)
+                         person_id=person.id, team_id=person.team_id, read_only=token.export_only)
+    return Principal(token_id=token.id, name=token.name, role=token.role, read_only=token.export_only)
 
 
 async def revoke_token(actor: Principal, token_id: int) -> ApiToken:

@@ -6,6 +6,7 @@ import logging
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
+from strawberry.types.graphql import OperationType
 
 from domain.org.service import authenticate
 
@@ -26,7 +27,12 @@ class RequireAuthentication(SchemaExtension):
             scheme, _, secret = header.partition(" ")
             if scheme.lower() == "bearer":
                 context.principal = await authenticate(secret.strip())
-        if getattr(context, "principal", None) is None:
+        principal = getattr(context, "principal", None)
+        if principal is not None and principal.read_only and \
+                self.execution_context.operation_type is not OperationType.QUERY:
+            self.execution_context.result = ExecutionResult(data=None, errors=[GraphQLError(
+                "A read-only export token reads; it cannot change anything.", extensions={"code": "FORBIDDEN"})])
+        if principal is None:
             self.execution_context.result = ExecutionResult(data=None, errors=[GraphQLError(
                 "A valid API token is required: send `Authorization: Bearer <token>`.",
                 extensions={"code": UNAUTHENTICATED})])

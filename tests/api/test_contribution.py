@@ -96,12 +96,16 @@ EXPORT_TOKEN = """mutation($days: Int!) { exportTokenCreate(input: {name: "Sheet
   secret token { id expiresAt } userErrors { field code } } }"""
 
 
-def test_a_read_only_export_token_opens_the_csv_in_the_url_and_nothing_else(org, api):
+def test_a_read_only_export_token_opens_the_csv_in_the_url_and_only_reads(org, api):
     created = api.gql(EXPORT_TOKEN, {"days": 7}, org.finance)["exportTokenCreate"]
     secret = created["secret"]
     sheet = api.http.get("/export/team-contribution.csv", params={"period": "2026-Q4", "token": secret})
     assert sheet.status_code == 200 and "Field Sales" in sheet.text
-    assert codes(api.post("{ viewer { name } }", token=secret)["errors"]) == ["UNAUTHENTICATED"]
+    assert api.gql("{ viewer { role } }", token=secret)["viewer"]["role"] == "FINANCE"  # it reads, as its creator
+    body = api.post('mutation { teamCreate(input: {name: "X", function: SALES}) { team { id } } }', token=secret)
+    assert body["data"] is None and codes(body["errors"]) == ["FORBIDDEN"]
+    imported = api.http.post("/import/leads", content=b"external_id\n", headers={"Authorization": f"Bearer {secret}"})
+    assert imported.status_code == 401  # imports need a full token
     assert api.http.get("/export/team-contribution.csv",
                         params={"period": "2026-Q4", "token": org.seller_token}).status_code == 401  # not in URLs
     revoked = api.gql('mutation($id: ID!) { tokenRevoke(input: {id: $id}) { userErrors { code } } }',

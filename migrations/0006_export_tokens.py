@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ApiToken',
             name='export_only',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, null=True),
         ),
     ]

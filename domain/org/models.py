@@ -50,7 +50,9 @@ class ApiToken(Model):
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    export_only = fields.BooleanField(default=False)  # read-only: CSV exports only, may travel in a URL
+    # read-only (CSV exports and GraphQL reads), may travel in a URL. Nullable so that SQLite can add the column
+    # to an existing table (None means a full token).
+    export_only = fields.BooleanField(default=False, null=True)
     created_by_token_id = fields.IntField(null=True)  # the token that made an export token (it may revoke it)
 
     class Meta:

@@ -208,8 +208,9 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = await ApiToken.filter(token_hash=hash_token(secret)).select_related("person").first()
-    if token is None or token.revoked_at is not None or (token.export_only and not for_export) or (
-            in_url and not token.export_only):
+    export_only = bool(token.export_only) if token is not None else False
+    if token is None or token.revoked_at is not None or (export_only and not for_export) or (
+            in_url and not export_only):
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():
         return None
@@ -218,8 +219,8 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
         if not person.active:
             return None
         return Principal(token_id=token.id, name=person.name, role=person.role,
-                         person_id=person.id, team_id=person.team_id, read_only=token.export_only)
-    return Principal(token_id=token.id, name=token.name, role=token.role, read_only=token.export_only)
+                         person_id=person.id, team_id=person.team_id, read_only=export_only)
+    return Principal(token_id=token.id, name=token.name, role=token.role, read_only=export_only)
 
 
 async def revoke_token(actor: Principal, token_id: int) -> ApiToken:

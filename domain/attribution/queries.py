@@ -3,15 +3,19 @@ influenced pipeline. Set-based: a fixed number of queries per request, then pure
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+
+from tortoise.expressions import Q, Subquery
 
 from domain import clock
 from domain.attribution import rules
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
 from domain.leads.models import LeadFact
+from domain.leads.queries import as_utc, raw_values_list
 from domain.org.models import Person, Team
 from domain.org.service import PeriodView
 from domain.paging import Page, fetch_page
@@ -46,33 +50,72 @@ async def model_of_record(period_key: str) -> ModelChoice:
     return ModelChoice(rules.Model(row.model), row.half_life_days, custom)
 
 
+@dataclass(frozen=True, slots=True)
+class DealOpportunity:
+    """An Opportunity row as plain values (the attributes of the model a deal needs; times aware UTC)."""
+    id: int
+    external_id: str
+    lead_id: int | None
+    name: str
+    amount_cents: int
+    created_at: datetime
+    status: OpportunityStatus
+    closed_at: datetime | None
+    owner_id: int | None
+
+
+_OPPORTUNITY_FIELDS = ("id", "external_id", "lead_id", "name", "amount_cents", "created_at", "status", "closed_at",
+                       "owner_id")
+
+
+async def _opportunities(query) -> list[DealOpportunity]:
+    status = OpportunityStatus
+    return [DealOpportunity(i, external_id, lead_id, name, amount, as_utc(created_at), status(st), as_utc(closed_at),
+                            owner_id)
+            for i, external_id, lead_id, name, amount, created_at, st, closed_at, owner_id
+            in await raw_values_list(query.values_list(*_OPPORTUNITY_FIELDS))]
+
+
 @dataclass
 class Deal:
-    opportunity: Opportunity
+    opportunity: Opportunity | DealOpportunity
     journey: rules.Journey
     in_pipeline: bool       # created in the period
     in_bookings: bool       # won in the period
+
+
+def _in_period(period: PeriodView) -> Q:
+    """Created in the period, or won in it."""
+    return Q(created_at__gte=period.start, created_at__lt=period.end) | Q(
+        status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
 
 
 async def deals(period: PeriodView) -> list[Deal]:
     """Deals created in the period (pipeline) or won in it (bookings), each with its source lead's journey."""
     created = Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end)
     won = Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
-    opportunities = {o.id: o for o in await created}
-    opportunities.update({o.id: o for o in await won})
-    return await _with_journeys(list(opportunities.values()), period)
+    opportunities = {o.id: o for o in await _opportunities(created)}
+    opportunities.update({o.id: o for o in await _opportunities(won)})
+    leads = Subquery(Opportunity.filter(_in_period(period), lead_id__not_isnull=True).values("lead_id"))
+    return await _with_journeys(list(opportunities.values()), period, leads)
 
 
-async def _with_journeys(opportunities: Sequence[Opportunity], period: PeriodView | None) -> list[Deal]:
+async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity], period: PeriodView | None,
+                         lead_filter=None) -> list[Deal]:
+    """Each opportunity with its lead's journey. `lead_filter` (a subquery of lead ids covering the opportunities'
+    leads) stands in for the list of their ids in the reads."""
     lead_ids = {o.lead_id for o in opportunities if o.lead_id is not None}
     touches: dict[int, list[rules.Touch]] = defaultdict(list)
-    mql_at: dict[int, object] = {}
+    mql_at: dict[int, datetime | None] = {}
     if lead_ids:
-        for row in await Touchpoint.filter(lead_id__in=lead_ids).order_by("at", "id").values(
-                "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign"):
-            touches[row["lead_id"]].append(rules.Touch(row["id"], row["at"], row["team_id"], row["person_id"],
-                                                       row["channel"], row["campaign"]))
-        mql_at = dict(await LeadFact.filter(lead_id__in=lead_ids).values_list("lead_id", "mql_at"))
+        leads = lead_ids if lead_filter is None else lead_filter
+        touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
+        for touch_id, lead_id, at, team_id, person_id, channel, campaign in await raw_values_list(
+                Touchpoint.filter(lead_id__in=leads).order_by("lead_id", "at", "id").values_list(
+                    "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign")):
+            touches[lead_id].append(touch(touch_id, as_utc(at), team_id, person_id, channel, campaign))
+        mql_at = {lead_id: as_utc(at) for lead_id, at in await raw_values_list(
+            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))}
     now = clock.now()
     out = []
     for o in opportunities:
@@ -100,23 +143,45 @@ class Attribution:
     bookings_total_cents: int
 
 
+_GROUP_FIELD = {GroupBy.TEAM: "team_id", GroupBy.PERSON: "person_id", GroupBy.CHANNEL: "channel",
+                GroupBy.CAMPAIGN: "campaign"}
+
+
 def _group_key(group_by: GroupBy, touch: rules.Touch) -> str:
-    value = {GroupBy.TEAM: touch.team_id, GroupBy.PERSON: touch.person_id, GroupBy.CHANNEL: touch.channel,
-             GroupBy.CAMPAIGN: touch.campaign}[group_by]
+    value = getattr(touch, _GROUP_FIELD[group_by])
     return "NONE" if value is None else str(value)
+
+
+def _weights(choice: ModelChoice, now) -> Callable[[rules.Journey], list[Decimal]]:
+    """journey -> rules.weights(choice's model, journey, ...). Except under TIME_DECAY (which weighs the touches'
+    times) the weights depend only on the number of touches and the positions of the milestones, so journeys that
+    share them share one computation."""
+    def compute(j: rules.Journey) -> list[Decimal]:
+        return rules.weights(choice.model, j, choice.half_life_days, choice.custom, now)
+    if rules.Model(choice.model) is rules.Model.TIME_DECAY:
+        return compute
+    memo: dict[tuple, list[Decimal]] = {}
+
+    def weights(j: rules.Journey) -> list[Decimal]:
+        key = (len(j.touches), tuple(rules.milestones(j).values()))
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = compute(j)
+        return found
+    return weights
 
 
 def credit_by_group(deal_list: Sequence[Deal], choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
     """{group key: [pipeline cents, bookings cents]}: each deal's credit split by the model, deals without touches
     on UNATTRIBUTED, so every total equals the deals' amounts."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    now = clock.now()
+    weights_of = _weights(choice, clock.now())
     for deal in deal_list:
         amount = deal.opportunity.amount_cents
         if not deal.journey.touches:
             shares = [(UNATTRIBUTED, amount)]
         else:
-            cents = rules.credit(choice.model, deal.journey, amount, choice.half_life_days, choice.custom, now)
+            cents = rules.split(amount, weights_of(deal.journey))  # = rules.credit(...) of a journey with touches
             shares = [(_group_key(group_by, t), c) for t, c in zip(deal.journey.touches, cents)]
         for key, cents in shares:
             if deal.in_pipeline:

@@ -8,7 +8,7 @@ from domain.goals.metrics import MetricName, register
 from domain.goals.rules import Unit
 from domain import clock, config
 from domain.leads import rules, sla
-from domain.leads.queries import agreement_terms, agreements, mql_facts, sla_leads
+from domain.leads.queries import agreement_terms, agreements, mql_facts_query, sla_leads
 from domain.org.service import PeriodView
 
 
@@ -18,13 +18,13 @@ def ratio(part: int, whole: int) -> Decimal:
 
 @register(MetricName.MQL_COUNT, Unit.COUNT, "Leads that became MQL in the period, first touched by the teams")
 async def mql_count(team_ids, period) -> Decimal:
-    return Decimal(len(await mql_facts(period, team_ids)))
+    return Decimal(await mql_facts_query(period, team_ids).count())
 
 
 @register(MetricName.MQL_TO_SQL_RATE, Unit.PERCENT, "Of those MQLs, the fraction that reached SQL")
 async def mql_to_sql_rate(team_ids, period) -> Decimal:
-    facts = await mql_facts(period, team_ids)
-    return ratio(sum(1 for f in facts if f.sql_at is not None), len(facts))
+    facts = mql_facts_query(period, team_ids)
+    return ratio(await facts.filter(sql_at__not_isnull=True).count(), await facts.count())
 
 
 def acceptance(facts) -> tuple[int, int]:
@@ -35,7 +35,9 @@ def acceptance(facts) -> tuple[int, int]:
 
 @register(MetricName.ACCEPTANCE_RATE, Unit.PERCENT, "SAL ÷ decided, over the period's MQLs first touched by the teams")
 async def acceptance_rate(team_ids, period) -> Decimal:
-    return ratio(*acceptance(await mql_facts(period, team_ids)))
+    facts = mql_facts_query(period, team_ids)
+    return ratio(await facts.filter(decision=rules.Stage.SAL).count(),
+                 await facts.filter(decision__not_isnull=True).count())
 
 
 async def _sla_inputs(team_ids, period) -> list[tuple[sla.Agreement, list[sla.LeadSla]]]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Subquery
 
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
@@ -17,6 +20,39 @@ from domain.leads.models import (
 from domain.org.models import Person
 from domain.org.service import PeriodView
 from domain.paging import Page, fetch_page
+
+
+UTC = timezone.utc
+
+
+def as_utc(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime. Tortoise keeps DatetimeFields as text on SQLite
+    ("2026-07-01 09:30:00.250000+00:00") and asyncpg returns aware datetimes for PostgreSQL's timestamptz; both
+    become the same aware datetime here (a naive value is taken as UTC, as Tortoise's use_tz does)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    elif not isinstance(value, datetime):
+        raise TypeError(f"not a stored time: {value!r}")
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+async def raw_values_list(query) -> list:
+    """The rows of a `.values_list(...)` query as the database driver returns them, without Tortoise's per-value
+    conversion (on SQLite that parses every timestamp through iso8601, the bulk of a large read): each row is a
+    sequence in the order of the named fields, times as text (SQLite) or datetimes (PostgreSQL), enums as their
+    stored values. Convert times with as_utc and enums with their class."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    _, rows = await query._db.execute_query(sql, params)
+    return rows
 
 
 def _group(rows, key) -> dict:
@@ -120,18 +156,60 @@ async def feedback(period: PeriodView) -> list[FeedbackCount]:
 
 # --- inputs of the SLA and the lead metrics ----------------------------------------------
 
-async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | None = None) -> list[LeadFact]:
-    """Facts of the leads whose first MQL fell in the period (optionally first touched by these teams)."""
+@dataclass(frozen=True, slots=True)
+class MqlFact:
+    """A LeadFact row as plain values (the fields of LeadFact but its id and relations): times aware UTC."""
+    lead_id: int
+    stage: rules.Stage
+    owner_person_id: int | None
+    owner_team_id: int | None
+    first_touch_team_id: int | None
+    mql_at: datetime
+    handover_at: datetime | None
+    handover_owner_id: int | None
+    first_follow_up_at: datetime | None
+    attempts: int
+    decision: rules.Stage | None
+    decision_at: datetime | None
+    sal_at: datetime | None
+    sql_at: datetime | None
+
+
+_MQL_FACT_FIELDS = ("lead_id", "stage", "owner_person_id", "owner_team_id", "first_touch_team_id", "mql_at",
+                    "handover_at", "handover_owner_id", "first_follow_up_at", "attempts", "decision", "decision_at",
+                    "sal_at", "sql_at")
+
+
+def mql_facts_query(period: PeriodView, first_touch_team_ids: Sequence[int] | None = None):
+    """The LeadFact queryset of mql_facts, to count, aggregate or narrow in SQL."""
     qs = LeadFact.filter(mql_at__gte=period.start, mql_at__lt=period.end)
     if first_touch_team_ids is not None:
         qs = qs.filter(first_touch_team_id__in=list(first_touch_team_ids))
-    return await qs
+    return qs
+
+
+async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | None = None) -> list[MqlFact]:
+    """Facts of the leads whose first MQL fell in the period (optionally first touched by these teams), as plain
+    values (no model instances)."""
+    stage = rules.Stage
+    return [MqlFact(lead_id, stage(st), owner_person_id, owner_team_id, first_touch_team_id, as_utc(mql_at),
+                    as_utc(handover_at), handover_owner_id, as_utc(first_follow_up_at), attempts,
+                    stage(decision) if decision is not None else None, as_utc(decision_at), as_utc(sal_at),
+                    as_utc(sql_at))
+            for (lead_id, st, owner_person_id, owner_team_id, first_touch_team_id, mql_at, handover_at,
+                 handover_owner_id, first_follow_up_at, attempts, decision, decision_at, sal_at, sql_at)
+            in await raw_values_list(mql_facts_query(period, first_touch_team_ids).values_list(*_MQL_FACT_FIELDS))]
 
 
 async def first_marketing_person(lead_ids: Sequence[int]) -> dict[int, int | None]:
     """The person of each lead's first MARKETING touch (the marketing side's person in the SLA)."""
-    rows = await Touchpoint.filter(lead_id__in=list(lead_ids), kind=TouchKind.MARKETING).order_by(
-        "at", "id").values_list("lead_id", "person_id")
+    return await _first_marketing_person(list(lead_ids))
+
+
+async def _first_marketing_person(lead_ids) -> dict[int, int | None]:
+    """first_marketing_person of a list of lead ids or of a subquery selecting them."""
+    rows = await raw_values_list(Touchpoint.filter(lead_id__in=lead_ids, kind=TouchKind.MARKETING).order_by(
+        "lead_id", "at", "id").values_list("lead_id", "person_id"))  # each lead's in (time, id) order, by index
     first: dict[int, int | None] = {}
     for lead_id, person_id in rows:
         first.setdefault(lead_id, person_id)
@@ -159,18 +237,24 @@ def agreement_terms(a: SlaAgreement, timezone: str) -> "sla.Agreement":
 async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
     """The period's MQLs first touched by the agreement's marketing team; sales items for those handed over to
     the sales team's people."""
-    facts = await mql_facts(period, [a.marketing_team_id])
+    facts = mql_facts_query(period, [a.marketing_team_id])
+    rows = await raw_values_list(facts.values_list(
+        "lead_id", "mql_at", "handover_at", "handover_owner_id", "first_follow_up_at", "attempts", "decision",
+        "decision_at"))
     sellers = set(await Person.filter(team_id=a.sales_team_id).values_list("id", flat=True))
-    marketers = await first_marketing_person([f.lead_id for f in facts])
+    marketers = await _first_marketing_person(Subquery(mql_facts_query(period, [a.marketing_team_id])
+                                                       .values("lead_id"))) if rows else {}
+    decisions = {s.value: s.value for s in rules.Stage}
     leads = []
-    for f in facts:
-        handed_here = f.handover_owner_id in sellers
+    for lead_id, mql_at, handover_at, handover_owner_id, first_follow_up_at, attempts, decision, decision_at in rows:
+        handed_here = handover_owner_id in sellers
         leads.append(sla.LeadSla(
-            lead_id=f.lead_id, mql_at=f.mql_at, handover_at=f.handover_at if handed_here else None,
-            handover_owner_id=f.handover_owner_id if handed_here else None,
-            marketing_person_id=marketers.get(f.lead_id), first_follow_up_at=f.first_follow_up_at if handed_here else None,
-            attempts=f.attempts if handed_here else 0, decision=f.decision.value if f.decision else None,
-            decision_at=f.decision_at))
+            lead_id=lead_id, mql_at=as_utc(mql_at), handover_at=as_utc(handover_at) if handed_here else None,
+            handover_owner_id=handover_owner_id if handed_here else None,
+            marketing_person_id=marketers.get(lead_id),
+            first_follow_up_at=as_utc(first_follow_up_at) if handed_here else None,
+            attempts=attempts if handed_here else 0, decision=decisions[decision] if decision else None,
+            decision_at=as_utc(decision_at)))
     return leads
 
 
@@ -178,7 +262,7 @@ async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
     terms = agreement_terms(a, config.current().timezone)
     leads = await sla_leads(a, period)
     as_of = clock.now()  # commitments of the period's MQLs count when they fall due, even after the period ends
-    return SlaResult(a, sla.sla_report(terms, leads, as_of), sla.monthly_awards(terms, leads, as_of))
+    return SlaResult(a, *sla.sla_report_and_awards(terms, leads, as_of))
 
 
 async def wasted_selling_minutes(period: PeriodView) -> dict[int, int]:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,6 +81,9 @@ SIDE_OF: dict[ItemKind, Side] = {
 }
 _KIND_ORDER = {kind: i for i, kind in enumerate(ItemKind)}
 _SIDE_ORDER = {side: i for i, side in enumerate(Side)}
+_DECISION_NAMES = frozenset(d.value for d in DECISIONS)
+_P90 = Decimal("0.9")
+_PENDING, _MET = ItemState.PENDING, ItemState.MET
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -229,6 +232,11 @@ def add_business_hours(start: datetime, hours: Decimal, tz: str = "UTC") -> date
         raise ValueError("business hours cannot be negative")
     if remaining == 0:
         return start.astimezone(UTC)
+    return _add_business_micros(start, remaining, tz)
+
+
+def _add_business_micros(start: datetime, remaining: int, tz: str) -> datetime:
+    """add_business_hours for an aware `start` and a positive whole number of microseconds."""
     zone = ZoneInfo(tz)
     local = start.astimezone(zone)
     while True:
@@ -256,13 +264,46 @@ def _decision_hours(agreement: Agreement) -> Decimal:
     return Decimal(agreement.decision_days) * per_day
 
 
+def _due_after_fn(agreement: Agreement, hours_of: Callable[[Agreement], Decimal]) -> Callable[[datetime], datetime]:
+    """start -> due_after(agreement, start, hours_of(agreement)), the hours turned into microseconds once. Whatever
+    due_after would refuse (negative hours, hours that are not numbers) is left to due_after itself, so the same
+    error is raised at the same point (the first lead that needs that due time)."""
+    try:
+        hours = hours_of(agreement)
+        if agreement.business_hours_only:
+            micros = _micros(hours)
+            if micros > 0:
+                tz = agreement.timezone
+                return lambda start: _add_business_micros(start, micros, tz)
+        elif not hours < 0:
+            delta = timedelta(microseconds=_micros(hours))
+            return lambda start: (start + delta).astimezone(UTC)
+    except Exception:  # noqa: BLE001 - raised again, by due_after, when the due time is needed
+        pass
+    return lambda start: due_after(agreement, start, hours_of(agreement))
+
+
+@dataclass(frozen=True)
+class _DueTimes:
+    """An agreement's three due-time functions (start -> due), built once per report rather than once per lead."""
+    handover: Callable[[datetime], datetime]
+    follow_up: Callable[[datetime], datetime]
+    decision: Callable[[datetime], datetime]
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> "_DueTimes":
+        return cls(_due_after_fn(agreement, lambda a: a.handover_hours),
+                   _due_after_fn(agreement, lambda a: a.follow_up_hours),
+                   _due_after_fn(agreement, _decision_hours))
+
+
 # --- per-lead items ------------------------------------------------------------------------
 
 def _decision(value: str | Stage | None) -> str | None:
     if value is None:
         return None
     name = value.value if isinstance(value, Enum) else str(value)
-    if name not in {d.value for d in DECISIONS}:
+    if name not in _DECISION_NAMES:
         raise ValueError(f"'{name}' is not a decision: SAL, RECYCLED or DISQUALIFIED")
     return name
 
@@ -280,43 +321,59 @@ def item_state(due: datetime, done_at: datetime | None, as_of: datetime) -> Item
 
 def lead_items(agreement: Agreement, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
     """The commitments of one lead and their states as of `as_of` (none if the lead's MQL is later)."""
-    for moment, what in ((lead.mql_at, "mql_at"), (lead.handover_at, "handover_at"),
-                         (lead.first_follow_up_at, "first_follow_up_at"), (lead.decision_at, "decision_at"),
-                         (as_of, "as_of")):
-        if moment is not None:
-            _require_aware(moment, what)
+    return _lead_items(agreement, _DueTimes.of(agreement), lead, as_of)
+
+
+def _lead_items(agreement: Agreement, dues: _DueTimes, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
+    """lead_items with the agreement's due-time functions built by the caller (once for all its leads)."""
+    mql_at, handover_at, follow_up_at, decision_at = lead.mql_at, lead.handover_at, lead.first_follow_up_at, \
+        lead.decision_at
+    if mql_at is not None:
+        _require_aware(mql_at, "mql_at")
+    if handover_at is not None:
+        _require_aware(handover_at, "handover_at")
+    if follow_up_at is not None:
+        _require_aware(follow_up_at, "first_follow_up_at")
+    if decision_at is not None:
+        _require_aware(decision_at, "decision_at")
+    if as_of is not None:
+        _require_aware(as_of, "as_of")
     _decision(lead.decision)
-    if lead.mql_at > as_of:
+    if mql_at > as_of:
         return []
-    handover_at = _known(lead.handover_at, as_of)
-    items = []
-
-    def add(kind: ItemKind, person: int | None, due: datetime, done_at: datetime | None,
-            state: ItemState | None = None) -> None:
-        items.append(SlaItem(lead.lead_id, SIDE_OF[kind], kind, person, due, done_at,
-                             state if state is not None else item_state(due, done_at, as_of)))
-
-    add(ItemKind.HANDOVER, lead.marketing_person_id, due_after(agreement, lead.mql_at, agreement.handover_hours),
-        handover_at)
+    if handover_at is not None and handover_at > as_of:
+        handover_at = None
+    lead_id = lead.lead_id
+    due = dues.handover(mql_at)
+    items = [SlaItem(lead_id, Side.MARKETING, ItemKind.HANDOVER, lead.marketing_person_id, due, handover_at,
+                     item_state(due, handover_at, as_of))]
     if handover_at is None:
         return items
     owner = lead.handover_owner_id
-    add(ItemKind.FOLLOW_UP, owner, due_after(agreement, handover_at, agreement.follow_up_hours),
-        _known(lead.first_follow_up_at, as_of))
-    decision_due = due_after(agreement, handover_at, _decision_hours(agreement))
-    add(ItemKind.DECISION, owner, decision_due, _known(lead.decision_at, as_of) if lead.decision else None)
+    due = dues.follow_up(handover_at)
+    done = follow_up_at if follow_up_at is not None and follow_up_at <= as_of else None
+    items.append(SlaItem(lead_id, Side.SALES, ItemKind.FOLLOW_UP, owner, due, done, item_state(due, done, as_of)))
+    decision_due = dues.decision(handover_at)
+    done = decision_at if lead.decision and decision_at is not None and decision_at <= as_of else None
+    items.append(SlaItem(lead_id, Side.SALES, ItemKind.DECISION, owner, decision_due, done,
+                         item_state(decision_due, done, as_of)))
     enough = lead.attempts >= agreement.minimum_attempts
-    add(ItemKind.ATTEMPTS, owner, decision_due, None,
-        ItemState.MET if enough else item_state(decision_due, None, as_of))
+    items.append(SlaItem(lead_id, Side.SALES, ItemKind.ATTEMPTS, owner, decision_due, None,
+                         ItemState.MET if enough else item_state(decision_due, None, as_of)))
     return items
 
 
 # --- figures -------------------------------------------------------------------------------
 
 def compliance_of(items: Iterable[SlaItem]) -> SideCompliance:
-    counted = [i for i in items if i.counted]
-    met = sum(1 for i in counted if i.met)
-    return SideCompliance(met, len(counted), Decimal(met) / Decimal(len(counted)) if counted else None)
+    met = counted = 0
+    for item in items:
+        state = item.state
+        if state is not _PENDING:       # counted (see SlaItem.counted); MET is counted
+            counted += 1
+            if state is _MET:
+                met += 1
+    return SideCompliance(met, counted, Decimal(met) / Decimal(counted) if counted else None)
 
 
 def _by_person(items: Sequence[SlaItem]) -> dict[int, SideCompliance]:
@@ -351,14 +408,37 @@ def nearest_rank(values: Sequence[Decimal], p: Decimal) -> Decimal | None:
 
 def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
     """first follow-up - hand-over, in hours, for every lead with both by `as_of` (late ones included)."""
+    return [_hours(micros) for micros in _response_micros(leads, as_of)]
+
+
+def _hours(micros: int) -> Decimal:
+    """Microseconds as hours, as hours_between gives them."""
+    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
+
+
+def _response_micros(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
+    """response_hours in whole microseconds (exact integers; turned into hours only where a figure needs them)."""
     out = []
     for lead in leads:
         if lead.mql_at > as_of:
             continue
         handover, follow_up = _known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of)
         if handover is not None and follow_up is not None:
-            out.append(hours_between(handover, follow_up))
+            delta = follow_up - handover
+            out.append((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
     return out
+
+
+def _median_and_p90_hours(micros: list[int]) -> tuple[Decimal | None, Decimal | None]:
+    """median() and nearest_rank(·, 0.9) of the response hours, from their microseconds: hours are a monotone
+    function of microseconds, so the same elements are picked, and only those are turned into Decimal hours."""
+    if not micros:
+        return None, None
+    ordered = sorted(micros)
+    n = len(ordered)
+    middle = _hours(ordered[n // 2]) if n % 2 else (_hours(ordered[n // 2 - 1]) + _hours(ordered[n // 2])) / 2
+    rank = max(1, math.ceil(_P90 * n))
+    return middle, _hours(ordered[rank - 1])
 
 
 def acceptance_rate(leads: Iterable[LeadSla], as_of: datetime) -> Decimal | None:
@@ -373,27 +453,44 @@ def acceptance_rate(leads: Iterable[LeadSla], as_of: datetime) -> Decimal | None
 
 
 def all_items(agreement: Agreement, leads: Iterable[LeadSla], as_of: datetime) -> list[SlaItem]:
-    return [item for lead in leads for item in lead_items(agreement, lead, as_of)]
+    dues = _DueTimes.of(agreement)
+    return [item for lead in leads for item in _lead_items(agreement, dues, lead, as_of)]
 
 
 def sla_report(agreement: Agreement, leads: list[LeadSla], as_of: datetime) -> SlaFigures:
     """The SLA figures over the leads that became MQL in the period (the caller picks them), as of `as_of`."""
     _require_aware(as_of, "as_of")
+    _require_unique(leads)
+    return _figures(agreement, leads, as_of, all_items(agreement, leads, as_of))
+
+
+def sla_report_and_awards(agreement: Agreement, leads: list[LeadSla],
+                          as_of: datetime) -> tuple[SlaFigures, list[Award]]:
+    """(sla_report(...), monthly_awards(...)) of the same arguments, the per-lead items worked out once."""
+    _require_aware(as_of, "as_of")
+    _require_unique(leads)
+    items = all_items(agreement, leads, as_of)
+    return _figures(agreement, leads, as_of, items), _awards(items)
+
+
+def _require_unique(leads: list[LeadSla]) -> None:
     ids = [lead.lead_id for lead in leads]
     if len(ids) != len(set(ids)):
         raise ValueError("each lead appears once")
-    items = all_items(agreement, leads, as_of)
+
+
+def _figures(agreement: Agreement, leads: list[LeadSla], as_of: datetime, items: list[SlaItem]) -> SlaFigures:
     volume = sum(1 for lead in leads if lead.mql_at <= as_of)
     rate = acceptance_rate(leads, as_of)
     follow_up = compliance_of(i for i in items if i.kind is ItemKind.FOLLOW_UP)
     marketing_items = [i for i in items if i.side is Side.MARKETING]
     sales_items = [i for i in items if i.side is Side.SALES]
-    responses = response_hours(leads, as_of)
-    breaches = [
+    response_median, response_p90 = _median_and_p90_hours(_response_micros(leads, as_of))
+    breached = [i for i in items if i.state is ItemState.OPEN_BREACH or i.state is ItemState.MISSED]
+    breaches = [  # filtered, then sorted (stable): the same order as sorting every item first
         Breach(i.lead_id, i.side, i.kind, i.state, i.due, i.done_at,
                hours_between(i.due, i.done_at if i.done_at is not None else as_of))
-        for i in sorted(items, key=lambda i: (i.due, i.lead_id, _KIND_ORDER[i.kind]))
-        if i.state in (ItemState.OPEN_BREACH, ItemState.MISSED)
+        for i in sorted(breached, key=lambda i: (i.due, i.lead_id, _KIND_ORDER[i.kind]))
     ]
     return SlaFigures(
         mql_volume=volume,
@@ -407,8 +504,8 @@ def sla_report(agreement: Agreement, leads: list[LeadSla], as_of: datetime) -> S
         sales=compliance_of(sales_items),
         marketing_by_person=_by_person(marketing_items),
         sales_by_person=_by_person(sales_items),
-        response_median_hours=median(responses),
-        response_p90_hours=nearest_rank(responses, Decimal("0.9")),
+        response_median_hours=response_median,
+        response_p90_hours=response_p90,
         breaches=breaches,
         items=items,
     )
@@ -418,11 +515,22 @@ def monthly_awards(agreement: Agreement, leads: list[LeadSla], as_of: datetime) 
     """For each calendar month (UTC, of each item's due time) and side: the person with the best compliance on that
     side's counted items that month; ties go to more counted items, then the lower person id."""
     _require_aware(as_of, "as_of")
+    return _awards(all_items(agreement, leads, as_of))
+
+
+def _awards(items: Iterable[SlaItem]) -> list[Award]:
     groups: dict[tuple[str, Side], dict[int, list[SlaItem]]] = defaultdict(lambda: defaultdict(list))
-    for item in all_items(agreement, leads, as_of):
-        if item.counted and item.person_id is not None:
-            due = item.due.astimezone(UTC)
-            groups[(f"{due.year:04d}-{due.month:02d}", item.side)][item.person_id].append(item)
+    months: dict[tuple[int, int], str] = {}
+    for item in items:
+        if item.state is not _PENDING and item.person_id is not None:
+            due = item.due
+            if due.tzinfo is not UTC:
+                due = due.astimezone(UTC)
+            ym = (due.year, due.month)
+            month = months.get(ym)
+            if month is None:
+                month = months[ym] = f"{due.year:04d}-{due.month:02d}"
+            groups[(month, item.side)][item.person_id].append(item)
     awards = []
     for (month, side) in sorted(groups, key=lambda k: (k[0], _SIDE_ORDER[k[1]])):
         scored = [(person, compliance_of(group)) for person, group in groups[(month, side)].items()]

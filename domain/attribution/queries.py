@@ -11,6 +11,7 @@ from enum import Enum
 
 from tortoise.expressions import Q, Subquery
 
+from domain.batch import by_ids
 from domain import clock
 from domain.attribution import rules
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
@@ -249,8 +250,7 @@ async def opportunities_page(page: Page, period: PeriodView | None = None,
 
 
 async def opportunities_by_ids(ids: Sequence[int]) -> list[Opportunity | None]:
-    found = {o.id: o for o in await Opportunity.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Opportunity, ids)
 
 
 async def deals_by_opportunity(ids: Sequence[int]) -> list[Deal | None]:
@@ -259,8 +259,7 @@ async def deals_by_opportunity(ids: Sequence[int]) -> list[Deal | None]:
 
 
 async def proposals_by_ids(ids: Sequence[int]) -> list[ModelOfRecord | None]:
-    found = {r.id: r for r in await ModelOfRecord.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(ModelOfRecord, ids)
 
 
 async def approval_sides_by_proposal(ids: Sequence[int]) -> list[list[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.expressions import Subquery
 
+from domain.batch import by_ids
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
 from domain.leads import rules, sla
@@ -77,8 +78,7 @@ async def leads_page(page: Page, stage: rules.Stage | None = None, owner_team_id
 
 
 async def leads_by_ids(ids: Sequence[int]) -> list[Lead | None]:
-    found = {x.id: x for x in await Lead.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(Lead, ids)
 
 
 async def facts_by_lead(ids: Sequence[int]) -> list[LeadFact | None]:
@@ -97,8 +97,7 @@ async def definitions() -> list[LeadDefinition]:
 
 
 async def definitions_by_ids(ids: Sequence[int]) -> list[LeadDefinition | None]:
-    found = {d.id: d for d in await LeadDefinition.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(LeadDefinition, ids)
 
 
 async def approvals_by_definition(ids: Sequence[int]) -> list[list[LeadDefinitionApproval]]:

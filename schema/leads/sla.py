@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain.batch import by_ids
 from domain.errors import DomainError, invalid, not_found
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
@@ -69,8 +70,7 @@ class SlaAgreement(relay.Node):
 
 
 async def _agreements_by_ids(ids):
-    found = {a.id: a for a in await SlaAgreementRow.filter(id__in=list(ids))}
-    return [found.get(i) for i in ids]
+    return await by_ids(SlaAgreementRow, ids)
 
 
 async def _team(info: Info, team_id: int) -> Team:

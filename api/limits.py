@@ -5,7 +5,6 @@ Refusals answer in the GraphQL error shape, `{"errors": [{"message": ..., "exten
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from cross_web import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from api.auth import bearer_secret
+from api.auth import bearer_secret, is_genuine, secret_digest
 from schema.core.limits import LIMIT_EXCEEDED
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -110,17 +109,20 @@ class RateLimiter:
         self.last_sweep = now
 
 
-def rate_limit_key(scope) -> str:
-    """The bearer token (by its SHA-256, never kept in the clear), or the client's address without one."""
+async def rate_limit_key(scope) -> str:
+    """A valid bearer token (by its SHA-256, never kept in the clear) has its own budget; any other request, with no
+    token or a made-up one, spends its client address's, so invented tokens cannot buy a fresh budget each."""
     secret = bearer_secret(HTTPConnection(scope))
-    if secret:
-        return "token:" + hashlib.sha256(secret.encode()).hexdigest()
+    if secret and await is_genuine(secret):
+        return "token:" + secret_digest(secret)
     client = scope.get("client")
     return "address:" + (client[0] if client else "unknown")
 
 
 class RateLimitMiddleware:
-    """Answers 429 with Retry-After once a token (or an anonymous address) is over its requests per minute."""
+    """Answers 429 with Retry-After once a token (or an anonymous address) is over its requests per minute.
+    A websocket spends one request to connect and one for each message it sends (a subscription, a ping); over the
+    budget its handshake is refused, or an open socket is closed with code 4429."""
 
     def __init__(self, app, per_minute: int, exempt_paths: tuple[str, ...] = ("/healthz", "/readyz"),
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -130,9 +132,13 @@ class RateLimitMiddleware:
         self.limiter = RateLimiter(per_minute, clock) if per_minute > 0 else None
 
     async def __call__(self, scope, receive, send):
-        if self.limiter is None or scope["type"] != "http" or scope.get("path") in self.exempt_paths:
+        if self.limiter is None or scope.get("path") in self.exempt_paths:
             return await self.app(scope, receive, send)
-        wait = self.limiter.take(rate_limit_key(scope))
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        wait = self.limiter.take(await rate_limit_key(scope))
         if wait is None:
             return await self.app(scope, receive, send)
         seconds = max(1, math.ceil(wait))
@@ -140,6 +146,26 @@ class RateLimitMiddleware:
             429, f"Too many requests: the limit is {self.per_minute} a minute. Retry after {seconds} s.",
             RATE_LIMITED, headers={"Retry-After": str(seconds)}, retryAfter=seconds)
         await response(scope, receive, send)
+
+    async def _websocket(self, scope, receive, send):
+        key = await rate_limit_key(scope)
+        limiter = self.limiter
+        if limiter.take(key) is not None:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})  # before accept: the handshake is refused (403)
+            return
+        closed = False
+
+        async def limited_receive():
+            nonlocal closed
+            message = await receive()
+            if message["type"] == "websocket.receive" and not closed and limiter.take(key) is not None:
+                closed = True
+                await send({"type": "websocket.close", "code": 4429, "reason": "rate limited"})
+                return {"type": "websocket.disconnect", "code": 4429}
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 class BatchLimitErrors:

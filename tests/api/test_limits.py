@@ -215,6 +215,60 @@ def test_a_token_over_its_rate_is_refused_with_429_while_others_are_served(api, 
     assert health.status_code == 200
 
 
+def test_made_up_tokens_spend_the_budget_of_their_address(api, live_server):
+    """A stream of invented bearer tokens gets no fresh budget per token: they all spend the client address's."""
+    app = App(api, live_server, rate_limit_per_minute=3)
+
+    def ask(token):
+        [response] = app.send({"json": {"query": "{ viewer { role } }"},
+                               "headers": {"Authorization": f"Bearer {token}"}})
+        return response
+
+    made_up = [ask(f"sg_made-up-{i}") for i in range(4)]
+    assert [r.status_code for r in made_up] == [200, 200, 200, 429]
+    assert codes(made_up[0].json()["errors"]) == ["UNAUTHENTICATED"]
+    # a genuine token has its own budget, untouched by them
+    assert ask(api.token("MEMBER")).json() == {"data": {"viewer": {"role": "MEMBER"}}}
+
+
+def test_a_websocket_spends_the_budget_to_connect_and_for_each_message():
+    """Pure ASGI: the middleware before an echoing socket app, with a budget of 3 a minute for the address."""
+    import asyncio
+
+    from api.limits import RateLimitMiddleware
+
+    async def echo(scope, receive, send):
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "text": message["text"]})
+
+    app = RateLimitMiddleware(echo, per_minute=3, clock=lambda: 0.0)
+    scope = {"type": "websocket", "path": "/graphql", "headers": [], "client": ("10.0.0.9", 5000)}
+
+    async def session(messages: list[str]) -> list[dict]:
+        incoming = [{"type": "websocket.connect"}] + [{"type": "websocket.receive", "text": m} for m in messages] \
+            + [{"type": "websocket.disconnect", "code": 1000}]
+        sent: list[dict] = []
+
+        async def receive():
+            return incoming.pop(0)
+
+        async def send(message):
+            sent.append(message)
+        await app(scope, receive, send)
+        return sent
+
+    first = asyncio.run(session(["a", "b", "c"]))  # connect + a + b spend the 3; c is one too many
+    assert [m["type"] for m in first] == ["websocket.accept", "websocket.send", "websocket.send", "websocket.close"]
+    assert first[-1]["code"] == 4429
+    second = asyncio.run(session(["d"]))  # no budget left: the handshake is refused
+    assert second == [{"type": "websocket.close", "code": 1008}]
+
+
 def test_a_rate_limit_of_zero_turns_it_off(api, admin, live_server):
     app = App(api, live_server, rate_limit_per_minute=0)
     responses = app.send(*[{"json": {"query": "{ viewer { role } }"}, "headers": {"Authorization": f"Bearer {admin}"}}

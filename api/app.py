@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
-from api import db
+from api import db, pubsub
 from api.auth import reader_principal_of
 from api.exports import export
 from api.imports import import_route
@@ -93,7 +93,9 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         if manage_db:
             await db.init_db(settings.database_url)
         try:
-            yield
+            # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
+            async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext():
+                yield
         finally:
             if manage_db:
                 await db.close_db()

@@ -106,7 +106,9 @@ def cmd_import(args) -> int:
             bar.set_postfix_str(f"{rows:,} rows", refresh=False)
 
         async def work():
-            return await import_file(args.kind, stream, fmt, skip_bad=args.skip_bad, progress=progress)
+            from api import pubsub
+            async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
+                return await import_file(args.kind, stream, fmt, skip_bad=args.skip_bad, progress=progress)
         try:
             result = _run(_with_db(work))
         except DomainError as e:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import logging
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO
 
 from tortoise.transactions import in_transaction
 
+from domain.goals.live import publish_metric_key_results
 from domain.audit.service import record
 from domain.errors import invalid
 from domain.imports.formats import Record, read_records
@@ -30,6 +32,8 @@ from domain.imports.kinds import KINDS, Kind
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
 from domain.leads import rules as lead_rules
 from domain.leads.facts import refresh_leads
+log = logging.getLogger("sharedgoals.imports")
+
 from domain.leads.models import LeadFact
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
@@ -137,9 +141,21 @@ async def import_records(kind_name: str, records: Iterable[Record], *, skip_bad:
                              {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                               "refused": result.error_count})
     except _RollBack:
+    if result.created or result.updated:
+        await _after_commit()
         result.created = result.updated = result.unchanged = 0
         result.imported = False
         return result
+async def _after_commit() -> None:
+    """Once the import is committed (outside its transaction; in-transaction work is `_REFRESH_WRITTEN`'s): live
+    updates. Any kind can move a METRIC key result (leads and their events the lead metrics, touches and deals the
+    deal metrics), so each live one of the open periods is announced once. The import stands if this fails."""
+    try:
+        await publish_metric_key_results()
+    except Exception:
+        log.exception("live updates after an import could not be published")
+
+
     result.imported = True
     return result
 

@@ -11,32 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
-import logging
 import itertools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
 from functools import lru_cache
 from typing import Any, BinaryIO
 
 from tortoise.transactions import in_transaction
 
-from domain.goals.live import publish_metric_key_results
 from domain.audit.service import record
 from domain.errors import invalid
+from domain.goals.live import publish_metric_key_results
 from domain.imports.formats import Record, read_records
 from domain.imports.kinds import KINDS, Kind
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
-from domain.leads import rules as lead_rules
 from domain.leads.facts import refresh_leads
-log = logging.getLogger("sharedgoals.imports")
-
-from domain.leads.models import LeadFact
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
+
+log = logging.getLogger("sharedgoals.imports")
 
 MAX_ERRORS = 1000             # line errors kept in a result; the rest are counted
 MAX_ROWS_PER_BATCH = 5000
@@ -141,11 +137,15 @@ async def import_records(kind_name: str, records: Iterable[Record], *, skip_bad:
                              {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                               "refused": result.error_count})
     except _RollBack:
-    if result.created or result.updated:
-        await _after_commit()
         result.created = result.updated = result.unchanged = 0
         result.imported = False
         return result
+    result.imported = True
+    if result.created or result.updated:
+        await _after_commit()
+    return result
+
+
 async def _after_commit() -> None:
     """Once the import is committed (outside its transaction; in-transaction work is `_REFRESH_WRITTEN`'s): live
     updates. Any kind can move a METRIC key result (leads and their events the lead metrics, touches and deals the
@@ -154,10 +154,6 @@ async def _after_commit() -> None:
         await publish_metric_key_results()
     except Exception:
         log.exception("live updates after an import could not be published")
-
-
-    result.imported = True
-    return result
 
 
 async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[int], None] | None) -> None:
@@ -239,16 +235,6 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
-@lru_cache(maxsize=1)
-def _empty_facts() -> dict[str, Any]:
-    """The facts row of a lead with no events and no touches, as the lead rules compute it (only the values
-    that are not NULL): written for each new lead so every lead has its facts row, as a rebuild gives."""
-    facts = dataclasses.asdict(lead_rules.lead_facts([], [], frozenset()))
-    columns = set(LeadFact._meta.fields_db_projection.values())
-    return {k: (v.value if isinstance(v, Enum) else v) for k, v in facts.items()
-            if v is not None and k in columns}
-
-
 # Kinds whose created or changed records have derived rows to bring up to date once all batches are in.
 # Credit is computed per request today, so no kind registers here yet; stored credit rows under the model of record
 # (the speed issue) will register their refresh for "opportunities" (and follow touchpoint imports).
@@ -267,16 +253,12 @@ class _Run:
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
         self.tracks_written = kind.name in _REFRESH_WRITTEN
-        self.new_leads = False
-        self.last_lead_before = 0
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
         self.compared = compared
         self.time_columns = [i for i, t in enumerate(kind.pg_types) if t == "timestamptz"]
 
     async def load_refs(self) -> None:
         if self.kind.name == "leads":
-            rows = await self._select('SELECT MAX("id") FROM "lead"', [])
-            self.last_lead_before = rows[0][0] or 0
             return
         people = await Person.all().values_list("email", "id", "name", "active")
         self.refs.people = {email: PersonRef(pid, name, bool(active)) for email, pid, name, active in people}
@@ -397,22 +379,10 @@ class _Run:
         if kind.lead_column is not None:
             index = kind.columns.index(kind.lead_column)
             self.affected_leads.update(row[index] for row in rows)
-        elif kind.name == "leads":
-            self.new_leads = True
 
     async def finish(self) -> None:
-        """Derived rows, once all batches are in: the facts of the leads whose events or touches changed, and an
-        empty facts row for each new lead (one statement: the leads above the highest id before the import that
-        have none), so every lead has its facts row, as a rebuild gives."""
-        if self.new_leads:
-            facts = _empty_facts()
-            marks = _values_sql(self.dialect, 1, len(facts) + 1)[1:-1].split(",")
-            await self.db.execute_query(
-                f'INSERT INTO "lead_fact" ({_quoted(["lead_id", *facts])}) SELECT "id", {", ".join(marks[:-1])} '
-                f'FROM "lead" WHERE "id" > {marks[-1]} AND NOT EXISTS '
-                f'(SELECT 1 FROM "lead_fact" WHERE "lead_fact"."lead_id" = "lead"."id") '
-                f'ON CONFLICT ("lead_id") DO NOTHING',  # a concurrent import's new leads, on PostgreSQL
-                [*facts.values(), self.last_lead_before])
+        """Derived rows, once all batches are in: the facts of the leads whose events or touches changed (a new
+        lead has no events or touches, so no facts row: see domain.leads.facts)."""
         await refresh_leads(self.affected_leads)
         if self.written:
             await _REFRESH_WRITTEN[self.kind.name](sorted(self.written))

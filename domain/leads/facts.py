@@ -1,5 +1,7 @@
 """Keeping each lead's derived rows current: scoring (MQL events from behaviours) and the SLA facts row.
-Call `refresh_leads` inside the transaction that changed a lead's events or touchpoints."""
+Call `refresh_leads` inside the transaction that changed a lead's events or touchpoints. A lead with no events and
+no touches has no facts row: its facts are the empty facts (stage LEAD, no owner), which is what readers assume
+when the row is missing. An import of new leads so writes only the leads."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -87,6 +89,8 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
                 touches[t["lead_id"]].append(rules.SalesTouch(at=t["at"], id=t["id"], person_id=t["person_id"]))
         facts = []
         for lead_id in leads:
+            if lead_id not in events and lead_id not in first_touch_team:
+                continue  # no events, no touches: the empty facts (stage LEAD), stored as no row
             f = rules.lead_facts(events.get(lead_id, []), touches.get(lead_id, []), sellers)
             facts.append(LeadFact(
                 lead_id=lead_id, stage=f.stage, owner_person_id=f.owner_person_id,

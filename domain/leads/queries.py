@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from domain.batch import by_ids
 from domain import clock, config
@@ -66,7 +66,9 @@ def _group(rows, key) -> dict:
 async def leads_page(page: Page, stage: rules.Stage | None = None, owner_team_id: int | None = None,
                      owner_id: int | None = None, mql_in: PeriodView | None = None) -> tuple[list[Lead], bool]:
     qs = Lead.all()
-    if stage is not None:
+    if stage is rules.Stage.LEAD:  # a lead without events or touches has no facts row, and is a LEAD
+        qs = qs.filter(Q(facts__stage=stage) | Q(facts__id=None))
+    elif stage is not None:
         qs = qs.filter(facts__stage=stage)
     if owner_team_id is not None:
         qs = qs.filter(facts__owner_team_id=owner_team_id)

@@ -180,8 +180,9 @@ class Lead(relay.Node):
     @strawberry.field
     async def facts(self, info: Info) -> LeadFacts | None:
         f = await self._facts(info)
-        if f is None:
-            return None
+        if f is None:  # no events and no touches yet: the empty facts
+            return LeadFacts(mql_at=None, handover_at=None, first_follow_up_at=None, attempts=0, decision=None,
+                             decision_at=None, sal_at=None, sql_at=None)
         return LeadFacts(mql_at=f.mql_at, handover_at=f.handover_at, first_follow_up_at=f.first_follow_up_at,
                          attempts=f.attempts, decision=f.decision, decision_at=f.decision_at, sal_at=f.sal_at,
                          sql_at=f.sql_at)

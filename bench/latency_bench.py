@@ -452,6 +452,47 @@ def sqlite_sla(path: str, period: dict, now: datetime) -> tuple:
         c.close()
 
 
+# teamContribution's funnel and sourced pipeline per team: MQLs by the team of the lead's first touch, SALs and SQLs
+# by the owner's team, and the amounts of the deals created in the period by the team of their journey's first
+# touch (the lead's earliest touch, if it came before the cutoff: the close, or now while open).
+TEAM_CONTRIBUTION_SQL = """
+WITH mql AS (
+  SELECT first_touch_team_id AS team_id, count(*) AS n FROM lead_fact
+  WHERE mql_at >= :start AND mql_at < :end GROUP BY 1
+), sal AS (
+  SELECT owner_team_id AS team_id, count(*) AS n FROM lead_fact
+  WHERE owner_team_id IS NOT NULL AND sal_at >= :start AND sal_at < :end GROUP BY 1
+), sqls AS (
+  SELECT owner_team_id AS team_id, count(*) AS n FROM lead_fact
+  WHERE owner_team_id IS NOT NULL AND sql_at >= :start AND sql_at < :end GROUP BY 1
+), deal AS (
+  SELECT o.lead_id, o.amount_cents,
+         CASE WHEN o.status <> 'OPEN' AND o.closed_at <= :now THEN o.closed_at ELSE :now END AS cutoff
+  FROM opportunity o WHERE o.created_at >= :start AND o.created_at < :end
+), source AS (
+  SELECT (SELECT t.team_id FROM touchpoint t WHERE t.lead_id = d.lead_id AND t.at <= d.cutoff
+          ORDER BY t.at, t.id LIMIT 1) AS team_id, d.amount_cents
+  FROM deal d
+), sourced AS (
+  SELECT team_id, sum(amount_cents) AS cents FROM source WHERE team_id IS NOT NULL GROUP BY 1
+)
+SELECT t.name, coalesce(mql.n, 0), coalesce(sal.n, 0), coalesce(sqls.n, 0), coalesce(sourced.cents, 0)
+FROM team t LEFT JOIN mql ON mql.team_id = t.id LEFT JOIN sal ON sal.team_id = t.id
+     LEFT JOIN sqls ON sqls.team_id = t.id LEFT JOIN sourced ON sourced.team_id = t.id
+ORDER BY t.name
+"""
+
+
+def sqlite_team_contribution(path: str, period: dict, now: datetime) -> dict[str, tuple]:
+    c = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = c.execute(TEAM_CONTRIBUTION_SQL, {"start": _ts(period["start"]), "end": _ts(period["end"]),
+                                                 "now": _ts(now)}).fetchall()
+    finally:
+        c.close()
+    return {name: (mqls, sals, sqls, cents / 100) for name, mqls, sals, sqls, cents in rows}
+
+
 def _pg_sql(sql: str) -> str:
     """The SQLite text above in PostgreSQL: named parameters to $n, julianday to epoch days, booleans summed."""
     names = {":start": "$1::timestamptz", ":end": "$2::timestamptz", ":now": "$3::timestamptz", ":key": "$4::text"}
@@ -548,6 +589,12 @@ def main(argv: list[str] | None = None) -> int:
             return {r[0]: (float(r[1]) / 100, float(r[2]) / 100) for r in rows if r[1] or r[2]}
         return sqlite_attribution(path, period, as_of)
 
+    def baseline_team_contribution():
+        if pg:
+            return {r[0]: (r[1], r[2], r[3], float(r[4]) / 100)
+                    for r in pg.run(_pg_sql(TEAM_CONTRIBUTION_SQL), period, as_of)}
+        return sqlite_team_contribution(path, period, as_of)
+
     def baseline_sla():
         if pg:
             return tuple(pg.run(_pg_sql(SLA_SQL), period, as_of)[0])
@@ -565,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         has_team_contribution = "teamContribution(" in export_sdl()
         reports = [("attribution", ATTRIBUTION_Q, baseline_attribution), ("slaReport", SLA_Q, baseline_sla)]
         if has_team_contribution:
-            reports.append(("teamContribution", TEAM_CONTRIBUTION_Q, None))
+            reports.append(("teamContribution", TEAM_CONTRIBUTION_Q, baseline_team_contribution))
         profiler = cProfile.Profile() if args.profile else None
         for name, query, baseline in reports:
             if profiler:
@@ -650,6 +697,13 @@ def _agree(name: str, data: dict, expected) -> bool | None:
         if bad:
             print(f"    attribution differs: {bad}")
         return not bad
+    if name == "teamContribution":
+        ours = {row["team"]["name"]: (row["mqlsDelivered"], row["sals"], row["sqls"], float(row["sourcedPipeline"]))
+                for row in data["teamContribution"]}
+        same = ours == expected
+        if not same:
+            print(f"    teamContribution differs: ours {ours} vs SQL {expected}")
+        return same
     if name == "slaReport":
         r = data["slaReport"]
         volume, acceptance, follow_up, median_hours = expected

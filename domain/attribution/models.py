@@ -31,7 +31,7 @@ class Touchpoint(Model):
 
     class Meta:
         table = "touchpoint"
-        indexes = (("lead_id", "at"),)
+        indexes = (("lead_id", "at"), ("kind", "at"))
 
 
 class OpportunityStatus(str, Enum):
@@ -95,3 +95,32 @@ class ModelOfRecordApproval(Model):
     class Meta:
         table = "model_of_record_approval"
         unique_together = (("proposal", "side"),)
+
+
+class DealCredit(Model):
+    """Derived: one touch's credit of one deal under one model (position -1 and no touch: the whole amount on
+    UNATTRIBUTED), with the deal's dates and amount copied so a report filters and sums these rows alone. Kept
+    current in the transaction that changes a deal, its lead's touches or events, or the models of record."""
+
+    id = fields.BigIntField(primary_key=True)
+    opportunity = fields.ForeignKeyField("models.Opportunity", related_name=False, on_delete=fields.CASCADE)
+    opportunity_id: int
+    model_key = fields.CharField(max_length=120)
+    position = fields.IntField()
+    touchpoint_id = fields.BigIntField(null=True)
+    at = fields.DatetimeField(null=True)
+    team_id = fields.IntField(null=True)
+    person_id = fields.IntField(null=True)
+    channel = fields.CharField(max_length=64, null=True)
+    campaign = fields.CharField(max_length=200, null=True)
+    weight = fields.CharField(max_length=40)
+    amount_cents = fields.BigIntField()
+    deal_amount_cents = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    won_at = fields.DatetimeField(null=True)
+    horizon = fields.DatetimeField()
+    influencing = fields.BooleanField()
+
+    class Meta:
+        table = "deal_credit"
+        indexes = (("model_key", "created_at"), ("model_key", "won_at"), ("opportunity_id", "model_key"))

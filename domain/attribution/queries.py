@@ -13,7 +13,7 @@ from tortoise.expressions import Q, Subquery
 
 from domain.batch import by_ids
 from domain import clock
-from domain.attribution import rules
+from domain.attribution import rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
 from domain.leads.models import LeadFact
 from domain.leads.queries import as_utc, raw_values_list
@@ -102,9 +102,9 @@ async def deals(period: PeriodView) -> list[Deal]:
 
 
 async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity], period: PeriodView | None,
-                         lead_filter=None) -> list[Deal]:
-    """Each opportunity with its lead's journey. `lead_filter` (a subquery of lead ids covering the opportunities'
-    leads) stands in for the list of their ids in the reads."""
+                         lead_filter=None, as_of: datetime | None = None) -> list[Deal]:
+    """Each opportunity with its lead's journey as of `as_of` (the clock's now by default). `lead_filter` (a
+    subquery of lead ids covering the opportunities' leads) stands in for the list of their ids in the reads."""
     lead_ids = {o.lead_id for o in opportunities if o.lead_id is not None}
     touches: dict[int, list[rules.Touch]] = defaultdict(list)
     mql_at: dict[int, datetime | None] = {}
@@ -117,7 +117,7 @@ async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity],
             touches[lead_id].append(touch(touch_id, as_utc(at), team_id, person_id, channel, campaign))
         mql_at = {lead_id: as_utc(at) for lead_id, at in await raw_values_list(
             LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))}
-    now = clock.now()
+    now = clock.now() if as_of is None else as_of
     out = []
     for o in opportunities:
         closed = o.closed_at if o.status is not OpportunityStatus.OPEN else None
@@ -201,16 +201,36 @@ async def _labels(group_by: GroupBy, keys: Sequence[str]) -> dict[str, str]:
     return {}
 
 
+async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
+    return await _with_journeys(await _opportunities(Opportunity.filter(id__in=sorted(ids))), period) if ids else []
+
+
+async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
+    """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
+    deals without fresh rows computed live and added), else all computed live."""
+    if not await stored.is_stored(choice):
+        return credit_by_group(await deals(period), choice, group_by)
+    totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now())
+    for key, (p, b) in credit_by_group(await _live_deals(period, live), choice, group_by).items():
+        line = totals.setdefault(key, [0, 0])
+        line[0] += p
+        line[1] += b
+    return totals
+
+
 async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
                       deal_list: Sequence[Deal] | None = None) -> Attribution:
-    deal_list = await deals(period) if deal_list is None else deal_list
-    totals = credit_by_group(deal_list, choice, group_by)
+    """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
+    deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
+    if deal_list is None:
+        totals = await period_credit_totals(period, choice, group_by)
+    else:
+        totals = credit_by_group(deal_list, choice, group_by)
     labels = await _labels(group_by, list(totals))
     labels.update({UNATTRIBUTED: "Unattributed (no touches)", "NONE": f"(no {group_by.value.lower()})"})
     lines = [Line(key, labels.get(key, key), p, b) for key, (p, b) in totals.items() if p or b]
     lines.sort(key=lambda line: (-line.bookings_cents, -line.pipeline_cents, line.label))
-    return Attribution(lines, sum(d.opportunity.amount_cents for d in deal_list if d.in_pipeline),
-                       sum(d.opportunity.amount_cents for d in deal_list if d.in_bookings))
+    return Attribution(lines, sum(p for p, _ in totals.values()), sum(b for _, b in totals.values()))
 
 
 @dataclass
@@ -236,6 +256,20 @@ def sourced_and_influenced(deal_list: Sequence[Deal]) -> dict[int, TeamPipeline]
             row = teams.setdefault(team_id, TeamPipeline(team_id))
             row.influenced_pipeline_cents += amount if deal.in_pipeline else 0
             row.influenced_bookings_cents += amount if deal.in_bookings else 0
+    return teams
+
+
+async def pipeline_by_team(period: PeriodView) -> dict[int, TeamPipeline]:
+    """sourced_and_influenced over the period's deals, summed in SQL from the stored rows (deals without fresh rows
+    computed live and added)."""
+    stored_teams, live = await stored.team_pipeline(period.start, period.end, clock.now())
+    teams = {t: TeamPipeline(t, *cents) for t, cents in stored_teams.items()}
+    for team_id, row in sourced_and_influenced(await _live_deals(period, live)).items():
+        mine = teams.setdefault(team_id, TeamPipeline(team_id))
+        mine.sourced_pipeline_cents += row.sourced_pipeline_cents
+        mine.sourced_bookings_cents += row.sourced_bookings_cents
+        mine.influenced_pipeline_cents += row.influenced_pipeline_cents
+        mine.influenced_bookings_cents += row.influenced_bookings_cents
     return teams
 
 

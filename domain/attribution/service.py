@@ -7,7 +7,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain import clock
-from domain.attribution import rules
+from domain.attribution import rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, ProposalStatus
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
@@ -75,6 +75,7 @@ async def approve(actor: Principal, proposal_id: int) -> ModelOfRecord:
                 await ModelOfRecord.filter(id=proposal.id).update(status=ProposalStatus.ACTIVE,
                                                                   activated_at=clock.now())
                 after["status"] = ProposalStatus.ACTIVE.value
+                await stored.models_changed()
             await record(actor, "attributionModelOfRecordApprove", "ModelOfRecord", proposal.id, None, after)
             proposal = await ModelOfRecord.get(id=proposal.id)
     except IntegrityError:

@@ -47,8 +47,7 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
                                            closed_at__lt=period.end)
     figures.team_of = dict(await Person.all().values_list("id", "team_id"))
     choice = await attribution.model_of_record(period.key)
-    figures.attributed_by_team = attribution.credit_by_group(await attribution.deals(period), choice,
-                                                             attribution.GroupBy.TEAM)
+    figures.attributed_by_team = await attribution.period_credit_totals(period, choice, attribution.GroupBy.TEAM)
     for fact in await lead_queries.mql_facts(period):
         if fact.first_touch_team_id is not None:
             figures.mqls_by_team[fact.first_touch_team_id].append(fact.lead_id)

@@ -28,6 +28,7 @@ from domain.goals.live import publish_metric_key_results
 from domain.imports.formats import Record, read_records
 from domain.imports.kinds import KINDS, Kind
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
+from domain.attribution.stored import refresh_deals
 from domain.leads.facts import refresh_leads
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
@@ -235,10 +236,9 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)
 
 
-# Kinds whose created or changed records have derived rows to bring up to date once all batches are in.
-# Credit is computed per request today, so no kind registers here yet; stored credit rows under the model of record
-# (the speed issue) will register their refresh for "opportunities" (and follow touchpoint imports).
-_REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {}
+# Kinds whose created or changed records have derived rows to bring up to date once all batches are in: a deal's
+# stored credit rows (touchpoint and lead-event imports reach theirs through refresh_leads).
+_REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {"opportunities": refresh_deals}
 
 
 class _Run:

@@ -100,6 +100,8 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
                 decision_at=f.decision_at, sal_at=f.sal_at, sql_at=f.sql_at))
         await LeadFact.filter(lead_id__in=list(leads)).delete()
         await LeadFact.bulk_create(facts, batch_size=BATCH)
+    from domain.attribution.stored import refresh_for_leads  # a lead's touches and MQL time shape its deals' credit
+    await refresh_for_leads(ids)
 
 
 async def rebuild_all_facts() -> None:

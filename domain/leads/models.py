@@ -95,7 +95,7 @@ class LeadEvent(Model):
 
     class Meta:
         table = "lead_event"
-        indexes = (("lead_id", "at"),)
+        indexes = (("lead_id", "at"), ("stage", "at"))
 
 
 class LeadFact(Model):
@@ -120,6 +120,8 @@ class LeadFact(Model):
 
     class Meta:
         table = "lead_fact"
+        # the leads list by stage, and the SAL and SQL counts of a period by the owner's team
+        indexes = (("stage", "lead_id"), ("sal_at", "owner_team_id"), ("sql_at", "owner_team_id"))
 
 
 class SlaAgreement(Model):

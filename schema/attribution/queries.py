@@ -94,7 +94,7 @@ class AttributionQuery:
             view = await org_service.get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        rows = queries.sourced_and_influenced(await queries.deals(view))
+        rows = await queries.pipeline_by_team(view)
         return [TeamPipeline(sourced_pipeline=from_cents(r.sourced_pipeline_cents),
                              sourced_bookings=from_cents(r.sourced_bookings_cents),
                              influenced_pipeline=from_cents(r.influenced_pipeline_cents),

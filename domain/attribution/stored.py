@@ -1,0 +1,233 @@
+"""Stored credit rows (DealCredit): each deal's credit per touch under the default model and under every active
+model of record, kept current in the transaction that changes their inputs, so that reports sum rows in SQL
+instead of rebuilding journeys.
+
+A deal's rows are worked out as of the end of time (every touch up to the close, or all of them while open) and
+carry the deal's `horizon`: the latest moment among its inputs (touches used, MQL, creation, close). As of any
+`now` at or after the horizon the live journey is the same journey, so the rows hold; a deal whose horizon is
+still ahead (a future-dated touch or close), or that has no rows for the model (TIME_DECAY while open, whose
+weights move with the clock, or a model nobody stored), is computed live by the caller, with the same rules.
+`rebuild_all()` recomputes every row from the raw ones (a test compares it with the kept-current rows)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from tortoise import connections
+
+from domain.attribution import rules
+from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
+
+BATCH = 500
+END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
+UTC = timezone.utc
+
+
+def model_key(model: rules.Model, half_life_days: Decimal, custom: rules.CustomWeights | None) -> str:
+    """The stored name of a model with its parameters: only TIME_DECAY depends on the half-life, only CUSTOM on
+    its weights."""
+    model = rules.Model(model)
+    if model is rules.Model.TIME_DECAY:
+        return f"TIME_DECAY:{Decimal(half_life_days).normalize()}"
+    if model is rules.Model.CUSTOM:
+        c = custom
+        return "CUSTOM:" + ",".join(str(Decimal(v).normalize()) for v in (c.ft, c.lc, c.oc, c.cw, c.others))
+    return model.value
+
+
+def _key_of(choice) -> str:
+    return model_key(choice.model, choice.half_life_days, choice.custom)
+
+
+async def stored_choices() -> dict[str, object]:
+    """{model key: ModelChoice} of the models kept stored: the default (W_SHAPED) and each active model of record."""
+    from domain.attribution.queries import DEFAULT_MODEL, ModelChoice
+    choices = {_key_of(DEFAULT_MODEL): DEFAULT_MODEL}
+    for model, half_life, custom in await ModelOfRecord.filter(status=ProposalStatus.ACTIVE).values_list(
+            "model", "half_life_days", "custom_weights"):
+        weights = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in custom.items()}) if custom else None
+        choice = ModelChoice(rules.Model(model), Decimal(str(half_life)), weights)
+        choices.setdefault(_key_of(choice), choice)
+    return choices
+
+
+def _horizon(o, j: rules.Journey) -> datetime:
+    moments = [o.created_at, *(t.at for t in j.touches)]
+    if j.mql_at is not None:
+        moments.append(j.mql_at)
+    if o.status is not OpportunityStatus.OPEN and o.closed_at is not None:
+        moments.append(o.closed_at)
+    return max(moments)
+
+
+def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
+    """The stored rows of one deal (its journey as of the end of time) under each of `choices`."""
+    o, j = deal.opportunity, deal.journey
+    won_at = o.closed_at if o.status is OpportunityStatus.WON else None
+    horizon = _horizon(o, j)
+    common = dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at, won_at=won_at,
+                  horizon=horizon)
+    oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
+    rows = []
+    for key, choice in choices.items():
+        if not j.touches:
+            rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=o.amount_cents,
+                                   influencing=False, **common))
+            continue
+        if rules.Model(choice.model) is rules.Model.TIME_DECAY and o.status is OpportunityStatus.OPEN:
+            continue  # weighed against the clock while open: computed live
+        weights = rules.weights(choice.model, j, choice.half_life_days, choice.custom, horizon)
+        for position, (touch, weight, cents) in enumerate(zip(j.touches, weights, rules.split(o.amount_cents,
+                                                                                               weights))):
+            rows.append(DealCredit(
+                model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
+                person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(weight),
+                amount_cents=cents, influencing=oc is not None and position <= oc and touch.team_id is not None,
+                **common))
+    return rows
+
+
+async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
+    """Recompute the stored rows of these deals under every stored model (call in the changing transaction)."""
+    from domain.attribution.queries import _opportunities, _with_journeys
+    ids = sorted(set(opportunity_ids))
+    if not ids:
+        return
+    choices = await stored_choices()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        deals = await _with_journeys(await _opportunities(Opportunity.filter(id__in=chunk)), None, as_of=END_OF_TIME)
+        rows = [row for deal in deals for row in credit_rows_of(deal, choices)]
+        await DealCredit.filter(opportunity_id__in=chunk).delete()
+        await DealCredit.bulk_create(rows, batch_size=BATCH)
+
+
+async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
+    """After a lead's touches or events (its MQL time) changed: its deals' rows."""
+    ids = sorted(set(lead_ids))
+    deal_ids: list[int] = []
+    for start in range(0, len(ids), BATCH):
+        deal_ids += await Opportunity.filter(lead_id__in=ids[start:start + BATCH]).values_list("id", flat=True)
+    await refresh_deals(deal_ids)
+
+
+async def refresh_model(choice) -> None:
+    """After a model of record became active: every deal's rows under it (the others are unchanged)."""
+    from domain.attribution.queries import _opportunities, _with_journeys
+    key = _key_of(choice)
+    await DealCredit.filter(model_key=key).delete()
+    last = 0
+    while True:
+        batch = await _opportunities(Opportunity.filter(id__gt=last).order_by("id").limit(BATCH))
+        if not batch:
+            return
+        last = batch[-1].id
+        deals = await _with_journeys(batch, None, as_of=END_OF_TIME)
+        await DealCredit.bulk_create([row for deal in deals for row in credit_rows_of(deal, {key: choice})],
+                                     batch_size=BATCH)
+
+
+async def models_changed() -> None:
+    """After the active models of record changed: rows under each stored model (computed for a model that has none
+    yet), none under a model no longer stored."""
+    choices = await stored_choices()
+    await DealCredit.exclude(model_key__in=list(choices)).delete()
+    present = set(await DealCredit.all().distinct().values_list("model_key", flat=True))
+    for key, choice in choices.items():
+        if key not in present:
+            await refresh_model(choice)
+
+
+async def rebuild_all() -> None:
+    """Every stored row recomputed from the raw rows."""
+    await DealCredit.all().delete()
+    ids = await Opportunity.all().order_by("id").values_list("id", flat=True)
+    await refresh_deals(ids)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+_GROUP_COLUMN = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", "CAMPAIGN": "campaign"}
+
+
+def _sql(dialect: str, text: str, names: Sequence[str]) -> str:
+    """`:name` parameters as the dialect's placeholders, in the order of `names`."""
+    for i, name in enumerate(names, start=1):
+        text = text.replace(f":{name}", f"?{i}" if dialect == "sqlite" else f"${i}")
+    return text
+
+
+def _params(*values):
+    return [v.astimezone(UTC) if isinstance(v, datetime) else v for v in values]
+
+
+async def is_stored(choice) -> bool:
+    return _key_of(choice) in await stored_choices()
+
+
+async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
+                        now: datetime) -> tuple[dict[str, list[int]], set[int]]:
+    """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
+    [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
+    (the caller computes those live)."""
+    key = _key_of(choice)
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    column = _GROUP_COLUMN[group_by]
+    in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
+    sql = _sql(dialect, f"""
+        SELECT position < 0, {column},
+               SUM(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
+               SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END)
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {in_period}
+        GROUP BY 1, 2""", ["start", "end", "key", "now"])
+    totals: dict[str, list[int]] = {}
+    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    for unattributed, group, pipeline, bookings in rows:
+        name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
+        line = totals.setdefault(name, [0, 0])
+        line[0] += int(pipeline or 0)
+        line[1] += int(bookings or 0)
+    return totals, await _live_deals(conn, dialect, start, end, key, now)
+
+
+async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: str, now: datetime) -> set[int]:
+    """The deals created or won in [start, end) without fresh rows under `key`."""
+    sql = _sql(dialect, """
+        SELECT o.id FROM opportunity o
+        WHERE ((o.created_at >= :start AND o.created_at < :end)
+               OR (o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end))
+          AND NOT EXISTS (SELECT 1 FROM deal_credit c WHERE c.opportunity_id = o.id AND c.model_key = :key
+                          AND c.horizon <= :now)""", ["start", "end", "key", "now"])
+    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    return {r[0] for r in rows}
+
+
+async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[dict[int, list[int]], set[int]]:
+    """({team: [sourced pipeline, sourced bookings, influenced pipeline, influenced bookings] in cents}, the ids of
+    the deals computed live) from the default model's fresh rows: sourced by the team of position 0, influenced by
+    every team with a touch at or before OC, in full."""
+    from domain.attribution.queries import DEFAULT_MODEL
+    key = _key_of(DEFAULT_MODEL)
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
+    pipeline = "CASE WHEN created_at >= :start AND created_at < :end THEN deal_amount_cents ELSE 0 END"
+    bookings = "CASE WHEN won_at >= :start AND won_at < :end THEN deal_amount_cents ELSE 0 END"
+    sql = _sql(dialect, f"""
+        SELECT 0, team_id, SUM({pipeline}), SUM({bookings}) FROM deal_credit
+        WHERE model_key = :key AND horizon <= :now AND position = 0 AND team_id IS NOT NULL AND {in_period}
+        GROUP BY team_id
+        UNION ALL
+        SELECT 1, team_id, SUM({pipeline}), SUM({bookings}) FROM (
+          SELECT DISTINCT opportunity_id, team_id, deal_amount_cents, created_at, won_at FROM deal_credit
+          WHERE model_key = :key AND horizon <= :now AND influencing AND {in_period}) AS influence
+        GROUP BY team_id""", ["start", "end", "key", "now"])
+    teams: dict[int, list[int]] = {}
+    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    for influenced, team_id, p, b in rows:
+        line = teams.setdefault(team_id, [0, 0, 0, 0])
+        line[2 * int(influenced)] += int(p or 0)
+        line[2 * int(influenced) + 1] += int(b or 0)
+    return teams, await _live_deals(conn, dialect, start, end, key, now)

@@ -311,3 +311,50 @@ async def proposals(period_key: str) -> list[ModelOfRecord]:
 async def team_functions() -> dict[int, str]:
     """Team id → function name ("SALES", "MARKETING", ...)."""
     return {i: getattr(f, "value", f) for i, f in await Team.all().values_list("id", "function")}
+
+
+# --- the rows behind the common view's figures -------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CreditRow:
+    """One touch's share of one deal under a model: the row behind a credit figure. `touch` is None (and the weight
+    1) for a deal without touches, credited in full to UNATTRIBUTED."""
+    deal: Deal
+    touch: rules.Touch | None
+    weight: Decimal
+    cents: int
+
+
+def credit_rows(deal_list: Sequence[Deal], choice: ModelChoice, now: datetime | None = None) -> list[CreditRow]:
+    """Every deal's credit per touch, split as credit_by_group splits it (the same weights, the same cents), deals in
+    the given order and touches in journey order: summed by group they give credit_by_group's totals."""
+    weights_of = _weights(choice, now or clock.now())
+    rows = []
+    for deal in deal_list:
+        amount = deal.opportunity.amount_cents
+        if not deal.journey.touches:
+            rows.append(CreditRow(deal, None, Decimal(1), amount))
+            continue
+        ws = weights_of(deal.journey)
+        rows.extend(CreditRow(deal, t, w, c) for t, w, c in zip(deal.journey.touches, ws, rules.split(amount, ws)))
+    return rows
+
+
+@dataclass
+class PipelineDeals:
+    """The deals behind a team's sourced and influenced pipeline (created in the period)."""
+    sourced: list[Deal]
+    influenced: list[Deal]
+
+
+def pipeline_deals_by_team(deal_list: Sequence[Deal]) -> dict[int, PipelineDeals]:
+    """Per team, the period's pipeline deals it sourced (team of the first touch) and influenced (a touch at or
+    before OC), by sourced_and_influenced's rules, in opportunity id order."""
+    teams: dict[int, PipelineDeals] = {}
+    for deal in sorted((d for d in deal_list if d.in_pipeline), key=lambda d: d.opportunity.id):
+        source = rules.sourced_team(deal.journey)
+        if source is not None:
+            teams.setdefault(source, PipelineDeals([], [])).sourced.append(deal)
+        for team_id in sorted(rules.influencing_teams(deal.journey)):
+            teams.setdefault(team_id, PipelineDeals([], [])).influenced.append(deal)
+    return teams

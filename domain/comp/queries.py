@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 
 from domain.attribution import queries as attribution
 from domain.attribution.models import Opportunity, OpportunityStatus
@@ -169,10 +170,40 @@ def _line_of(r: LockedLine) -> rules.Line:
 
 
 async def team_payouts_accrued(period: PeriodView) -> dict[int, Decimal]:
-    """Per team: the total of its people's statements (lines plus adjustments)."""
+    """Per team: the total of its people's statements (lines plus adjustments): the sum of its payout_rows."""
+    return {team_id: sum((r.amount for r in rows), Decimal(0))
+            for team_id, rows in (await team_payout_rows(period)).items()}
+
+
+class PayoutKind(str, Enum):
+    ACCRUED = "ACCRUED"        # a line of an open period's statement, from the metrics to date
+    LOCKED = "LOCKED"          # a line locked when the period closed
+    ADJUSTMENT = "ADJUSTMENT"  # a change to a locked statement
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    """One line or adjustment of a person's statement: the rows behind a team's payouts accrued."""
+    person_id: int
+    kind: PayoutKind
+    amount: Decimal
+    line: StatementLine | None = None
+    adjustment: CompAdjustment | None = None
+
+
+def payout_rows(s: Statement) -> list[PayoutRow]:
+    """A statement's lines, then its adjustments: their amounts sum to its total."""
+    kind = PayoutKind.LOCKED if s.locked else PayoutKind.ACCRUED
+    return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + \
+        [PayoutRow(s.person_id, PayoutKind.ADJUSTMENT, from_cents(a.amount_cents), adjustment=a)
+         for a in s.adjustments]
+
+
+async def team_payout_rows(period: PeriodView) -> dict[int, list[PayoutRow]]:
+    """Per team: the lines and adjustments of its people's statements, by person, then line, then adjustment."""
     team_of = dict(await Person.all().values_list("id", "team_id"))
-    totals: dict[int, Decimal] = defaultdict(Decimal)
+    rows: dict[int, list[PayoutRow]] = defaultdict(list)
     for s in await statements(period):
-        totals[team_of[s.person_id]] += s.total
-    return dict(totals)
+        rows[team_of[s.person_id]].extend(payout_rows(s))
+    return dict(rows)
 

@@ -268,18 +268,40 @@ async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
 
 async def wasted_selling_minutes(period: PeriodView) -> dict[int, int]:
     """Per seller: minutes of SALES touches in the period on leads recycled or disqualified at or after the touch."""
+    minutes: dict[int, int] = defaultdict(int)
+    for touch in await wasted_selling_touches(period):
+        minutes[touch.person_id] += touch.minutes
+    return dict(minutes)
+
+
+# --- the rows behind the common view's figures -------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class WastedTouch:
+    """A SALES touch counted in wasted selling time (see wasted_selling_touches)."""
+    touchpoint_id: int
+    lead_id: int
+    person_id: int
+    at: datetime
+    minutes: int
+    channel: str
+    campaign: str | None
+
+
+async def wasted_selling_touches(period: PeriodView) -> list[WastedTouch]:
+    """The touches behind wasted selling time, one row each in touchpoint id order: SALES touches in the period with
+    a person and a duration, on leads recycled or disqualified at or after the touch (the selection
+    wasted_selling_minutes sums per seller)."""
     touches = await Touchpoint.filter(kind=TouchKind.SALES, at__gte=period.start, at__lt=period.end,
-                                      person_id__not_isnull=True, duration_minutes__not_isnull=True).values_list(
-        "lead_id", "person_id", "at", "duration_minutes")
+                                      person_id__not_isnull=True, duration_minutes__not_isnull=True).order_by(
+        "id").values_list("id", "lead_id", "person_id", "at", "duration_minutes", "channel", "campaign")
     if not touches:
-        return {}
+        return []
     last_handback: dict[int, datetime] = {}
     for lead_id, at in await LeadEvent.filter(
-            lead_id__in={t[0] for t in touches}, type=rules.STAGE_EVENT,
+            lead_id__in={t[1] for t in touches}, type=rules.STAGE_EVENT,
             stage__in=[rules.Stage.RECYCLED, rules.Stage.DISQUALIFIED]).values_list("lead_id", "at"):
         last_handback[lead_id] = max(at, last_handback.get(lead_id, at))
-    minutes: dict[int, int] = defaultdict(int)
-    for lead_id, person_id, at, duration in touches:
-        if lead_id in last_handback and last_handback[lead_id] >= at:
-            minutes[person_id] += duration
-    return dict(minutes)
+    return [WastedTouch(touch_id, lead_id, person_id, as_utc(at), duration, channel, campaign)
+            for touch_id, lead_id, person_id, at, duration, channel, campaign in touches
+            if lead_id in last_handback and last_handback[lead_id] >= at]

@@ -6,10 +6,9 @@ import strawberry
 from domain.contribution import queries
 from domain.errors import DomainError
 from domain.org.service import get_period
-from schema.contribution.types import CompanyContribution, TeamContribution, _figures_by_period
+from schema.contribution.types import CompanyContribution, TeamContribution, _contribution_by_period
 from schema.core.context import Info
 from schema.core.errors import client_error
-from schema.org.types import Period
 
 
 @strawberry.type
@@ -20,8 +19,8 @@ class ContributionQuery:
             view = await get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        by_team = await info.context.loaders(_figures_by_period).load(view.key)
-        return [TeamContribution.of(view, f) for f in by_team.values()]
+        c = await info.context.loaders(_contribution_by_period).load(view.key)
+        return [TeamContribution.of(c, team_id) for team_id in c.figures]
 
     @strawberry.field(description="The company's totals for the period, each deal counted once.")
     async def company_contribution(self, info: Info, period: str) -> CompanyContribution:
@@ -29,6 +28,4 @@ class ContributionQuery:
             view = await get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        c = await queries.company_totals(view)
-        return CompanyContribution(period=Period.from_view(view), mqls_delivered=c.mqls_delivered, sals=c.sals,
-                                   sqls=c.sqls, pipeline=c.pipeline, bookings=c.bookings)
+        return CompanyContribution.of(view, await queries.company_totals(view))

@@ -1,51 +1,204 @@
-"""The common view in GraphQL: each team's contribution to the period, the same figures as the CSV."""
+"""The common view in GraphQL: each team's contribution to the period, the same figures as the CSV, and the rows
+behind each figure (its trace), as keyset-paginated connections."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
+from strawberry import relay
 
+from domain.attribution import queries as attribution_queries
+from domain.comp.queries import PayoutKind as PayoutKindRow
+from domain.comp.queries import PayoutRow
 from domain.contribution import queries, rules
 from domain.goals import queries as goal_queries
+from domain.leads import queries as lead_queries
+from domain.leads import sla
+from domain.money import from_cents
 from domain.org import queries as org_queries
 from domain.org.rules import parse_period_key
 from domain.org.service import get_period
+from domain.paging import Page
+from schema.attribution.types import Credit, Opportunity
+from schema.comp.types import CompAdjustment, CompStatementLine
 from schema.core.context import Info
+from schema.core.pagination import connection, page_request
 from schema.core.permissions import CanSeePay
 from schema.goals.types import Objective
-from schema.org.types import Period, Team
+from schema.leads.sla import SlaItemKind, SlaItemState, SlaSide
+from schema.leads.types import Lead
+from schema.org.types import Period, Person, Team, load_person
+
+PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
+                             description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
 
 
 def _ratio(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-async def _figures_by_period(keys):
-    return [await queries.team_contribution(await get_period(key)) for key in keys]
+async def _contribution_by_period(keys) -> list[queries.PeriodContribution]:
+    return [await queries.period_contribution(await get_period(key)) for key in keys]
 
 
-@strawberry.type(description="What a team contributed to the period's shared goals and funnel. Pay and cost totals "
-                             "follow the privacy rule: the team's leaders, FINANCE and ADMIN.")
+# --- the rows of the traces ----------------------------------------------------------------
+
+@strawberry.type(description="One touch's share of a deal won in the period under the model of record: a row "
+                             "behind attributedBookings.")
+class BookingCredit(Credit):
+    opportunity: Opportunity
+
+    @classmethod
+    def of(cls, row: attribution_queries.CreditRow) -> "BookingCredit":
+        t = row.touch
+        return cls(opportunity=Opportunity.from_model(row.deal.opportunity), at=t.at, channel=t.channel,
+                   campaign=t.campaign, weight=float(row.weight), amount=from_cents(row.cents),
+                   team_id=t.team_id, person_id=t.person_id)
+
+
+@strawberry.type(description="One per-lead commitment of a side of the SLA, counted in its compliance (due or met): "
+                             "a row behind slaCompliance.")
+class SlaItem:
+    side: SlaSide
+    item: SlaItemKind
+    state: SlaItemState
+    due: datetime
+    done_at: datetime | None
+    met: bool
+    lead_pk: strawberry.Private[int]
+    person_id: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, i: sla.SlaItem) -> "SlaItem":
+        return cls(side=i.side, item=i.kind, state=i.state, due=i.due, done_at=i.done_at, met=i.met,
+                   lead_pk=i.lead_id, person_id=i.person_id)
+
+    @strawberry.field
+    async def lead(self, info: Info) -> Lead | None:
+        return await _lead(info, self.lead_pk)
+
+    @strawberry.field(description="Who the commitment falls to: the first marketing toucher, or the sales owner.")
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+@strawberry.type(description="A line (or adjustment) of a statement of one of the team's people: a row behind "
+                             "payoutsAccrued.")
+class PayoutLine:
+    kind: PayoutKind
+    component: str | None
+    amount: Decimal = strawberry.field(description="The line's payout, or the adjustment's amount.")
+    line: CompStatementLine | None = strawberry.field(description="The statement line; null for an adjustment.")
+    adjustment: CompAdjustment | None = strawberry.field(description="The adjustment; null for a statement line.")
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, r: PayoutRow) -> "PayoutLine":
+        line = CompStatementLine.of(r.line) if r.line is not None else None
+        adjustment = CompAdjustment.from_model(r.adjustment) if r.adjustment is not None else None
+        component = line.component if line else adjustment.component if adjustment else None
+        return cls(kind=r.kind, component=component, amount=r.amount, line=line, adjustment=adjustment,
+                   person_id=r.person_id)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+@strawberry.type(description="A SALES touch on a lead later recycled or disqualified: a row behind "
+                             "wastedSellingCost.")
+class WastedSellingTouchpoint:
+    at: datetime
+    channel: str
+    campaign: str | None
+    minutes: int
+    cost_per_selling_hour: Decimal | None = strawberry.field(
+        description="The seller's cost per selling hour (null without an annual cost: the touch then costs nothing).")
+    cost: Decimal | None = strawberry.field(
+        description="This touch's share of the seller's wasted cost, round(Σ minutes × costPerSellingHour / 60) "
+                    "shared by minutes to the cent, so the shares add up to the figure.")
+    lead_pk: strawberry.Private[int]
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, w: queries.WastedCost) -> "WastedSellingTouchpoint":
+        t = w.touch
+        return cls(at=t.at, channel=t.channel, campaign=t.campaign, minutes=t.minutes,
+                   cost_per_selling_hour=w.cost_per_selling_hour, cost=w.cost, lead_pk=t.lead_id,
+                   person_id=t.person_id)
+
+    @strawberry.field
+    async def lead(self, info: Info) -> Lead | None:
+        return await _lead(info, self.lead_pk)
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
+async def _lead(info: Info, lead_id: int) -> Lead | None:
+    row = await info.context.loaders(lead_queries.leads_by_ids).load(lead_id)
+    return Lead.from_model(row) if row else None
+
+
+async def _lead_page(info: Info, lead_ids: Sequence[int], first: int, after: str | None) -> relay.Connection[Lead]:
+    page = page_request(first, after)
+    chosen, has_next = queries.page_of(lead_ids, page, key=lambda i: i)
+    found = await info.context.loaders(lead_queries.leads_by_ids).load_many([i for _, i in chosen])
+    return connection([(k, row) for (k, _), row in zip(chosen, found) if row is not None], has_next, page,
+                      lambda kr: Lead.from_model(kr[1]), key=lambda kr: kr[0])
+
+
+def _page(rows: Sequence[Any], first: int, after: str | None, to_node: Callable[[Any], Any],
+          key: Callable[[Any], int] | None = None) -> relay.Connection:
+    """A page of a trace's rows: by their own key, or by position when they have none."""
+    page: Page = page_request(first, after)
+    chosen, has_next = queries.page_of(rows, page, key) if key else queries.page_by_position(rows, page)
+    return connection(chosen, has_next, page, lambda kr: to_node(kr[1]), key=lambda kr: kr[0])
+
+
+def _deal_key(deal: attribution_queries.Deal) -> int:
+    return deal.opportunity.id
+
+
+# --- the common view -------------------------------------------------------------------------
+
+@strawberry.type(description="What a team contributed to the period's shared goals and funnel, each figure with the "
+                             "rows behind it. Pay and cost totals (and their rows) follow the privacy rule: the "
+                             "team's leaders, FINANCE and ADMIN.")
 class TeamContribution:
     period: Period
     goal_progress: float | None = strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
-    mqls_delivered: int = strawberry.field(description="Leads that became MQL in the period, first touched by the team.")
-    sals: int
-    sqls: int
-    sourced_pipeline: Decimal
-    influenced_pipeline: Decimal
-    attributed_bookings: Decimal = strawberry.field(description="Bookings credited under the model of record.")
-    sla_compliance: float | None
+    mqls_delivered: int = strawberry.field(description="Leads that became MQL in the period, first touched by the "
+                                                       "team (the count of mqlLeads).")
+    sals: int = strawberry.field(description="Leads the team owns that were accepted (SAL) in the period (salLeads).")
+    sqls: int = strawberry.field(description="Leads the team owns that became SQL in the period (sqlLeads).")
+    sourced_pipeline: Decimal = strawberry.field(description="Amounts of sourcedDeals.")
+    influenced_pipeline: Decimal = strawberry.field(description="Amounts of influencedDeals.")
+    attributed_bookings: Decimal = strawberry.field(description="Bookings credited under the model of record "
+                                                                "(amounts of bookingCredits).")
+    sla_compliance: float | None = strawberry.field(description="Met ÷ counted over the team's side's SLA items "
+                                                                "(slaItems).")
     team_id: strawberry.Private[int]
     figures: strawberry.Private[queries.TeamFigures]
+    contribution: strawberry.Private[queries.PeriodContribution]
     period_key: strawberry.Private[str]
 
     @classmethod
-    def of(cls, period, f: queries.TeamFigures) -> "TeamContribution":
-        return cls(period=Period.from_view(period), goal_progress=_ratio(f.goal_progress),
+    def of(cls, c: queries.PeriodContribution, team_id: int) -> "TeamContribution":
+        f = c.figures[team_id]
+        return cls(period=Period.from_view(c.period), goal_progress=_ratio(f.goal_progress),
                    mqls_delivered=f.mqls_delivered, sals=f.sals, sqls=f.sqls, sourced_pipeline=f.sourced_pipeline,
                    influenced_pipeline=f.influenced_pipeline, attributed_bookings=f.attributed_bookings,
-                   sla_compliance=_ratio(f.sla_compliance), team_id=f.team_id, figures=f, period_key=period.key)
+                   sla_compliance=_ratio(f.sla_compliance), team_id=team_id, figures=f, contribution=c,
+                   period_key=c.period.key)
+
+    @property
+    def rows(self) -> queries.TeamRows:
+        return self.contribution.rows[self.team_id]
 
     def can_see_pay(self, principal) -> bool:
         return rules.can_see_team_pay(principal, self.team_id)
@@ -68,19 +221,92 @@ class TeamContribution:
         rows = await info.context.loaders(goal_queries.objectives_by_ids).load_many(self.figures.objective_ids)
         return [Objective.from_model(o) for o in rows if o]
 
+    # --- traces: the rows behind each figure ---
+
+    @strawberry.field(description="The leads behind mqlsDelivered, by id.")
+    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.rows.mql_lead_ids, first, after)
+
+    @strawberry.field(description="The leads behind sals, by id.")
+    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.rows.sal_lead_ids, first, after)
+
+    @strawberry.field(description="The leads behind sqls, by id.")
+    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.rows.sql_lead_ids, first, after)
+
+    @strawberry.field(description="The deals behind sourcedPipeline: created in the period, first touched by the team.")
+    def sourced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page(self.rows.sourced_deals, first, after, lambda d: Opportunity.from_model(d.opportunity), _deal_key)
+
+    @strawberry.field(description="The deals behind influencedPipeline: created in the period, touched by the team at "
+                                  "or before the opportunity was created.")
+    def influenced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page(self.rows.influenced_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
+                     _deal_key)
+
+    @strawberry.field(description="The credit lines behind attributedBookings: per deal won in the period and touch of "
+                                  "the team, under the model of record; by deal, then journey.")
+    def booking_credits(self, first: int = 20, after: str | None = None) -> relay.Connection[BookingCredit]:
+        return _page(self.contribution.booking_credits(self.team_id), first, after, BookingCredit.of)
+
+    @strawberry.field(description="The team's side's per-lead SLA commitments behind slaCompliance (those due or met), "
+                                  "by lead, then kind.")
+    def sla_items(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaItem]:
+        return _page(self.rows.sla_items, first, after, SlaItem.of, queries.sla_item_key)
+
+    @strawberry.field(permission_classes=[CanSeePay],
+                      description="The statement lines and adjustments of the team's people behind payoutsAccrued, "
+                                  "by person. Private, like payoutsAccrued.")
+    def payout_lines(self, first: int = 20, after: str | None = None) -> relay.Connection[PayoutLine] | None:
+        return _page(self.rows.payout_rows, first, after, PayoutLine.of)
+
+    @strawberry.field(permission_classes=[CanSeePay],
+                      description="The touches behind wastedSellingCost, by id. Private, like wastedSellingCost.")
+    def wasted_selling_touchpoints(self, first: int = 20,
+                                   after: str | None = None) -> relay.Connection[WastedSellingTouchpoint] | None:
+        return _page(self.rows.wasted, first, after, WastedSellingTouchpoint.of, lambda w: w.touch.touchpoint_id)
+
     @strawberry.field(description="The same team's figures in the previous period, for the change.")
     async def previous_period(self, info: Info) -> "TeamContribution | None":
         previous = parse_period_key(self.period_key).previous().key
-        by_team = await info.context.loaders(_figures_by_period).load(previous)
-        f = by_team.get(self.team_id)
-        return TeamContribution.of(await get_period(previous), f) if f else None
+        c = await info.context.loaders(_contribution_by_period).load(previous)
+        return TeamContribution.of(c, self.team_id) if self.team_id in c.figures else None
 
 
-@strawberry.type(description="The company's totals: each deal counted once.")
+@strawberry.type(description="The company's totals: each deal counted once, each with the rows behind it.")
 class CompanyContribution:
     period: Period
-    mqls_delivered: int
-    sals: int
-    sqls: int
-    pipeline: Decimal
-    bookings: Decimal
+    mqls_delivered: int = strawberry.field(description="Leads that became MQL in the period (mqlLeads).")
+    sals: int = strawberry.field(description="Leads accepted (SAL) in the period (salLeads).")
+    sqls: int = strawberry.field(description="Leads that became SQL in the period (sqlLeads).")
+    pipeline: Decimal = strawberry.field(description="Amounts of the deals created in the period (pipelineDeals).")
+    bookings: Decimal = strawberry.field(description="Amounts of the deals won in the period (bookedDeals).")
+    figures: strawberry.Private[queries.CompanyFigures]
+
+    @classmethod
+    def of(cls, period, c: queries.CompanyFigures) -> "CompanyContribution":
+        return cls(period=Period.from_view(period), mqls_delivered=c.mqls_delivered, sals=c.sals, sqls=c.sqls,
+                   pipeline=c.pipeline, bookings=c.bookings, figures=c)
+
+    @strawberry.field(description="The leads behind mqlsDelivered, by id.")
+    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.figures.mql_lead_ids, first, after)
+
+    @strawberry.field(description="The leads behind sals, by id.")
+    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.figures.sal_lead_ids, first, after)
+
+    @strawberry.field(description="The leads behind sqls, by id.")
+    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+        return await _lead_page(info, self.figures.sql_lead_ids, first, after)
+
+    @strawberry.field(description="The deals behind pipeline: created in the period, by id.")
+    def pipeline_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page(self.figures.pipeline_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
+                     _deal_key)
+
+    @strawberry.field(description="The deals behind bookings: won in the period, by id.")
+    def booked_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page(self.figures.booked_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
+                     _deal_key)

@@ -126,3 +126,14 @@ def test_audit_log(org, api):
             create_person(api, org.admin, org.sales, email=f"audited{org.count}@example.com", name=f"A {org.count}")
     _same_count_for_few_and_many(api, AUDIT, org.admin, add_people)
 
+
+def test_team_contribution_with_objectives_and_the_previous_period(org, api):
+    from tests.api.support import create_team
+
+    teams = []
+
+    def add_teams(n):
+        for _ in range(n):
+            teams.append(create_team(api, org.admin, f"Pod {len(teams) + 1}", "SALES"))
+    _add_deals(api, org, 2)
+    _same_count_for_few_and_many(api, CONTRIBUTION, org.admin, add_teams)

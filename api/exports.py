@@ -1,9 +1,13 @@
-"""CSV exports: `GET /export/{report}.csv?period=…`, streamed row by row, header first, snake_case columns,
-cells that a spreadsheet would run as a formula escaped. The same figures as GraphQL, from the same functions."""
+"""CSV exports: `GET /export/{report}.csv?period=…` for payouts, team-contribution, attribution, credits, objectives,
+sla and leads; streamed as rows come (in chunks of about 64 KiB), header first, snake_case columns, cells that a
+spreadsheet would run as a formula escaped. The same figures as GraphQL, from the same functions; none of these
+reports shows pay or cost the viewer may not see (payouts and team-contribution follow the privacy rule, the
+others carry no pay or cost)."""
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 
@@ -19,28 +23,47 @@ from domain.contribution import queries as contribution
 from domain.contribution.rules import can_see_team_pay
 from domain.comp.service import visible_people
 from domain.errors import DomainError
+from domain.goals import queries as goals_queries
+from domain.leads import queries as lead_queries
+from domain.leads import sla
+from domain.leads.models import Lead
+from domain.leads.rules import Stage
 from domain.money import from_cents
+from domain.org.models import Period as PeriodRow
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
 from domain.org.service import get_period
+from schema.core.ids import encode_id
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_cell(value) -> str:
     """A text cell starting with = + - @ (or a tab or carriage return) is prefixed with ' so spreadsheets show it
-    as text instead of running it. Numbers are written as they are."""
+    as text instead of running it. Numbers are written as they are (Decimals in plain notation, floats as GraphQL's
+    JSON writes them)."""
     if value is None:
         return ""
-    text = format(value, "f") if hasattr(value, "quantize") else str(value)
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    if kind is int or kind is float:
+        return str(value)
+    text = format(value, "f") if isinstance(value, Decimal) else str(value)
     if isinstance(value, str) and text.startswith(_FORMULA_START):
         return "'" + text
     return text
 
 
+_CHUNK = 64 * 1024  # characters of CSV gathered before a write to the socket
+
+
 async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable[Iterable]) -> AsyncIterator[str]:
+    """The header, then the rows, in chunks of about 64 KiB (a large export is not one write per row). Nothing is
+    kept but the chunk being filled: memory stays flat whatever the number of rows, as long as `rows` streams."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    write = writer.writerow
 
     def flush() -> str:
         data = buffer.getvalue()
@@ -48,16 +71,21 @@ async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable
         buffer.truncate()
         return data
 
-    writer.writerow(header)
+    write(header)
     yield flush()
     if hasattr(rows, "__aiter__"):
         async for row in rows:
-            writer.writerow([escape_cell(v) for v in row])
-            yield flush()
+            write([escape_cell(v) for v in row])
+            if buffer.tell() >= _CHUNK:
+                yield flush()
     else:
         for row in rows:
-            writer.writerow([escape_cell(v) for v in row])
-            yield flush()
+            write([escape_cell(v) for v in row])
+            if buffer.tell() >= _CHUNK:
+                yield flush()
+    rest = flush()
+    if rest:
+        yield rest
 
 
 PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", "metric", "metric_value", "quota",
@@ -143,8 +171,178 @@ async def credit_rows(principal: Principal, period_key: str) -> AsyncIterator[li
                           people.get(touch.person_id, ""), weight.normalize(), from_cents(cents)]
 
 
+OBJECTIVE_COLUMNS = ["period", "objective_id", "objective", "owners", "status", "progress", "expected_progress",
+                     "score", "score_override_reason", "key_result_id", "key_result", "kind", "unit", "source",
+                     "metric", "start", "target", "weight", "current", "key_result_progress",
+                     "key_result_raw_progress", "key_result_status"]
+
+
+def _float(value: Decimal | None) -> float | None:
+    """A ratio or hours as GraphQL gives them: a Float, written as its JSON shows it."""
+    return None if value is None else float(value)
+
+
+def _plain(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.normalize()
+
+
+async def objective_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
+    """One row per live key result of each live objective of the period (one row with empty key result columns
+    for an objective without any), in id order; the figures of `objectives(period)` from the same evaluation."""
+    view = await get_period(period_key)
+    teams = dict(await Team.all().values_list("id", "name"))
+    async for x in goals_queries.period_objectives(view.key):
+        o, f = x.objective, x.figures
+        owners = "; ".join(f"{teams.get(w.team_id, '')} ({format(w.share.normalize(), 'f')})" for w in x.owners)
+        base = [view.key, encode_id("Objective", o.id), o.title, owners, f.status.value, _float(f.progress),
+                _float(f.expected_progress), _float(f.final_score), f.score_override_reason]
+        if not x.key_results:
+            yield base + [None] * (len(OBJECTIVE_COLUMNS) - len(base))
+        for kr in x.key_results:
+            k = f.key_results.get(kr.id)
+            yield base + [encode_id("KeyResult", kr.id), kr.title, kr.kind.value, kr.unit.value, kr.source.value,
+                          kr.metric_name, _plain(kr.start), _plain(kr.target), _plain(kr.weight),
+                          _plain(k.current) if k else None, _float(k.progress) if k else None,
+                          _float(k.raw_progress) if k else None, k.status.value if k else None]
+
+
+SLA_COLUMNS = ["period", "marketing_team", "sales_team", "level", "side", "team", "person_email", "person_name",
+               "month", "met", "counted", "compliance", "open_breaches", "missed", "mql_volume", "mql_volume_target",
+               "volume_met", "acceptance_rate", "acceptance_rate_target", "acceptance_met", "follow_up_compliance",
+               "follow_up_rate_target", "follow_up_met", "median_response_hours", "p90_response_hours", "item",
+               "state", "lead", "due", "done_at", "overdue_hours"]
+_SLA_AT = {name: i for i, name in enumerate(SLA_COLUMNS)}
+
+
+def _bool(value: bool | None) -> str | None:
+    return None if value is None else str(value).lower()
+
+
+def _sla_row(**cells) -> list:
+    row = [None] * len(SLA_COLUMNS)
+    for name, value in cells.items():
+        row[_SLA_AT[name]] = value
+    return row
+
+
+async def sla_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
+    """`slaReport` of every SLA agreement of the period (in id order), as rows told apart by `level`:
+    AGREEMENT (the headline figures and targets), SIDE (each side's compliance, with its team), PERSON (each
+    person's compliance on a side, marketing first, by person id), AWARD (the monthly awards), BREACH (each open
+    or missed commitment, by due time, with the lead's external id and the person the commitment was theirs).
+    `open_breaches` and `missed` count the BREACH rows of the agreement, side or person."""
+    view = await get_period(period_key)
+    stored = await PeriodRow.get_or_none(key=view.key)
+    if stored is None:
+        return
+    teams = dict(await Team.all().values_list("id", "name"))
+    people = {pid: (email, name, team_id) for pid, email, name, team_id in
+              await Person.all().values_list("id", "email", "name", "team_id")}
+    for agreement in await lead_queries.agreements(stored.id):
+        result = await lead_queries.sla_result(agreement, view)
+        f = result.figures
+        pair = dict(period=view.key, marketing_team=teams.get(agreement.marketing_team_id, ""),
+                    sales_team=teams.get(agreement.sales_team_id, ""))
+        team_of_side = {sla.Side.MARKETING: pair["marketing_team"], sla.Side.SALES: pair["sales_team"]}
+        breached = Counter()  # (side or None, person or None, state) -> count
+        person_of = {}
+        for item in f.items:
+            if item.state is sla.ItemState.OPEN_BREACH or item.state is sla.ItemState.MISSED:
+                person_of[(item.lead_id, item.kind)] = item.person_id
+                breached[(None, None, item.state)] += 1
+                breached[(item.side, None, item.state)] += 1
+                if item.person_id is not None:
+                    breached[(item.side, item.person_id, item.state)] += 1
+
+        def counts(side=None, person=None) -> dict:
+            return dict(open_breaches=breached[(side, person, sla.ItemState.OPEN_BREACH)],
+                        missed=breached[(side, person, sla.ItemState.MISSED)])
+
+        def who(person_id) -> dict:
+            email, name, team_id = people.get(person_id, ("", "", None))
+            return dict(person_email=email, person_name=name, team=teams.get(team_id, ""))
+
+        yield _sla_row(**pair, level="AGREEMENT", **counts(), mql_volume=f.mql_volume,
+                       mql_volume_target=agreement.mql_volume, volume_met=_bool(f.volume_met),
+                       acceptance_rate=_float(f.acceptance_rate),
+                       acceptance_rate_target=_float(agreement.acceptance_rate_target),
+                       acceptance_met=_bool(f.acceptance_met), follow_up_compliance=_float(f.follow_up_compliance),
+                       follow_up_rate_target=_float(agreement.follow_up_rate_target),
+                       follow_up_met=_bool(f.follow_up_met), median_response_hours=_float(f.response_median_hours),
+                       p90_response_hours=_float(f.response_p90_hours))
+        for side, c in ((sla.Side.MARKETING, f.marketing), (sla.Side.SALES, f.sales)):
+            yield _sla_row(**pair, level="SIDE", side=side.value, team=team_of_side[side], met=c.met,
+                           counted=c.counted, compliance=_float(c.compliance), **counts(side))
+        for side, by_person in ((sla.Side.MARKETING, f.marketing_by_person), (sla.Side.SALES, f.sales_by_person)):
+            for person_id, c in sorted(by_person.items()):
+                yield _sla_row(**pair, level="PERSON", side=side.value, **who(person_id), met=c.met,
+                               counted=c.counted, compliance=_float(c.compliance), **counts(side, person_id))
+        for a in result.awards:
+            yield _sla_row(**pair, level="AWARD", side=a.side.value, **who(a.person_id), month=a.month, met=a.met,
+                           counted=a.counted, compliance=float(a.compliance))
+        lead_ids = sorted({b.lead_id for b in f.breaches})
+        external = {}
+        for i in range(0, len(lead_ids), 5000):
+            external.update(await Lead.filter(id__in=lead_ids[i:i + 5000]).values_list("id", "external_id"))
+        for b in f.breaches:
+            person_id = person_of.get((b.lead_id, b.item))
+            person = {**(who(person_id) if person_id is not None else {}), "team": team_of_side[b.side]}
+            yield _sla_row(**pair, level="BREACH", side=b.side.value, **person,
+                           item=b.item.value, state=b.state.value, lead=external.get(b.lead_id),
+                           due=b.due.isoformat(), done_at=b.done_at.isoformat() if b.done_at else None,
+                           overdue_hours=float(b.overdue_hours))
+
+
+LEAD_COLUMNS = ["period", "external_id", "company", "contact_name", "email", "industry", "employees", "region",
+                "title", "source", "created_at", "stage", "owner_email", "owner_name", "owner_team",
+                "first_touch_team", "mql_at", "handover_at", "first_follow_up_at", "response_hours", "attempts",
+                "decision", "decision_at", "sal_at", "sql_at"]
+LEAD_SCORE_COLUMNS = ["fit_score", "engagement_score", "qualifies"]
+
+
+def _iso(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+async def lead_rows(principal: Principal, period_key: str, stage: str | None = None,
+                    score: bool = False) -> AsyncIterator[list]:
+    """One row per lead created in the period or with a stage change (a STAGE event) in it, in id order,
+    optionally only those now at `stage`: the lead's fields and its stored facts (the first MQL's SLA facts), owner
+    and teams by name. With `score`, the score under the active definition as of the export's start (as
+    `Lead.score` gives it; blank without an active definition). Streamed in constant memory: keyset pages of
+    5,000 leads (lead_export_pages), people and teams from two small dicts read once."""
+    view = await get_period(period_key)
+    teams = dict(await Team.all().values_list("id", "name"))
+    people = {pid: (email, name) for pid, email, name in await Person.all().values_list("id", "email", "name")}
+    definition = await lead_queries.active_definition() if score else None
+    as_of = clock.now()
+    nobody = ("", "")
+    key = view.key
+    async for page in lead_queries.lead_export_pages(view, Stage(stage) if stage else None):
+        scores = await lead_queries.lead_export_scores(page, definition, as_of) if definition else None
+        for i, r in enumerate(page):
+            owner_email, owner_name = people.get(r.owner_person_id, nobody) if r.owner_person_id else nobody
+            handover, follow_up = r.handover_at, r.first_follow_up_at
+            row = [key, r.external_id, r.company, r.contact_name, r.email, r.industry, r.employees, r.region,
+                   r.title, r.source, r.created_at.isoformat(), r.stage, owner_email, owner_name,
+                   teams.get(r.owner_team_id, "") if r.owner_team_id else "",
+                   teams.get(r.first_touch_team_id, "") if r.first_touch_team_id else "",
+                   _iso(r.mql_at), _iso(handover), _iso(follow_up),
+                   round((follow_up - handover).total_seconds() / 3600, 4) if handover and follow_up else None,
+                   r.attempts, r.decision, _iso(r.decision_at), _iso(r.sal_at), _iso(r.sql_at)]
+            if score:
+                if scores is None:
+                    row += [None, None, None]
+                else:
+                    fit, engagement, qualifies = scores[i]
+                    row += [fit.normalize(), engagement.normalize(), _bool(qualifies)]
+            yield row
+
+
 REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows), "team-contribution": (CONTRIBUTION_COLUMNS, contribution_rows),
-           "attribution": (ATTRIBUTION_COLUMNS, attribution_rows), "credits": (CREDIT_COLUMNS, credit_rows)}
+           "attribution": (ATTRIBUTION_COLUMNS, attribution_rows), "credits": (CREDIT_COLUMNS, credit_rows),
+           "objectives": (OBJECTIVE_COLUMNS, objective_rows), "sla": (SLA_COLUMNS, sla_rows),
+           "leads": (LEAD_COLUMNS, lead_rows)}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -171,6 +369,15 @@ async def export(request: Request):
             return _error(400, "INVALID", "CUSTOM weights go through GraphQL's attribution(weights:)")
         if options["group_by"] and options["group_by"] not in attribution.GroupBy.__members__:
             return _error(400, "INVALID", f"groupBy is one of {', '.join(attribution.GroupBy.__members__)}")
+    if report == "leads":
+        stage, score = request.query_params.get("stage"), request.query_params.get("score", "false")
+        if stage and stage not in Stage.__members__:
+            return _error(400, "INVALID", f"stage is one of {', '.join(Stage.__members__)}")
+        if score not in ("true", "false"):
+            return _error(400, "INVALID", "score is true or false")
+        options = {"stage": stage or None, "score": score == "true"}
+        if options["score"]:
+            columns = columns + LEAD_SCORE_COLUMNS
     try:
         await get_period(period)
     except DomainError as e:

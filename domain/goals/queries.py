@@ -197,3 +197,37 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
     for objective_id in objectives:
         figures_of(objective_id)
     return {i: results[i] for i in ids if i in results}
+
+
+# --- the objectives export -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ObjectiveExport:
+    """A live objective of the export with its owners, live key results (id order) and figures."""
+    objective: Objective
+    owners: list[ObjectiveOwner]
+    key_results: list[KeyResult]
+    figures: ObjectiveFigures
+
+
+async def period_objectives(period_key: str, batch: int = 100):
+    """The live objectives of a stored period in id order (as `objectives(period)` pages them), each with its
+    owners, live key results and the figures evaluate_objectives gives GraphQL; read `batch` objectives at a time,
+    a fixed number of statements per batch. Nothing for a period never stored."""
+    stored = await Period.get_or_none(key=period_key)
+    if stored is None:
+        return
+    after = None
+    while True:
+        rows, more = await fetch_page(Objective.filter(period_id=stored.id, archived_at=None), Page(batch, after))
+        if not rows:
+            return
+        ids = [o.id for o in rows]
+        figures = await evaluate_objectives(ids)
+        owners = await owners_by_objective(ids)
+        key_results = await live_key_results_by_objective(ids)
+        for o, own, krs in zip(rows, owners, key_results):
+            yield ObjectiveExport(o, own, krs, figures[o.id])
+        if not more:
+            return
+        after = ids[-1]

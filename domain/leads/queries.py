@@ -274,6 +274,113 @@ async def wasted_selling_minutes(period: PeriodView) -> dict[int, int]:
     return dict(minutes)
 
 
+# --- the leads export ----------------------------------------------------------------------
+
+from collections.abc import AsyncIterator  # noqa: E402 - kept with the export's functions
+from typing import NamedTuple  # noqa: E402
+
+
+class LeadExportRow(NamedTuple):
+    """A lead and its stored facts as plain values: times aware UTC, `stage` and `decision` as their stored names
+    (a lead without events or touches has no stored facts: stage LEAD and 0 attempts, as GraphQL's Lead)."""
+    id: int
+    external_id: str
+    company: str
+    contact_name: str
+    email: str
+    industry: str | None
+    employees: int | None
+    region: str | None
+    title: str | None
+    source: str | None
+    created_at: datetime
+    stage: str
+    owner_person_id: int | None
+    owner_team_id: int | None
+    first_touch_team_id: int | None
+    mql_at: datetime | None
+    handover_at: datetime | None
+    first_follow_up_at: datetime | None
+    attempts: int
+    decision: str | None
+    decision_at: datetime | None
+    sal_at: datetime | None
+    sql_at: datetime | None
+
+
+_LEAD_EXPORT_FIELDS = ("id", "external_id", "company", "contact_name", "email", "industry", "employees", "region",
+                       "title", "source", "created_at", "facts__stage", "facts__owner_person_id",
+                       "facts__owner_team_id", "facts__first_touch_team_id", "facts__mql_at", "facts__handover_at",
+                       "facts__first_follow_up_at", "facts__attempts", "facts__decision", "facts__decision_at",
+                       "facts__sal_at", "facts__sql_at")
+EXPORT_PAGE = 5000
+
+
+async def lead_export_pages(period: PeriodView, stage: rules.Stage | None = None,
+                            page_size: int = EXPORT_PAGE) -> AsyncIterator[list[LeadExportRow]]:
+    """The leads of a period for the export, in id order, a page at a time: the leads created in the period and
+    those with a stage change (a STAGE event) in it, optionally only those now at `stage`.
+
+    Constant memory at any size: keyset windows of `page_size` lead ids, two statements each (the window's upper
+    id by the primary key, then its rows with their facts, one LEFT JOIN, the stage changes looked up within the
+    window only), read as raw values (no model instances). A window may yield fewer rows than `page_size` (or
+    none: then nothing is yielded for it); the number of statements is 2 x (leads // page_size + 1). The pages are
+    separate statements, not one snapshot: a lead written while the export runs may or may not be in it."""
+    after: int | None = None
+    in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
+    as_stage = rules.Stage
+    while True:
+        window = Lead.all() if after is None else Lead.filter(id__gt=after)
+        upper = await raw_values_list(window.order_by("id").offset(page_size - 1).limit(1).values_list("id"))
+        last = upper[0][0] if upper else None
+        changes = LeadEvent.filter(type=rules.STAGE_EVENT, at__gte=period.start, at__lt=period.end)
+        if after is not None:
+            changes = changes.filter(lead_id__gt=after)
+        if last is not None:
+            window = window.filter(id__lte=last)
+            changes = changes.filter(lead_id__lte=last)
+        qs = window.filter(in_period | Q(id__in=Subquery(changes.values("lead_id"))))
+        if stage is not None:
+            qs = qs.filter(Q(facts__stage=stage) | Q(facts__id=None)) if stage is as_stage.LEAD \
+                else qs.filter(facts__stage=stage)
+        rows = await raw_values_list(qs.order_by("id").values_list(*_LEAD_EXPORT_FIELDS))
+        if rows:
+            yield [LeadExportRow(lead_id, external_id, company, contact_name, email, industry, employees, region,
+                                 title, source, as_utc(created_at), st or "LEAD", owner_person_id, owner_team_id,
+                                 first_touch_team_id, as_utc(mql_at), as_utc(handover_at),
+                                 as_utc(first_follow_up_at), attempts or 0, decision, as_utc(decision_at),
+                                 as_utc(sal_at), as_utc(sql_at))
+                   for (lead_id, external_id, company, contact_name, email, industry, employees, region, title,
+                        source, created_at, st, owner_person_id, owner_team_id, first_touch_team_id, mql_at,
+                        handover_at, first_follow_up_at, attempts, decision, decision_at, sal_at, sql_at) in rows]
+        if last is None:
+            return
+        after = last
+
+
+async def lead_export_scores(page: Sequence[LeadExportRow], definition: LeadDefinition,
+                             as_of: datetime) -> list[tuple[Decimal, Decimal, bool]]:
+    """(fit, engagement, qualifies) of each lead of an export page under a definition as of a time, as explain_score
+    gives them: one statement, the behaviours of the page's id range."""
+    if not page:
+        return []
+    profile = profile_of(definition)
+    wanted = {row.id for row in page}
+    behaviours: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for lead_id, at, kind in await raw_values_list(LeadEvent.filter(
+            lead_id__gte=page[0].id, lead_id__lte=page[-1].id,
+            type__not_in=[rules.STAGE_EVENT, rules.ASSIGNED_EVENT]).values_list("lead_id", "at", "type")):
+        if lead_id in wanted:
+            behaviours[lead_id].append((as_utc(at), kind))
+    out = []
+    for row in page:
+        fit = rules.total(rules.fit_lines(profile, rules.LeadProfile(row.industry, row.employees, row.region,
+                                                                     row.title)))
+        engagement = rules.total(rules.engagement_lines(profile, behaviours.get(row.id, ()), as_of))
+        out.append((fit, engagement, rules.qualifies(profile, fit, engagement)))
+    return out
+
+
 # --- the rows behind the common view's figures -------------------------------------------
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@
     BENCH_DATABASE_URL=postgres://... make bench-pg     # the same on PostgreSQL
 
 The dataset is `sharedgoals generate` (domain.dataset) at the given scale. On SQLite it is cached as
-bench/cache/gen-v<generator version>-s<seed>-l<leads>.sqlite3 (with a .json beside it: its as-of day and how the
+bench/cache/gen-v<generator version>-m<last migration>-s<seed>-l<leads>.sqlite3 (with a .json beside it: its as-of day and how the
 generation went) and reused when present; on PostgreSQL the database BENCH_DATABASE_URL names is generated into
 unless it already holds that many generated leads. The service's clock is set to the dataset's as-of day, so the
 figures do not move from run to run.
@@ -61,8 +61,11 @@ REFERENCE_LEADS = 1_000_000
 # --- the dataset -----------------------------------------------------------------------------
 
 def _dataset_key(seed: int, leads: int) -> str:
+    """Generator version, seed and scale, and the last migration: a new migration may add derived rows (facts,
+    stored credits) that only an import writes, so its databases are built anew."""
     from domain.dataset.shape import VERSION
-    return f"gen-v{VERSION}-s{seed}-l{leads}"
+    migration = max(p.name[:4] for p in (HERE.parent / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return f"gen-v{VERSION}-m{migration}-s{seed}-l{leads}"
 
 
 async def _generate_into(url: str, seed: int, leads: int, as_of: datetime) -> dict:

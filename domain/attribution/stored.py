@@ -78,13 +78,18 @@ def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
         if rules.Model(choice.model) is rules.Model.TIME_DECAY and o.status is OpportunityStatus.OPEN:
             continue  # weighed against the clock while open: computed live
         weights = rules.weights(choice.model, j, choice.half_life_days, choice.custom, horizon)
+        influencers: set[int] = set()
         for position, (touch, weight, cents) in enumerate(zip(j.touches, weights, rules.split(o.amount_cents,
                                                                                                weights))):
+            # influencing: the team's first touch at or before OC (each influencing team once a deal)
+            influencing = oc is not None and position <= oc and touch.team_id is not None \
+                and touch.team_id not in influencers
+            if influencing:
+                influencers.add(touch.team_id)
             rows.append(DealCredit(
                 model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
                 person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(weight),
-                amount_cents=cents, influencing=oc is not None and position <= oc and touch.team_id is not None,
-                **common))
+                amount_cents=cents, influencing=influencing, **common))
     return rows
 
 
@@ -179,21 +184,32 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
     sql = _sql(dialect, f"""
         SELECT position < 0, {column},
                SUM(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
-               SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END)
+               SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END),
+               SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
         FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {in_period}
         GROUP BY 1, 2""", ["start", "end", "key", "now"])
     totals: dict[str, list[int]] = {}
+    fresh = 0
     _, rows = await conn.execute_query(sql, _params(start, end, key, now))
-    for unattributed, group, pipeline, bookings in rows:
+    for unattributed, group, pipeline, bookings, deals in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
         line[0] += int(pipeline or 0)
         line[1] += int(bookings or 0)
-    return totals, await _live_deals(conn, dialect, start, end, key, now)
+        fresh += int(deals or 0)
+    return totals, await _live_deals(conn, dialect, start, end, key, now, fresh)
 
 
-async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: str, now: datetime) -> set[int]:
-    """The deals created or won in [start, end) without fresh rows under `key`."""
+async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: str, now: datetime,
+                      fresh: int) -> set[int]:
+    """The deals created or won in [start, end) without fresh rows under `key`, given how many have them (each
+    deal has one row at position 0, or -1 without touches): none to look for when that is all of them."""
+    in_period = """((created_at >= :start AND created_at < :end)
+                    OR (status = 'WON' AND closed_at >= :start AND closed_at < :end))"""
+    _, rows = await conn.execute_query(_sql(dialect, f"SELECT count(*) FROM opportunity WHERE {in_period}",
+                                            ["start", "end"]), _params(start, end))
+    if rows[0][0] == fresh:
+        return set()
     sql = _sql(dialect, """
         SELECT o.id FROM opportunity o
         WHERE ((o.created_at >= :start AND o.created_at < :end)
@@ -207,7 +223,7 @@ async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: s
 async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[dict[int, list[int]], set[int]]:
     """({team: [sourced pipeline, sourced bookings, influenced pipeline, influenced bookings] in cents}, the ids of
     the deals computed live) from the default model's fresh rows: sourced by the team of position 0, influenced by
-    every team with a touch at or before OC, in full."""
+    every team with a touch at or before OC, in full (its first such row is marked `influencing`)."""
     from domain.attribution.queries import DEFAULT_MODEL
     key = _key_of(DEFAULT_MODEL)
     conn = connections.get("default")
@@ -215,19 +231,20 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[
     in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
     pipeline = "CASE WHEN created_at >= :start AND created_at < :end THEN deal_amount_cents ELSE 0 END"
     bookings = "CASE WHEN won_at >= :start AND won_at < :end THEN deal_amount_cents ELSE 0 END"
+    sourced = "position = 0 AND team_id IS NOT NULL"
     sql = _sql(dialect, f"""
-        SELECT 0, team_id, SUM({pipeline}), SUM({bookings}) FROM deal_credit
-        WHERE model_key = :key AND horizon <= :now AND position = 0 AND team_id IS NOT NULL AND {in_period}
-        GROUP BY team_id
-        UNION ALL
-        SELECT 1, team_id, SUM({pipeline}), SUM({bookings}) FROM (
-          SELECT DISTINCT opportunity_id, team_id, deal_amount_cents, created_at, won_at FROM deal_credit
-          WHERE model_key = :key AND horizon <= :now AND influencing AND {in_period}) AS influence
+        SELECT team_id, SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END),
+               SUM(CASE WHEN {sourced} THEN {bookings} ELSE 0 END),
+               SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END),
+               SUM(CASE WHEN influencing THEN {bookings} ELSE 0 END),
+               SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {in_period}
         GROUP BY team_id""", ["start", "end", "key", "now"])
     teams: dict[int, list[int]] = {}
+    fresh = 0
     _, rows = await conn.execute_query(sql, _params(start, end, key, now))
-    for influenced, team_id, p, b in rows:
-        line = teams.setdefault(team_id, [0, 0, 0, 0])
-        line[2 * int(influenced)] += int(p or 0)
-        line[2 * int(influenced) + 1] += int(b or 0)
-    return teams, await _live_deals(conn, dialect, start, end, key, now)
+    for team_id, *cents, deals in rows:
+        fresh += int(deals or 0)
+        if team_id is not None:
+            teams[team_id] = [int(c or 0) for c in cents]
+    return teams, await _live_deals(conn, dialect, start, end, key, now, fresh)

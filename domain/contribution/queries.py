@@ -3,13 +3,15 @@ that computes it, so GraphQL, CSV and the tests agree; and the rows behind each 
 same selection the figure counts or sums, so a trace always reproduces its figure."""
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
+
+from tortoise.functions import Count
 
 from domain import clock
 from domain.attribution import queries as attribution
@@ -55,66 +57,164 @@ class WastedCost:
     cost: Decimal | None
 
 
-@dataclass
-class TeamRows:
-    """The rows behind one team's figures, each list in its key's order (see the *_key functions)."""
-    mql_lead_ids: list[int] = field(default_factory=list)          # mqlsDelivered = len
-    sal_lead_ids: list[int] = field(default_factory=list)          # sals = len
-    sql_lead_ids: list[int] = field(default_factory=list)          # sqls = len
-    sourced_deals: list[attribution.Deal] = field(default_factory=list)     # sourcedPipeline = Σ amount
-    influenced_deals: list[attribution.Deal] = field(default_factory=list)  # influencedPipeline = Σ amount
-    sla_items: list[sla.SlaItem] = field(default_factory=list)     # slaCompliance = met ÷ len
-    payout_rows: list[PayoutRow] = field(default_factory=list)     # payoutsAccrued = Σ amount
-    wasted: list[WastedCost] = field(default_factory=list)         # wastedSellingCost = Σ cost
-
-
-@dataclass
 class PeriodContribution:
-    """Every team's figures for a period with the rows behind them. Booking credits are split only when asked for."""
-    period: PeriodView
-    figures: dict[int, TeamFigures]
-    rows: dict[int, TeamRows]
-    deals: list[attribution.Deal]
-    choice: attribution.ModelChoice
-    as_of: datetime
-    _credits: dict[int, list[attribution.CreditRow]] | None = None
+    """Every team's figures for a period with the rows behind them, worked out by group (goals, funnel, pipeline,
+    bookings, SLA, pay, waste) when first asked for and kept for the request: a query for a few figures computes
+    only theirs. Each figure is the count or sum of its rows; the pipeline and bookings figures are summed in SQL
+    from the stored credit rows (equal to the live computation, tested) and their rows come from the live deals."""
 
-    def booking_credits(self, team_id: int) -> list[attribution.CreditRow]:
+    def __init__(self, period: PeriodView, team_ids: list[int], stored_period_id: int | None) -> None:
+        self.period = period
+        self.team_ids = team_ids
+        self.stored_period_id = stored_period_id
+        self._memo: dict[str, asyncio.Future] = {}
+
+    async def _once(self, name: str, compute: Callable[[], Awaitable[T]]) -> T:
+        """compute() once per object, however many resolvers ask at the same time."""
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo[name] = asyncio.ensure_future(compute())
+        return await found
+
+    # --- groups of figures ---
+
+    async def goals(self) -> dict[int, tuple[Decimal | None, list[int]]]:
+        """{team: (goal progress, the co-owned objectives behind it)}."""
+        return await self._once("goals", lambda: _goal_progress(self.stored_period_id))
+
+    async def funnel_counts(self) -> dict[int, tuple[int, int, int]]:
+        """{team: (MQLs delivered, SALs, SQLs)}, counted in SQL over the rows funnel_rows lists."""
+        return await self._once("funnel_counts", lambda: _funnel_counts(self.period))
+
+    async def funnel_rows(self) -> dict[int, tuple[list[int], list[int], list[int]]]:
+        """{team: (MQL lead ids, SAL lead ids, SQL lead ids)}, each by id."""
+        return await self._once("funnel_rows", lambda: _funnel_rows(self.period))
+
+    async def pipeline(self) -> dict[int, tuple[Decimal, Decimal]]:
+        """{team: (sourced pipeline, influenced pipeline)}."""
+        async def compute():
+            rows = await attribution.pipeline_by_team(self.period)
+            return {t: (from_cents(r.sourced_pipeline_cents), from_cents(r.influenced_pipeline_cents))
+                    for t, r in rows.items()}
+        return await self._once("pipeline", compute)
+
+    async def deals(self) -> list[attribution.Deal]:
+        """The period's deals with their journeys (live), for the pipeline and booking traces."""
+        return await self._once("deals", lambda: attribution.deals(self.period))
+
+    async def pipeline_rows(self) -> dict[int, attribution.PipelineDeals]:
+        async def compute():
+            return attribution.pipeline_deals_by_team(await self.deals())
+        return await self._once("pipeline_rows", compute)
+
+    async def choice(self) -> attribution.ModelChoice:
+        return await self._once("choice", lambda: attribution.model_of_record(self.period.key))
+
+    async def bookings(self) -> dict[int, Decimal]:
+        """{team: bookings credited under the model of record} (the attribution report's and statements' figure)."""
+        async def compute():
+            totals = await attribution.period_credit_totals(self.period, await self.choice(),
+                                                            attribution.GroupBy.TEAM)
+            return {int(key): from_cents(cents) for key, (_, cents) in totals.items() if key.isdigit()}
+        return await self._once("bookings", compute)
+
+    async def booking_credits(self, team_id: int) -> list[attribution.CreditRow]:
         """The credit lines behind the team's attributed bookings: per deal won in the period and touch of the team,
         under the model of record, split as attributed bookings are (in deal, then journey order)."""
-        if self._credits is None:
+        async def compute():
             credits: dict[int, list[attribution.CreditRow]] = defaultdict(list)
-            booked = sorted((d for d in self.deals if d.in_bookings), key=lambda d: d.opportunity.id)
-            for row in attribution.credit_rows(booked, self.choice, self.as_of):
+            booked = sorted((d for d in await self.deals() if d.in_bookings), key=lambda d: d.opportunity.id)
+            for row in attribution.credit_rows(booked, await self.choice(), clock.now()):
                 if row.touch is not None and row.touch.team_id is not None:
                     credits[row.touch.team_id].append(row)
-            self._credits = dict(credits)
-        return self._credits.get(team_id, [])
+            return dict(credits)
+        return (await self._once("booking_credits", compute)).get(team_id, [])
+
+    async def sla(self) -> dict[int, list[sla.SlaItem]]:
+        """{team: its side's counted SLA items}; a team without an agreement is absent (no compliance figure)."""
+        async def compute():
+            return await _sla_items(self.stored_period_id, self.period) if self.stored_period_id else {}
+        return await self._once("sla", compute)
+
+    async def payouts(self) -> dict[int, list[PayoutRow]]:
+        return await self._once("payouts", lambda: team_payout_rows(self.period))
+
+    async def wasted(self) -> dict[int, list[WastedCost]]:
+        return await self._once("wasted", lambda: _wasted(self.period))
+
+    # --- one team's figures ---
+
+    async def goal_progress(self, team_id: int) -> Decimal | None:
+        return (await self.goals()).get(team_id, (None, []))[0]
+
+    async def objective_ids(self, team_id: int) -> list[int]:
+        return (await self.goals()).get(team_id, (None, []))[1]
+
+    async def sla_compliance(self, team_id: int) -> Decimal | None:
+        items = (await self.sla()).get(team_id)
+        return None if items is None else sla.compliance_of(items).compliance
+
+    async def payouts_accrued(self, team_id: int) -> Decimal:
+        return sum((p.amount for p in (await self.payouts()).get(team_id, [])), Decimal("0.00"))
+
+    async def wasted_selling_cost(self, team_id: int) -> Decimal:
+        return sum((w.cost for w in (await self.wasted()).get(team_id, []) if w.cost is not None), Decimal("0.00"))
+
+    async def figures(self) -> dict[int, TeamFigures]:
+        """Every figure of every team (the CSV export's rows)."""
+        funnel, pipeline, bookings = await self.funnel_counts(), await self.pipeline(), await self.bookings()
+        out = {}
+        for t in self.team_ids:
+            mqls, sals, sqls = funnel.get(t, (0, 0, 0))
+            sourced, influenced = pipeline.get(t, (Decimal("0.00"), Decimal("0.00")))
+            out[t] = TeamFigures(
+                t, goal_progress=await self.goal_progress(t), mqls_delivered=mqls, sals=sals, sqls=sqls,
+                sourced_pipeline=sourced, influenced_pipeline=influenced,
+                attributed_bookings=bookings.get(t, Decimal("0.00")), sla_compliance=await self.sla_compliance(t),
+                payouts_accrued=await self.payouts_accrued(t), wasted_selling_cost=await self.wasted_selling_cost(t),
+                objective_ids=await self.objective_ids(t))
+        return out
 
 
-async def _goal_progress(period_id: int | None, figures: dict[int, TeamFigures]) -> None:
+async def _goal_progress(period_id: int | None) -> dict[int, tuple[Decimal | None, list[int]]]:
     if period_id is None:
-        return
+        return {}
     owners = await ObjectiveOwner.filter(objective__period_id=period_id, objective__archived_at=None).values_list(
         "objective_id", "team_id", "share")
     evaluated = await evaluate_objectives(sorted({o for o, _, _ in owners}))
     owned = defaultdict(list)
+    ids = defaultdict(list)
     for objective_id, team_id, share in owners:
-        if objective_id in evaluated and team_id in figures:
+        if objective_id in evaluated:
             owned[team_id].append((share, evaluated[objective_id].progress))
-            figures[team_id].objective_ids.append(objective_id)
-    for team_id, rows in owned.items():
-        figures[team_id].goal_progress = rules.goal_progress(rows)
+            ids[team_id].append(objective_id)
+    return {team_id: (rules.goal_progress(rows), ids[team_id]) for team_id, rows in owned.items()}
 
 
-async def _owner_team_leads(period: PeriodView, moment: str) -> dict[int, list[int]]:
-    """Per owner team: the leads whose `moment` (sal_at or sql_at) fell in the period, by lead id."""
-    leads: dict[int, list[int]] = defaultdict(list)
-    for lead_id, team_id in await LeadFact.filter(**{"owner_team_id__not_isnull": True, f"{moment}__gte": period.start,
-                                                     f"{moment}__lt": period.end}).values_list("lead_id",
-                                                                                               "owner_team_id"):
-        leads[team_id].append(lead_id)
-    return {team_id: sorted(ids) for team_id, ids in leads.items()}
+def _funnel_selections(period: PeriodView):
+    """(team column, facts queryset) of MQLs delivered (first-touch team), SALs and SQLs (owner's team)."""
+    in_period = lambda moment: {f"{moment}__gte": period.start, f"{moment}__lt": period.end}
+    return [("first_touch_team_id", lead_queries.mql_facts_query(period)),
+            ("owner_team_id", LeadFact.filter(owner_team_id__not_isnull=True, **in_period("sal_at"))),
+            ("owner_team_id", LeadFact.filter(owner_team_id__not_isnull=True, **in_period("sql_at")))]
+
+
+async def _funnel_counts(period: PeriodView) -> dict[int, tuple[int, int, int]]:
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for i, (column, qs) in enumerate(_funnel_selections(period)):
+        for team_id, n in await qs.annotate(n=Count("id")).group_by(column).values_list(column, "n"):
+            if team_id is not None:
+                counts[team_id][i] += n
+    return {t: (a, b, c) for t, (a, b, c) in counts.items()}
+
+
+async def _funnel_rows(period: PeriodView) -> dict[int, tuple[list[int], list[int], list[int]]]:
+    rows: dict[int, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
+    for i, (column, qs) in enumerate(_funnel_selections(period)):
+        for lead_id, team_id in await qs.order_by("lead_id").values_list("lead_id", column):
+            if team_id is not None:
+                rows[team_id][i].append(lead_id)
+    return dict(rows)
 
 
 async def _sla_items(period_id: int, period: PeriodView) -> dict[int, list[sla.SlaItem]]:
@@ -151,52 +251,14 @@ async def _wasted(period: PeriodView) -> dict[int, list[WastedCost]]:
 
 
 async def period_contribution(period: PeriodView) -> PeriodContribution:
-    """Every team's figures and their rows: each figure is the count or sum of its rows."""
+    """The period's contribution, its figures computed when asked for (see PeriodContribution)."""
     teams = await Team.all().order_by("name").values_list("id", flat=True)
-    figures = {t: TeamFigures(t) for t in teams}
-    rows = {t: TeamRows() for t in teams}
     stored = await Period.get_or_none(key=period.key)
-    await _goal_progress(stored.id if stored else None, figures)
-
-    for fact in await lead_queries.mql_facts(period):
-        if fact.first_touch_team_id in rows:
-            rows[fact.first_touch_team_id].mql_lead_ids.append(fact.lead_id)
-    sals, sqls = await _owner_team_leads(period, "sal_at"), await _owner_team_leads(period, "sql_at")
-
-    deal_list = await attribution.deals(period)
-    pipeline = attribution.pipeline_deals_by_team(deal_list)
-    choice = await attribution.model_of_record(period.key)
-    as_of = clock.now()
-    # The model of record's figure is credit_by_group's, as in the attribution report and the pay statements;
-    # PeriodContribution.booking_credits gives the same split line by line (credit_rows).
-    bookings = {int(key): cents for key, (_, cents) in attribution.credit_by_group(
-        deal_list, choice, attribution.GroupBy.TEAM).items() if key.isdigit()}
-    sla_items = await _sla_items(stored.id, period) if stored is not None else {}
-    payouts = await team_payout_rows(period)
-    wasted = await _wasted(period)
-
-    for team_id, f in figures.items():
-        r = rows[team_id]
-        r.mql_lead_ids.sort()
-        r.sal_lead_ids, r.sql_lead_ids = sals.get(team_id, []), sqls.get(team_id, [])
-        if team_id in pipeline:
-            r.sourced_deals, r.influenced_deals = pipeline[team_id].sourced, pipeline[team_id].influenced
-        r.payout_rows = payouts.get(team_id, [])
-        r.wasted = wasted.get(team_id, [])
-        f.mqls_delivered, f.sals, f.sqls = len(r.mql_lead_ids), len(r.sal_lead_ids), len(r.sql_lead_ids)
-        f.sourced_pipeline = from_cents(sum(d.opportunity.amount_cents for d in r.sourced_deals))
-        f.influenced_pipeline = from_cents(sum(d.opportunity.amount_cents for d in r.influenced_deals))
-        f.attributed_bookings = from_cents(bookings.get(team_id, 0))
-        if team_id in sla_items:
-            r.sla_items = sla_items[team_id]
-            f.sla_compliance = sla.compliance_of(r.sla_items).compliance
-        f.payouts_accrued = sum((p.amount for p in r.payout_rows), Decimal("0.00"))
-        f.wasted_selling_cost = sum((w.cost for w in r.wasted if w.cost is not None), Decimal("0.00"))
-    return PeriodContribution(period, figures, rows, deal_list, choice, as_of)
+    return PeriodContribution(period, list(teams), stored.id if stored else None)
 
 
 async def team_contribution(period: PeriodView) -> dict[int, TeamFigures]:
-    return (await period_contribution(period)).figures
+    return await (await period_contribution(period)).figures()
 
 
 # --- keys and pages of the traces ----------------------------------------------------------

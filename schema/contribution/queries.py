@@ -20,7 +20,7 @@ class ContributionQuery:
         except DomainError as e:
             raise client_error(e) from None
         c = await info.context.loaders(_contribution_by_period).load(view.key)
-        return [TeamContribution.of(c, team_id) for team_id in c.figures]
+        return [TeamContribution.of(c, team_id) for team_id in c.team_ids]
 
     @strawberry.field(description="The company's totals for the period, each deal counted once.")
     async def company_contribution(self, info: Info, period: str) -> CompanyContribution:

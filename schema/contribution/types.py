@@ -171,34 +171,55 @@ def _deal_key(deal: attribution_queries.Deal) -> int:
                              "team's leaders, FINANCE and ADMIN.")
 class TeamContribution:
     period: Period
-    goal_progress: float | None = strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
-    mqls_delivered: int = strawberry.field(description="Leads that became MQL in the period, first touched by the "
-                                                       "team (the count of mqlLeads).")
-    sals: int = strawberry.field(description="Leads the team owns that were accepted (SAL) in the period (salLeads).")
-    sqls: int = strawberry.field(description="Leads the team owns that became SQL in the period (sqlLeads).")
-    sourced_pipeline: Decimal = strawberry.field(description="Amounts of sourcedDeals.")
-    influenced_pipeline: Decimal = strawberry.field(description="Amounts of influencedDeals.")
-    attributed_bookings: Decimal = strawberry.field(description="Bookings credited under the model of record "
-                                                                "(amounts of bookingCredits).")
-    sla_compliance: float | None = strawberry.field(description="Met ÷ counted over the team's side's SLA items "
-                                                                "(slaItems).")
     team_id: strawberry.Private[int]
-    figures: strawberry.Private[queries.TeamFigures]
     contribution: strawberry.Private[queries.PeriodContribution]
     period_key: strawberry.Private[str]
 
     @classmethod
     def of(cls, c: queries.PeriodContribution, team_id: int) -> "TeamContribution":
-        f = c.figures[team_id]
-        return cls(period=Period.from_view(c.period), goal_progress=_ratio(f.goal_progress),
-                   mqls_delivered=f.mqls_delivered, sals=f.sals, sqls=f.sqls, sourced_pipeline=f.sourced_pipeline,
-                   influenced_pipeline=f.influenced_pipeline, attributed_bookings=f.attributed_bookings,
-                   sla_compliance=_ratio(f.sla_compliance), team_id=team_id, figures=f, contribution=c,
-                   period_key=c.period.key)
+        return cls(period=Period.from_view(c.period), team_id=team_id, contribution=c, period_key=c.period.key)
 
-    @property
-    def rows(self) -> queries.TeamRows:
-        return self.contribution.rows[self.team_id]
+    async def _funnel(self) -> tuple[int, int, int]:
+        return (await self.contribution.funnel_counts()).get(self.team_id, (0, 0, 0))
+
+    async def _funnel_rows(self) -> tuple[list[int], list[int], list[int]]:
+        return (await self.contribution.funnel_rows()).get(self.team_id, ([], [], []))
+
+    async def _pipeline_rows(self) -> attribution_queries.PipelineDeals:
+        return (await self.contribution.pipeline_rows()).get(self.team_id, attribution_queries.PipelineDeals([], []))
+
+    @strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
+    async def goal_progress(self) -> float | None:
+        return _ratio(await self.contribution.goal_progress(self.team_id))
+
+    @strawberry.field(description="Leads that became MQL in the period, first touched by the team (the count of "
+                                  "mqlLeads).")
+    async def mqls_delivered(self) -> int:
+        return (await self._funnel())[0]
+
+    @strawberry.field(description="Leads the team owns that were accepted (SAL) in the period (salLeads).")
+    async def sals(self) -> int:
+        return (await self._funnel())[1]
+
+    @strawberry.field(description="Leads the team owns that became SQL in the period (sqlLeads).")
+    async def sqls(self) -> int:
+        return (await self._funnel())[2]
+
+    @strawberry.field(description="Amounts of sourcedDeals.")
+    async def sourced_pipeline(self) -> Decimal:
+        return (await self.contribution.pipeline()).get(self.team_id, (Decimal("0.00"), Decimal("0.00")))[0]
+
+    @strawberry.field(description="Amounts of influencedDeals.")
+    async def influenced_pipeline(self) -> Decimal:
+        return (await self.contribution.pipeline()).get(self.team_id, (Decimal("0.00"), Decimal("0.00")))[1]
+
+    @strawberry.field(description="Bookings credited under the model of record (amounts of bookingCredits).")
+    async def attributed_bookings(self) -> Decimal:
+        return (await self.contribution.bookings()).get(self.team_id, Decimal("0.00"))
+
+    @strawberry.field(description="Met ÷ counted over the team's side's SLA items (slaItems).")
+    async def sla_compliance(self) -> float | None:
+        return _ratio(await self.contribution.sla_compliance(self.team_id))
 
     def can_see_pay(self, principal) -> bool:
         return rules.can_see_team_pay(principal, self.team_id)
@@ -208,70 +229,71 @@ class TeamContribution:
         return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
 
     @strawberry.field(permission_classes=[CanSeePay], description="Pay statements' totals of the team's people.")
-    def payouts_accrued(self) -> Decimal | None:
-        return self.figures.payouts_accrued
+    async def payouts_accrued(self) -> Decimal | None:
+        return await self.contribution.payouts_accrued(self.team_id)
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="Selling hours on leads later handed back, × each seller's cost per selling hour.")
-    def wasted_selling_cost(self) -> Decimal | None:
-        return self.figures.wasted_selling_cost
+    async def wasted_selling_cost(self) -> Decimal | None:
+        return await self.contribution.wasted_selling_cost(self.team_id)
 
     @strawberry.field(description="The objectives behind goalProgress.")
     async def objectives(self, info: Info) -> list[Objective]:
-        rows = await info.context.loaders(goal_queries.objectives_by_ids).load_many(self.figures.objective_ids)
+        ids = await self.contribution.objective_ids(self.team_id)
+        rows = await info.context.loaders(goal_queries.objectives_by_ids).load_many(ids)
         return [Objective.from_model(o) for o in rows if o]
 
     # --- traces: the rows behind each figure ---
 
     @strawberry.field(description="The leads behind mqlsDelivered, by id.")
     async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
-        return await _lead_page(info, self.rows.mql_lead_ids, first, after)
+        return await _lead_page(info, (await self._funnel_rows())[0], first, after)
 
     @strawberry.field(description="The leads behind sals, by id.")
     async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
-        return await _lead_page(info, self.rows.sal_lead_ids, first, after)
+        return await _lead_page(info, (await self._funnel_rows())[1], first, after)
 
     @strawberry.field(description="The leads behind sqls, by id.")
     async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
-        return await _lead_page(info, self.rows.sql_lead_ids, first, after)
+        return await _lead_page(info, (await self._funnel_rows())[2], first, after)
 
     @strawberry.field(description="The deals behind sourcedPipeline: created in the period, first touched by the team.")
-    def sourced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
-        return _page(self.rows.sourced_deals, first, after, lambda d: Opportunity.from_model(d.opportunity), _deal_key)
+    async def sourced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page((await self._pipeline_rows()).sourced, first, after, lambda d: Opportunity.from_model(d.opportunity), _deal_key)
 
     @strawberry.field(description="The deals behind influencedPipeline: created in the period, touched by the team at "
                                   "or before the opportunity was created.")
-    def influenced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
-        return _page(self.rows.influenced_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
+    async def influenced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+        return _page((await self._pipeline_rows()).influenced, first, after, lambda d: Opportunity.from_model(d.opportunity),
                      _deal_key)
 
     @strawberry.field(description="The credit lines behind attributedBookings: per deal won in the period and touch of "
                                   "the team, under the model of record; by deal, then journey.")
-    def booking_credits(self, first: int = 20, after: str | None = None) -> relay.Connection[BookingCredit]:
-        return _page(self.contribution.booking_credits(self.team_id), first, after, BookingCredit.of)
+    async def booking_credits(self, first: int = 20, after: str | None = None) -> relay.Connection[BookingCredit]:
+        return _page(await self.contribution.booking_credits(self.team_id), first, after, BookingCredit.of)
 
     @strawberry.field(description="The team's side's per-lead SLA commitments behind slaCompliance (those due or met), "
                                   "by lead, then kind.")
-    def sla_items(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaItem]:
-        return _page(self.rows.sla_items, first, after, SlaItem.of, queries.sla_item_key)
+    async def sla_items(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaItem]:
+        return _page((await self.contribution.sla()).get(self.team_id, []), first, after, SlaItem.of, queries.sla_item_key)
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="The statement lines and adjustments of the team's people behind payoutsAccrued, "
                                   "by person. Private, like payoutsAccrued.")
-    def payout_lines(self, first: int = 20, after: str | None = None) -> relay.Connection[PayoutLine] | None:
-        return _page(self.rows.payout_rows, first, after, PayoutLine.of)
+    async def payout_lines(self, first: int = 20, after: str | None = None) -> relay.Connection[PayoutLine] | None:
+        return _page((await self.contribution.payouts()).get(self.team_id, []), first, after, PayoutLine.of)
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="The touches behind wastedSellingCost, by id. Private, like wastedSellingCost.")
-    def wasted_selling_touchpoints(self, first: int = 20,
-                                   after: str | None = None) -> relay.Connection[WastedSellingTouchpoint] | None:
-        return _page(self.rows.wasted, first, after, WastedSellingTouchpoint.of, lambda w: w.touch.touchpoint_id)
+    async def wasted_selling_touchpoints(self, first: int = 20, after: str | None = None
+                                         ) -> relay.Connection[WastedSellingTouchpoint] | None:
+        return _page((await self.contribution.wasted()).get(self.team_id, []), first, after, WastedSellingTouchpoint.of, lambda w: w.touch.touchpoint_id)
 
     @strawberry.field(description="The same team's figures in the previous period, for the change.")
     async def previous_period(self, info: Info) -> "TeamContribution | None":
         previous = parse_period_key(self.period_key).previous().key
         c = await info.context.loaders(_contribution_by_period).load(previous)
-        return TeamContribution.of(c, self.team_id) if self.team_id in c.figures else None
+        return TeamContribution.of(c, self.team_id) if self.team_id in c.team_ids else None
 
 
 @strawberry.type(description="The company's totals: each deal counted once, each with the rows behind it.")

@@ -31,7 +31,7 @@ class Touchpoint(Model):
 
     class Meta:
         table = "touchpoint"
-        indexes = (("lead_id", "at"), ("kind", "at"))
+        indexes = (("lead_id", "at"), ("at", "kind"))  # (at, kind): a range of times, never a kind alone
 
 
 class OpportunityStatus(str, Enum):

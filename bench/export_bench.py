@@ -45,59 +45,10 @@ TARGET_MB = 300
 
 # --- the dataset -----------------------------------------------------------------------------
 
-def _dataset_key(seed: int, leads: int) -> str:
-    from domain.dataset.shape import VERSION
-    return f"gen-v{VERSION}-s{seed}-l{leads}-q1"
-
-
-async def _generate_into(url: str, seed: int, leads: int, as_of: datetime) -> dict:
-    from api.app import configure_domain
-    from domain.dataset.service import Options, generate
-
-    configure_domain(dataclasses.replace(load_settings(), database_url=url, clock=None))
-    await db.migrate(url)
-    await db.init_db(url)
-    try:
-        began = time.perf_counter()
-        summary = await generate(Options(leads=leads, seed=seed, quarters=1, as_of=as_of))
-        seconds = time.perf_counter() - began
-    finally:
-        await db.close_db()
-    return {"as_of": summary.as_of.isoformat(), "periods": summary.periods, "seconds": round(seconds, 1),
-            "imports": summary.imports, "mqls": summary.lead_mqls, "opportunities": summary.opportunities}
-
-
-def _opens(path: Path) -> bool:
-    """Whether a cached file opens and takes the current migrations (a file from before a migration gets it)."""
-    try:
-        asyncio.run(db.migrate(f"sqlite://{path}"))
-        return True
-    except Exception as e:  # noqa: BLE001 - any failure means: generate it again
-        print(f"dataset: the cached file does not open ({type(e).__name__}: {e}); generating it again")
-        return False
-
-
 def dataset(seed: int, leads: int) -> tuple[str, dict]:
-    CACHE.mkdir(exist_ok=True)
-    key = _dataset_key(seed, leads)
-    path, meta_path = CACHE / f"{key}.sqlite3", CACHE / f"{key}.json"
-    if path.exists() and meta_path.exists() and _opens(path):
-        print(f"dataset: cached {path.relative_to(HERE.parent)}")
-        return f"sqlite://{path}", json.loads(meta_path.read_text())
-    for stale in CACHE.glob(f"{key}.*"):
-        stale.unlink()
-    partial = path.with_suffix(".partial.sqlite3")
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    print(f"dataset: generating {leads:,} leads in one quarter (seed {seed}) into "
-          f"{path.relative_to(HERE.parent)} ...", flush=True)
-    meta = asyncio.run(_generate_into(f"sqlite://{partial}", seed, leads, today))
-    connection = sqlite3.connect(partial)
-    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.close()
-    partial.rename(path)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"dataset: generated in {meta['seconds']} s")
-    return f"sqlite://{path}", meta
+    """The cached SQLite dataset with every lead in one quarter (latency_bench's cache, keyed by its quarters)."""
+    from latency_bench import dataset as cached_dataset
+    return cached_dataset(None, seed, leads, quarters=1)
 
 
 def expected_rows(path: str, key: str) -> int:
@@ -243,7 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         results["export"] = figures
         RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-        print(f"recorded under \"export\" in {RESULTS.relative_to(HERE.parent)}")
+        history = HERE / "HISTORY.md"
+        with history.open("a") as f:
+            f.write(f"- {figures['date']} · export · leads.csv {key} · {rows:,} rows in {figures['seconds']} s "
+                    f"({figures['rows_per_s']:,} rows/s) · server RSS {figures['rss_before_mb']} MB before, peak "
+                    f"{figures['peak_rss_mb']} MB (target {TARGET_MB} MB)\n")
+        print(f"recorded under \"export\" in {RESULTS.relative_to(HERE.parent)} and {history.name}")
     return 0 if figures["same_count"] else 1
 
 

@@ -10,13 +10,14 @@ weights move with the clock, or a model nobody stored), is computed live by the 
 `rebuild_all()` recomputes every row from the raw ones (a test compares it with the kept-current rows)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from tortoise import connections
 
 from domain.attribution import rules
+from domain.rawsql import bound, placeholders
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
 
 BATCH = 500
@@ -156,17 +157,6 @@ async def rebuild_all() -> None:
 _GROUP_COLUMN = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", "CAMPAIGN": "campaign"}
 
 
-def _sql(dialect: str, text: str, names: Sequence[str]) -> str:
-    """`:name` parameters as the dialect's placeholders, in the order of `names`."""
-    for i, name in enumerate(names, start=1):
-        text = text.replace(f":{name}", f"?{i}" if dialect == "sqlite" else f"${i}")
-    return text
-
-
-def _params(*values):
-    return [v.astimezone(UTC) if isinstance(v, datetime) else v for v in values]
-
-
 async def is_stored(choice) -> bool:
     return _key_of(choice) in await stored_choices()
 
@@ -181,7 +171,7 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
     dialect = conn.capabilities.dialect
     column = _GROUP_COLUMN[group_by]
     in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
-    sql = _sql(dialect, f"""
+    sql = placeholders(dialect, f"""
         SELECT position < 0, {column},
                SUM(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
                SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END),
@@ -190,7 +180,7 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
         GROUP BY 1, 2""", ["start", "end", "key", "now"])
     totals: dict[str, list[int]] = {}
     fresh = 0
-    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
     for unattributed, group, pipeline, bookings, deals in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
@@ -206,17 +196,17 @@ async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: s
     deal has one row at position 0, or -1 without touches): none to look for when that is all of them."""
     in_period = """((created_at >= :start AND created_at < :end)
                     OR (status = 'WON' AND closed_at >= :start AND closed_at < :end))"""
-    _, rows = await conn.execute_query(_sql(dialect, f"SELECT count(*) FROM opportunity WHERE {in_period}",
-                                            ["start", "end"]), _params(start, end))
+    _, rows = await conn.execute_query(placeholders(dialect, f"SELECT count(*) FROM opportunity WHERE {in_period}",
+                                            ["start", "end"]), bound(start, end))
     if rows[0][0] == fresh:
         return set()
-    sql = _sql(dialect, """
+    sql = placeholders(dialect, """
         SELECT o.id FROM opportunity o
         WHERE ((o.created_at >= :start AND o.created_at < :end)
                OR (o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end))
           AND NOT EXISTS (SELECT 1 FROM deal_credit c WHERE c.opportunity_id = o.id AND c.model_key = :key
                           AND c.horizon <= :now)""", ["start", "end", "key", "now"])
-    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
     return {r[0] for r in rows}
 
 
@@ -232,7 +222,7 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[
     pipeline = "CASE WHEN created_at >= :start AND created_at < :end THEN deal_amount_cents ELSE 0 END"
     bookings = "CASE WHEN won_at >= :start AND won_at < :end THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"
-    sql = _sql(dialect, f"""
+    sql = placeholders(dialect, f"""
         SELECT team_id, SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END),
                SUM(CASE WHEN {sourced} THEN {bookings} ELSE 0 END),
                SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END),
@@ -242,7 +232,7 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[
         GROUP BY team_id""", ["start", "end", "key", "now"])
     teams: dict[int, list[int]] = {}
     fresh = 0
-    _, rows = await conn.execute_query(sql, _params(start, end, key, now))
+    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
     for team_id, *cents, deals in rows:
         fresh += int(deals or 0)
         if team_id is not None:

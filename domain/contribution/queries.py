@@ -140,7 +140,13 @@ class PeriodContribution:
         return await self._once("payouts", lambda: team_payout_rows(self.period))
 
     async def wasted(self) -> dict[int, list[WastedCost]]:
+        """{team: the touches behind its wasted selling cost, each with its share of its seller's cost}."""
         return await self._once("wasted", lambda: _wasted(self.period))
+
+    async def wasted_costs(self) -> dict[int, Decimal]:
+        """{team: wasted selling cost}: each seller's minutes (summed in SQL) at their cost per selling hour,
+        rounded per seller (the sum of the shares `wasted` gives the team's touches)."""
+        return await self._once("wasted_costs", lambda: _wasted_costs(self.period))
 
     # --- one team's figures ---
 
@@ -158,7 +164,7 @@ class PeriodContribution:
         return sum((p.amount for p in (await self.payouts()).get(team_id, [])), Decimal("0.00"))
 
     async def wasted_selling_cost(self, team_id: int) -> Decimal:
-        return sum((w.cost for w in (await self.wasted()).get(team_id, []) if w.cost is not None), Decimal("0.00"))
+        return (await self.wasted_costs()).get(team_id, Decimal("0.00"))
 
     async def figures(self) -> dict[int, TeamFigures]:
         """Every figure of every team (the CSV export's rows)."""
@@ -228,6 +234,17 @@ async def _sla_items(period_id: int, period: PeriodView) -> dict[int, list[sla.S
             items[team_id] = sorted((i for i in result.figures.items if i.side is side and i.counted),
                                     key=sla_item_key)
     return items
+
+
+async def _wasted_costs(period: PeriodView) -> dict[int, Decimal]:
+    minutes = await lead_queries.wasted_selling_minutes(period)
+    costs: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for p in await Person.filter(id__in=list(minutes)):
+        cost = wasted_selling_cost(minutes[p.id], cost_per_selling_hour(
+            from_cents(p.annual_cost_cents), p.selling_hours_per_week, p.working_weeks_per_year))
+        if cost is not None:
+            costs[p.team_id] += cost
+    return dict(costs)
 
 
 async def _wasted(period: PeriodView) -> dict[int, list[WastedCost]]:

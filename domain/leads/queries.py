@@ -13,6 +13,7 @@ from tortoise.expressions import Q, Subquery
 from domain.batch import by_ids
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
+from domain import rawsql
 from domain.leads import rules, sla
 from domain.leads.definitions import profile_of
 from domain.leads.models import (
@@ -266,12 +267,30 @@ async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
     return SlaResult(a, *sla.sla_report_and_awards(terms, leads, as_of))
 
 
+def _wasted_selection(select: str, tail: str) -> str:
+    """SALES touches in the period, with a person and a duration, on leads recycled or disqualified at or after the
+    touch: the leads' last hand-back since the period began (an earlier one is before every touch here), joined to
+    their touches by the (lead, time) index."""
+    return f"""
+        WITH handback AS (
+          SELECT lead_id, MAX(at) AS last FROM lead_event
+          WHERE type = :stage_event AND stage IN (:recycled, :disqualified) AND at >= :start GROUP BY lead_id)
+        SELECT {select} FROM handback h
+        JOIN touchpoint t ON t.lead_id = h.lead_id AND t.at >= :start AND t.at < :end AND t.at <= h.last
+        WHERE t.kind = :kind AND t.person_id IS NOT NULL AND t.duration_minutes IS NOT NULL {tail}"""
+
+
+def _wasted_params(period: PeriodView) -> dict:
+    return dict(stage_event=rules.STAGE_EVENT, recycled=rules.Stage.RECYCLED.value,
+                disqualified=rules.Stage.DISQUALIFIED.value, start=period.start, end=period.end,
+                kind=TouchKind.SALES.value)
+
+
 async def wasted_selling_minutes(period: PeriodView) -> dict[int, int]:
-    """Per seller: minutes of SALES touches in the period on leads recycled or disqualified at or after the touch."""
-    minutes: dict[int, int] = defaultdict(int)
-    for touch in await wasted_selling_touches(period):
-        minutes[touch.person_id] += touch.minutes
-    return dict(minutes)
+    """Per seller: minutes of the wasted selling touches (wasted_selling_touches lists them), summed in SQL."""
+    found = await rawsql.rows(_wasted_selection("t.person_id, SUM(t.duration_minutes)", "GROUP BY t.person_id"),
+                              **_wasted_params(period))
+    return {person_id: int(minutes) for person_id, minutes in found}
 
 
 # --- the leads export ----------------------------------------------------------------------
@@ -396,19 +415,10 @@ class WastedTouch:
 
 
 async def wasted_selling_touches(period: PeriodView) -> list[WastedTouch]:
-    """The touches behind wasted selling time, one row each in touchpoint id order: SALES touches in the period with
-    a person and a duration, on leads recycled or disqualified at or after the touch (the selection
+    """The touches behind wasted selling time, one row each in touchpoint id order (the selection
     wasted_selling_minutes sums per seller)."""
-    touches = await Touchpoint.filter(kind=TouchKind.SALES, at__gte=period.start, at__lt=period.end,
-                                      person_id__not_isnull=True, duration_minutes__not_isnull=True).order_by(
-        "id").values_list("id", "lead_id", "person_id", "at", "duration_minutes", "channel", "campaign")
-    if not touches:
-        return []
-    last_handback: dict[int, datetime] = {}
-    for lead_id, at in await LeadEvent.filter(
-            lead_id__in={t[1] for t in touches}, type=rules.STAGE_EVENT,
-            stage__in=[rules.Stage.RECYCLED, rules.Stage.DISQUALIFIED]).values_list("lead_id", "at"):
-        last_handback[lead_id] = max(at, last_handback.get(lead_id, at))
+    found = await rawsql.rows(_wasted_selection(
+        "t.id, t.lead_id, t.person_id, t.at, t.duration_minutes, t.channel, t.campaign", "ORDER BY t.id"),
+        **_wasted_params(period))
     return [WastedTouch(touch_id, lead_id, person_id, as_utc(at), duration, channel, campaign)
-            for touch_id, lead_id, person_id, at, duration, channel, campaign in touches
-            if lead_id in last_handback and last_handback[lead_id] >= at]
+            for touch_id, lead_id, person_id, at, duration, channel, campaign in found]

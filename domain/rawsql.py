@@ -1,0 +1,32 @@
+"""Hand-written SQL for the few reports an ORM query cannot say well (sums with CASE, correlated EXISTS): named
+parameters written once, bound as each dialect wants, times bound as the ORM stores them."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from tortoise import connections
+
+UTC = timezone.utc
+
+
+def placeholders(dialect: str, text: str, names: Sequence[str]) -> str:
+    """`:name` parameters as the dialect's numbered placeholders (?1 on SQLite, $1 on PostgreSQL), numbered in the
+    order of `names`, so a parameter may appear several times."""
+    for i, name in enumerate(names, start=1):
+        text = text.replace(f":{name}", f"?{i}" if dialect == "sqlite" else f"${i}")
+    return text
+
+
+def bound(*values):
+    """Parameter values, times in UTC (as Tortoise stores and compares them on SQLite)."""
+    return [v.astimezone(UTC) if isinstance(v, datetime) else v for v in values]
+
+
+async def rows(text: str, **params) -> list:
+    """The rows of `text` with `:name` parameters, on the default connection."""
+    conn = connections.get("default")
+    names = list(params)
+    _, found = await conn.execute_query(placeholders(conn.capabilities.dialect, text, names),
+                                        bound(*params.values()))
+    return list(found)

@@ -156,9 +156,22 @@ class PeriodContribution:
     async def objective_ids(self, team_id: int) -> list[int]:
         return (await self.goals()).get(team_id, (None, []))[1]
 
+    async def sla_figures(self) -> dict[int, Decimal | None]:
+        """{team: its side's SLA compliance} (the agreement named later wins when a team has several, as for its
+        items); counted over the same items `sla` lists, without looking up each lead's marketing person."""
+        async def compute():
+            if self.stored_period_id is None:
+                return {}
+            figures = {}
+            for agreement in await lead_queries.agreements(self.stored_period_id):
+                sides = await lead_queries.sla_side_compliance(agreement, self.period)
+                figures[agreement.marketing_team_id] = sides[sla.Side.MARKETING].compliance
+                figures[agreement.sales_team_id] = sides[sla.Side.SALES].compliance
+            return figures
+        return await self._once("sla_figures", compute)
+
     async def sla_compliance(self, team_id: int) -> Decimal | None:
-        items = (await self.sla()).get(team_id)
-        return None if items is None else sla.compliance_of(items).compliance
+        return (await self.sla_figures()).get(team_id)
 
     async def payouts_accrued(self, team_id: int) -> Decimal:
         return sum((p.amount for p in (await self.payouts()).get(team_id, [])), Decimal("0.00"))

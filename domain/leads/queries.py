@@ -236,16 +236,17 @@ def agreement_terms(a: SlaAgreement, timezone: str) -> "sla.Agreement":
                          decision_days=a.decision_days, business_hours_only=a.business_hours_only, timezone=timezone)
 
 
-async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
+async def sla_leads(a: SlaAgreement, period: PeriodView, people: bool = True) -> list["sla.LeadSla"]:
     """The period's MQLs first touched by the agreement's marketing team; sales items for those handed over to
-    the sales team's people."""
+    the sales team's people. Without `people`, the marketing side's person of each lead is not looked up (the
+    side's figures do not depend on it)."""
     facts = mql_facts_query(period, [a.marketing_team_id])
     rows = await raw_values_list(facts.values_list(
         "lead_id", "mql_at", "handover_at", "handover_owner_id", "first_follow_up_at", "attempts", "decision",
         "decision_at"))
     sellers = set(await Person.filter(team_id=a.sales_team_id).values_list("id", flat=True))
     marketers = await _first_marketing_person(Subquery(mql_facts_query(period, [a.marketing_team_id])
-                                                       .values("lead_id"))) if rows else {}
+                                                       .values("lead_id"))) if rows and people else {}
     decisions = {s.value: s.value for s in rules.Stage}
     leads = []
     for lead_id, mql_at, handover_at, handover_owner_id, first_follow_up_at, attempts, decision, decision_at in rows:
@@ -258,6 +259,13 @@ async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
             attempts=attempts if handed_here else 0, decision=decisions[decision] if decision else None,
             decision_at=as_utc(decision_at)))
     return leads
+
+
+async def sla_side_compliance(a: SlaAgreement, period: PeriodView) -> dict["sla.Side", "sla.SideCompliance"]:
+    """Each side's compliance, as sla_result's figures give it, without the per-person, award and breach work."""
+    terms = agreement_terms(a, config.current().timezone)
+    items = sla.all_items(terms, await sla_leads(a, period, people=False), clock.now())
+    return {side: sla.compliance_of(i for i in items if i.side is side) for side in sla.Side}
 
 
 async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:

@@ -268,9 +268,11 @@ async def sla_side_compliance(a: SlaAgreement, period: PeriodView) -> dict["sla.
     return {side: sla.compliance_of(i for i in items if i.side is side) for side in sla.Side}
 
 
-async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
+async def sla_result(a: SlaAgreement, period: PeriodView, people: bool = True) -> SlaResult:
+    """The SLA report of an agreement; without `people` the marketing side's per-person rows and awards are left
+    out (each lead's marketing person is not looked up), every other figure is the same."""
     terms = agreement_terms(a, config.current().timezone)
-    leads = await sla_leads(a, period)
+    leads = await sla_leads(a, period, people)
     as_of = clock.now()  # commitments of the period's MQLs count when they fall due, even after the period ends
     return SlaResult(a, *sla.sla_report_and_awards(terms, leads, as_of))
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 from strawberry import relay
 
 from domain.batch import by_ids
@@ -156,6 +157,17 @@ class SlaReport:
             overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0])
 
 
+def _field_names(selections) -> set[str]:
+    """The names of the fields selected at this level, through fragments and inline fragments."""
+    names = set()
+    for s in selections:
+        if isinstance(s, SelectedField):
+            names.add(s.name)
+        else:  # FragmentSpread or InlineFragment: their fields are at this level
+            names |= _field_names(s.selections)
+    return names
+
+
 def _report(period, result: queries.SlaResult) -> SlaReport:
     f = result.figures
     people = [PersonCompliance(side=sla.Side.MARKETING, person_id=pid, **Compliance.of(c).__dict__)
@@ -192,7 +204,9 @@ class SlaQuery:
                 raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
         except DomainError as e:
             raise client_error(e) from None
-        return _report(view, await queries.sla_result(found[0], view))
+        # each lead's marketing person is looked up only when per-person rows or awards are asked for
+        wanted = _field_names(info.selected_fields[0].selections)
+        return _report(view, await queries.sla_result(found[0], view, people=bool(wanted & {"people", "awards"})))
 
 
 @strawberry.type

@@ -103,3 +103,18 @@ def test_facts_kept_current_equal_facts_rebuilt_from_the_raw_rows(org, api):
     api.run(rebuild_all_facts())
     assert api.run(LeadFact.all().order_by("lead_id").values_list(*fields)) == kept
     assert len(kept) == 4 and sum(1 for row in kept if row[6] is not None) == 2
+
+
+def test_the_per_person_rows_come_through_a_fragment_too(org, api):
+    """slaReport looks up each lead's marketing person only when people or awards are selected, fragments included."""
+    _agree(org, api)
+    lead = org.lead("L-F", created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    org.touch(lead, datetime(2026, 10, 2, 9, tzinfo=UTC), kind="MARKETING", team="Demand Generation",
+              person="dana@example.com", channel="webinar", external_id="m-f")
+    org.events(lead, (datetime(2026, 10, 2, 10, tzinfo=UTC), "STAGE", "MQL"))
+    direct = api.gql('{ slaReport(period: "2026-Q4") { people { side person { name } counted } } }',
+                     token=org.sales_leader)["slaReport"]["people"]
+    through = api.gql('query { slaReport(period: "2026-Q4") { ...F } } fragment F on SlaReport { '
+                      '... on SlaReport { people { side person { name } counted } } }',
+                      token=org.sales_leader)["slaReport"]["people"]
+    assert direct == through and {"side": "MARKETING", "person": {"name": "Dana Demand"}, "counted": 1} in direct

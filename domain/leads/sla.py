@@ -161,7 +161,12 @@ class Breach:
     state: ItemState               # OPEN_BREACH or MISSED
     due: datetime
     done_at: datetime | None
-    overdue_hours: Decimal         # (done_at or as_of) - due, elapsed hours
+    as_of: datetime
+
+    @property
+    def overdue_hours(self) -> Decimal:
+        """(done_at or as_of) - due, elapsed hours (worked out when read: a report pages its breaches)."""
+        return hours_between(self.due, self.done_at if self.done_at is not None else self.as_of)
 
 
 @dataclass
@@ -178,8 +183,19 @@ class SlaFigures:
     sales_by_person: dict[int, SideCompliance]
     response_median_hours: Decimal | None
     response_p90_hours: Decimal | None
-    breaches: list[Breach]
     items: list[SlaItem]
+    as_of: datetime
+    _breaches: list[Breach] | None = None
+
+    @property
+    def breaches(self) -> list[Breach]:
+        """Open and missed items by due time, then lead and kind (built when first read)."""
+        if self._breaches is None:
+            breached = [i for i in self.items if i.state is ItemState.OPEN_BREACH or i.state is ItemState.MISSED]
+            self._breaches = [  # filtered, then sorted (stable): the same order as sorting every item first
+                Breach(i.lead_id, i.side, i.kind, i.state, i.due, i.done_at, self.as_of)
+                for i in sorted(breached, key=lambda i: (i.due, i.lead_id, _KIND_ORDER[i.kind]))]
+        return self._breaches
 
 
 @dataclass(frozen=True)
@@ -486,12 +502,6 @@ def _figures(agreement: Agreement, leads: list[LeadSla], as_of: datetime, items:
     marketing_items = [i for i in items if i.side is Side.MARKETING]
     sales_items = [i for i in items if i.side is Side.SALES]
     response_median, response_p90 = _median_and_p90_hours(_response_micros(leads, as_of))
-    breached = [i for i in items if i.state is ItemState.OPEN_BREACH or i.state is ItemState.MISSED]
-    breaches = [  # filtered, then sorted (stable): the same order as sorting every item first
-        Breach(i.lead_id, i.side, i.kind, i.state, i.due, i.done_at,
-               hours_between(i.due, i.done_at if i.done_at is not None else as_of))
-        for i in sorted(breached, key=lambda i: (i.due, i.lead_id, _KIND_ORDER[i.kind]))
-    ]
     return SlaFigures(
         mql_volume=volume,
         volume_met=volume >= agreement.mql_volume,
@@ -506,8 +516,8 @@ def _figures(agreement: Agreement, leads: list[LeadSla], as_of: datetime, items:
         sales_by_person=_by_person(sales_items),
         response_median_hours=response_median,
         response_p90_hours=response_p90,
-        breaches=breaches,
         items=items,
+        as_of=as_of,
     )
 
 

@@ -145,12 +145,12 @@ class SlaReport:
     sales: Compliance
     people: list[PersonCompliance]
     awards: list[SlaAward]
-    all_breaches: strawberry.Private[list[sla.Breach]]
+    figures: strawberry.Private[sla.SlaFigures]
 
     @strawberry.field(description="Open and missed commitments, by due time.")
     def breaches(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaBreach]:
         page = page_request(first, after)
-        indexed = list(enumerate(self.all_breaches, start=1))
+        indexed = list(enumerate(self.figures.breaches, start=1))
         rows = [(i, b) for i, b in indexed if page.after is None or i > page.after][: page.first + 1]
         return connection(rows[: page.first], len(rows) > page.first, page, lambda row: SlaBreach(
             side=row[1].side, item=row[1].item, state=row[1].state, due=row[1].due, done_at=row[1].done_at,
@@ -183,7 +183,7 @@ def _report(period, result: queries.SlaResult) -> SlaReport:
         sales=Compliance.of(f.sales), people=people,
         awards=[SlaAward(month=a.month, side=a.side, compliance=float(a.compliance), met=a.met, counted=a.counted,
                          person_id=a.person_id) for a in result.awards],
-        all_breaches=f.breaches)
+        figures=f)
 
 
 @strawberry.type

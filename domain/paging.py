@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.batch import fits_key
+
 MAX_PAGE = 100
 
 
@@ -14,7 +16,10 @@ class Page:
 
 
 async def fetch_page(queryset: Any, page: Page, key: str = "id") -> tuple[list[Any], bool]:
-    if page.after is not None:
+    if page.after is not None and not fits_key(queryset.model, page.after, key):
+        if page.after > 0:
+            return [], False  # after every key the column can hold
+    elif page.after is not None:
         queryset = queryset.filter(**{f"{key}__gt": page.after})
     rows = await queryset.order_by(key).limit(page.first + 1)
     return rows[: page.first], len(rows) > page.first

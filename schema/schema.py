@@ -17,7 +17,7 @@ from schema.audit.queries import AuditQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
 from schema.contribution.queries import ContributionQuery
-from schema.core.extensions import MaskUnexpectedErrors, RequireAuthentication, is_unexpected
+from schema.core.extensions import MaskUnexpectedErrors, RefuseNulCharacters, RequireAuthentication, is_unexpected
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
@@ -66,7 +66,7 @@ class SharedGoalsSchema(strawberry.Schema):
 def build_schema(production: bool = False, limits: GraphQLLimits | None = None) -> strawberry.Schema:
     limits = limits or GraphQLLimits()
     # Factories: a fresh extension per request (the parse and validation caches are shared module-wide).
-    extensions = [RequireAuthentication, *limit_extensions(limits, production),
+    extensions = [RequireAuthentication, RefuseNulCharacters, *limit_extensions(limits, production),
                   lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     if production:
         extensions.append(MaskUnexpectedErrors)

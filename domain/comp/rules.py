@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import Enum
 
 from domain.goals.rules import clamp, shares_problem
-from domain.money import round_cents
+from domain.money import CENT, MAX_AMOUNT, amount_problem, round_cents
 
 ZERO, ONE = Decimal(0), Decimal(1)
 MAX_NAME = 200   # the stored column's length
@@ -160,6 +160,8 @@ def plan_problems(target_variable: Decimal, components: Sequence[Component]) -> 
         problems.append((("targetVariable",), "must be a finite number"))
     elif target_variable < ZERO:
         problems.append((("targetVariable",), "the target variable pay cannot be negative"))
+    elif message := amount_problem(target_variable, "the target variable pay"):
+        problems.append((("targetVariable",), message))
 
     weights = [c.weight for c in components]
     if not components or all(_finite(w) and ZERO < w <= ONE for w in weights):
@@ -217,8 +219,13 @@ def _tiered(tiers: Sequence[Tier], a: Decimal) -> Decimal:
 
 
 def payout(target_variable: Decimal, weight: Decimal, curve_value: Decimal) -> Decimal:
-    """targetVariable × weight × curve, rounded half-up to cents once (per line)."""
-    return round_cents(target_variable * weight * curve_value)
+    """targetVariable × weight × curve, rounded half-up to cents once (per line), and never more than an amount
+    can be (MAX_AMOUNT less a cent): a tiny quota or a steep curve could make a product too long to round to
+    cents or to store, which failed statements and the period's close (found by fuzzing)."""
+    with localcontext() as exact:
+        exact.prec = 80
+        value = target_variable * weight * curve_value
+    return round_cents(min(value, MAX_AMOUNT - CENT))
 
 
 # --- key results and gates -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from tortoise.transactions import in_transaction
 
@@ -13,7 +13,7 @@ from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompP
 from domain.comp.queries import component_of, statements
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.goals.models import KeyResult
-from domain.money import to_cents
+from domain.money import amount_problem, to_cents
 from domain.org.models import Period, Person
 from domain.org.rules import PeriodStatus, Principal, Role, can_see_pay
 from domain.org.service import ensure_period, get_period, parse_key
@@ -117,6 +117,18 @@ async def update_plan(actor: Principal, plan_id: int, expected_version: int | No
     return plan
 
 
+_LOCKED_MAX = Decimal("999999999999999999.999999")  # NUMERIC(24, 6): what a locked line's figures can hold
+
+
+def _storable(value: Decimal) -> Decimal:
+    """A figure as a locked line holds it: to 6 places and within ±_LOCKED_MAX. The attainment or curve of an
+    absurd plan (a tiny quota, a steep accelerator) could exceed it and stop the period from closing (found by
+    fuzzing); such a line is kept at the limit, as its payout is kept at the largest amount."""
+    with localcontext() as exact:
+        exact.prec = 80
+        return max(-_LOCKED_MAX, min(_LOCKED_MAX, value)).quantize(Decimal("0.000001"))
+
+
 async def lock_statements(period: Period) -> int:
     """Freeze every statement of a period being closed (call inside the closing transaction)."""
     view = await get_period(period.key)
@@ -126,8 +138,9 @@ async def lock_statements(period: Period) -> int:
         for x in s.lines:
             rows.append(LockedLine(
                 person_id=s.person_id, period_id=period.id, position=x.position, component=x.line.component,
-                metric=x.line.metric.value, metric_value=x.line.metric_value, quota=x.line.quota,
-                attainment=x.line.attainment, curve_value=x.line.curve_value, gate_open=x.line.gate_open,
+                metric=x.line.metric.value, metric_value=_storable(x.line.metric_value), quota=_storable(x.line.quota),
+                attainment=_storable(x.line.attainment), curve_value=_storable(x.line.curve_value),
+                gate_open=x.line.gate_open,
                 payout_cents=to_cents(x.line.payout), target_variable_cents=to_cents(s.target_variable),
                 locked_at=now))
     await LockedLine.bulk_create(rows)
@@ -175,6 +188,8 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
         problems.add(ErrorCode.INVALID, "an adjustment needs a reason", "reason")
     if amount != amount.quantize(Decimal("0.01")) or amount == 0:
         problems.add(ErrorCode.INVALID, "an adjustment is a non-zero amount in cents", "amount")
+    elif message := amount_problem(amount, "an adjustment"):
+        problems.add(ErrorCode.INVALID, message, "amount")
     async with in_transaction():
         person = await Person.get_or_none(id=person_id)
         if person is None:

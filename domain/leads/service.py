@@ -40,6 +40,10 @@ class DefinitionFields:
     engagement_threshold: Decimal = Decimal(40)
 
 
+MAX_DAYS_OR_HOURS = 1_000_000   # half-lives, SLA hours and days are stored with 6 digits before the point
+MAX_THRESHOLD = 1_000_000_000   # score thresholds with 9
+
+
 def _check_definition(f: DefinitionFields, problems: Problems) -> None:
     if not f.name.strip():
         problems.add(ErrorCode.INVALID, "a definition needs a name", "name")
@@ -61,10 +65,13 @@ def _check_definition(f: DefinitionFields, problems: Problems) -> None:
                          "fitPoints")
     if f.half_life_days <= 0:
         problems.add(ErrorCode.INVALID, "the half-life must be above 0 days", "halfLifeDays")
-    if f.fit_threshold < 0:
-        problems.add(ErrorCode.INVALID, "the fit threshold cannot be negative", "fitThreshold")
-    if f.engagement_threshold < 0:
-        problems.add(ErrorCode.INVALID, "the engagement threshold cannot be negative", "engagementThreshold")
+    elif f.half_life_days >= MAX_DAYS_OR_HOURS:
+        problems.add(ErrorCode.INVALID, f"the half-life is under {MAX_DAYS_OR_HOURS:,} days", "halfLifeDays")
+    for name, value in (("fitThreshold", f.fit_threshold), ("engagementThreshold", f.engagement_threshold)):
+        if value < 0:
+            problems.add(ErrorCode.INVALID, "a threshold cannot be negative", name)
+        elif value >= MAX_THRESHOLD:
+            problems.add(ErrorCode.INVALID, f"a threshold is under {MAX_THRESHOLD:,} points", name)
 
 
 def _numbers(points: dict[str, Decimal]) -> dict[str, str]:
@@ -205,6 +212,8 @@ async def create_sla_agreement(actor: Principal, f: SlaFields) -> SlaAgreement:
                         ("decisionDays", f.decision_days)):
         if value <= 0:
             problems.add(ErrorCode.INVALID, "must be above 0", name)
+        elif value >= MAX_DAYS_OR_HOURS:
+            problems.add(ErrorCode.INVALID, f"must be under {MAX_DAYS_OR_HOURS:,}", name)
     if f.mql_volume < 0:
         problems.add(ErrorCode.INVALID, "a volume cannot be negative", "mqlVolume")
     if f.minimum_attempts < 1:

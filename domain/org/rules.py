@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from domain.money import round_cents
+from domain.money import amount_problem, round_cents, round_places
 
 
 class Role(str, Enum):
@@ -60,11 +60,16 @@ def person_figure_problems(annual_cost: Decimal | None, annual_quota: Decimal | 
     problems = []
     if annual_cost is not None and annual_cost < 0:
         problems.append(("annualCost", "annual cost cannot be negative"))
+    elif annual_cost is not None and (message := amount_problem(annual_cost, "annual cost")):
+        problems.append(("annualCost", message))
     if annual_quota is not None and annual_quota < 0:
         problems.append(("annualQuota", "annual quota cannot be negative"))
-    if hours_per_week is not None and not (0 < hours_per_week <= 168):
+    elif annual_quota is not None and (message := amount_problem(annual_quota, "annual quota")):
+        problems.append(("annualQuota", message))
+    # both are stored to the hundredth: 0.001 would be kept as 0, and the hourly figures divide by them
+    if hours_per_week is not None and not (0 < round_places(hours_per_week, 2) <= 168):
         problems.append(("sellingHoursPerWeek", "selling hours per week must be above 0 and at most 168"))
-    if working_weeks is not None and not (0 < working_weeks <= 53):
+    if working_weeks is not None and not (0 < round_places(working_weeks, 2) <= 53):
         problems.append(("workingWeeksPerYear", "working weeks per year must be above 0 and at most 53"))
     return problems
 
@@ -94,9 +99,12 @@ class FiscalQuarter:
         return FiscalQuarter(self.year - 1, 4) if self.quarter == 1 else FiscalQuarter(self.year, self.quarter - 1)
 
 
+_LAST_YEAR = 9998  # a quarter's end is the next one's start, which must still be a date (year 9999 at most)
+
+
 def parse_period_key(key: str) -> FiscalQuarter:
     match = _KEY.match(key.strip()) if isinstance(key, str) else None
-    if not match or int(match.group(1)) < 1900:
+    if not match or not 1900 <= int(match.group(1)) <= _LAST_YEAR:
         raise PeriodKeyError(f"'{key}' is not a period key such as 2026-Q4")
     return FiscalQuarter(int(match.group(1)), int(match.group(2)))
 

@@ -249,10 +249,12 @@ async def create_export_token(actor: Principal, name: str | None, days: int) -> 
     expires. It acts as its creator (their person, or the creating service token's role)."""
     if not 1 <= days <= EXPORT_TOKEN_MAX_DAYS:
         raise invalid(f"an export token lives 1 to {EXPORT_TOKEN_MAX_DAYS} days", "expiresInDays")
+    if len((name or "").strip()) > 200:
+        raise invalid("a token name has at most 200 characters", "name")
     async with in_transaction():
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = await ApiToken.create(
-            name=(name or "").strip() or f"export token of {actor.name}", token_hash=hash_token(secret),
+            name=(name or "").strip() or f"export token of {actor.name}"[:200], token_hash=hash_token(secret),
             role=actor.role, person_id=actor.person_id, created_at=clock.now(),
             expires_at=clock.now() + timedelta(days=days), export_only=True, created_by_token_id=actor.token_id)
         await record(actor, "exportTokenCreate", "ApiToken", token.id, None,

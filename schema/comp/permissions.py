@@ -1,6 +1,7 @@
 """Pay is private: a member sees their own, a leader their team's, finance and admins everyone's."""
 from __future__ import annotations
 
+from domain.batch import fits_key
 from domain.comp import models as m
 from domain.comp.service import visible_people
 from schema.core.context import Info
@@ -8,7 +9,7 @@ from schema.core.errors import ClientError
 
 
 async def _visible(info: Info, model, ids: list[int], convert):
-    rows = {r.id: r for r in await model.filter(id__in=ids)}
+    rows = {r.id: r for r in await model.filter(id__in=[i for i in ids if fits_key(model, i)])}
     allowed = await visible_people(info.context.viewer)
     out = []
     for i in ids:

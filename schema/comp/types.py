@@ -16,6 +16,7 @@ from domain.money import from_cents
 from schema.attribution.types import Opportunity
 from schema.comp.permissions import disputes_visible_to, plans_visible_to
 from schema.core.context import Info
+from schema.core.ids import node_pk
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, load_person
 
@@ -109,7 +110,7 @@ class CompPlan(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await plans_visible_to(info, [int(i) for i in node_ids], cls.from_model)
+        return await plans_visible_to(info, [node_pk(i) for i in node_ids], cls.from_model)
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
@@ -134,4 +135,4 @@ class CompDispute(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await disputes_visible_to(info, [int(i) for i in node_ids], cls.from_model)
+        return await disputes_visible_to(info, [node_pk(i) for i in node_ids], cls.from_model)

@@ -1,6 +1,7 @@
 """The per-request context: who asks, the request id, and DataLoaders made on first use."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,17 @@ from domain.org.rules import Principal
 BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+class SharedLoader(DataLoader):
+    """A DataLoader whose cached futures outlive a cancelled caller.
+
+    When a field fails, graphql-core cancels its sibling fields; a cancelled field that was waiting on `load(key)`
+    would cancel the future every other field asking for `key` shares, and they would all end in CancelledError
+    (an HTTP 500; found by fuzzing). Each caller waits on a shield of the shared future instead."""
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """One DataLoader per batch function per request, created when first asked for."""
 
@@ -22,7 +34,7 @@ class Loaders:
     def __call__(self, batch_fn: BatchFn) -> DataLoader:
         loader = self._loaders.get(batch_fn)
         if loader is None:
-            loader = self._loaders[batch_fn] = DataLoader(load_fn=batch_fn)
+            loader = self._loaders[batch_fn] = SharedLoader(load_fn=batch_fn)
         return loader
 
 

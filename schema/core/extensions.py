@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, Node, StringValueNode
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.graphql import OperationType
@@ -39,6 +39,41 @@ class RequireAuthentication(SchemaExtension):
         yield
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RefuseNulCharacters(SchemaExtension):
+    """Text with a NUL character (\\u0000) is refused before anything runs, with code INVALID: PostgreSQL cannot
+    store or even compare it, so it would fail deep inside a query (found by fuzzing)."""
+
+    async def on_execute(self):
+        context = self.execution_context
+        if context.result is None and (_has_nul(context.variables) or any(
+                isinstance(node, StringValueNode) and "\x00" in node.value
+                for node in _walk(context.graphql_document))):
+            context.result = ExecutionResult(data=None, errors=[GraphQLError(
+                "Text cannot contain the NUL character (\\u0000).", extensions={"code": "INVALID"})])
+        yield
+
+
+def _walk(node):
+    """Every AST node under `node`."""
+    if isinstance(node, Node):
+        yield node
+        for key in node.keys:
+            yield from _walk(getattr(node, key, None))
+    elif isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _walk(child)
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """An error the client did not cause: a bug or an outage, to be logged and (in production) masked."""
     if (error.extensions or {}).get("code"):
@@ -46,6 +81,8 @@ def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, (GraphQLError, GlobalIDValueError)):
         return False  # parse, validation and input errors are the client's
+    if error.path is None and isinstance(original, ValueError):
+        return False  # a literal in the query that a scalar refused, e.g. "abc" for a Decimal (found by fuzzing)
     return True
 
 

@@ -10,6 +10,7 @@ from strawberry.relay.utils import from_base64, to_base64
 from domain.errors import ErrorCode
 from domain.paging import MAX_PAGE, Page
 from schema.core.errors import ClientError
+from schema.core.ids import MAX_PK
 
 T = TypeVar("T")
 _PREFIX = "cursor"
@@ -26,6 +27,8 @@ def page_request(first: int, after: str | None) -> Page:
             if prefix != _PREFIX:
                 raise ValueError
             after_key = int(value)
+            if not -MAX_PK - 1 <= after_key <= MAX_PK:
+                raise ValueError  # beyond a 64-bit key: no cursor of ours, and the query would overflow
         except (ValueError, TypeError):
             raise ClientError("after is not a cursor this API gave out", ErrorCode.INVALID.value) from None
     return Page(first=first, after=after_key)

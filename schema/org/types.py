@@ -17,6 +17,7 @@ from domain.org import models as m
 from domain.org.service import PeriodView, get_period
 from schema.core.context import Info
 from schema.core.errors import ClientError, client_error
+from schema.core.ids import node_pk
 from schema.core.permissions import CanSeePay
 
 Role = strawberry.enum(rules.Role, description="What a person or token may do in the service.")
@@ -25,7 +26,7 @@ PeriodStatus = strawberry.enum(rules.PeriodStatus, description="OPEN, or CLOSED 
 
 
 async def _nodes(info: Info, batch_fn, node_ids: Iterable[str], convert, visible=lambda principal, row: True):
-    rows = await info.context.loaders(batch_fn).load_many([int(i) for i in node_ids])
+    rows = await info.context.loaders(batch_fn).load_many([node_pk(i) for i in node_ids])
     principal = info.context.viewer
     out = []
     for row in rows:

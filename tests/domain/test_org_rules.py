@@ -48,10 +48,17 @@ def test_period_key_parses_year_and_quarter():
     assert FiscalQuarter(2027, 1).previous() == FiscalQuarter(2026, 4)
 
 
-@pytest.mark.parametrize("key", ["2026-Q5", "2026-Q0", "26-Q1", "2026Q1", "2026-q1", "", "2026-Q1x"])
+@pytest.mark.parametrize("key", ["2026-Q5", "2026-Q0", "26-Q1", "2026Q1", "2026-q1", "", "2026-Q1x",
+                                 "1899-Q4", "9999-Q4", "9999-Q1"])  # (found by fuzzing: 9999-Q4 ended in year 10000)
 def test_malformed_period_keys_are_refused(key):
     with pytest.raises(PeriodKeyError):
         parse_period_key(key)
+
+
+def test_the_last_period_key_has_bounds_whatever_the_fiscal_year():
+    for start_month in (1, 12):
+        start, end = period_bounds(parse_period_key("9998-Q4"), start_month, "Pacific/Kiritimati")
+        assert start < end
 
 
 def test_calendar_year_quarters_by_default():

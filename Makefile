@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ADMIN  := ada.admin@demo.sharedgoals.dev
 
-.PHONY: install serve test bench bench-pg schema migrations clean
+.PHONY: install serve test fuzz bench bench-pg schema migrations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,25 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# A longer fuzzing run of the GraphQL API than `make test` does (tests/api/test_fuzz.py): FUZZ_EXAMPLES cases per
+# operation, FUZZ_SEED for other (still deterministic) cases; every failing case is written to FUZZ_REPORT.
+FUZZ_EXAMPLES ?= 500
+FUZZ_SEED     ?=
+FUZZ_REPORT   ?= var/fuzz-report.txt
+fuzz: $(STAMP)
+	@mkdir -p $(dir $(FUZZ_REPORT))
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) FUZZ_REPORT=$(FUZZ_REPORT) \
+		$(BIN)/python -m pytest tests/api/test_fuzz.py -k survives_fuzzing -p no:cacheprovider
+
 # Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help), then report
 # latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
-# (bench/latency_bench.py --help; BENCH_LEADS=1000000 for the reference scale, cached in bench/cache/).
-BENCH_LEADS ?= 100000
+# (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then the server's peak memory while it
+# streams a 1,000,000-row leads.csv (bench/export_bench.py). Datasets are built once and cached in bench/cache/.
+BENCH_LEADS ?= 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
+	$(BIN)/python bench/export_bench.py
 
 # The latency benchmark on PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:port/db make bench-pg
 bench-pg: $(STAMP)

@@ -35,8 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from api import db  # noqa: E402
 from api.settings import load_settings  # noqa: E402
+from latency_bench import _token  # noqa: E402 - the same ADMIN token helper
 
 RESULTS = HERE / "results.json"
 CACHE = HERE / "cache"
@@ -93,20 +93,6 @@ def _status_kb(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-async def _token(url: str, clock: datetime) -> str:
-    from api.app import configure_domain
-    from domain.org.rules import Role
-    from domain.org.service import create_token
-
-    configure_domain(dataclasses.replace(load_settings(), database_url=url, clock=clock))
-    await db.init_db(url)
-    try:
-        secret, _ = await create_token(role=Role.ADMIN, name="export bench")
-    finally:
-        await db.close_db()
-    return secret
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     key = meta["periods"][-1]
     path = url[len("sqlite://"):]
     expected = expected_rows(path, key)
-    token = asyncio.run(_token(url, as_of))
+    token = asyncio.run(_token(url, as_of, "export bench"))
     port = _free_port()
     server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", url, as_of.isoformat(),
                                str(port)], cwd=HERE.parent)

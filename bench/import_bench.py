@@ -135,7 +135,7 @@ def record(figures: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side; the best counts")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions of our import")
     parser.add_argument("--no-record", action="store_true", help="do not write results.json and HISTORY.md")
     args = parser.parse_args(argv)

@@ -289,7 +289,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-async def _token(url: str, clock: datetime) -> str:
+async def _token(url: str, clock: datetime, name: str = "latency bench") -> str:
+    """A fresh ADMIN service token on the dataset."""
     from api.app import configure_domain
     from domain.org.rules import Role
     from domain.org.service import create_token
@@ -297,7 +298,7 @@ async def _token(url: str, clock: datetime) -> str:
     configure_domain(dataclasses.replace(load_settings(), database_url=url, clock=clock))
     await db.init_db(url)
     try:
-        secret, _ = await create_token(role=Role.ADMIN, name="latency bench")
+        secret, _ = await create_token(role=Role.ADMIN, name=name)
     finally:
         await db.close_db()
     return secret

@@ -5,6 +5,9 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from domain.comp import service as comp
+from domain.comp.rules import CompMetric, Component
+from domain.dataset.service import Options, generate
 from domain.goals import service as goals
 from domain.goals.rules import KeyResultKind, LinkKind, Unit
 from domain.org.models import Person, Team
@@ -89,8 +92,33 @@ async def _seed_goals(teams: dict[str, Team], people: dict[str, Person]) -> None
                                      kr.id, Decimal(value), Decimal(confidence), comment)
 
 
+DEMO_LEADS = 1500  # the generated history behind the common view: leads, journeys, deals, SLAs, shared goals
+
+# Pay tied to the common measure: sellers on bookings, marketing on attributed bookings and MQLs (person, target
+# variable, components as (name, metric, quota, weight, accelerator)).
+PLANS = [
+    ("sam.lead", "40000", [("Team bookings", CompMetric.TEAM_BOOKINGS, "2500000", "0.8", "1.5"),
+                           ("SLA follow-up", CompMetric.SLA_COMPLIANCE, "0.8", "0.2", "1")]),
+    ("omar.seller", "18000", [("Team bookings", CompMetric.TEAM_BOOKINGS, "2500000", "0.8", "1.5"),
+                              ("SLA follow-up", CompMetric.SLA_COMPLIANCE, "0.8", "0.2", "1")]),
+    ("theo.content", "12000", [("Attributed bookings", CompMetric.ATTRIBUTED_BOOKINGS, "600000", "0.5", "1.2"),
+                               ("MQLs delivered", CompMetric.MQLS_DELIVERED, "120", "0.5", "1")]),
+]
+
+
+async def _seed_plans(people: dict[str, Person]) -> None:
+    period = current_quarter().key
+    for local, target, components in PLANS:
+        await comp.create_plan(SEEDER, comp.PlanFields(
+            person_id=people[local].id, period=period, target_variable=Decimal(target),
+            components=[Component(name, metric, Decimal(quota), Decimal(weight), accelerator=Decimal(acc))
+                        for name, metric, quota, weight, acc in components]))
+
+
 async def seed_demo() -> int:
-    """Loads the demo organisation and its current quarter's goals in one transaction; returns the people added."""
+    """Loads the demo organisation and its current quarter's goals in one transaction, then a small generated
+    history of the last two quarters through the import path (its own transactions) and three pay plans, so the
+    common view, the reports and the dashboard have figures; returns the people added by hand."""
     async with in_transaction():
         teams = {name: await create_team(SEEDER, name, function) for name, function in TEAMS}
         people = {}
@@ -99,4 +127,6 @@ async def seed_demo() -> int:
                 name=name, email=f"{local}@demo.sharedgoals.dev", team_id=teams[team].id, role=role,
                 annual_cost=Decimal(cost) if cost else None, annual_quota=Decimal(quota) if quota else None))
         await _seed_goals(teams, people)
+    await generate(Options(leads=DEMO_LEADS, seed=42, quarters=2))
+    await _seed_plans(people)
     return len(PEOPLE)

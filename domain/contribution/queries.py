@@ -249,34 +249,43 @@ async def _sla_items(period_id: int, period: PeriodView) -> dict[int, list[sla.S
     return items
 
 
-async def _wasted_costs(period: PeriodView) -> dict[int, Decimal]:
-    minutes = await lead_queries.wasted_selling_minutes(period)
-    costs: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+@dataclass(frozen=True)
+class _SellerCost:
+    team_id: int
+    rate: Decimal | None        # cost per selling hour (None without an annual cost)
+    cost: Decimal | None        # the seller's wasted selling cost, rounded to cents
+
+
+async def _seller_costs(minutes: dict[int, int]) -> dict[int, _SellerCost]:
+    """Per seller: their team, cost per selling hour, and the wasted selling cost of their minutes."""
+    out = {}
     for p in await Person.filter(id__in=list(minutes)):
-        cost = wasted_selling_cost(minutes[p.id], cost_per_selling_hour(
-            from_cents(p.annual_cost_cents), p.selling_hours_per_week, p.working_weeks_per_year))
-        if cost is not None:
-            costs[p.team_id] += cost
+        rate = cost_per_selling_hour(from_cents(p.annual_cost_cents), p.selling_hours_per_week,
+                                     p.working_weeks_per_year)
+        out[p.id] = _SellerCost(p.team_id, rate, wasted_selling_cost(minutes[p.id], rate))
+    return out
+
+
+async def _wasted_costs(period: PeriodView) -> dict[int, Decimal]:
+    costs: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for seller in (await _seller_costs(await lead_queries.wasted_selling_minutes(period))).values():
+        if seller.cost is not None:
+            costs[seller.team_id] += seller.cost
     return dict(costs)
 
 
 async def _wasted(period: PeriodView) -> dict[int, list[WastedCost]]:
     """Per team: its people's wasted touches, each with its share of its seller's wasted selling cost."""
-    touches = await lead_queries.wasted_selling_touches(period)
-    if not touches:
-        return {}
     by_person: dict[int, list[lead_queries.WastedTouch]] = defaultdict(list)
-    for t in touches:
+    for t in await lead_queries.wasted_selling_touches(period):
         by_person[t.person_id].append(t)
     out: dict[int, list[WastedCost]] = defaultdict(list)
-    for p in await Person.filter(id__in=list(by_person)):
-        rate = cost_per_selling_hour(from_cents(p.annual_cost_cents), p.selling_hours_per_week,
-                                     p.working_weeks_per_year)
-        mine = by_person[p.id]
-        minutes = [t.minutes for t in mine]
-        total = wasted_selling_cost(sum(minutes), rate)
-        shares = rules.split_by_minutes(total, minutes) if total is not None else [None] * len(mine)
-        out[p.team_id].extend(WastedCost(t, rate, share) for t, share in zip(mine, shares))
+    sellers = await _seller_costs({person: sum(t.minutes for t in mine) for person, mine in by_person.items()})
+    for person, seller in sellers.items():
+        mine = by_person[person]
+        shares = rules.split_by_minutes(seller.cost, [t.minutes for t in mine]) if seller.cost is not None \
+            else [None] * len(mine)
+        out[seller.team_id].extend(WastedCost(t, seller.rate, share) for t, share in zip(mine, shares))
     return {team_id: sorted(rows, key=lambda w: w.touch.touchpoint_id) for team_id, rows in out.items()}
 
 

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from tortoise import connections
 
 from domain.attribution import rules
-from domain.rawsql import bound, placeholders
+from domain import rawsql
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
 
 BATCH = 500
@@ -70,18 +69,18 @@ def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
     common = dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at, won_at=won_at,
                   horizon=horizon)
     oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
+    from domain.attribution.queries import credit_rows  # the same split as every live report
     rows = []
     for key, choice in choices.items():
-        if not j.touches:
-            rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=o.amount_cents,
-                                   influencing=False, **common))
-            continue
-        if rules.Model(choice.model) is rules.Model.TIME_DECAY and o.status is OpportunityStatus.OPEN:
+        if j.touches and rules.Model(choice.model) is rules.Model.TIME_DECAY and o.status is OpportunityStatus.OPEN:
             continue  # weighed against the clock while open: computed live
-        weights = rules.weights(choice.model, j, choice.half_life_days, choice.custom, horizon)
         influencers: set[int] = set()
-        for position, (touch, weight, cents) in enumerate(zip(j.touches, weights, rules.split(o.amount_cents,
-                                                                                               weights))):
+        for position, row in enumerate(credit_rows([deal], choice, horizon)):
+            touch = row.touch
+            if touch is None:  # no touches: the whole amount on UNATTRIBUTED
+                rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=row.cents,
+                                       influencing=False, **common))
+                continue
             # influencing: the team's first touch at or before OC (each influencing team once a deal)
             influencing = oc is not None and position <= oc and touch.team_id is not None \
                 and touch.team_id not in influencers
@@ -89,8 +88,8 @@ def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
                 influencers.add(touch.team_id)
             rows.append(DealCredit(
                 model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
-                person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(weight),
-                amount_cents=cents, influencing=influencing, **common))
+                person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(row.weight),
+                amount_cents=row.cents, influencing=influencing, **common))
     return rows
 
 
@@ -161,52 +160,47 @@ async def is_stored(choice) -> bool:
     return _key_of(choice) in await stored_choices()
 
 
+_CREDIT_IN_PERIOD = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
+_DEAL_IN_PERIOD = """((o.created_at >= :start AND o.created_at < :end)
+                      OR (o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end))"""
+
+
 async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
                         now: datetime) -> tuple[dict[str, list[int]], set[int]]:
     """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
     [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
     (the caller computes those live)."""
     key = _key_of(choice)
-    conn = connections.get("default")
-    dialect = conn.capabilities.dialect
     column = _GROUP_COLUMN[group_by]
-    in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
-    sql = placeholders(dialect, f"""
+    rows = await rawsql.rows(f"""
         SELECT position < 0, {column},
                SUM(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
                SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END),
                SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {in_period}
-        GROUP BY 1, 2""", ["start", "end", "key", "now"])
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_CREDIT_IN_PERIOD}
+        GROUP BY 1, 2""", start=start, end=end, key=key, now=now)
     totals: dict[str, list[int]] = {}
     fresh = 0
-    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
     for unattributed, group, pipeline, bookings, deals in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
         line[0] += int(pipeline or 0)
         line[1] += int(bookings or 0)
         fresh += int(deals or 0)
-    return totals, await _live_deals(conn, dialect, start, end, key, now, fresh)
+    return totals, await _live_deals(start, end, key, now, fresh)
 
 
-async def _live_deals(conn, dialect: str, start: datetime, end: datetime, key: str, now: datetime,
-                      fresh: int) -> set[int]:
+async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int) -> set[int]:
     """The deals created or won in [start, end) without fresh rows under `key`, given how many have them (each
     deal has one row at position 0, or -1 without touches): none to look for when that is all of them."""
-    in_period = """((created_at >= :start AND created_at < :end)
-                    OR (status = 'WON' AND closed_at >= :start AND closed_at < :end))"""
-    _, rows = await conn.execute_query(placeholders(dialect, f"SELECT count(*) FROM opportunity WHERE {in_period}",
-                                            ["start", "end"]), bound(start, end))
-    if rows[0][0] == fresh:
+    (count,), = await rawsql.rows(f"SELECT count(*) FROM opportunity o WHERE {_DEAL_IN_PERIOD}", start=start, end=end)
+    if count == fresh:
         return set()
-    sql = placeholders(dialect, """
+    rows = await rawsql.rows(f"""
         SELECT o.id FROM opportunity o
-        WHERE ((o.created_at >= :start AND o.created_at < :end)
-               OR (o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end))
+        WHERE {_DEAL_IN_PERIOD}
           AND NOT EXISTS (SELECT 1 FROM deal_credit c WHERE c.opportunity_id = o.id AND c.model_key = :key
-                          AND c.horizon <= :now)""", ["start", "end", "key", "now"])
-    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
+                          AND c.horizon <= :now)""", start=start, end=end, key=key, now=now)
     return {r[0] for r in rows}
 
 
@@ -216,25 +210,21 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[
     every team with a touch at or before OC, in full (its first such row is marked `influencing`)."""
     from domain.attribution.queries import DEFAULT_MODEL
     key = _key_of(DEFAULT_MODEL)
-    conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    in_period = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
     pipeline = "CASE WHEN created_at >= :start AND created_at < :end THEN deal_amount_cents ELSE 0 END"
     bookings = "CASE WHEN won_at >= :start AND won_at < :end THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"
-    sql = placeholders(dialect, f"""
+    rows = await rawsql.rows(f"""
         SELECT team_id, SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END),
                SUM(CASE WHEN {sourced} THEN {bookings} ELSE 0 END),
                SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END),
                SUM(CASE WHEN influencing THEN {bookings} ELSE 0 END),
                SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {in_period}
-        GROUP BY team_id""", ["start", "end", "key", "now"])
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_CREDIT_IN_PERIOD}
+        GROUP BY team_id""", start=start, end=end, key=key, now=now)
     teams: dict[int, list[int]] = {}
     fresh = 0
-    _, rows = await conn.execute_query(sql, bound(start, end, key, now))
     for team_id, *cents, deals in rows:
         fresh += int(deals or 0)
         if team_id is not None:
             teams[team_id] = [int(c or 0) for c in cents]
-    return teams, await _live_deals(conn, dialect, start, end, key, now, fresh)
+    return teams, await _live_deals(start, end, key, now, fresh)

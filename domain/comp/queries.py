@@ -55,9 +55,9 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     stored = await Period.get_or_none(key=period.key)
     if stored is not None:
         for agreement in await lead_queries.agreements(stored.id):
-            result = await lead_queries.sla_result(agreement, period)
-            figures.sla_by_team[agreement.marketing_team_id] = result.figures.marketing
-            figures.sla_by_team[agreement.sales_team_id] = result.figures.sales
+            sides = await (await lead_queries.sla_report(agreement, period)).sides()
+            figures.sla_by_team[agreement.marketing_team_id] = sides[sla.Side.MARKETING]
+            figures.sla_by_team[agreement.sales_team_id] = sides[sla.Side.SALES]
     if key_result_ids:
         objective_of = dict(await KeyResult.filter(id__in=key_result_ids).values_list("id", "objective_id"))
         evaluated = await evaluate_objectives(sorted(set(objective_of.values())))

@@ -164,7 +164,7 @@ class PeriodContribution:
                 return {}
             figures = {}
             for agreement in await lead_queries.agreements(self.stored_period_id):
-                sides = await lead_queries.sla_side_compliance(agreement, self.period)
+                sides = await (await lead_queries.sla_report(agreement, self.period)).sides()
                 figures[agreement.marketing_team_id] = sides[sla.Side.MARKETING].compliance
                 figures[agreement.sales_team_id] = sides[sla.Side.SALES].compliance
             return figures

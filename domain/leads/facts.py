@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from domain.attribution.models import TouchKind, Touchpoint
-from domain.leads import rules
+from domain.leads import rules, sla_store
 from domain.leads.definitions import definitions_in_force
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.models import Person, Team
@@ -69,6 +69,7 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
         return
     sellers = await sales_people()
     team_of = dict(await Person.all().values_list("id", "team_id"))
+    agreements = await sla_store.terms()
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         leads = {lead.id: lead for lead in await Lead.filter(id__in=chunk)}
@@ -80,13 +81,18 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
         await _score(leads, events)
         touches: dict[int, list[rules.SalesTouch]] = defaultdict(list)
         first_touch_team: dict[int, tuple] = {}
+        first_marketing: dict[int, tuple] = {}  # the SLA's marketing person: of the first MARKETING touch
         for t in await Touchpoint.filter(lead_id__in=chunk).values("id", "lead_id", "at", "kind", "team_id",
                                                                      "person_id"):
-            key = (t["at"], t["id"])
-            if t["lead_id"] not in first_touch_team or key < first_touch_team[t["lead_id"]][0]:
-                first_touch_team[t["lead_id"]] = (key, t["team_id"])
-            if t["kind"] == TouchKind.SALES.value or t["kind"] == TouchKind.SALES:
-                touches[t["lead_id"]].append(rules.SalesTouch(at=t["at"], id=t["id"], person_id=t["person_id"]))
+            key, lead_id = (t["at"], t["id"]), t["lead_id"]
+            if lead_id not in first_touch_team or key < first_touch_team[lead_id][0]:
+                first_touch_team[lead_id] = (key, t["team_id"])
+            kind = TouchKind(t["kind"])
+            if kind is TouchKind.SALES:
+                touches[lead_id].append(rules.SalesTouch(at=t["at"], id=t["id"], person_id=t["person_id"]))
+            elif kind is TouchKind.MARKETING and (lead_id not in first_marketing
+                                                  or key < first_marketing[lead_id][0]):
+                first_marketing[lead_id] = (key, t["person_id"])
         facts = []
         for lead_id in leads:
             if lead_id not in events and lead_id not in first_touch_team:
@@ -100,6 +106,8 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
                 decision_at=f.decision_at, sal_at=f.sal_at, sql_at=f.sql_at))
         await LeadFact.filter(lead_id__in=list(leads)).delete()
         await LeadFact.bulk_create(facts, batch_size=BATCH)
+        await sla_store.refresh_for_leads(agreements, list(leads), facts,
+                                          {lead_id: person for lead_id, (_, person) in first_marketing.items()})
     from domain.attribution.stored import refresh_for_leads  # a lead's touches and MQL time shape its deals' credit
     await refresh_for_leads(ids)
 

@@ -6,9 +6,8 @@ from decimal import Decimal
 
 from domain.goals.metrics import MetricName, register
 from domain.goals.rules import Unit
-from domain import clock, config
 from domain.leads import rules, sla
-from domain.leads.queries import agreement_terms, agreements, mql_facts_query, sla_leads
+from domain.leads.queries import agreements, mql_facts_query, sla_report
 from domain.org.service import PeriodView
 
 
@@ -40,25 +39,26 @@ async def acceptance_rate(team_ids, period) -> Decimal:
                  await facts.filter(decision__not_isnull=True).count())
 
 
-async def _sla_inputs(team_ids, period) -> list[tuple[sla.Agreement, list[sla.LeadSla]]]:
-    """The terms and leads of every SLA of the period that one of the teams is part of."""
+async def _sla_reports(team_ids, period) -> list:
+    """The reports of every SLA of the period that one of the teams is part of."""
     view = PeriodView(period.key, period.start, period.end, period.status)
     teams = set(team_ids)
-    return [(agreement_terms(a, config.current().timezone), await sla_leads(a, view))
+    return [await sla_report(a, view)
             for a in await agreements(period.id) if a.marketing_team_id in teams or a.sales_team_id in teams]
 
 
 @register(MetricName.SLA_FOLLOW_UP_RATE, Unit.PERCENT,
           "Hand-overs first followed up within the SLA's hours, over the SLAs the teams are part of")
 async def sla_follow_up_rate(team_ids, period) -> Decimal:
-    now = clock.now()
-    items = [i for terms, leads in await _sla_inputs(team_ids, period) for i in sla.all_items(terms, leads, now)
-             if i.kind is sla.ItemKind.FOLLOW_UP and i.counted]
-    return ratio(sum(1 for i in items if i.met), len(items))
+    met = counted = 0
+    for report in await _sla_reports(team_ids, period):
+        follow_up = await report.follow_up()
+        met, counted = met + follow_up.met, counted + follow_up.counted
+    return ratio(met, counted)
 
 
 @register(MetricName.MEDIAN_RESPONSE_HOURS, Unit.HOURS,
           "Median hours from hand-over to first sales touch, over the SLAs the teams are part of")
 async def median_response_hours(team_ids, period) -> Decimal:
-    hours = [h for _, leads in await _sla_inputs(team_ids, period) for h in sla.response_hours(leads, clock.now())]
+    hours = [sla.hours_of(m) for report in await _sla_reports(team_ids, period) for m in await report.response_micros()]
     return sla.median(hours) or Decimal(0)

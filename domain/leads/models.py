@@ -145,3 +145,40 @@ class SlaAgreement(Model):
     class Meta:
         table = "sla_agreement"
         unique_together = (("period", "marketing_team", "sales_team"),)
+
+
+class SlaLead(Model):
+    """Derived: one lead's SLA commitments under one agreement (a lead that became MQL in the agreement's period,
+    first touched by its marketing team), with their due times worked out (business hours included) so that a
+    report counts states in SQL against the clock. Times are whole microseconds since 1970-01-01 UTC; months
+    (of the due times, for the awards) are yyyymm. The hand-over is stored whoever received it: whether the
+    receiver is on the agreement's sales team is read from `person` when the report runs, so a move between teams
+    needs no rewrite. `tz` is the business hours' time zone the dues were worked out in ('' without business
+    hours). Kept current in the transaction that changes a lead's facts, and written for every existing MQL when
+    an agreement is created."""
+
+    id = fields.BigIntField(primary_key=True)
+    agreement = fields.ForeignKeyField("models.SlaAgreement", related_name=False, on_delete=fields.CASCADE)
+    agreement_id: int
+    lead = fields.ForeignKeyField("models.Lead", related_name=False, on_delete=fields.CASCADE)
+    lead_id: int
+    mql_us = fields.BigIntField()
+    marketing_person_id = fields.IntField(null=True)
+    handover_due_us = fields.BigIntField()
+    handover_month = fields.IntField()
+    handover_us = fields.BigIntField(null=True)
+    handover_owner_id = fields.IntField(null=True)
+    follow_up_due_us = fields.BigIntField(null=True)
+    follow_up_month = fields.IntField(null=True)
+    decision_due_us = fields.BigIntField(null=True)
+    decision_month = fields.IntField(null=True)
+    follow_up_us = fields.BigIntField(null=True)
+    decision = fields.CharField(max_length=16, null=True)
+    decision_us = fields.BigIntField(null=True)
+    attempts_ok = fields.BooleanField()
+    tz = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "sla_lead"
+        unique_together = (("agreement", "lead"),)
+        indexes = (("lead_id",),)

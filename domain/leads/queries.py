@@ -14,7 +14,8 @@ from domain.batch import by_ids
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
 from domain import rawsql
-from domain.leads import rules, sla
+from domain.leads import rules, sla, sla_store
+from domain.memo import Memo
 from domain.leads.definitions import profile_of
 from domain.leads.models import (
     DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, LeadFact, SlaAgreement,
@@ -261,20 +262,69 @@ async def sla_leads(a: SlaAgreement, period: PeriodView, people: bool = True) ->
     return leads
 
 
-async def sla_side_compliance(a: SlaAgreement, period: PeriodView) -> dict["sla.Side", "sla.SideCompliance"]:
-    """Each side's compliance, as sla_result's figures give it, without the per-person, award and breach work."""
-    terms = agreement_terms(a, config.current().timezone)
-    items = sla.all_items(terms, await sla_leads(a, period, people=False), clock.now())
-    return {side: sla.compliance_of(i for i in items if i.side is side) for side in sla.Side}
+class LiveSla:
+    """An agreement's report as StoredSla gives it, worked out from the facts in Python (sla_leads and the pure
+    rules), for when the stored rows cannot be used (their business hours were worked out in another time zone)."""
+
+    def __init__(self, agreement: SlaAgreement, terms: "sla.Agreement", period: PeriodView, now: datetime) -> None:
+        self.agreement, self.terms, self.period, self.now = agreement, terms, period, now
+        self._memo = Memo()
+
+    async def _result(self) -> tuple[list["sla.LeadSla"], list["sla.SlaItem"], "sla.SlaFigures", list["sla.Award"]]:
+        async def compute():
+            leads = await sla_leads(self.agreement, self.period)
+            items = sla.all_items(self.terms, leads, self.now)
+            return (leads, items, *sla.report_of_items(self.terms, leads, self.now, items))
+        return await self._memo("result", compute)
+
+    async def sides(self) -> dict["sla.Side", "sla.SideCompliance"]:
+        f = (await self._result())[2]
+        return {sla.Side.MARKETING: f.marketing, sla.Side.SALES: f.sales}
+
+    async def follow_up(self) -> "sla.SideCompliance":
+        items = (await self._result())[1]
+        return sla.compliance_of(i for i in items if i.kind is sla.ItemKind.FOLLOW_UP)
+
+    async def headline(self) -> "sla.Headline":
+        f = (await self._result())[2]
+        return sla.Headline(**{name: getattr(f, name) for name in sla.Headline.__dataclass_fields__})
+
+    async def response_micros(self) -> list[int]:
+        return sla._response_micros((await self._result())[0], self.now)
+
+    async def people(self) -> tuple[dict[int, "sla.SideCompliance"], dict[int, "sla.SideCompliance"]]:
+        f = (await self._result())[2]
+        return f.marketing_by_person, f.sales_by_person
+
+    async def awards(self) -> list["sla.Award"]:
+        return (await self._result())[3]
+
+    async def breaches(self, offset: int, limit: int) -> list["sla.Breach"]:
+        return (await self._result())[2].breaches[offset:offset + limit]
+
+    async def leads_and_items(self) -> tuple[list["sla.LeadSla"], list["sla.SlaItem"]]:
+        leads, items, _, _ = await self._result()
+        return leads, items
 
 
-async def sla_result(a: SlaAgreement, period: PeriodView, people: bool = True) -> SlaResult:
-    """The SLA report of an agreement; without `people` the marketing side's per-person rows and awards are left
-    out (each lead's marketing person is not looked up), every other figure is the same."""
+SlaReportGroups = sla_store.StoredSla | LiveSla
+
+
+async def sla_report(a: SlaAgreement, period: PeriodView) -> SlaReportGroups:
+    """An agreement's SLA report as of now, each group of figures read when first asked for: from the stored rows
+    (sla_store), or live from the facts when those were worked out in another time zone's business hours.
+    Commitments of the period's MQLs count when they fall due, even after the period ends."""
     terms = agreement_terms(a, config.current().timezone)
-    leads = await sla_leads(a, period, people)
-    as_of = clock.now()  # commitments of the period's MQLs count when they fall due, even after the period ends
-    return SlaResult(a, *sla.sla_report_and_awards(terms, leads, as_of))
+    now = clock.now()
+    stored = sla_store.StoredSla(a, terms, now)
+    return LiveSla(a, terms, period, now) if await stored.stale() else stored
+
+
+async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
+    """Every figure of an agreement's report, with every item (for the CSV and the traces)."""
+    report = await sla_report(a, period)
+    leads, items = await report.leads_and_items()
+    return SlaResult(a, *sla.report_of_items(report.terms, leads, report.now, items))
 
 
 def _wasted_selection(select: str, tail: str) -> str:

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from domain import clock
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
-from domain.leads import rules
+from domain.leads import rules, sla_store
 from domain.leads.facts import refresh_leads
 from domain.leads.models import (
     ApprovalSide, DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, SlaAgreement,
@@ -242,6 +242,7 @@ async def create_sla_agreement(actor: Principal, f: SlaFields) -> SlaAgreement:
             handover_hours=f.handover_hours, follow_up_hours=f.follow_up_hours,
             follow_up_rate_target=f.follow_up_rate_target, minimum_attempts=f.minimum_attempts,
             decision_days=f.decision_days, business_hours_only=f.business_hours_only, created_at=clock.now())
+        await sla_store.write_agreement(agreement)
         await record(actor, "slaAgreementCreate", "SlaAgreement", agreement.id, None, {
             "period": period.key, "marketing_team_id": f.marketing_team_id, "sales_team_id": f.sales_team_id,
             "mql_volume": f.mql_volume, "follow_up_hours": str(f.follow_up_hours)})

@@ -152,6 +152,10 @@ class SideCompliance:
     counted: int
     compliance: Decimal | None     # met / counted, unrounded; None when nothing is counted
 
+    @classmethod
+    def of(cls, met: int, counted: int) -> "SideCompliance":
+        return cls(met, counted, Decimal(met) / Decimal(counted) if counted else None)
+
 
 @dataclass(frozen=True)
 class Breach:
@@ -167,6 +171,37 @@ class Breach:
     def overdue_hours(self) -> Decimal:
         """(done_at or as_of) - due, elapsed hours (worked out when read: a report pages its breaches)."""
         return hours_between(self.due, self.done_at if self.done_at is not None else self.as_of)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The agreement-level figures of a report: volume, acceptance, follow-up, each side, response times."""
+    mql_volume: int
+    volume_met: bool
+    acceptance_rate: Decimal | None
+    acceptance_met: bool | None
+    follow_up_compliance: Decimal | None
+    follow_up_met: bool | None
+    marketing: SideCompliance
+    sales: SideCompliance
+    response_median_hours: Decimal | None
+    response_p90_hours: Decimal | None
+
+
+def headline(agreement: Agreement, volume: int, accepted: int, decided: int, follow_up: SideCompliance,
+             marketing: SideCompliance, sales: SideCompliance, response_median_hours: Decimal | None,
+             response_p90_hours: Decimal | None) -> Headline:
+    """The headline from its counts: acceptance = accepted / decided (None when none is decided), each figure
+    against the agreement's target (None when it cannot be measured yet)."""
+    rate = Decimal(accepted) / Decimal(decided) if decided else None
+    return Headline(
+        mql_volume=volume, volume_met=volume >= agreement.mql_volume, acceptance_rate=rate,
+        acceptance_met=None if rate is None else rate >= agreement.acceptance_rate_target,
+        follow_up_compliance=follow_up.compliance,
+        follow_up_met=None if follow_up.compliance is None
+        else follow_up.compliance >= agreement.follow_up_rate_target,
+        marketing=marketing, sales=sales, response_median_hours=response_median_hours,
+        response_p90_hours=response_p90_hours)
 
 
 @dataclass
@@ -299,6 +334,20 @@ def _due_after_fn(agreement: Agreement, hours_of: Callable[[Agreement], Decimal]
     return lambda start: due_after(agreement, start, hours_of(agreement))
 
 
+LAST_MOMENT = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def _saturating(due: Callable[[datetime], datetime]) -> Callable[[datetime], datetime]:
+    """A due-time function whose result past the last moment a datetime can hold is that last moment (an MQL late
+    in year 9999 with an hours figure near its bound), so a report and an import never fail on it."""
+    def saturated(start: datetime) -> datetime:
+        try:
+            return due(start)
+        except OverflowError:
+            return LAST_MOMENT
+    return saturated
+
+
 @dataclass(frozen=True)
 class _DueTimes:
     """An agreement's three due-time functions (start -> due), built once per report rather than once per lead."""
@@ -308,9 +357,9 @@ class _DueTimes:
 
     @classmethod
     def of(cls, agreement: Agreement) -> "_DueTimes":
-        return cls(_due_after_fn(agreement, lambda a: a.handover_hours),
-                   _due_after_fn(agreement, lambda a: a.follow_up_hours),
-                   _due_after_fn(agreement, _decision_hours))
+        return cls(_saturating(_due_after_fn(agreement, lambda a: a.handover_hours)),
+                   _saturating(_due_after_fn(agreement, lambda a: a.follow_up_hours)),
+                   _saturating(_due_after_fn(agreement, _decision_hours)))
 
 
 # --- per-lead items ------------------------------------------------------------------------
@@ -342,40 +391,45 @@ def lead_items(agreement: Agreement, lead: LeadSla, as_of: datetime) -> list[Sla
 
 def _lead_items(agreement: Agreement, dues: _DueTimes, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
     """lead_items with the agreement's due-time functions built by the caller (once for all its leads)."""
-    mql_at, handover_at, follow_up_at, decision_at = lead.mql_at, lead.handover_at, lead.first_follow_up_at, \
-        lead.decision_at
-    if mql_at is not None:
-        _require_aware(mql_at, "mql_at")
-    if handover_at is not None:
-        _require_aware(handover_at, "handover_at")
-    if follow_up_at is not None:
-        _require_aware(follow_up_at, "first_follow_up_at")
-    if decision_at is not None:
-        _require_aware(decision_at, "decision_at")
-    if as_of is not None:
-        _require_aware(as_of, "as_of")
+    mql_at, handover_at = lead.mql_at, lead.handover_at
+    for moment, what in ((mql_at, "mql_at"), (handover_at, "handover_at"),
+                         (lead.first_follow_up_at, "first_follow_up_at"), (lead.decision_at, "decision_at"),
+                         (as_of, "as_of")):
+        if moment is not None:
+            _require_aware(moment, what)
     _decision(lead.decision)
     if mql_at > as_of:
         return []
+    if handover_at is None or handover_at > as_of:
+        return items_from_dues(lead, as_of, dues.handover(mql_at), None, None, False)
+    return items_from_dues(lead, as_of, dues.handover(mql_at), dues.follow_up(handover_at),
+                           dues.decision(handover_at), lead.attempts >= agreement.minimum_attempts)
+
+
+def items_from_dues(lead: LeadSla, as_of: datetime, handover_due: datetime, follow_up_due: datetime | None,
+                    decision_due: datetime | None, attempts_ok: bool) -> list[SlaItem]:
+    """The items of one lead from its due times (worked out beforehand, from the lead's MQL and hand-over times),
+    as of `as_of`. The sales dues are needed only when the hand-over happened by `as_of`."""
+    if lead.mql_at > as_of:
+        return []
+    handover_at = lead.handover_at
     if handover_at is not None and handover_at > as_of:
         handover_at = None
     lead_id = lead.lead_id
-    due = dues.handover(mql_at)
-    items = [SlaItem(lead_id, Side.MARKETING, ItemKind.HANDOVER, lead.marketing_person_id, due, handover_at,
-                     item_state(due, handover_at, as_of))]
+    items = [SlaItem(lead_id, Side.MARKETING, ItemKind.HANDOVER, lead.marketing_person_id, handover_due, handover_at,
+                     item_state(handover_due, handover_at, as_of))]
     if handover_at is None:
         return items
     owner = lead.handover_owner_id
-    due = dues.follow_up(handover_at)
+    follow_up_at, decision_at = lead.first_follow_up_at, lead.decision_at
     done = follow_up_at if follow_up_at is not None and follow_up_at <= as_of else None
-    items.append(SlaItem(lead_id, Side.SALES, ItemKind.FOLLOW_UP, owner, due, done, item_state(due, done, as_of)))
-    decision_due = dues.decision(handover_at)
+    items.append(SlaItem(lead_id, Side.SALES, ItemKind.FOLLOW_UP, owner, follow_up_due, done,
+                         item_state(follow_up_due, done, as_of)))
     done = decision_at if lead.decision and decision_at is not None and decision_at <= as_of else None
     items.append(SlaItem(lead_id, Side.SALES, ItemKind.DECISION, owner, decision_due, done,
                          item_state(decision_due, done, as_of)))
-    enough = lead.attempts >= agreement.minimum_attempts
     items.append(SlaItem(lead_id, Side.SALES, ItemKind.ATTEMPTS, owner, decision_due, None,
-                         ItemState.MET if enough else item_state(decision_due, None, as_of)))
+                         ItemState.MET if attempts_ok else item_state(decision_due, None, as_of)))
     return items
 
 
@@ -389,7 +443,7 @@ def compliance_of(items: Iterable[SlaItem]) -> SideCompliance:
             counted += 1
             if state is _MET:
                 met += 1
-    return SideCompliance(met, counted, Decimal(met) / Decimal(counted) if counted else None)
+    return SideCompliance.of(met, counted)
 
 
 def _by_person(items: Sequence[SlaItem]) -> dict[int, SideCompliance]:
@@ -424,10 +478,10 @@ def nearest_rank(values: Sequence[Decimal], p: Decimal) -> Decimal | None:
 
 def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
     """first follow-up - hand-over, in hours, for every lead with both by `as_of` (late ones included)."""
-    return [_hours(micros) for micros in _response_micros(leads, as_of)]
+    return [hours_of(micros) for micros in _response_micros(leads, as_of)]
 
 
-def _hours(micros: int) -> Decimal:
+def hours_of(micros: int) -> Decimal:
     """Microseconds as hours, as hours_between gives them."""
     return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
 
@@ -445,27 +499,43 @@ def _response_micros(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
     return out
 
 
-def _median_and_p90_hours(micros: list[int]) -> tuple[Decimal | None, Decimal | None]:
-    """median() and nearest_rank(·, 0.9) of the response hours, from their microseconds: hours are a monotone
-    function of microseconds, so the same elements are picked, and only those are turned into Decimal hours."""
-    if not micros:
+def response_ranks(n: int) -> tuple[int, int, int]:
+    """The 1-based ranks, among n sorted response times, of the median's two middle values (the same one when n is
+    odd) and of the nearest-rank 90th percentile."""
+    return (n + 1) // 2, n // 2 + 1, max(1, math.ceil(_P90 * n))
+
+
+def median_and_p90_hours(n: int, micros_at: Callable[[int], int]) -> tuple[Decimal | None, Decimal | None]:
+    """median() and nearest_rank(·, 0.9) of n response times given by rank (micros_at(r): the r-th smallest, in
+    microseconds): hours are a monotone function of microseconds, so the same elements are picked, and only those
+    are turned into Decimal hours."""
+    if not n:
         return None, None
+    low, high, p90 = response_ranks(n)
+    middle = hours_of(micros_at(low)) if low == high else (hours_of(micros_at(low)) + hours_of(micros_at(high))) / 2
+    return middle, hours_of(micros_at(p90))
+
+
+def _median_and_p90_hours(micros: list[int]) -> tuple[Decimal | None, Decimal | None]:
     ordered = sorted(micros)
-    n = len(ordered)
-    middle = _hours(ordered[n // 2]) if n % 2 else (_hours(ordered[n // 2 - 1]) + _hours(ordered[n // 2])) / 2
-    rank = max(1, math.ceil(_P90 * n))
-    return middle, _hours(ordered[rank - 1])
+    return median_and_p90_hours(len(ordered), lambda rank: ordered[rank - 1])
 
 
 def acceptance_rate(leads: Iterable[LeadSla], as_of: datetime) -> Decimal | None:
     """SAL / decided over the leads (each counted once, by its first decision); None when none is decided."""
+    sal, decided = _acceptance_counts(leads, as_of)
+    return Decimal(sal) / Decimal(decided) if decided else None
+
+
+def _acceptance_counts(leads: Iterable[LeadSla], as_of: datetime) -> tuple[int, int]:
+    """(SAL, decided) over the leads, each counted once, by its first decision known by as_of."""
     decided = sal = 0
     for lead in leads:
         if lead.mql_at > as_of or _decision(lead.decision) is None or _known(lead.decision_at, as_of) is None:
             continue
         decided += 1
         sal += lead.decision == Stage.SAL.value
-    return Decimal(sal) / Decimal(decided) if decided else None
+    return sal, decided
 
 
 def all_items(agreement: Agreement, leads: Iterable[LeadSla], as_of: datetime) -> list[SlaItem]:
@@ -485,7 +555,13 @@ def sla_report_and_awards(agreement: Agreement, leads: list[LeadSla],
     """(sla_report(...), monthly_awards(...)) of the same arguments, the per-lead items worked out once."""
     _require_aware(as_of, "as_of")
     _require_unique(leads)
-    items = all_items(agreement, leads, as_of)
+    return report_of_items(agreement, leads, as_of, all_items(agreement, leads, as_of))
+
+
+def report_of_items(agreement: Agreement, leads: list[LeadSla], as_of: datetime,
+                    items: list[SlaItem]) -> tuple[SlaFigures, list[Award]]:
+    """sla_report_and_awards from the leads' items worked out beforehand (all_items, or items_from_dues over
+    stored due times)."""
     return _figures(agreement, leads, as_of, items), _awards(items)
 
 
@@ -497,28 +573,15 @@ def _require_unique(leads: list[LeadSla]) -> None:
 
 def _figures(agreement: Agreement, leads: list[LeadSla], as_of: datetime, items: list[SlaItem]) -> SlaFigures:
     volume = sum(1 for lead in leads if lead.mql_at <= as_of)
-    rate = acceptance_rate(leads, as_of)
-    follow_up = compliance_of(i for i in items if i.kind is ItemKind.FOLLOW_UP)
+    accepted, decided = _acceptance_counts(leads, as_of)
     marketing_items = [i for i in items if i.side is Side.MARKETING]
     sales_items = [i for i in items if i.side is Side.SALES]
     response_median, response_p90 = _median_and_p90_hours(_response_micros(leads, as_of))
-    return SlaFigures(
-        mql_volume=volume,
-        volume_met=volume >= agreement.mql_volume,
-        acceptance_rate=rate,
-        acceptance_met=None if rate is None else rate >= agreement.acceptance_rate_target,
-        follow_up_compliance=follow_up.compliance,
-        follow_up_met=None if follow_up.compliance is None
-        else follow_up.compliance >= agreement.follow_up_rate_target,
-        marketing=compliance_of(marketing_items),
-        sales=compliance_of(sales_items),
-        marketing_by_person=_by_person(marketing_items),
-        sales_by_person=_by_person(sales_items),
-        response_median_hours=response_median,
-        response_p90_hours=response_p90,
-        items=items,
-        as_of=as_of,
-    )
+    head = headline(agreement, volume, accepted, decided,
+                    compliance_of(i for i in items if i.kind is ItemKind.FOLLOW_UP),
+                    compliance_of(marketing_items), compliance_of(sales_items), response_median, response_p90)
+    return SlaFigures(**vars(head), marketing_by_person=_by_person(marketing_items),
+                      sales_by_person=_by_person(sales_items), items=items, as_of=as_of)
 
 
 def monthly_awards(agreement: Agreement, leads: list[LeadSla], as_of: datetime) -> list[Award]:
@@ -529,21 +592,31 @@ def monthly_awards(agreement: Agreement, leads: list[LeadSla], as_of: datetime) 
 
 
 def _awards(items: Iterable[SlaItem]) -> list[Award]:
-    groups: dict[tuple[str, Side], dict[int, list[SlaItem]]] = defaultdict(lambda: defaultdict(list))
-    months: dict[tuple[int, int], str] = {}
+    counts: dict[tuple[str, Side, int], list[int]] = defaultdict(lambda: [0, 0])
     for item in items:
         if item.state is not _PENDING and item.person_id is not None:
-            due = item.due
-            if due.tzinfo is not UTC:
-                due = due.astimezone(UTC)
-            ym = (due.year, due.month)
-            month = months.get(ym)
-            if month is None:
-                month = months[ym] = f"{due.year:04d}-{due.month:02d}"
-            groups[(month, item.side)][item.person_id].append(item)
+            found = counts[(due_month(item.due), item.side, item.person_id)]
+            found[0] += item.state is _MET
+            found[1] += 1
+    return awards_of(((month, side, person, met, counted) for (month, side, person), (met, counted)
+                      in counts.items()))
+
+
+def due_month(due: datetime) -> str:
+    """The award month of an item: the calendar month (UTC) of its due time, as "2026-11"."""
+    due = due.astimezone(UTC)
+    return f"{due.year:04d}-{due.month:02d}"
+
+
+def awards_of(counts: Iterable[tuple[str, Side, int, int, int]]) -> list[Award]:
+    """The awards from (month, side, person, met, counted) of the counted items of each person with a person's
+    side that month (counted > 0): per month and side the best compliance, ties to more counted items, then the
+    lower person id; by month, then side (MARKETING before SALES)."""
+    groups: dict[tuple[str, Side], list[tuple[int, SideCompliance]]] = defaultdict(list)
+    for month, side, person, met, counted in counts:
+        groups[(month, Side(side))].append((person, SideCompliance.of(met, counted)))
     awards = []
     for (month, side) in sorted(groups, key=lambda k: (k[0], _SIDE_ORDER[k[1]])):
-        scored = [(person, compliance_of(group)) for person, group in groups[(month, side)].items()]
-        person, best = min(scored, key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
+        person, best = min(groups[(month, side)], key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
         awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
     return awards

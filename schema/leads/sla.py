@@ -5,7 +5,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
-from strawberry.types.nodes import SelectedField
 from strawberry import relay
 
 from domain.batch import by_ids
@@ -133,57 +132,70 @@ class SlaAward:
 class SlaReport:
     period: Period
     agreement: SlaAgreement
-    mql_volume: int
-    volume_met: bool
-    acceptance_rate: float | None
-    acceptance_met: bool | None
-    follow_up_compliance: float | None
-    follow_up_met: bool | None
-    median_response_hours: float | None
-    p90_response_hours: float | None
-    marketing: Compliance
-    sales: Compliance
-    people: list[PersonCompliance]
-    awards: list[SlaAward]
-    figures: strawberry.Private[sla.SlaFigures]
+    report: strawberry.Private[queries.SlaReportGroups]
+
+    # each group of figures (headline, people, awards, breaches) is read when a field first asks for it
+
+    @strawberry.field
+    async def mql_volume(self) -> int:
+        return (await self.report.headline()).mql_volume
+
+    @strawberry.field
+    async def volume_met(self) -> bool:
+        return (await self.report.headline()).volume_met
+
+    @strawberry.field
+    async def acceptance_rate(self) -> float | None:
+        return _ratio((await self.report.headline()).acceptance_rate)
+
+    @strawberry.field
+    async def acceptance_met(self) -> bool | None:
+        return (await self.report.headline()).acceptance_met
+
+    @strawberry.field
+    async def follow_up_compliance(self) -> float | None:
+        return _ratio((await self.report.headline()).follow_up_compliance)
+
+    @strawberry.field
+    async def follow_up_met(self) -> bool | None:
+        return (await self.report.headline()).follow_up_met
+
+    @strawberry.field
+    async def median_response_hours(self) -> float | None:
+        return _ratio((await self.report.headline()).response_median_hours)
+
+    @strawberry.field
+    async def p90_response_hours(self) -> float | None:
+        return _ratio((await self.report.headline()).response_p90_hours)
+
+    @strawberry.field
+    async def marketing(self) -> Compliance:
+        return Compliance.of((await self.report.headline()).marketing)
+
+    @strawberry.field
+    async def sales(self) -> Compliance:
+        return Compliance.of((await self.report.headline()).sales)
+
+    @strawberry.field
+    async def people(self) -> list[PersonCompliance]:
+        marketing, sales = await self.report.people()
+        return [PersonCompliance(side=side, person_id=pid, **vars(Compliance.of(c)))
+                for side, by_person in ((sla.Side.MARKETING, marketing), (sla.Side.SALES, sales))
+                for pid, c in sorted(by_person.items())]
+
+    @strawberry.field
+    async def awards(self) -> list[SlaAward]:
+        return [SlaAward(month=a.month, side=a.side, compliance=float(a.compliance), met=a.met, counted=a.counted,
+                         person_id=a.person_id) for a in await self.report.awards()]
 
     @strawberry.field(description="Open and missed commitments, by due time.")
-    def breaches(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaBreach]:
+    async def breaches(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaBreach]:
         page = page_request(first, after)
-        indexed = list(enumerate(self.figures.breaches, start=1))
-        rows = [(i, b) for i, b in indexed if page.after is None or i > page.after][: page.first + 1]
+        offset = page.after or 0  # a cursor is the position of a breach in the whole list, from 1
+        rows = list(enumerate(await self.report.breaches(offset, page.first + 1), start=offset + 1))
         return connection(rows[: page.first], len(rows) > page.first, page, lambda row: SlaBreach(
             side=row[1].side, item=row[1].item, state=row[1].state, due=row[1].due, done_at=row[1].done_at,
             overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0])
-
-
-def _field_names(selections) -> set[str]:
-    """The names of the fields selected at this level, through fragments and inline fragments."""
-    names = set()
-    for s in selections:
-        if isinstance(s, SelectedField):
-            names.add(s.name)
-        else:  # FragmentSpread or InlineFragment: their fields are at this level
-            names |= _field_names(s.selections)
-    return names
-
-
-def _report(period, result: queries.SlaResult) -> SlaReport:
-    f = result.figures
-    people = [PersonCompliance(side=sla.Side.MARKETING, person_id=pid, **Compliance.of(c).__dict__)
-              for pid, c in sorted(f.marketing_by_person.items())]
-    people += [PersonCompliance(side=sla.Side.SALES, person_id=pid, **Compliance.of(c).__dict__)
-               for pid, c in sorted(f.sales_by_person.items())]
-    return SlaReport(
-        period=Period.from_view(period), agreement=SlaAgreement.from_model(result.agreement),
-        mql_volume=f.mql_volume, volume_met=f.volume_met, acceptance_rate=_ratio(f.acceptance_rate),
-        acceptance_met=f.acceptance_met, follow_up_compliance=_ratio(f.follow_up_compliance),
-        follow_up_met=f.follow_up_met, median_response_hours=_ratio(f.response_median_hours),
-        p90_response_hours=_ratio(f.response_p90_hours), marketing=Compliance.of(f.marketing),
-        sales=Compliance.of(f.sales), people=people,
-        awards=[SlaAward(month=a.month, side=a.side, compliance=float(a.compliance), met=a.met, counted=a.counted,
-                         person_id=a.person_id) for a in result.awards],
-        figures=f)
 
 
 @strawberry.type
@@ -204,9 +216,8 @@ class SlaQuery:
                 raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
         except DomainError as e:
             raise client_error(e) from None
-        # each lead's marketing person is looked up only when per-person rows or awards are asked for
-        wanted = _field_names(info.selected_fields[0].selections)
-        return _report(view, await queries.sla_result(found[0], view, people=bool(wanted & {"people", "awards"})))
+        return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(found[0]),
+                         report=await queries.sla_report(found[0], view))
 
 
 @strawberry.type

@@ -14,7 +14,8 @@ from tests.api.test_query_counts import (AUDIT, CONTRIBUTION, LEADS, OPPORTUNITI
                                          _add_deals, org)  # noqa: F401 (org is a fixture)
 from tests.api.test_sla import _agree
 
-LARGE = {"lead", "lead_fact", "lead_event", "touchpoint", "opportunity", "check_in", "audit_entry", "deal_credit"}
+LARGE = {"lead", "lead_fact", "lead_event", "touchpoint", "opportunity", "check_in", "audit_entry", "deal_credit",
+         "sla_lead"}
 
 REPORTS = [
     ("attribution", '{ attribution(period: "2026-Q4", model: W_SHAPED) { key pipeline bookings } }'),

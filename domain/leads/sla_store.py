@@ -1,0 +1,340 @@
+"""Stored per-lead SLA rows (SlaLead): each MQL's commitments under each agreement of its period, their due times
+worked out once (business hours included), so that a report counts states, compliance, people and awards in SQL
+against the clock instead of rebuilding every lead's items in Python.
+
+The rows are kept current in the transaction that changes a lead's facts (`refresh_for_leads`, called by
+facts.refresh_leads), written for every existing MQL when an agreement is created (`write_agreement`), and
+`rebuild_all()` recomputes them from the facts (a test compares it with the kept-current rows).
+
+What a row holds does not depend on the clock or on team membership: the states are worked out when read, with
+`:now`, and whether a hand-over went to the agreement's sales team is read from `person` then. So the SQL here is
+the rules of domain/leads/sla.py (lead_items, compliance_of, _by_person, _awards, breaches) said in SQL over the
+stored due times; tests hold the two to the same figures, boundaries included. `items()` and `leads()` give the
+rows back as the pure rules' inputs, for the reports that list every item (traces, the CSV)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from tortoise.expressions import Subquery
+
+from domain import config, rawsql
+from domain.memo import Memo
+from domain.leads import sla
+from domain.leads.models import LeadFact, SlaAgreement, SlaLead
+from domain.org.models import Period
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+BATCH = 500
+
+
+def micros(moment: datetime) -> int:
+    """A time as whole microseconds since the epoch (UTC; a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // _MICRO
+
+
+def moment(us: int | None) -> datetime | None:
+    """micros() back to an aware UTC datetime."""
+    return None if us is None else EPOCH + timedelta(microseconds=us)
+
+
+def _month(due: datetime) -> int:
+    due = due.astimezone(UTC)
+    return due.year * 100 + due.month
+
+
+def month_name(yyyymm: int) -> str:
+    """A stored month (yyyymm) as sla.due_month names it ("2026-11")."""
+    return f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
+
+
+def terms_tz(agreement: SlaAgreement) -> str:
+    """The time zone an agreement's due times depend on ('' without business hours)."""
+    return config.current().timezone if agreement.business_hours_only else ""
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Terms:
+    agreement: SlaAgreement
+    terms: sla.Agreement
+    dues: "sla._DueTimes"
+    tz: str
+    start: datetime
+    end: datetime
+
+
+async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms]:
+    """The agreements (all by default) with their due-time functions and period bounds, for the writers."""
+    from domain.leads.queries import agreement_terms, as_utc
+    found = list(agreements) if agreements is not None else await SlaAgreement.all().order_by("id")
+    periods = {p.id: p for p in await Period.filter(id__in=sorted({a.period_id for a in found}))}
+    zone = config.current().timezone
+    out = []
+    for a in found:
+        terms = agreement_terms(a, zone)
+        period = periods[a.period_id]
+        out.append(_Terms(a, terms, sla._DueTimes.of(terms), terms_tz(a), as_utc(period.start), as_utc(period.end)))
+    return out
+
+
+def _row(t: _Terms, lead_id: int, mql_at: datetime, handover_at: datetime | None, handover_owner_id: int | None,
+         first_follow_up_at: datetime | None, attempts: int, decision: str | None, decision_at: datetime | None,
+         marketing_person_id: int | None) -> SlaLead:
+    handover_due = t.dues.handover(mql_at)
+    row = SlaLead(agreement_id=t.agreement.id, lead_id=lead_id, mql_us=micros(mql_at),
+                  marketing_person_id=marketing_person_id, handover_due_us=micros(handover_due),
+                  handover_month=_month(handover_due), tz=t.tz,
+                  attempts_ok=attempts >= t.terms.minimum_attempts, decision=decision,
+                  decision_us=None if decision_at is None else micros(decision_at),
+                  follow_up_us=None if first_follow_up_at is None else micros(first_follow_up_at))
+    if handover_at is not None:
+        follow_up_due, decision_due = t.dues.follow_up(handover_at), t.dues.decision(handover_at)
+        row.handover_us, row.handover_owner_id = micros(handover_at), handover_owner_id
+        row.follow_up_due_us, row.follow_up_month = micros(follow_up_due), _month(follow_up_due)
+        row.decision_due_us, row.decision_month = micros(decision_due), _month(decision_due)
+    return row
+
+
+def _value(stage) -> str | None:
+    return None if stage is None else getattr(stage, "value", stage)
+
+
+def _rows_of_facts(terms: list[_Terms], facts: Iterable[LeadFact],
+                   marketing_person: dict[int, int | None]) -> list[SlaLead]:
+    """The rows of these facts under every agreement whose period holds the MQL and whose marketing team made the
+    first touch."""
+    from domain.leads.queries import as_utc
+    rows = []
+    for f in facts:
+        if f.mql_at is None or f.first_touch_team_id is None:
+            continue
+        mql_at = as_utc(f.mql_at)
+        for t in terms:
+            if t.agreement.marketing_team_id == f.first_touch_team_id and t.start <= mql_at < t.end:
+                rows.append(_row(t, f.lead_id, mql_at, as_utc(f.handover_at), f.handover_owner_id,
+                                 as_utc(f.first_follow_up_at), f.attempts, _value(f.decision), as_utc(f.decision_at),
+                                 marketing_person.get(f.lead_id)))
+    return rows
+
+
+async def refresh_for_leads(all_terms: list[_Terms], lead_ids: Sequence[int], facts: Iterable[LeadFact],
+                            marketing_person: dict[int, int | None]) -> None:
+    """Replace the rows of these leads with those of their new facts (`all_terms`: terms() of every agreement;
+    `facts`: the new facts of the leads that have any; `marketing_person`: the person of each one's first
+    MARKETING touch). Call in the transaction that wrote the facts. Without agreements there are no rows."""
+    if not all_terms:
+        return
+    await SlaLead.filter(lead_id__in=list(lead_ids)).delete()
+    await SlaLead.bulk_create(_rows_of_facts(all_terms, facts, marketing_person), batch_size=BATCH)
+
+
+async def write_agreement(agreement: SlaAgreement) -> None:
+    """The rows of a new agreement: every existing lead that became MQL in its period, first touched by its
+    marketing team (the leads `sla_leads` reads)."""
+    from domain.leads.queries import _first_marketing_person, mql_facts_query
+    from domain.org.rules import PeriodStatus
+    from domain.org.service import PeriodView
+    (t,) = await terms([agreement])
+    view = PeriodView("", t.start, t.end, PeriodStatus.OPEN)
+    facts = mql_facts_query(view, [agreement.marketing_team_id])
+    marketers = await _first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
+                                                       .values("lead_id")))
+    await SlaLead.filter(agreement_id=agreement.id).delete()
+    await SlaLead.bulk_create(_rows_of_facts([t], await facts, marketers), batch_size=BATCH)
+
+
+async def rebuild_all() -> None:
+    """Recompute every row from the stored facts."""
+    await SlaLead.all().delete()
+    for agreement in await SlaAgreement.all().order_by("id"):
+        await write_agreement(agreement)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+# The rows of an agreement's MQLs known by :now, each with `here`: handed over, by :now, to a person of the
+# agreement's sales team (its sales items exist). NULL when not handed over: read as false by CASE and WHERE.
+_BASE = """
+  WITH x AS (
+    SELECT s.*, (s.handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team)
+                 AND s.handover_us <= :now) AS here
+    FROM sla_lead s WHERE s.agreement_id = :agreement AND s.mql_us <= :now)"""
+
+# Each item's met and counted (sla.item_state: done at or before due is MET; an item counts once done or past due;
+# ATTEMPTS is met by enough attempts, whenever).
+_HANDOVER_MET = "CASE WHEN here AND handover_us <= handover_due_us THEN 1 ELSE 0 END"
+_HANDOVER_COUNTED = "CASE WHEN here OR handover_due_us < :now THEN 1 ELSE 0 END"
+_FOLLOW_UP_DONE = "follow_up_us <= :now"
+_FOLLOW_UP_MET = f"CASE WHEN here AND {_FOLLOW_UP_DONE} AND follow_up_us <= follow_up_due_us THEN 1 ELSE 0 END"
+_FOLLOW_UP_COUNTED = f"CASE WHEN here AND ({_FOLLOW_UP_DONE} OR follow_up_due_us < :now) THEN 1 ELSE 0 END"
+_DECIDED = "(decision IS NOT NULL AND decision_us <= :now)"
+_DECISION_MET = f"CASE WHEN here AND {_DECIDED} AND decision_us <= decision_due_us THEN 1 ELSE 0 END"
+_DECISION_COUNTED = f"CASE WHEN here AND ({_DECIDED} OR decision_due_us < :now) THEN 1 ELSE 0 END"
+_ATTEMPTS_MET = "CASE WHEN here AND attempts_ok THEN 1 ELSE 0 END"
+_ATTEMPTS_COUNTED = "CASE WHEN here AND (attempts_ok OR decision_due_us < :now) THEN 1 ELSE 0 END"
+_SALES_MET = f"{_FOLLOW_UP_MET} + {_DECISION_MET} + {_ATTEMPTS_MET}"
+_SALES_COUNTED = f"{_FOLLOW_UP_COUNTED} + {_DECISION_COUNTED} + {_ATTEMPTS_COUNTED}"
+
+_HEADLINE = _BASE + f"""
+  SELECT COUNT(*), SUM(CASE WHEN {_DECIDED} AND decision = 'SAL' THEN 1 ELSE 0 END),
+         SUM(CASE WHEN {_DECIDED} THEN 1 ELSE 0 END),
+         SUM({_FOLLOW_UP_MET}), SUM({_FOLLOW_UP_COUNTED}), SUM({_HANDOVER_MET}), SUM({_HANDOVER_COUNTED}),
+         SUM({_SALES_MET}), SUM({_SALES_COUNTED}),
+         SUM(CASE WHEN here AND {_FOLLOW_UP_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN tz <> :tz THEN 1 ELSE 0 END)
+  FROM x"""
+
+_RESPONSES = _BASE + f""",
+  o AS (SELECT follow_up_us - handover_us AS m,
+               ROW_NUMBER() OVER (ORDER BY follow_up_us - handover_us) AS rn
+        FROM x WHERE here AND {_FOLLOW_UP_DONE})
+  SELECT rn, m FROM o WHERE rn IN (:rank_low, :rank_high, :rank_p90)"""
+
+_PEOPLE = _BASE + f"""
+  SELECT 'MARKETING', marketing_person_id, SUM({_HANDOVER_MET}), SUM({_HANDOVER_COUNTED})
+  FROM x WHERE marketing_person_id IS NOT NULL GROUP BY marketing_person_id
+  UNION ALL
+  SELECT 'SALES', handover_owner_id, SUM({_SALES_MET}), SUM({_SALES_COUNTED})
+  FROM x WHERE here GROUP BY handover_owner_id"""
+
+_AWARDS = _BASE + f""",
+  i AS (
+    SELECT handover_month AS month, 'MARKETING' AS side, marketing_person_id AS person, {_HANDOVER_MET} AS met
+    FROM x WHERE marketing_person_id IS NOT NULL AND {_HANDOVER_COUNTED} = 1
+    UNION ALL
+    SELECT follow_up_month, 'SALES', handover_owner_id, {_FOLLOW_UP_MET} FROM x WHERE here AND {_FOLLOW_UP_COUNTED} = 1
+    UNION ALL
+    SELECT decision_month, 'SALES', handover_owner_id, {_DECISION_MET} FROM x WHERE here AND {_DECISION_COUNTED} = 1
+    UNION ALL
+    SELECT decision_month, 'SALES', handover_owner_id, {_ATTEMPTS_MET} FROM x WHERE here AND {_ATTEMPTS_COUNTED} = 1)
+  SELECT month, side, person, SUM(met), COUNT(*) FROM i GROUP BY month, side, person"""
+
+# Open and missed items: (lead, kind's order in sla.ItemKind, due, done or NULL while open), by due, lead, kind.
+_BREACHES = _BASE + """,
+  b AS (
+    SELECT lead_id, 0 AS kind, handover_due_us AS due, CASE WHEN here THEN handover_us END AS done
+    FROM x WHERE CASE WHEN here THEN handover_us > handover_due_us ELSE handover_due_us < :now END
+    UNION ALL
+    SELECT lead_id, 1, follow_up_due_us, CASE WHEN follow_up_us <= :now THEN follow_up_us END
+    FROM x WHERE here AND CASE WHEN follow_up_us <= :now THEN follow_up_us > follow_up_due_us
+                               ELSE follow_up_due_us < :now END
+    UNION ALL
+    SELECT lead_id, 2, decision_due_us, CASE WHEN decision IS NOT NULL AND decision_us <= :now THEN decision_us END
+    FROM x WHERE here AND CASE WHEN decision IS NOT NULL AND decision_us <= :now THEN decision_us > decision_due_us
+                               ELSE decision_due_us < :now END
+    UNION ALL
+    SELECT lead_id, 3, decision_due_us, NULL FROM x WHERE here AND NOT attempts_ok AND decision_due_us < :now)
+  SELECT lead_id, kind, due, done FROM b ORDER BY due, lead_id, kind LIMIT :limit OFFSET :offset"""
+
+_ROWS = _BASE + """
+  SELECT lead_id, mql_us, marketing_person_id, handover_due_us, handover_us, handover_owner_id, follow_up_due_us,
+         decision_due_us, follow_up_us, decision, decision_us, attempts_ok,
+         handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team)
+  FROM x ORDER BY lead_id"""
+
+_KINDS = list(sla.ItemKind)
+
+
+class StoredSla:
+    """One agreement's SLA report as of `now`, read from its stored rows a group at a time (headline, response
+    times, people, awards, a page of breaches, every item): the same figures as sla.sla_report_and_awards over the
+    agreement's leads. `stale` (from the headline) says the rows were worked out in another time zone's business
+    hours; the caller then computes live."""
+
+    def __init__(self, agreement: SlaAgreement, terms: sla.Agreement, now: datetime) -> None:
+        self.agreement, self.terms, self.now = agreement, terms, now
+        self._params = dict(agreement=agreement.id, sales_team=agreement.sales_team_id, now=micros(now))
+        self._memo = Memo()
+
+    async def _rows(self, text: str, **extra) -> list:
+        return await rawsql.rows(text, **self._params, **extra)
+
+    async def _counts(self) -> tuple:
+        async def compute():
+            (found,) = await self._rows(_HEADLINE, tz=terms_tz(self.agreement))
+            return tuple(int(v or 0) for v in found)
+        return await self._memo("counts", compute)
+
+    async def stale(self) -> bool:
+        return (await self._counts())[-1] > 0
+
+    async def sides(self) -> dict[sla.Side, sla.SideCompliance]:
+        _, _, _, _, _, hand_met, hand_counted, sales_met, sales_counted, _, _ = await self._counts()
+        return {sla.Side.MARKETING: sla.SideCompliance.of(hand_met, hand_counted),
+                sla.Side.SALES: sla.SideCompliance.of(sales_met, sales_counted)}
+
+    async def follow_up(self) -> sla.SideCompliance:
+        counts = await self._counts()
+        return sla.SideCompliance.of(counts[3], counts[4])
+
+    async def headline(self) -> sla.Headline:
+        volume, accepted, decided, fu_met, fu_counted, hand_met, hand_counted, sales_met, sales_counted, \
+            responses, _ = await self._counts()
+        median, p90 = await self._memo("responses", lambda: self._response_hours(responses))
+        return sla.headline(self.terms, volume, accepted, decided, sla.SideCompliance.of(fu_met, fu_counted),
+                            sla.SideCompliance.of(hand_met, hand_counted),
+                            sla.SideCompliance.of(sales_met, sales_counted), median, p90)
+
+    async def _response_hours(self, n: int):
+        if not n:
+            return None, None
+        low, high, p90 = sla.response_ranks(n)
+        picked = {int(rank): int(m) for rank, m in await self._rows(_RESPONSES, rank_low=low, rank_high=high,
+                                                                      rank_p90=p90)}
+        return sla.median_and_p90_hours(n, picked.__getitem__)
+
+    async def response_micros(self) -> list[int]:
+        """Every response time (first follow-up - hand-over, microseconds), in no particular order."""
+        return [m for m, in await self._rows(_BASE + f"""
+            SELECT follow_up_us - handover_us FROM x WHERE here AND {_FOLLOW_UP_DONE}""")]
+
+    async def people(self) -> tuple[dict[int, sla.SideCompliance], dict[int, sla.SideCompliance]]:
+        """(marketing, sales): each person's compliance on their side, by person id."""
+        async def compute():
+            by_side: dict[str, dict[int, sla.SideCompliance]] = {"MARKETING": {}, "SALES": {}}
+            for side, person, met, counted in await self._rows(_PEOPLE):
+                by_side[side][person] = sla.SideCompliance.of(int(met), int(counted))
+            return tuple(dict(sorted(by_side[s].items())) for s in ("MARKETING", "SALES"))
+        return await self._memo("people", compute)
+
+    async def awards(self) -> list[sla.Award]:
+        async def compute():
+            return sla.awards_of((month_name(month), side, person, int(met), int(counted))
+                                 for month, side, person, met, counted in await self._rows(_AWARDS))
+        return await self._memo("awards", compute)
+
+    async def breaches(self, offset: int, limit: int) -> list[sla.Breach]:
+        """The breaches (sla.SlaFigures.breaches) from position `offset` (0-based), at most `limit`."""
+        out = []
+        for lead_id, kind, due, done in await self._rows(_BREACHES, limit=limit, offset=offset):
+            kind = _KINDS[kind]
+            out.append(sla.Breach(lead_id, sla.SIDE_OF[kind], kind,
+                                  sla.ItemState.OPEN_BREACH if done is None else sla.ItemState.MISSED,
+                                  moment(due), moment(done), self.now))
+        return out
+
+    async def leads_and_items(self) -> tuple[list[sla.LeadSla], list[sla.SlaItem]]:
+        """The agreement's leads as sla.LeadSla (as queries.sla_leads gives them) and their items, worked out by
+        sla.items_from_dues from the stored due times; by lead id."""
+        leads, items = [], []
+        for (lead_id, mql_us, marketing_person_id, handover_due_us, handover_us, handover_owner_id,
+             follow_up_due_us, decision_due_us, follow_up_us, decision, decision_us, attempts_ok,
+             in_team) in await self._rows(_ROWS):
+            here = bool(in_team) and handover_us is not None
+            lead = sla.LeadSla(lead_id=lead_id, mql_at=moment(mql_us), handover_at=moment(handover_us) if here else None,
+                               handover_owner_id=handover_owner_id if here else None,
+                               marketing_person_id=marketing_person_id,
+                               first_follow_up_at=moment(follow_up_us) if here else None,
+                               attempts=self.terms.minimum_attempts if here and attempts_ok else 0,
+                               decision=decision, decision_at=moment(decision_us))
+            leads.append(lead)
+            items += sla.items_from_dues(lead, self.now, moment(handover_due_us),
+                                         moment(follow_up_due_us) if here else None,
+                                         moment(decision_due_us) if here else None, here and bool(attempts_ok))
+        return leads, items

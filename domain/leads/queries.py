@@ -237,17 +237,16 @@ def agreement_terms(a: SlaAgreement, timezone: str) -> "sla.Agreement":
                          decision_days=a.decision_days, business_hours_only=a.business_hours_only, timezone=timezone)
 
 
-async def sla_leads(a: SlaAgreement, period: PeriodView, people: bool = True) -> list["sla.LeadSla"]:
-    """The period's MQLs first touched by the agreement's marketing team; sales items for those handed over to
-    the sales team's people. Without `people`, the marketing side's person of each lead is not looked up (the
-    side's figures do not depend on it)."""
+async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
+    """The period's MQLs first touched by the agreement's marketing team, from their facts; sales items for those
+    handed over to the sales team's people (the live inputs of the pure rules; reports read sla_store's rows)."""
     facts = mql_facts_query(period, [a.marketing_team_id])
     rows = await raw_values_list(facts.values_list(
         "lead_id", "mql_at", "handover_at", "handover_owner_id", "first_follow_up_at", "attempts", "decision",
         "decision_at"))
     sellers = set(await Person.filter(team_id=a.sales_team_id).values_list("id", flat=True))
     marketers = await _first_marketing_person(Subquery(mql_facts_query(period, [a.marketing_team_id])
-                                                       .values("lead_id"))) if rows and people else {}
+                                                       .values("lead_id"))) if rows else {}
     decisions = {s.value: s.value for s in rules.Stage}
     leads = []
     for lead_id, mql_at, handover_at, handover_owner_id, first_follow_up_at, attempts, decision, decision_at in rows:

@@ -173,7 +173,7 @@ class Breach:
         return hours_between(self.due, self.done_at if self.done_at is not None else self.as_of)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Headline:
     """The agreement-level figures of a report: volume, acceptance, follow-up, each side, response times."""
     mql_volume: int
@@ -205,19 +205,10 @@ def headline(agreement: Agreement, volume: int, accepted: int, decided: int, fol
 
 
 @dataclass
-class SlaFigures:
-    mql_volume: int
-    volume_met: bool
-    acceptance_rate: Decimal | None
-    acceptance_met: bool | None
-    follow_up_compliance: Decimal | None
-    follow_up_met: bool | None
-    marketing: SideCompliance
-    sales: SideCompliance
+class SlaFigures(Headline):
+    """The headline, each person's compliance on their side, every item, and the breaches among them."""
     marketing_by_person: dict[int, SideCompliance]
     sales_by_person: dict[int, SideCompliance]
-    response_median_hours: Decimal | None
-    response_p90_hours: Decimal | None
     items: list[SlaItem]
     as_of: datetime
     _breaches: list[Breach] | None = None

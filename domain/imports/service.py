@@ -193,6 +193,7 @@ async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[
                 await writing
 
 
+ANALYZE_AFTER = 5000  # rows created by an import after which PostgreSQL's statistics of its table are renewed
 YIELD_EVERY = 500  # records read or checked between two chances for a write in flight to go on
 
 
@@ -383,6 +384,11 @@ class _Run:
     async def finish(self) -> None:
         """Derived rows, once all batches are in: the facts of the leads whose events or touches changed (a new
         lead has no events or touches, so no facts row: see domain.leads.facts)."""
+        if self.dialect != "sqlite" and self.result.created >= ANALYZE_AFTER:
+            # The rows just written are this transaction's, which autovacuum cannot see: without fresh statistics
+            # PostgreSQL takes a table filled by the import for nearly empty and scans all of it for each batch of
+            # leads refreshed below (a generated 20k-lead touchpoint file: 5.3k rows/s before, 17.9k with this).
+            await self.db.execute_script(f'ANALYZE "{self.kind.table}"')
         await refresh_leads(self.affected_leads)
         if self.written:
             await _REFRESH_WRITTEN[self.kind.name](sorted(self.written))

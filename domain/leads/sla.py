@@ -52,6 +52,7 @@ OPENING = time(9, 0)
 CLOSING = time(17, 0)
 BUSINESS_DAY_HOURS = Decimal(8)
 _MICROS_PER_HOUR = 3_600_000_000
+_WEEK_MICROS = 5 * 8 * _MICROS_PER_HOUR
 
 
 class Side(str, Enum):
@@ -280,7 +281,11 @@ def add_business_hours(start: datetime, hours: Decimal, tz: str = "UTC") -> date
 def _add_business_micros(start: datetime, remaining: int, tz: str) -> datetime:
     """add_business_hours for an aware `start` and a positive whole number of microseconds."""
     zone = ZoneInfo(tz)
-    local = start.astimezone(zone)
+    local = _open_or_next(start.astimezone(zone))
+    if remaining > _WEEK_MICROS:  # whole weeks at once: 7 wall-clock days from a business moment hold 40 hours
+        weeks = (remaining - 1) // _WEEK_MICROS
+        local += timedelta(days=7 * weeks)
+        remaining -= weeks * _WEEK_MICROS
     while True:
         local = _open_or_next(local)
         closing = local.replace(hour=17, minute=0, second=0, microsecond=0)

@@ -360,3 +360,35 @@ def test_sla_input_from_lead_facts():
     sla = lead_sla(7, facts, MIA)
     assert sla.decision == "SAL" and sla.marketing_person_id == MIA and sla.lead_id == 7
     assert lead_sla(7, replace(facts, mql_at=None), MIA) is None
+
+
+def _business_hours_day_by_day(start, hours, tz):
+    from domain.leads import sla
+    """add_business_hours walked a business day at a time (the reference for the whole-week shortcut)."""
+    from zoneinfo import ZoneInfo
+    remaining = round(Decimal(hours) * 3_600_000_000)
+    local = start.astimezone(ZoneInfo(tz))
+    while True:
+        local = sla._open_or_next(local)
+        closing = local.replace(hour=17, minute=0, second=0, microsecond=0)
+        available = (closing - local) // timedelta(microseconds=1)
+        if remaining <= available:
+            return (local + timedelta(microseconds=remaining)).astimezone(timezone.utc)
+        remaining -= available
+        local = closing
+
+
+def test_long_business_hours_skip_whole_weeks_with_the_same_result_across_daylight_saving():
+    from domain.leads import sla
+    import random
+    rng = random.Random(5)
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+    for _ in range(400):
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=rng.randrange(0, 60 * 24 * 700))
+        hours = Decimal(rng.choice([rng.randrange(1, 100), rng.randrange(100, 20_000)])) + Decimal(
+            rng.randrange(0, 1000)) / 1000
+        tz = rng.choice(zones)
+        assert sla.add_business_hours(start, hours, tz) == _business_hours_day_by_day(start, hours, tz), (
+            start, hours, tz)
+    far = sla.add_business_hours(datetime(2026, 1, 1, tzinfo=timezone.utc), Decimal(999_999), "Europe/Berlin")
+    assert far.year == 2505  # 999,999 business hours are 25,000 weeks less an hour, worked out at once

@@ -93,7 +93,7 @@ class PeriodContribution:
     async def pipeline(self) -> dict[int, tuple[Decimal, Decimal]]:
         """{team: (sourced pipeline, influenced pipeline)}."""
         async def compute():
-            rows = await attribution.pipeline_by_team(self.period)
+            rows = await attribution.pipeline_by_team(self.period, bookings=False)
             return {t: (from_cents(r.sourced_pipeline_cents), from_cents(r.influenced_pipeline_cents))
                     for t, r in rows.items()}
         return await self._once("pipeline", compute)
@@ -114,7 +114,7 @@ class PeriodContribution:
         """{team: bookings credited under the model of record} (the attribution report's and statements' figure)."""
         async def compute():
             totals = await attribution.period_credit_totals(self.period, await self.choice(),
-                                                            attribution.GroupBy.TEAM)
+                                                            attribution.GroupBy.TEAM, pipeline=False)
             return {int(key): from_cents(cents) for key, (_, cents) in totals.items() if key.isdigit()}
         return await self._once("bookings", compute)
 

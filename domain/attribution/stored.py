@@ -173,6 +173,14 @@ def _either(pipeline: bool, bookings: bool, created: str, won: str) -> str:
     return f"({created} OR {won})" if pipeline and bookings else created if pipeline else won
 
 
+def _side_sum(side: bool, other: bool, condition: str, amount: str) -> str:
+    """The SQL sum of one side's amounts (0 when that side is not read); rows of the other side too are read only
+    when both are."""
+    if not side:
+        return "0"
+    return f"SUM(CASE WHEN {condition} THEN {amount} ELSE 0 END)" if other else f"SUM({amount})"
+
+
 async def credit_totals(start: datetime, end: datetime, choice, group_by: str, now: datetime, *,
                         pipeline: bool = True, bookings: bool = True) -> tuple[dict[str, list[int]], set[int]]:
     """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
@@ -181,15 +189,14 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str, n
     figure 0), without `bookings` only those created in it (every bookings figure 0)."""
     key = _key_of(choice)
     column = _GROUP_COLUMN[group_by]
-    created = f"SUM(CASE WHEN {_CREATED} THEN amount_cents ELSE 0 END)" if pipeline else "0"
-    won = f"SUM(CASE WHEN {_WON} THEN amount_cents ELSE 0 END)" if bookings else "0"
     rows = await rawsql.rows(f"""
-        SELECT position < 0, {column}, {created}, {won}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
+        SELECT {column}, position < 0, {_side_sum(pipeline, bookings, _CREATED, "amount_cents")},
+               {_side_sum(bookings, pipeline, _WON, "amount_cents")}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
         FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_either(pipeline, bookings, _CREATED, _WON)}
         GROUP BY 1, 2""", start=start, end=end, key=key, now=now)
     totals: dict[str, list[int]] = {}
     fresh = 0
-    for unattributed, group, pipeline_cents, bookings_cents, deals in rows:
+    for group, unattributed, pipeline_cents, bookings_cents, deals in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
         line[0] += int(pipeline_cents or 0)
@@ -228,7 +235,7 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
     its influencing rows count, so only those are read."""
     from domain.attribution.queries import DEFAULT_MODEL
     key = _key_of(DEFAULT_MODEL)
-    pipeline = f"CASE WHEN {_CREATED} THEN deal_amount_cents ELSE 0 END"
+    pipeline = f"CASE WHEN {_CREATED} THEN deal_amount_cents ELSE 0 END" if bookings else "deal_amount_cents"
     booked = f"CASE WHEN {_WON} THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"
     sums = [f"SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END)",

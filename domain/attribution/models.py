@@ -57,6 +57,7 @@ class Opportunity(Model):
 
     class Meta:
         table = "opportunity"
+        indexes = (("closed_at", "status", "owner_id", "amount_cents"),)  # bookings of a period, from the index
 
 
 class ProposalStatus(str, Enum):
@@ -123,4 +124,8 @@ class DealCredit(Model):
 
     class Meta:
         table = "deal_credit"
-        indexes = (("model_key", "created_at"), ("model_key", "won_at"), ("opportunity_id", "model_key"))
+        # a period's rows by creation (pipeline) or win (bookings), each with what its team figures sum (read from
+        # the index alone); and a deal's rows
+        indexes = (("model_key", "created_at", "horizon", "position", "influencing", "team_id", "deal_amount_cents"),
+                   ("model_key", "won_at", "horizon", "position", "team_id", "amount_cents"),
+                   ("opportunity_id", "model_key"))

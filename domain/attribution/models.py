@@ -31,7 +31,9 @@ class Touchpoint(Model):
 
     class Meta:
         table = "touchpoint"
-        indexes = (("lead_id", "at"), ("at", "kind"))  # (at, kind): a range of times, never a kind alone
+        # (lead_id, at, id, ...): a lead's touches in journey order, with what wasted selling time sums (read from the
+        # index alone); (at, kind): a range of times, never a kind alone
+        indexes = (("lead_id", "at", "id", "kind", "person_id", "duration_minutes"), ("at", "kind"))
 
 
 class OpportunityStatus(str, Enum):

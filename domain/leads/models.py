@@ -95,7 +95,8 @@ class LeadEvent(Model):
 
     class Meta:
         table = "lead_event"
-        indexes = (("lead_id", "at"), ("stage", "at"))
+        # (stage, at, type, lead_id): the stage changes of a range of times with their leads, from the index alone
+        indexes = (("lead_id", "at"), ("stage", "at", "type", "lead_id"))
 
 
 class LeadFact(Model):

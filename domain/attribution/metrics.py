@@ -29,7 +29,7 @@ async def bookings(team_ids, period) -> Decimal:
           "Bookings credited to the teams under the period's model of record")
 async def attributed_bookings(team_ids, period) -> Decimal:
     choice = await queries.model_of_record(period.key)
-    totals = await queries.period_credit_totals(_view(period), choice, queries.GroupBy.TEAM)
+    totals = await queries.period_credit_totals(_view(period), choice, queries.GroupBy.TEAM, pipeline=False)
     return from_cents(sum(totals[str(t)][1] for t in team_ids if str(t) in totals))
 
 
@@ -43,5 +43,5 @@ async def pipeline_created(team_ids, period) -> Decimal:
 
 @register(MetricName.SOURCED_PIPELINE, Unit.CURRENCY, "Pipeline created in the period whose first touch was the teams'")
 async def sourced_pipeline(team_ids, period) -> Decimal:
-    rows = await queries.pipeline_by_team(_view(period))
+    rows = await queries.pipeline_by_team(_view(period), bookings=False)
     return from_cents(sum(rows[t].sourced_pipeline_cents for t in team_ids if t in rows))

@@ -31,7 +31,9 @@ class Touchpoint(Model):
 
     class Meta:
         table = "touchpoint"
-        indexes = (("lead_id", "at"), ("at", "kind"))  # (at, kind): a range of times, never a kind alone
+        # (lead_id, at, id, ...): a lead's touches in journey order, with what wasted selling time sums (read from the
+        # index alone); (at, kind): a range of times, never a kind alone
+        indexes = (("lead_id", "at", "id", "kind", "person_id", "duration_minutes"), ("at", "kind"))
 
 
 class OpportunityStatus(str, Enum):
@@ -57,6 +59,7 @@ class Opportunity(Model):
 
     class Meta:
         table = "opportunity"
+        indexes = (("closed_at", "status", "owner_id", "amount_cents"),)  # bookings of a period, from the index
 
 
 class ProposalStatus(str, Enum):
@@ -123,4 +126,8 @@ class DealCredit(Model):
 
     class Meta:
         table = "deal_credit"
-        indexes = (("model_key", "created_at"), ("model_key", "won_at"), ("opportunity_id", "model_key"))
+        # a period's rows by creation (pipeline) or win (bookings), each with what its team figures sum (read from
+        # the index alone); and a deal's rows
+        indexes = (("model_key", "created_at", "horizon", "position", "influencing", "team_id", "deal_amount_cents"),
+                   ("model_key", "won_at", "horizon", "position", "team_id", "amount_cents"),
+                   ("opportunity_id", "model_key"))

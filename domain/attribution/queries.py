@@ -205,17 +205,21 @@ async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
     return await _with_journeys(await _opportunities(Opportunity.filter(id__in=sorted(ids))), period) if ids else []
 
 
-async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
+async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy, *, pipeline: bool = True,
+                               bookings: bool = True) -> dict[str, list[int]]:
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
-    deals without fresh rows computed live and added), else all computed live."""
+    deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
+    every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
     if not await stored.is_stored(choice):
-        return credit_by_group(await deals(period), choice, group_by)
-    totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now())
-    for key, (p, b) in credit_by_group(await _live_deals(period, live), choice, group_by).items():
-        line = totals.setdefault(key, [0, 0])
-        line[0] += p
-        line[1] += b
-    return totals
+        totals = credit_by_group(await deals(period), choice, group_by)
+    else:
+        totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
+                                                  pipeline=pipeline, bookings=bookings)
+        for key, (p, b) in credit_by_group(await _live_deals(period, live), choice, group_by).items():
+            line = totals.setdefault(key, [0, 0])
+            line[0] += p
+            line[1] += b
+    return {key: [p if pipeline else 0, b if bookings else 0] for key, (p, b) in totals.items()}
 
 
 async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
@@ -259,17 +263,19 @@ def sourced_and_influenced(deal_list: Sequence[Deal]) -> dict[int, TeamPipeline]
     return teams
 
 
-async def pipeline_by_team(period: PeriodView) -> dict[int, TeamPipeline]:
+async def pipeline_by_team(period: PeriodView, *, bookings: bool = True) -> dict[int, TeamPipeline]:
     """sourced_and_influenced over the period's deals, summed in SQL from the stored rows (deals without fresh rows
-    computed live and added)."""
-    stored_teams, live = await stored.team_pipeline(period.start, period.end, clock.now())
+    computed live and added). Without `bookings` both bookings figures are 0 and only the deals created in the
+    period are read."""
+    stored_teams, live = await stored.team_pipeline(period.start, period.end, clock.now(), bookings=bookings)
     teams = {t: TeamPipeline(t, *cents) for t, cents in stored_teams.items()}
     for team_id, row in sourced_and_influenced(await _live_deals(period, live)).items():
         mine = teams.setdefault(team_id, TeamPipeline(team_id))
         mine.sourced_pipeline_cents += row.sourced_pipeline_cents
-        mine.sourced_bookings_cents += row.sourced_bookings_cents
         mine.influenced_pipeline_cents += row.influenced_pipeline_cents
-        mine.influenced_bookings_cents += row.influenced_bookings_cents
+        if bookings:
+            mine.sourced_bookings_cents += row.sourced_bookings_cents
+            mine.influenced_bookings_cents += row.influenced_bookings_cents
     return teams
 
 

@@ -160,66 +160,92 @@ async def is_stored(choice) -> bool:
     return _key_of(choice) in await stored_choices()
 
 
-_CREDIT_IN_PERIOD = "((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))"
-_DEAL_IN_PERIOD = """((o.created_at >= :start AND o.created_at < :end)
-                      OR (o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end))"""
+_CREATED = "(created_at >= :start AND created_at < :end)"
+_WON = "(won_at >= :start AND won_at < :end)"
+_DEAL_CREATED = "(o.created_at >= :start AND o.created_at < :end)"
+_DEAL_WON = "(o.status = 'WON' AND o.closed_at >= :start AND o.closed_at < :end)"
 
 
-async def credit_totals(start: datetime, end: datetime, choice, group_by: str,
-                        now: datetime) -> tuple[dict[str, list[int]], set[int]]:
+def _either(pipeline: bool, bookings: bool, created: str, won: str) -> str:
+    """The condition of a period's rows: created in it (pipeline), won in it (bookings), or either."""
+    if not (pipeline or bookings):
+        raise ValueError("a period's credit needs its pipeline, its bookings or both")
+    return f"({created} OR {won})" if pipeline and bookings else created if pipeline else won
+
+
+def _side_sum(side: bool, other: bool, condition: str, amount: str) -> str:
+    """The SQL sum of one side's amounts (0 when that side is not read); rows of the other side too are read only
+    when both are."""
+    if not side:
+        return "0"
+    return f"SUM(CASE WHEN {condition} THEN {amount} ELSE 0 END)" if other else f"SUM({amount})"
+
+
+async def credit_totals(start: datetime, end: datetime, choice, group_by: str, now: datetime, *,
+                        pipeline: bool = True, bookings: bool = True) -> tuple[dict[str, list[int]], set[int]]:
     """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
     [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
-    (the caller computes those live)."""
+    (the caller computes those live). Without `pipeline` only the deals won in the period are read (every pipeline
+    figure 0), without `bookings` only those created in it (every bookings figure 0)."""
     key = _key_of(choice)
     column = _GROUP_COLUMN[group_by]
     rows = await rawsql.rows(f"""
-        SELECT position < 0, {column},
-               SUM(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
-               SUM(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END),
-               SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_CREDIT_IN_PERIOD}
+        SELECT {column}, position < 0, {_side_sum(pipeline, bookings, _CREATED, "amount_cents")},
+               {_side_sum(bookings, pipeline, _WON, "amount_cents")}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_either(pipeline, bookings, _CREATED, _WON)}
         GROUP BY 1, 2""", start=start, end=end, key=key, now=now)
     totals: dict[str, list[int]] = {}
     fresh = 0
-    for unattributed, group, pipeline, bookings, deals in rows:
+    for group, unattributed, pipeline_cents, bookings_cents, deals in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
-        line[0] += int(pipeline or 0)
-        line[1] += int(bookings or 0)
+        line[0] += int(pipeline_cents or 0)
+        line[1] += int(bookings_cents or 0)
         fresh += int(deals or 0)
-    return totals, await _live_deals(start, end, key, now, fresh)
+    return totals, await _live_deals(start, end, key, now, fresh, pipeline, bookings)
 
 
-async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int) -> set[int]:
-    """The deals created or won in [start, end) without fresh rows under `key`, given how many have them (each
-    deal has one row at position 0, or -1 without touches): none to look for when that is all of them."""
-    (count,), = await rawsql.rows(f"SELECT count(*) FROM opportunity o WHERE {_DEAL_IN_PERIOD}", start=start, end=end)
+async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int, pipeline: bool,
+                      bookings: bool) -> set[int]:
+    """The deals created (`pipeline`) or won (`bookings`) in [start, end) without fresh rows under `key`, given how
+    many have them (each deal has one row at position 0, or -1 without touches): none to look for when that is
+    all of them."""
+    if pipeline and bookings:  # created in the period, plus won in it but created at another time
+        count_sql = f"""SELECT (SELECT count(*) FROM opportunity o WHERE {_DEAL_CREATED})
+                             + (SELECT count(*) FROM opportunity o WHERE {_DEAL_WON} AND NOT {_DEAL_CREATED})"""
+    else:
+        count_sql = f"SELECT count(*) FROM opportunity o WHERE {_DEAL_CREATED if pipeline else _DEAL_WON}"
+    (count,), = await rawsql.rows(count_sql, start=start, end=end)
     if count == fresh:
         return set()
     rows = await rawsql.rows(f"""
         SELECT o.id FROM opportunity o
-        WHERE {_DEAL_IN_PERIOD}
+        WHERE {_either(pipeline, bookings, _DEAL_CREATED, _DEAL_WON)}
           AND NOT EXISTS (SELECT 1 FROM deal_credit c WHERE c.opportunity_id = o.id AND c.model_key = :key
                           AND c.horizon <= :now)""", start=start, end=end, key=key, now=now)
     return {r[0] for r in rows}
 
 
-async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[dict[int, list[int]], set[int]]:
+async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
+                        bookings: bool = True) -> tuple[dict[int, list[int]], set[int]]:
     """({team: [sourced pipeline, sourced bookings, influenced pipeline, influenced bookings] in cents}, the ids of
     the deals computed live) from the default model's fresh rows: sourced by the team of position 0, influenced by
-    every team with a touch at or before OC, in full (its first such row is marked `influencing`)."""
+    every team with a touch at or before OC, in full (its first such row is marked `influencing`). Without
+    `bookings` only the deals created in the period are read (both bookings figures 0). Only a deal's first row and
+    its influencing rows count, so only those are read."""
     from domain.attribution.queries import DEFAULT_MODEL
     key = _key_of(DEFAULT_MODEL)
-    pipeline = "CASE WHEN created_at >= :start AND created_at < :end THEN deal_amount_cents ELSE 0 END"
-    bookings = "CASE WHEN won_at >= :start AND won_at < :end THEN deal_amount_cents ELSE 0 END"
+    pipeline = f"CASE WHEN {_CREATED} THEN deal_amount_cents ELSE 0 END" if bookings else "deal_amount_cents"
+    booked = f"CASE WHEN {_WON} THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"
+    sums = [f"SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END)",
+            f"SUM(CASE WHEN {sourced} THEN {booked} ELSE 0 END)" if bookings else "0",
+            f"SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END)",
+            f"SUM(CASE WHEN influencing THEN {booked} ELSE 0 END)" if bookings else "0"]
     rows = await rawsql.rows(f"""
-        SELECT team_id, SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END),
-               SUM(CASE WHEN {sourced} THEN {bookings} ELSE 0 END),
-               SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END),
-               SUM(CASE WHEN influencing THEN {bookings} ELSE 0 END),
-               SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_CREDIT_IN_PERIOD}
+        SELECT team_id, {", ".join(sums)}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
+        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_either(True, bookings, _CREATED, _WON)}
+          AND (position <= 0 OR influencing)
         GROUP BY team_id""", start=start, end=end, key=key, now=now)
     teams: dict[int, list[int]] = {}
     fresh = 0
@@ -227,4 +253,4 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime) -> tuple[
         fresh += int(deals or 0)
         if team_id is not None:
             teams[team_id] = [int(c or 0) for c in cents]
-    return teams, await _live_deals(start, end, key, now, fresh)
+    return teams, await _live_deals(start, end, key, now, fresh, True, bookings)

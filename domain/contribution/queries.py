@@ -84,16 +84,16 @@ class PeriodContribution:
 
     async def funnel_counts(self) -> dict[int, tuple[int, int, int]]:
         """{team: (MQLs delivered, SALs, SQLs)}, counted in SQL over the rows funnel_rows lists."""
-        return await self._once("funnel_counts", lambda: _funnel_counts(self.period))
+        return await self._once("funnel_counts", lambda: _funnel_counts(self.period, self.team_ids))
 
     async def funnel_rows(self) -> dict[int, tuple[list[int], list[int], list[int]]]:
         """{team: (MQL lead ids, SAL lead ids, SQL lead ids)}, each by id."""
-        return await self._once("funnel_rows", lambda: _funnel_rows(self.period))
+        return await self._once("funnel_rows", lambda: _funnel_rows(self.period, self.team_ids))
 
     async def pipeline(self) -> dict[int, tuple[Decimal, Decimal]]:
         """{team: (sourced pipeline, influenced pipeline)}."""
         async def compute():
-            rows = await attribution.pipeline_by_team(self.period)
+            rows = await attribution.pipeline_by_team(self.period, bookings=False)
             return {t: (from_cents(r.sourced_pipeline_cents), from_cents(r.influenced_pipeline_cents))
                     for t, r in rows.items()}
         return await self._once("pipeline", compute)
@@ -114,7 +114,7 @@ class PeriodContribution:
         """{team: bookings credited under the model of record} (the attribution report's and statements' figure)."""
         async def compute():
             totals = await attribution.period_credit_totals(self.period, await self.choice(),
-                                                            attribution.GroupBy.TEAM)
+                                                            attribution.GroupBy.TEAM, pipeline=False)
             return {int(key): from_cents(cents) for key, (_, cents) in totals.items() if key.isdigit()}
         return await self._once("bookings", compute)
 
@@ -210,26 +210,29 @@ async def _goal_progress(period_id: int | None) -> dict[int, tuple[Decimal | Non
     return {team_id: (rules.goal_progress(rows), ids[team_id]) for team_id, rows in owned.items()}
 
 
-def _funnel_selections(period: PeriodView):
-    """(team column, facts queryset) of MQLs delivered (first-touch team), SALs and SQLs (owner's team)."""
+def _funnel_selections(period: PeriodView, team_ids: Sequence[int]):
+    """(team column, facts queryset) of MQLs delivered (first-touch team), SALs and SQLs (owner's team). The MQLs
+    are those of the teams (a lead first touched by none counts for no team): each team's from the index by
+    first-touch team and MQL time."""
     in_period = lambda moment: {f"{moment}__gte": period.start, f"{moment}__lt": period.end}
-    return [("first_touch_team_id", lead_queries.mql_facts_query(period)),
+    return [("first_touch_team_id", lead_queries.mql_facts_query(period, team_ids)),
             ("owner_team_id", LeadFact.filter(owner_team_id__not_isnull=True, **in_period("sal_at"))),
             ("owner_team_id", LeadFact.filter(owner_team_id__not_isnull=True, **in_period("sql_at")))]
 
 
-async def _funnel_counts(period: PeriodView) -> dict[int, tuple[int, int, int]]:
+async def _funnel_counts(period: PeriodView, team_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for i, (column, qs) in enumerate(_funnel_selections(period)):
+    for i, (column, qs) in enumerate(_funnel_selections(period, team_ids)):
         for team_id, n in await qs.annotate(n=Count("id")).group_by(column).values_list(column, "n"):
             if team_id is not None:
                 counts[team_id][i] += n
     return {t: (a, b, c) for t, (a, b, c) in counts.items()}
 
 
-async def _funnel_rows(period: PeriodView) -> dict[int, tuple[list[int], list[int], list[int]]]:
+async def _funnel_rows(period: PeriodView,
+                       team_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int], list[int]]]:
     rows: dict[int, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
-    for i, (column, qs) in enumerate(_funnel_selections(period)):
+    for i, (column, qs) in enumerate(_funnel_selections(period, team_ids)):
         for lead_id, team_id in await qs.order_by("lead_id").values_list("lead_id", column):
             if team_id is not None:
                 rows[team_id][i].append(lead_id)

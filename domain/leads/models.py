@@ -95,7 +95,8 @@ class LeadEvent(Model):
 
     class Meta:
         table = "lead_event"
-        indexes = (("lead_id", "at"), ("stage", "at"))
+        # (stage, at, type, lead_id): the stage changes of a range of times with their leads, from the index alone
+        indexes = (("lead_id", "at"), ("stage", "at", "type", "lead_id"))
 
 
 class LeadFact(Model):
@@ -120,8 +121,10 @@ class LeadFact(Model):
 
     class Meta:
         table = "lead_fact"
-        # the leads list by stage, and the SAL and SQL counts of a period by the owner's team
-        indexes = (("stage", "lead_id"), ("sal_at", "owner_team_id"), ("sql_at", "owner_team_id"))
+        # the leads list by stage, and the SAL and SQL counts of a period by the owner's team; the MQLs of a period
+        # by first-touch team, with what the lead metrics count (the common view's and key results' MQL figures)
+        indexes = (("stage", "lead_id"), ("sal_at", "owner_team_id"), ("sql_at", "owner_team_id"),
+                   ("first_touch_team_id", "mql_at", "decision", "sql_at"))
 
 
 class SlaAgreement(Model):

@@ -62,6 +62,19 @@ def _figures_agree(api, period_key: str, choice) -> int:
                              (r.sourced_pipeline_cents, r.sourced_bookings_cents, r.influenced_pipeline_cents,
                               r.influenced_bookings_cents))}
         assert fast_pipeline == live_pipeline
+        # one side alone (the common view's figures): the same figures, the other side's 0
+        pipeline_alone = {t: (r.sourced_pipeline_cents, r.sourced_bookings_cents, r.influenced_pipeline_cents,
+                              r.influenced_bookings_cents)
+                          for t, r in (await queries.pipeline_by_team(view, bookings=False)).items() if any(
+                              (r.sourced_pipeline_cents, r.influenced_pipeline_cents))}
+        assert pipeline_alone == {t: (sp, 0, ip, 0) for t, (sp, _, ip, _) in live_pipeline.items() if sp or ip}
+        for group_by in queries.GroupBy:
+            both = await queries.period_credit_totals(view, choice, group_by)
+            nonzero = lambda totals: {k: v for k, v in totals.items() if any(v)}
+            assert nonzero(await queries.period_credit_totals(view, choice, group_by, pipeline=False)) == \
+                nonzero({k: [0, b] for k, (_, b) in both.items()}), (period_key, choice, group_by)
+            assert nonzero(await queries.period_credit_totals(view, choice, group_by, bookings=False)) == \
+                nonzero({k: [p, 0] for k, (p, _) in both.items()}), (period_key, choice, group_by)
         return seen
     return api.run(compare())
 

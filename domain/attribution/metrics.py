@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tortoise.expressions import Subquery
+from tortoise.functions import Sum
+
 from domain.attribution import queries
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.goals.metrics import MetricName, register
@@ -18,11 +21,19 @@ def _view(period) -> PeriodView:
 
 @register(MetricName.BOOKINGS, Unit.CURRENCY, "Amounts of deals won in the period, owned by the teams' people")
 async def bookings(team_ids, period) -> Decimal:
-    owners = Person.filter(team_id__in=list(team_ids)).values_list("id", flat=True)
-    amounts = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
-                                       closed_at__lt=period.end, owner_id__in=list(await owners)).values_list(
-        "amount_cents", flat=True)
-    return from_cents(sum(amounts))
+    return await _summed(Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
+                                            closed_at__lt=period.end, owner_id__in=_owners(team_ids)))
+
+
+def _owners(team_ids):
+    """The ids of the teams' people, as a subquery."""
+    return Subquery(Person.filter(team_id__in=list(team_ids)).values("id"))
+
+
+async def _summed(deals) -> Decimal:
+    """The deals' amounts summed in SQL (a won quarter at the reference scale is about 7,000 deals)."""
+    total = await deals.annotate(total=Sum("amount_cents")).first().values_list("total", flat=True)
+    return from_cents(int(total or 0))
 
 
 @register(MetricName.ATTRIBUTED_BOOKINGS, Unit.CURRENCY,
@@ -35,10 +46,8 @@ async def attributed_bookings(team_ids, period) -> Decimal:
 
 @register(MetricName.PIPELINE_CREATED, Unit.CURRENCY, "Amounts of deals created in the period, owned by the teams' people")
 async def pipeline_created(team_ids, period) -> Decimal:
-    owners = await Person.filter(team_id__in=list(team_ids)).values_list("id", flat=True)
-    amounts = await Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end,
-                                       owner_id__in=list(owners)).values_list("amount_cents", flat=True)
-    return from_cents(sum(amounts))
+    return await _summed(Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end,
+                                            owner_id__in=_owners(team_ids)))
 
 
 @register(MetricName.SOURCED_PIPELINE, Unit.CURRENCY, "Pipeline created in the period whose first touch was the teams'")

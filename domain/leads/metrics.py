@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
 from domain.goals.metrics import MetricName, register
 from domain.goals.rules import Unit
 from domain.leads import rules, sla
@@ -34,9 +37,10 @@ def acceptance(facts) -> tuple[int, int]:
 
 @register(MetricName.ACCEPTANCE_RATE, Unit.PERCENT, "SAL ÷ decided, over the period's MQLs first touched by the teams")
 async def acceptance_rate(team_ids, period) -> Decimal:
-    facts = mql_facts_query(period, team_ids)
-    return ratio(await facts.filter(decision=rules.Stage.SAL).count(),
-                 await facts.filter(decision__not_isnull=True).count())
+    accepted, decided = await mql_facts_query(period, team_ids).annotate(
+        accepted=Count("id", _filter=Q(decision=rules.Stage.SAL)), decided=Count("decision")).first().values_list(
+        "accepted", "decided")
+    return ratio(accepted or 0, decided or 0)
 
 
 async def _sla_reports(team_ids, period) -> list:

@@ -172,3 +172,44 @@ def test_a_due_time_past_the_last_datetime_saturates():
     assert sla_store.micros(sla.LAST_MOMENT) < 2**63
     assert replace(terms, business_hours_only=True) and sla.lead_items(
         replace(terms, business_hours_only=True), lead, late)[0].due == sla.LAST_MOMENT
+
+
+def test_the_lead_and_deal_metrics_equal_a_count_over_the_raw_rows(api, admin, dataset):
+    """The figures key results follow (SQL counts and sums, the stored SLA rows) against Python over the facts,
+    the deals and the pure SLA rules."""
+    from domain.attribution.models import Opportunity, OpportunityStatus
+    from domain.goals import metrics
+    from domain.leads.models import LeadFact
+    from domain.leads.rules import Stage
+
+    agreement = api.run(SlaAgreement.all().order_by("-id").first())
+    period = api.run(Period.get(id=agreement.period_id))
+    teams = [agreement.marketing_team_id]
+    sellers = [agreement.sales_team_id]
+
+    def value(name, team_ids):
+        return api.run(metrics.get(metrics.MetricName(name)).compute(team_ids, period))
+
+    facts = [f for f in api.run(LeadFact.filter(first_touch_team_id__in=teams))
+             if f.mql_at is not None and period.start <= f.mql_at < period.end]
+    decided = [f for f in facts if f.decision is not None]
+    assert value("MQL_COUNT", teams) == len(facts) > 20
+    assert value("ACCEPTANCE_RATE", teams) == Decimal(sum(f.decision is Stage.SAL for f in decided)) / len(decided)
+
+    people = set(api.run(Person.filter(team_id__in=sellers).values_list("id", flat=True)))
+    deals = api.run(Opportunity.filter(owner_id__in=people))
+    won = sum(d.amount_cents for d in deals if d.status is OpportunityStatus.WON
+              and period.start <= d.closed_at < period.end)
+    created = sum(d.amount_cents for d in deals if period.start <= d.created_at < period.end)
+    assert value("BOOKINGS", sellers) == Decimal(won) / 100 and won > 0
+    assert value("PIPELINE_CREATED", sellers) == Decimal(created) / 100 and created > 0
+
+    live = api.run(_both(agreement, AS_OF))[1]
+    leads = api.run(sla_store_leads(agreement, period))
+    follow_up = api.run(live.follow_up())
+    assert value("SLA_FOLLOW_UP_RATE", teams) == Decimal(follow_up.met) / follow_up.counted
+    assert value("MEDIAN_RESPONSE_HOURS", sellers) == sla.median(sla.response_hours(leads, AS_OF)) > 0
+
+
+async def sla_store_leads(agreement, period):
+    return await queries.sla_leads(agreement, await get_period(period.key))

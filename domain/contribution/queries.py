@@ -3,10 +3,9 @@ that computes it, so GraphQL, CSV and the tests agree; and the rows behind each 
 same selection the figure counts or sums, so a trace always reproduces its figure."""
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
@@ -23,6 +22,7 @@ from domain.leads import queries as lead_queries
 from domain.leads import sla
 from domain.leads.models import LeadFact
 from domain.leads.rules import wasted_selling_cost
+from domain.memo import Memo
 from domain.money import from_cents
 from domain.org.models import Period, Person, Team
 from domain.org.rules import cost_per_selling_hour
@@ -67,14 +67,7 @@ class PeriodContribution:
         self.period = period
         self.team_ids = team_ids
         self.stored_period_id = stored_period_id
-        self._memo: dict[str, asyncio.Future] = {}
-
-    async def _once(self, name: str, compute: Callable[[], Awaitable[T]]) -> T:
-        """compute() once per object, however many resolvers ask at the same time."""
-        found = self._memo.get(name)
-        if found is None:
-            found = self._memo[name] = asyncio.ensure_future(compute())
-        return await found
+        self._once = Memo()  # each group computed once per object, however many resolvers ask at once
 
     # --- groups of figures ---
 

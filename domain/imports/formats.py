@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import PurePath
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from domain.imports.rules import key_problem
 

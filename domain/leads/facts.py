@@ -12,7 +12,7 @@ from domain.attribution.models import TouchKind, Touchpoint
 from domain.leads import rules, sla_store
 from domain.leads.definitions import definitions_in_force
 from domain.leads.models import Lead, LeadEvent, LeadFact
-from domain.org.models import Person, Team
+from domain.org.models import Person
 from domain.org.rules import TeamFunction
 
 SALES_FUNCTIONS = (TeamFunction.SALES, TeamFunction.SDR)

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.audit.service import record
-from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.leads import rules, sla_store
 from domain.leads.facts import refresh_leads
 from domain.leads.models import (

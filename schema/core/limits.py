@@ -31,7 +31,7 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from graphql.language import DocumentNode, OperationDefinitionNode
+from graphql.language import DocumentNode
 from graphql.pyutils import Undefined
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, SchemaExtension

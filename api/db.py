@@ -5,7 +5,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api.settings import ROOT, get_settings
@@ -37,7 +39,7 @@ def normalise_url(url: str) -> str:
 def tortoise_config(url: str | None = None) -> dict[str, Any]:
     url = normalise_url(url or get_settings().database_url)
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -48,6 +50,25 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+class PooledConnection(asyncpg.Connection):
+    """A pooled PostgreSQL connection handed back without asyncpg's reset query (`SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`), a round trip after every statement: the service keeps no session state on
+    pooled connections (no SET, cursor, advisory lock or LISTEN; live updates LISTEN on a connection of their own),
+    and asyncpg still rolls back a transaction left open."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    """Tortoise's connection config: the URL, with PostgreSQL's pool connections as PooledConnection."""
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["connection_class"] = PooledConnection
+    return config
 
 
 def __getattr__(name: str) -> Any:

@@ -100,8 +100,8 @@ async def _latest_values(kr_ids: list[int]) -> dict[int, Decimal]:
     if not kr_ids:
         return {}
     latest = (CheckIn.filter(key_result_id__in=kr_ids, value__not_isnull=True)
-              .group_by("key_result_id").annotate(latest=Max("id")).values_list("latest", flat=True))
-    rows = await CheckIn.filter(id__in=list(await latest)).values_list("key_result_id", "value")
+              .group_by("key_result_id").annotate(latest=Max("id")).values("latest"))
+    rows = await CheckIn.filter(id__in=Subquery(latest)).values_list("key_result_id", "value")
     return dict(rows)
 
 

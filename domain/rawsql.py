@@ -3,6 +3,7 @@ parameters written once, bound as each dialect wants, times bound as the ORM sto
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import datetime, timezone
 
 from tortoise import connections
@@ -30,3 +31,21 @@ async def rows(text: str, **params) -> list:
     _, found = await conn.execute_query(placeholders(conn.capabilities.dialect, text, names),
                                         bound(*params.values()))
     return list(found)
+
+
+def as_utc(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime. Tortoise keeps DatetimeFields as text on SQLite
+    ("2026-07-01 09:30:00.250000+00:00") and asyncpg returns aware datetimes for PostgreSQL's timestamptz; both
+    become the same aware datetime here (a naive value is taken as UTC, as Tortoise's use_tz does)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    elif not isinstance(value, datetime):
+        raise TypeError(f"not a stored time: {value!r}")
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
@@ -14,6 +13,7 @@ from domain.batch import by_ids
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
 from domain import rawsql
+from domain.rawsql import as_utc  # noqa: F401 - re-exported: the readers of stored times import it from here
 from domain.leads import rules, sla, sla_store
 from domain.memo import Memo
 from domain.leads.definitions import profile_of
@@ -26,24 +26,6 @@ from domain.paging import Page, fetch_page
 
 
 UTC = timezone.utc
-
-
-def as_utc(value: Any) -> datetime | None:
-    """A stored time as an aware UTC datetime. Tortoise keeps DatetimeFields as text on SQLite
-    ("2026-07-01 09:30:00.250000+00:00") and asyncpg returns aware datetimes for PostgreSQL's timestamptz; both
-    become the same aware datetime here (a naive value is taken as UTC, as Tortoise's use_tz does)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    elif not isinstance(value, datetime):
-        raise TypeError(f"not a stored time: {value!r}")
-    tz = value.tzinfo
-    if tz is UTC:
-        return value
-    if tz is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 async def raw_values_list(query) -> list:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from tortoise.expressions import Subquery
 
 from domain import config, rawsql
+from domain.rawsql import as_utc
 from domain.memo import Memo
 from domain.leads import sla
 from domain.leads.models import LeadFact, SlaAgreement, SlaLead
@@ -72,7 +73,7 @@ class _Terms:
 
 async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms]:
     """The agreements (all by default) with their due-time functions and period bounds, for the writers."""
-    from domain.leads.queries import agreement_terms, as_utc
+    from domain.leads.queries import agreement_terms
     found = list(agreements) if agreements is not None else await SlaAgreement.all().order_by("id")
     periods = {p.id: p for p in await Period.filter(id__in=sorted({a.period_id for a in found}))}
     zone = config.current().timezone
@@ -110,7 +111,6 @@ def _rows_of_facts(terms: list[_Terms], facts: Iterable[LeadFact],
                    marketing_person: dict[int, int | None]) -> list[SlaLead]:
     """The rows of these facts under every agreement whose period holds the MQL and whose marketing team made the
     first touch."""
-    from domain.leads.queries import as_utc
     rows = []
     for f in facts:
         if f.mql_at is None or f.first_touch_team_id is None:

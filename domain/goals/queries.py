@@ -2,14 +2,16 @@
 number of queries per batch of objectives, whatever its size)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.expressions import Subquery
 from tortoise.functions import Max
 
-from domain import clock
+from domain import clock, rawsql
 from domain.batch import by_ids, grouped
 from domain.goals import metrics, rules
 from domain.goals.models import (
@@ -105,7 +107,7 @@ async def _latest_values(kr_ids: list[int]) -> dict[int, Decimal]:
     return dict(rows)
 
 
-async def _metric_values(krs: list[KeyResult], periods: dict[int, Period], owners: dict[int, list[int]],
+async def _metric_values(krs: list[_KeyResult], periods: dict[int, StoredPeriod], owners: dict[int, list[int]],
                          objective_period: dict[int, int]) -> dict[int, Decimal]:
     values = {}
     for kr in krs:
@@ -117,28 +119,84 @@ async def _metric_values(krs: list[KeyResult], periods: dict[int, Period], owner
     return values
 
 
+def _ints(ids: Iterable[int]) -> str:
+    """Ids as a literal SQL list (whole numbers only, so nothing else can get in); NULL for none."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True, slots=True)
+class _Objective:
+    id: int
+    period_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPeriod:
+    """What the evaluation and the metrics read of a stored period."""
+    id: int
+    key: str
+    start: datetime
+    end: datetime
+    status: PeriodStatus
+
+    @classmethod
+    def of(cls, period_id, key, start, end, status) -> "StoredPeriod":
+        return cls(period_id, key, rawsql.as_utc(start), rawsql.as_utc(end), PeriodStatus(status))
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyResult:
+    id: int
+    objective_id: int
+    kind: rules.KeyResultKind
+    start: Decimal
+    target: Decimal
+    weight: Decimal
+    source: KeyResultSource
+    metric_name: str | None
+    metric_team_ids: list[int] | None
+
+    @classmethod
+    def of(cls, kr_id, objective_id, kind, start, target, weight, source, metric_name, team_ids) -> "_KeyResult":
+        return cls(kr_id, objective_id, rules.KeyResultKind(kind), Decimal(str(start)), Decimal(str(target)),
+                   Decimal(str(weight)), KeyResultSource(source), metric_name, _json(team_ids))
+
+
 async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]:
     """Progress, expected progress, status and score of each objective and of its live key results, with its
-    contributing children's progress rolled in. Closed periods answer from their frozen snapshot."""
+    contributing children's progress rolled in. Closed periods answer from their frozen snapshot. The live reads are
+    hand-written statements into plain values (a goals page asks this on every request)."""
     results: dict[int, ObjectiveFigures] = {}
     pending = list(dict.fromkeys(ids))
-    objectives: dict[int, Objective] = {}
+    objectives: dict[int, _Objective] = {}
+    periods: dict[int, StoredPeriod] = {}
     children: dict[int, list[int]] = {}
     # Gather the objectives and, level by level, their contributing children (one round of queries per level).
     while pending:
-        batch = [i for i in pending if i not in objectives]
-        for o in await Objective.filter(id__in=batch):
-            objectives[o.id] = o
-        links = await ObjectiveLink.filter(parent_id__in=batch, kind=LinkKind.CONTRIBUTES,
-                                           child__archived_at=None).values_list("parent_id", "child_id")
+        batch = _ints(i for i in pending if i not in objectives)
+        for objective_id, *period in await rawsql.rows(f"""
+                SELECT o.id, p.id, p.key, p.start, p."end", p.status FROM objective o JOIN period p ON p.id = o.period_id
+                WHERE o.id IN ({batch})"""):
+            objectives[objective_id] = _Objective(objective_id, period[0])
+            if period[0] not in periods:
+                periods[period[0]] = StoredPeriod.of(*period)
+        links = await rawsql.rows(f"""
+            SELECT l.parent_id, l.child_id FROM objective_link l JOIN objective c ON c.id = l.child_id
+            WHERE l.parent_id IN ({batch}) AND l.kind = :contributes AND c.archived_at IS NULL""",
+                                  contributes=LinkKind.CONTRIBUTES.value)
         pending = []
         for parent_id, child_id in links:
             children.setdefault(parent_id, []).append(child_id)
             if child_id not in objectives:
                 pending.append(child_id)
-    all_ids = list(objectives)
-    periods = {p.id: p for p in await Period.filter(id__in={o.period_id for o in objectives.values()})}
-    krs = await KeyResult.filter(objective_id__in=all_ids, archived_at=None).order_by("id")
+    all_ids = _ints(objectives)
+    krs = [_KeyResult.of(*row) for row in await rawsql.rows(f"""
+        SELECT id, objective_id, kind, start, target, weight, source, metric_name, metric_team_ids FROM key_result
+        WHERE objective_id IN ({all_ids}) AND archived_at IS NULL ORDER BY id""")]
     closed_ids = [i for i, o in objectives.items() if periods[o.period_id].status is PeriodStatus.CLOSED]
     snapshots, scores = {}, {}
     if closed_ids:
@@ -149,10 +207,12 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
     metric_krs = [k for k in krs if k.source is KeyResultSource.METRIC and k.id not in snapshots]
     metric_values = {}
     if metric_krs:
-        owner_rows = await ObjectiveOwner.filter(objective_id__in={k.objective_id for k in metric_krs})
         owners = {}
-        for w in owner_rows:
-            owners.setdefault(w.objective_id, []).append(w.team_id)
+        ownerless = {k.objective_id for k in metric_krs if not k.metric_team_ids}  # these follow their owners
+        for objective_id, team_id in await rawsql.rows(f"""
+                SELECT objective_id, team_id FROM objective_owner WHERE objective_id IN ({_ints(ownerless)})
+                ORDER BY id""") if ownerless else []:
+            owners.setdefault(objective_id, []).append(team_id)
         metric_values = await _metric_values(metric_krs, periods, owners,
                                              {i: o.period_id for i, o in objectives.items()})
     now = clock.now()

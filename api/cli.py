@@ -1,4 +1,5 @@
-"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, export-schema."""
+"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, rebuild-sla, backup,
+export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -202,6 +203,20 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_rebuild_sla(args) -> int:
+    from tortoise.transactions import in_transaction
+
+    from domain.leads import sla_store
+    from domain.leads.models import SlaLead
+
+    async def work():
+        async with in_transaction():
+            await sla_store.rebuild_all()
+        return await SlaLead.all().count()
+    print(f"stored SLA rows rebuilt from the lead facts: {_run(_with_db(work)):,} rows")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sharedgoals", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "scale and day changes nothing")
     p.add_argument("--database-url", help="default: DATABASE_URL")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("rebuild-sla", help="rewrite the stored per-lead SLA rows from the lead facts (after "
+                                           "SHAREDGOALS_TIMEZONE changes, business-hours SLAs need it to be fast)")
+    p.set_defaults(func=cmd_rebuild_sla)
 
     p = sub.add_parser("backup", help="consistent copy of the SQLite database, also while it serves")
     p.add_argument("file")

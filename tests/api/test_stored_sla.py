@@ -201,6 +201,8 @@ def test_the_lead_and_deal_metrics_equal_a_count_over_the_raw_rows(api, admin, d
     decided = [f for f in facts if f.decision is not None]
     assert value("MQL_COUNT", teams) == len(facts) > 20
     assert value("ACCEPTANCE_RATE", teams) == Decimal(sum(f.decision is Stage.SAL for f in decided)) / len(decided)
+    assert value("MQL_TO_SQL_RATE", teams) == Decimal(sum(f.sql_at is not None for f in facts)) / len(facts)
+    assert value("MQL_COUNT", [999_999]) == 0 and value("ACCEPTANCE_RATE", []) == 0
 
     people = set(api.run(Person.filter(team_id__in=sellers).values_list("id", flat=True)))
     deals = api.run(Opportunity.filter(owner_id__in=people))

@@ -110,12 +110,13 @@ async def _latest_values(kr_ids: list[int]) -> dict[int, Decimal]:
 async def _metric_values(krs: list[_KeyResult], periods: dict[int, StoredPeriod], owners: dict[int, list[int]],
                          objective_period: dict[int, int]) -> dict[int, Decimal]:
     values = {}
-    for kr in krs:
-        metric = metrics.get(metrics.MetricName(kr.metric_name))
-        if metric is None:  # registered when the key result was made; its source has since gone
-            continue
-        team_ids = kr.metric_team_ids or owners.get(kr.objective_id, [])
-        values[kr.id] = await metric.compute(team_ids, periods[objective_period[kr.objective_id]])
+    with metrics.shared_reads():
+        for kr in krs:
+            metric = metrics.get(metrics.MetricName(kr.metric_name))
+            if metric is None:  # registered when the key result was made; its source has since gone
+                continue
+            team_ids = kr.metric_team_ids or owners.get(kr.objective_id, [])
+            values[kr.id] = await metric.compute(team_ids, periods[objective_period[kr.objective_id]])
     return values
 
 

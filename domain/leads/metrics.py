@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from domain import rawsql
-from domain.goals.metrics import MetricName, register
+from domain.goals.metrics import MetricName, register, shared
 from domain.goals.rules import Unit
 from domain.leads import rules, sla
 from domain.leads.queries import agreements, sla_report
@@ -18,12 +18,17 @@ def ratio(part: int, whole: int) -> Decimal:
 
 async def _mql_counts(team_ids, period) -> tuple[int, int, int, int]:
     """(MQLs, accepted, decided, reached SQL) of the leads whose first MQL fell in the period, first touched by the
-    teams: one statement, read from the index by first-touch team and MQL time alone."""
-    (found,) = await rawsql.rows(f"""
-        SELECT COUNT(*), SUM(CASE WHEN decision = :sal THEN 1 ELSE 0 END), COUNT(decision), COUNT(sql_at)
-        FROM lead_fact WHERE first_touch_team_id IN ({", ".join(str(int(t)) for t in team_ids) or "NULL"})
-          AND mql_at >= :start AND mql_at < :end""", sal=rules.Stage.SAL.value, start=period.start, end=period.end)
-    return tuple(int(v or 0) for v in found)
+    teams: one statement, read from the index by first-touch team and MQL time alone (once for the metrics of an
+    evaluation that ask the same)."""
+    teams = ", ".join(str(int(t)) for t in sorted(set(team_ids))) or "NULL"
+
+    async def count():
+        (found,) = await rawsql.rows(f"""
+            SELECT COUNT(*), SUM(CASE WHEN decision = :sal THEN 1 ELSE 0 END), COUNT(decision), COUNT(sql_at)
+            FROM lead_fact WHERE first_touch_team_id IN ({teams}) AND mql_at >= :start AND mql_at < :end""",
+                                     sal=rules.Stage.SAL.value, start=period.start, end=period.end)
+        return tuple(int(v or 0) for v in found)
+    return await shared(("mql_counts", teams, period.start, period.end), count)
 
 
 @register(MetricName.MQL_COUNT, Unit.COUNT, "Leads that became MQL in the period, first touched by the teams")

@@ -221,3 +221,17 @@ def test_the_lead_and_deal_metrics_equal_a_count_over_the_raw_rows(api, admin, d
 
 async def sla_store_leads(agreement, period):
     return await queries.sla_leads(agreement, await get_period(period.key))
+
+
+def test_key_results_following_the_same_leads_count_them_once(api, admin, dataset):
+    """The generated objectives follow MQL_COUNT and ACCEPTANCE_RATE of the same team: one count of the facts per
+    request serves both, and each still shows its own figure."""
+    key = dataset.periods[-1]
+    query = """query($p: String!) { objectives(period: $p, first: 10) { edges { node { keyResults {
+        metric { name } current } } } } }"""
+    with api.count_queries() as counter:
+        data = api.gql(query, {"p": key}, admin)
+    followed = [kr["metric"]["name"] for e in data["objectives"]["edges"] for kr in e["node"]["keyResults"]
+                if kr["metric"]]
+    assert {"MQL_COUNT", "ACCEPTANCE_RATE"} <= set(followed)
+    assert sum("lead_fact" in s for s in counter.statements) == 1

@@ -16,7 +16,8 @@ from domain import clock
 from domain.attribution import rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
 from domain.leads.models import LeadFact
-from domain.leads.queries import as_utc, raw_values_list
+from domain.leads.queries import raw_values_list
+from domain.rawsql import as_utc
 from domain.org.models import Person, Team
 from domain.org.service import PeriodView
 from domain.paging import Page, fetch_page

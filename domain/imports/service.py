@@ -16,7 +16,7 @@ import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, BinaryIO
 
@@ -30,6 +30,7 @@ from domain.imports.kinds import KINDS, Kind
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
 from domain.attribution.stored import refresh_deals
 from domain.leads.facts import refresh_leads
+from domain.rawsql import as_utc
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
 
@@ -211,12 +212,6 @@ async def _take(iterator, size: int, step: int) -> list[Record]:
 
 # --- one import's work --------------------------------------------------------------------
 
-def _as_utc(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(timezone.utc) if value is not None else None
-
-
 @lru_cache(maxsize=64)
 def _values_sql(dialect: str, rows: int, columns: int) -> str:
     if dialect == "sqlite":
@@ -312,7 +307,7 @@ class _Run:
         for r in rows:
             values = list(r)[1:]
             for i in self.time_columns:
-                values[i] = _as_utc(values[i])
+                values[i] = as_utc(values[i])
             found[values[0]] = (r[0], tuple(values))
         return found
 

@@ -13,7 +13,7 @@ from domain.batch import by_ids
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
 from domain import rawsql
-from domain.rawsql import as_utc  # noqa: F401 - re-exported: the readers of stored times import it from here
+from domain.rawsql import as_utc
 from domain.leads import rules, sla, sla_store
 from domain.memo import Memo
 from domain.leads.definitions import profile_of
@@ -271,7 +271,7 @@ class LiveSla:
         return sla.Headline(**{name: getattr(f, name) for name in sla.Headline.__dataclass_fields__})
 
     async def response_micros(self) -> list[int]:
-        return sla._response_micros((await self._result())[0], self.now)
+        return sla.response_micros_of((await self._result())[0], self.now)
 
     async def people(self) -> tuple[dict[int, "sla.SideCompliance"], dict[int, "sla.SideCompliance"]]:
         f = (await self._result())[2]

@@ -345,14 +345,14 @@ def _saturating(due: Callable[[datetime], datetime]) -> Callable[[datetime], dat
 
 
 @dataclass(frozen=True)
-class _DueTimes:
+class DueTimes:
     """An agreement's three due-time functions (start -> due), built once per report rather than once per lead."""
     handover: Callable[[datetime], datetime]
     follow_up: Callable[[datetime], datetime]
     decision: Callable[[datetime], datetime]
 
     @classmethod
-    def of(cls, agreement: Agreement) -> "_DueTimes":
+    def of(cls, agreement: Agreement) -> "DueTimes":
         return cls(_saturating(_due_after_fn(agreement, lambda a: a.handover_hours)),
                    _saturating(_due_after_fn(agreement, lambda a: a.follow_up_hours)),
                    _saturating(_due_after_fn(agreement, _decision_hours)))
@@ -382,10 +382,10 @@ def item_state(due: datetime, done_at: datetime | None, as_of: datetime) -> Item
 
 def lead_items(agreement: Agreement, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
     """The commitments of one lead and their states as of `as_of` (none if the lead's MQL is later)."""
-    return _lead_items(agreement, _DueTimes.of(agreement), lead, as_of)
+    return _lead_items(agreement, DueTimes.of(agreement), lead, as_of)
 
 
-def _lead_items(agreement: Agreement, dues: _DueTimes, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
+def _lead_items(agreement: Agreement, dues: DueTimes, lead: LeadSla, as_of: datetime) -> list[SlaItem]:
     """lead_items with the agreement's due-time functions built by the caller (once for all its leads)."""
     mql_at, handover_at = lead.mql_at, lead.handover_at
     for moment, what in ((mql_at, "mql_at"), (handover_at, "handover_at"),
@@ -474,7 +474,7 @@ def nearest_rank(values: Sequence[Decimal], p: Decimal) -> Decimal | None:
 
 def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
     """first follow-up - hand-over, in hours, for every lead with both by `as_of` (late ones included)."""
-    return [hours_of(micros) for micros in _response_micros(leads, as_of)]
+    return [hours_of(micros) for micros in response_micros_of(leads, as_of)]
 
 
 def hours_of(micros: int) -> Decimal:
@@ -482,7 +482,7 @@ def hours_of(micros: int) -> Decimal:
     return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
 
 
-def _response_micros(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
+def response_micros_of(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
     """response_hours in whole microseconds (exact integers; turned into hours only where a figure needs them)."""
     out = []
     for lead in leads:
@@ -535,7 +535,7 @@ def _acceptance_counts(leads: Iterable[LeadSla], as_of: datetime) -> tuple[int, 
 
 
 def all_items(agreement: Agreement, leads: Iterable[LeadSla], as_of: datetime) -> list[SlaItem]:
-    dues = _DueTimes.of(agreement)
+    dues = DueTimes.of(agreement)
     return [item for lead in leads for item in _lead_items(agreement, dues, lead, as_of)]
 
 
@@ -572,7 +572,7 @@ def _figures(agreement: Agreement, leads: list[LeadSla], as_of: datetime, items:
     accepted, decided = _acceptance_counts(leads, as_of)
     marketing_items = [i for i in items if i.side is Side.MARKETING]
     sales_items = [i for i in items if i.side is Side.SALES]
-    response_median, response_p90 = _median_and_p90_hours(_response_micros(leads, as_of))
+    response_median, response_p90 = _median_and_p90_hours(response_micros_of(leads, as_of))
     head = headline(agreement, volume, accepted, decided,
                     compliance_of(i for i in items if i.kind is ItemKind.FOLLOW_UP),
                     compliance_of(marketing_items), compliance_of(sales_items), response_median, response_p90)

@@ -65,7 +65,7 @@ def terms_tz(agreement: SlaAgreement) -> str:
 class _Terms:
     agreement: SlaAgreement
     terms: sla.Agreement
-    dues: "sla._DueTimes"
+    dues: "sla.DueTimes"
     tz: str
     start: datetime
     end: datetime
@@ -81,7 +81,7 @@ async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms
     for a in found:
         terms = agreement_terms(a, zone)
         period = periods[a.period_id]
-        out.append(_Terms(a, terms, sla._DueTimes.of(terms), terms_tz(a), as_utc(period.start), as_utc(period.end)))
+        out.append(_Terms(a, terms, sla.DueTimes.of(terms), terms_tz(a), as_utc(period.start), as_utc(period.end)))
     return out
 
 

@@ -33,6 +33,11 @@ async def rows(text: str, **params) -> list:
     return list(found)
 
 
+def int_list(ids) -> str:
+    """Ids as a literal SQL list for `IN (...)` (whole numbers only, so nothing else can get in); NULL for none."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
 def as_utc(value: Any) -> datetime | None:
     """A stored time as an aware UTC datetime. Tortoise keeps DatetimeFields as text on SQLite
     ("2026-07-01 09:30:00.250000+00:00") and asyncpg returns aware datetimes for PostgreSQL's timestamptz; both

@@ -3,7 +3,7 @@ number of queries per batch of objectives, whatever its size)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -120,11 +120,6 @@ async def _metric_values(krs: list[_KeyResult], periods: dict[int, StoredPeriod]
     return values
 
 
-def _ints(ids: Iterable[int]) -> str:
-    """Ids as a literal SQL list (whole numbers only, so nothing else can get in); NULL for none."""
-    return ", ".join(str(int(i)) for i in ids) or "NULL"
-
-
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
@@ -178,7 +173,7 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
     children: dict[int, list[int]] = {}
     # Gather the objectives and, level by level, their contributing children (one round of queries per level).
     while pending:
-        batch = _ints(i for i in pending if i not in objectives)
+        batch = rawsql.int_list(i for i in pending if i not in objectives)
         for objective_id, *period in await rawsql.rows(f"""
                 SELECT o.id, p.id, p.key, p.start, p."end", p.status FROM objective o JOIN period p ON p.id = o.period_id
                 WHERE o.id IN ({batch})"""):
@@ -194,7 +189,7 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
             children.setdefault(parent_id, []).append(child_id)
             if child_id not in objectives:
                 pending.append(child_id)
-    all_ids = _ints(objectives)
+    all_ids = rawsql.int_list(objectives)
     krs = [_KeyResult.of(*row) for row in await rawsql.rows(f"""
         SELECT id, objective_id, kind, start, target, weight, source, metric_name, metric_team_ids FROM key_result
         WHERE objective_id IN ({all_ids}) AND archived_at IS NULL ORDER BY id""")]
@@ -211,7 +206,7 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
         owners = {}
         ownerless = {k.objective_id for k in metric_krs if not k.metric_team_ids}  # these follow their owners
         for objective_id, team_id in await rawsql.rows(f"""
-                SELECT objective_id, team_id FROM objective_owner WHERE objective_id IN ({_ints(ownerless)})
+                SELECT objective_id, team_id FROM objective_owner WHERE objective_id IN ({rawsql.int_list(ownerless)})
                 ORDER BY id""") if ownerless else []:
             owners.setdefault(objective_id, []).append(team_id)
         metric_values = await _metric_values(metric_krs, periods, owners,

@@ -20,7 +20,7 @@ async def _mql_counts(team_ids, period) -> tuple[int, int, int, int]:
     """(MQLs, accepted, decided, reached SQL) of the leads whose first MQL fell in the period, first touched by the
     teams: one statement, read from the index by first-touch team and MQL time alone (once for the metrics of an
     evaluation that ask the same)."""
-    teams = ", ".join(str(int(t)) for t in sorted(set(team_ids))) or "NULL"
+    teams = rawsql.int_list(sorted(set(team_ids)))
 
     async def count():
         (found,) = await rawsql.rows(f"""

@@ -82,6 +82,26 @@ def cmd_seed_demo(args) -> int:
     return 0
 
 
+async def _actor(as_email: str | None):
+    """Who a command acts as: the operator (an admin, audited as the command line and the host user), or with
+    `--as EMAIL` that person, under the same rules as their own token."""
+    import getpass
+    import socket
+
+    from domain.errors import not_found
+    from domain.org.models import Person
+    from domain.org.rules import operator
+    from domain.org.service import person_principal
+
+    where = f"command line ({getpass.getuser()}@{socket.gethostname()})"
+    if not as_email:
+        return operator(where)
+    person = await Person.get_or_none(email=as_email.strip().lower())
+    if person is None or not person.active:
+        raise not_found(f"no active person has the email {as_email}", "as")
+    return await person_principal(person, name=f"{person.name} via the {where}")
+
+
 def cmd_import(args) -> int:
     from tqdm import tqdm
 
@@ -108,8 +128,10 @@ def cmd_import(args) -> int:
 
         async def work():
             from api import pubsub
+            actor = await _actor(args.as_email)
             async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
-                return await import_file(args.kind, stream, fmt, skip_bad=args.skip_bad, progress=progress)
+                return await import_file(args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad,
+                                         progress=progress)
         try:
             result = _run(_with_db(work))
         except DomainError as e:
@@ -241,12 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when the database has no teams or people")
     p.set_defaults(func=cmd_seed_demo)
 
-    p = sub.add_parser("import", help="import leads, lead events or touchpoints from CSV or NDJSON, idempotent "
+    p = sub.add_parser("import", help="import leads, lead-events, touchpoints or opportunities from CSV or NDJSON, idempotent "
                                       "by external id")
     from domain.imports.kinds import KINDS
     p.add_argument("kind", choices=list(KINDS))
     p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
     p.add_argument("--skip-bad", action="store_true", help="import the good rows when some are refused")
+    p.add_argument("--as", dest="as_email", metavar="EMAIL",
+                   help="apply this person's rules (docs/ownership.md); default: the operator, as an admin")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("generate", help="write a deterministic synthetic organisation (people, goals, SLAs, leads "

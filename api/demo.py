@@ -12,7 +12,7 @@ from domain.goals import service as goals
 from domain.goals.rules import KeyResultKind, LinkKind, Unit
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, Role, TeamFunction
-from domain.org.service import PersonFields, create_person, create_team, current_quarter
+from domain.org.service import PersonFields, create_person, create_team, current_quarter, person_principal
 
 ADMIN_EMAIL = "ada.admin@demo.sharedgoals.dev"
 SEEDER = Principal(token_id=None, name="seed-demo", role=Role.ADMIN)
@@ -86,8 +86,7 @@ async def _seed_goals(teams: dict[str, Team], people: dict[str, Person]) -> None
                 weight=Decimal(weight)))
             for local, value, confidence, comment in check_ins:
                 author = people[local]
-                as_author = Principal(token_id=None, name=author.name, role=author.role, person_id=author.id,
-                                      team_id=author.team_id)
+                as_author = await person_principal(author)
                 await goals.check_in(SEEDER if author.team_id not in {teams[n].id for n in owners} else as_author,
                                      kr.id, Decimal(value), Decimal(confidence), comment)
 

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain import clock, config, rawsql
+from domain.access import rules as access_rules
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.money import from_cents, to_cents
@@ -172,6 +173,14 @@ async def update_person(actor: Principal, person_id: int, changes: dict[str, Any
 
 # --- tokens ------------------------------------------------------------------------------
 
+async def person_principal(person: Person, name: str | None = None) -> Principal:
+    """A principal acting as this person with their current role and team (the CLI's `--as`, the demo's and the
+    generator's authors): the same rules apply as to the person's own token."""
+    team = await Team.get(id=person.team_id)
+    return Principal(token_id=None, name=name or person.name, role=person.role, person_id=person.id,
+                     team_id=person.team_id, team_function=team.function)
+
+
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -212,7 +221,7 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
     if not found:
         return None
     token_id, name, role, export_only, revoked_at, expires_at, person_id, person_name, person_role, team_id, \
-        active = found[0]
+        active, team_function = found[0]
     export_only = bool(export_only)
     if revoked_at is not None or (export_only and not for_export) or (in_url and not export_only):
         return None
@@ -222,13 +231,15 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
         if not active:
             return None
         return Principal(token_id=token_id, name=person_name, role=Role(person_role), person_id=person_id,
-                         team_id=team_id, read_only=export_only)
+                         team_id=team_id, read_only=export_only, team_function=TeamFunction(team_function))
     return Principal(token_id=token_id, name=name, role=Role(role), read_only=export_only)
 
 
 _TOKEN_LOOKUP = """
-    SELECT t.id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id, p.name, p.role, p.team_id, p.active
-    FROM api_token t LEFT JOIN person p ON p.id = t.person_id WHERE t.token_hash = :token_hash"""
+    SELECT t.id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id, p.name, p.role, p.team_id, p.active,
+           m.function
+    FROM api_token t LEFT JOIN person p ON p.id = t.person_id LEFT JOIN team m ON m.id = p.team_id
+    WHERE t.token_hash = :token_hash"""
 
 
 async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
@@ -272,16 +283,13 @@ async def create_export_token(actor: Principal, name: str | None, days: int) -> 
 
 # --- joint approvals --------------------------------------------------------------------
 
-async def approval_side(actor: Principal, what: str, *field_path: str) -> str:
-    """"SALES" or "MARKETING": the side a leader approves for. Joint decisions (the lead definition, the model of
-    record) need a leader of a sales (or SDR) team and a leader of a marketing team."""
-    if actor.person_id is not None and actor.role is Role.LEADER and actor.team_id is not None:
-        team = await Team.get(id=actor.team_id)
-        if team.function in (TeamFunction.SALES, TeamFunction.SDR):
-            return "SALES"
-        if team.function is TeamFunction.MARKETING:
-            return "MARKETING"
-    raise forbidden(f"{what} is approved by a sales leader and a marketing leader", *field_path)
+def approval_side(actor: Principal, what: str, *field_path: str) -> str:
+    """"SALES" or "MARKETING": the side a leader approves for (see domain.access.rules.approval_side); FORBIDDEN
+    for anyone else. Joint decisions need a leader of a sales (or SDR) team and a leader of a marketing team."""
+    side = access_rules.approval_side(actor)
+    if side is None:
+        raise forbidden(f"{what} is approved by a sales leader and a marketing leader", *field_path)
+    return side
 
 
 # --- periods -----------------------------------------------------------------------------

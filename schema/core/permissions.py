@@ -1,11 +1,12 @@
 """Permission classes: who may call a field. Refusals carry `extensions.code` FORBIDDEN."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strawberry.permission import BasePermission
 
-from domain.org.rules import Role
+from domain.org.rules import Principal, Role
 
 
 class _RolePermission(BasePermission):
@@ -27,6 +28,21 @@ def role_in(*roles: Role) -> type[BasePermission]:
 
 
 IsAdmin = role_in(Role.ADMIN)
+
+
+def refused_unless(rule: Callable[[Principal], str | None], name: str) -> type[BasePermission]:
+    """A permission class that asks a domain rule (`domain.access.rules`) whether the caller may call the field at
+    all: for callers who may never do it, a top-level FORBIDDEN with the rule's words. Record-level refusals stay in
+    the use case (FORBIDDEN in userErrors)."""
+    message = rule(Principal(token_id=None, name="", role=Role.MEMBER)) or "You may not do this."
+
+    def has_permission(self, source: Any, info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal is not None and rule(principal) is None
+
+    return type(name, (BasePermission,), {"message": message[0].upper() + message[1:] + ".",
+                                           "error_extensions": {"code": "FORBIDDEN"},
+                                           "has_permission": has_permission})
 
 
 class IsAuthenticated(BasePermission):

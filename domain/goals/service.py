@@ -378,13 +378,15 @@ async def _rolled_over_by(actor: Principal, objectives: list[Objective], named: 
     for objective_id, team_id in await ObjectiveOwner.filter(
             objective_id__in=[o.id for o in objectives]).values_list("objective_id", "team_id"):
         owners.setdefault(objective_id, []).append(team_id)
-    allowed = []
+    allowed, refusal = [], None
     for o in objectives:
         refusal = objective_edit_refusal(actor, owners.get(o.id, []))
         if refusal is None:
             allowed.append(o)
         elif named:
             enforce(f"{o.title}: {refusal}", "objectiveIds")
+    if objectives and not allowed:
+        enforce(f"none of these objectives is yours to roll over: {refusal}", "fromPeriod")
     return allowed
 
 

@@ -23,6 +23,15 @@ MARKETING_SIDE = frozenset({TeamFunction.MARKETING})
 
 Refusal = str | None
 
+# The roles that may call a kind of write at all (a top-level FORBIDDEN for the others); which records each may
+# change is the rest of this module. Defined once: the GraphQL permission classes are made from these.
+ADMINS = frozenset({Role.ADMIN})
+GOAL_EDITORS = frozenset({Role.LEADER, Role.ADMIN})      # objectives, key results, SLAs, joint drafts
+SIDE_LEADERS = frozenset({Role.LEADER})                  # approvals of joint decisions: one leader a side
+LEAD_WORKERS = frozenset({Role.ADMIN, Role.LEADER, Role.MEMBER})  # FINANCE does not work leads
+PAY_SETTERS = frozenset({Role.FINANCE, Role.ADMIN})      # pay plans
+PAY_MANAGERS = frozenset({Role.FINANCE, Role.ADMIN, Role.LEADER})  # adjustments and disputes of statements
+
 
 # --- who the actor is ----------------------------------------------------------------------------------------------
 
@@ -104,6 +113,8 @@ def lead_stage_refusal(actor: Principal, lead: LeadOwnership, stage: str) -> Ref
     hand-over, OPPORTUNITY, WON, LOST) belongs to the owner, the people of the owner's team, or an admin."""
     if actor.is_admin:
         return None
+    if actor.role not in LEAD_WORKERS:
+        return "FINANCE does not work leads"
     if stage == "MQL" or (lead.with_marketing and stage in MARKETING_DECISIONS):
         if on_side(actor, MARKETING_SIDE):
             return None
@@ -122,6 +133,8 @@ def lead_assign_refusal(actor: Principal, lead: LeadOwnership) -> Refusal:
     re-assigning an owned lead is for a leader of a sales-side team or of the current owner's team, or an admin."""
     if actor.is_admin:
         return None
+    if actor.role not in LEAD_WORKERS:
+        return "FINANCE does not work leads"
     if lead.owner_person_id is None:
         if on_side(actor, MARKETING_SIDE):
             return None
@@ -237,3 +250,58 @@ def enforce(refusal: Refusal, *field_path: str) -> None:
     """Raise the refusal as a FORBIDDEN problem on the field that names the record."""
     if refusal is not None:
         raise forbidden(refusal, *field_path)
+
+
+# --- what a viewer may do now (`viewerCan`): the rules above, with the record's state --------------------------
+
+@dataclass(frozen=True)
+class ObjectiveAbilities:
+    update: bool
+    archive: bool
+    override_score: bool
+    add_key_result: bool
+    check_in: bool
+
+
+def objective_abilities(actor: Principal, owner_team_ids: Collection[int], archived: bool,
+                        period_closed: bool) -> ObjectiveAbilities:
+    """Live objectives of open periods change; a closed period's score is overridden (not a live one's)."""
+    may_edit = not actor.read_only and objective_edit_refusal(actor, owner_team_ids) is None
+    live = not archived and not period_closed
+    return ObjectiveAbilities(
+        update=may_edit and live, archive=may_edit and live, override_score=may_edit and period_closed,
+        add_key_result=may_edit and live,
+        check_in=live and not actor.read_only and check_in_refusal(actor, owner_team_ids) is None)
+
+
+@dataclass(frozen=True)
+class KeyResultAbilities:
+    update: bool
+    archive: bool
+    check_in: bool
+
+
+def key_result_abilities(actor: Principal, owner_team_ids: Collection[int], archived: bool,
+                         objective_archived: bool, period_closed: bool) -> KeyResultAbilities:
+    """A key result is frozen with its objective, its period, or its own archiving."""
+    objective = objective_abilities(actor, owner_team_ids, objective_archived, period_closed)
+    return KeyResultAbilities(update=objective.update and not archived, archive=objective.update and not archived,
+                              check_in=objective.check_in and not archived)
+
+
+@dataclass(frozen=True)
+class LeadAbilities:
+    assign: bool
+    stages: tuple[str, ...]  # the stages the viewer may move the lead to now (the lifecycle allows them too)
+
+    @property
+    def recycle(self) -> bool:
+        return "RECYCLED" in self.stages
+
+
+def lead_abilities(actor: Principal, lead: LeadOwnership, next_stages: Collection[str]) -> LeadAbilities:
+    """`next_stages`: the stages the lifecycle allows from the lead's stage now."""
+    if actor.read_only:
+        return LeadAbilities(assign=False, stages=())
+    return LeadAbilities(assign=lead_assign_refusal(actor, lead) is None,
+                         stages=tuple(s for s in next_stages if lead_stage_refusal(actor, lead, s) is None))

@@ -6,6 +6,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
+from domain.access import rules as access
 from domain.org.rules import Principal, Role
 
 
@@ -20,14 +21,19 @@ class _RolePermission(BasePermission):
 
 
 def role_in(*roles: Role) -> type[BasePermission]:
-    """A permission class that admits the given roles."""
+    """A permission class that admits the given roles (one of the role sets of `domain.access.rules`)."""
     names = "/".join(r.value for r in roles)
     return type(f"RoleIn{''.join(r.value.title() for r in roles)}", (_RolePermission,), {
         "roles": frozenset(roles), "message": f"Only {names} may do this.",
     })
 
 
-IsAdmin = role_in(Role.ADMIN)
+IsAdmin = role_in(*access.ADMINS)
+EditsGoals = role_in(*access.GOAL_EDITORS)
+SideLeaders = role_in(*access.SIDE_LEADERS)
+WorksLeads = role_in(*access.LEAD_WORKERS)
+SetsPay = role_in(*access.PAY_SETTERS)
+ManagesPay = role_in(*access.PAY_MANAGERS)
 
 
 def refused_unless(rule: Callable[[Principal], str | None], name: str) -> type[BasePermission]:

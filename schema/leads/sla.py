@@ -14,13 +14,12 @@ from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import queries as org_queries
 from domain.org import service as org_service
 from domain.org.models import Period as PeriodRow
-from domain.org.rules import Role
 from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
 from schema.core.pagination import connection, page_request
-from schema.core.permissions import role_in
+from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, Team, _nodes, load_person
@@ -226,12 +225,11 @@ class SlaAgreementPayload:
     user_errors: list[UserError]
 
 
-LeaderOrAdmin = role_in(Role.LEADER, Role.ADMIN)
 
 
 @strawberry.type
 class SlaMutation:
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Agree an SLA between marketing and sales.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Agree an SLA between marketing and sales.")
     async def sla_agreement_create(self, info: Info, input: SlaAgreementCreateInput) -> SlaAgreementPayload | None:
         async def use_case():
             fields = service.SlaFields(

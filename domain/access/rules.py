@@ -199,6 +199,21 @@ def dispute_raise_refusal(actor: Principal) -> Refusal:
     return "a dispute is raised by the person whose statement it is"
 
 
+# --- tokens ------------------------------------------------------------------------------------------------------
+
+def token_refusal(actor: Principal, token_id: int, token_person_id: int | None,
+                  created_by_token_id: int | None) -> Refusal:
+    """Seeing, listing and revoking a token: the token itself, the tokens acting as the actor's person, the export
+    tokens the actor made; an admin any token."""
+    if actor.is_admin:
+        return None
+    if actor.token_id is not None and actor.token_id in (token_id, created_by_token_id):
+        return None
+    if actor.person_id is not None and token_person_id == actor.person_id:
+        return None
+    return "a token is seen and revoked by its holder, the person it acts as, its creator, or an admin"
+
+
 # --- imports -------------------------------------------------------------------------------------------------------
 
 IMPORT_KINDS_OF_LEADERS = frozenset({"leads", "lead-events", "touchpoints"})

@@ -15,7 +15,7 @@ from domain.goals import models as m
 from domain.org import queries as org_queries
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
-from schema.core.pagination import page_request
+from schema.core.pagination import Connection, page_request
 from schema.org.types import Period, Person, Team, _nodes, load_person
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
@@ -71,7 +71,7 @@ def _plain(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.normalize()
 
 
-async def _history(entity: str, entity_id: int, first: int, after: str | None) -> relay.Connection[AuditEntry]:
+async def _history(entity: str, entity_id: int, first: int, after: str | None) -> Connection[AuditEntry]:
     return await audit_page(first, after, entity=entity, entity_id=str(entity_id))
 
 
@@ -191,7 +191,7 @@ class KeyResult(relay.Node):
         return KeyResultViewerCan(update=can.update, archive=can.archive, check_in=can.check_in)
 
     @strawberry.field(description="Every change to this key result, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEntry]:
         return await _history("KeyResult", self.id, first, after)
 
 
@@ -295,7 +295,7 @@ class Objective(relay.Node):
         return Objective.from_model(row) if row else None
 
     @strawberry.field(description="Every change to this objective, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEntry]:
         return await _history("Objective", self.id, first, after)
 
 

@@ -18,7 +18,7 @@ from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
@@ -188,13 +188,14 @@ class SlaReport:
                          person_id=a.person_id) for a in await self.report.awards()]
 
     @strawberry.field(description="Open and missed commitments, by due time.")
-    async def breaches(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaBreach]:
+    async def breaches(self, first: int = 20, after: str | None = None) -> Connection[SlaBreach]:
         page = page_request(first, after)
         offset = page.after or 0  # a cursor is the position of a breach in the whole list, from 1
         rows = list(enumerate(await self.report.breaches(offset, page.first + 1), start=offset + 1))
         return connection(rows[: page.first], len(rows) > page.first, page, lambda row: SlaBreach(
             side=row[1].side, item=row[1].item, state=row[1].state, due=row[1].due, done_at=row[1].done_at,
-            overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0])
+            overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0],
+            count=self.report.breach_count)
 
 
 @strawberry.type

@@ -318,6 +318,8 @@ ROWS: list[Row] = [
     Row("nodes", "nodes", "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
         lambda org, caller: {"ids": [org.ids[k] for k in ("sales", "member", "shared", "sharedKr", "lead",
                                                           "activeDefinition", "sla")]}, EVERYONE),
+    Row("apiTokens", "apiTokens", "{ apiTokens { id name role lastUsedAt exportOnly } }", no_variables, EVERYONE,
+        note="each caller lists the tokens it may revoke (test_ownership)"),
     Row("auditLog", "auditLog", "{ auditLog(first: 5) { edges { node { action entity } } } }", no_variables,
         ADMIN_ONLY),
     Row("leads", "leads", "{ leads(first: 10) { edges { node { id company stage owner { name } facts { mqlAt } "

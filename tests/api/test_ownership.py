@@ -254,3 +254,55 @@ def test_the_command_line_imports_as_the_operator_or_as_a_person(cli_env, tmp_pa
     assert "1 created" in as_marketing.stdout
     unknown = cli_env("import", "lead-events", str(events), "--as", "nobody@example.com", check=False)
     assert unknown.returncode == 2 and "nobody@example.com" in unknown.stderr
+
+
+# --- tokens: list what you may revoke -----------------------------------------------------------------------------
+
+TOKENS = "{ apiTokens { id name role exportOnly lastUsedAt revokedAt } }"
+EXPORT_TOKEN = """mutation { exportTokenCreate(input: {name: "sheet", expiresInDays: 7}) { secret token { id } %s } }
+""" % ERRORS
+
+
+def test_api_tokens_lists_yours_and_the_export_tokens_you_made_and_all_for_an_admin(api, company):
+    seller = company.tokens["salesMember"]
+    made = api.gql(EXPORT_TOKEN, token=seller)["exportTokenCreate"]
+    mine = api.gql(TOKENS, token=seller)["apiTokens"]
+    assert {t["name"] for t in mine} == {"salesMember", "sheet"}
+    assert [t["exportOnly"] for t in mine if t["name"] == "sheet"] == [True]
+    others = api.gql(TOKENS, token=company.tokens["salesLeader"])["apiTokens"]
+    assert made["token"]["id"] not in {t["id"] for t in others}
+    everyone = api.gql(TOKENS, token=company.admin)["apiTokens"]
+    assert {t["id"] for t in mine} <= {t["id"] for t in everyone} and len(everyone) > len(mine)
+    revoke = "mutation($id: ID!) { tokenRevoke(input: {id: $id}) { token { revokedAt } %s } }" % ERRORS
+    assert api.gql(revoke, {"id": made["token"]["id"]}, seller)["tokenRevoke"]["userErrors"] == []
+    refused = api.gql(revoke, {"id": made["token"]["id"]}, company.tokens["salesLeader"])["tokenRevoke"]
+    assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
+
+
+def test_a_tokens_last_use_is_written_at_most_every_few_minutes(api, company):
+    from datetime import timedelta
+    from domain.org.models import ApiToken
+    import time
+    seller = company.tokens["salesMember"]
+
+    def last_used():
+        for _ in range(50):  # written in the background, after the request
+            row = api.run(ApiToken.get(name="salesMember"))
+            if row.last_used_at is not None:
+                return row.last_used_at
+            time.sleep(0.02)
+        return None
+    api.gql("{ viewer { name } }", token=seller)
+    first = last_used()
+    assert first == NOW
+    api.set_now(NOW + timedelta(minutes=4))
+    api.gql("{ viewer { name } }", token=seller)
+    time.sleep(0.1)
+    assert api.run(ApiToken.get(name="salesMember")).last_used_at == NOW
+    api.set_now(NOW + timedelta(minutes=6))
+    api.gql("{ viewer { name } }", token=seller)
+    for _ in range(50):
+        if api.run(ApiToken.get(name="salesMember")).last_used_at == NOW + timedelta(minutes=6):
+            break
+        time.sleep(0.02)
+    assert api.run(ApiToken.get(name="salesMember")).last_used_at == NOW + timedelta(minutes=6)

@@ -58,7 +58,12 @@ def cmd_create_token(args) -> int:
     expires = clock.now() + timedelta(days=args.expires_days) if args.expires_days else None
 
     async def work():
-        return await create_token(role=role, person_email=args.person, name=args.name, expires_at=expires)
+        if args.keep and (kept := await _kept_token(Path(args.keep), args.person, role)) is not None:
+            return kept
+        secret, token = await create_token(role=role, person_email=args.person, name=args.name, expires_at=expires)
+        if args.keep:
+            _keep(Path(args.keep), secret)
+        return secret, token
     try:
         secret, token = _run(_with_db(work))
     except DomainError as e:
@@ -68,6 +73,34 @@ def cmd_create_token(args) -> int:
     print(f"token #{token.id} ({who}, role {token.role.value}); send it as 'Authorization: Bearer <token>':")
     print(secret)
     return 0
+
+
+async def _kept_token(path: Path, person_email: str | None, role):
+    """The token kept in `path` by an earlier run, if it still authenticates as the same person (or role)."""
+    from domain.org.models import ApiToken
+    from domain.org.service import authenticate
+
+    try:
+        secret = path.read_text().strip()
+    except OSError:
+        return None
+    principal = await authenticate(secret)
+    if principal is None:
+        return None
+    token = await ApiToken.get(id=principal.token_id).prefetch_related("person")
+    same = (token.person is not None and token.person.email == (person_email or "").strip().lower()) if person_email \
+        else (token.person is None and token.role == role)
+    return (secret, token) if same else None
+
+
+def _keep(path: Path, secret: str) -> None:
+    """Write the secret readable by its owner only (the file is created with mode 0600, never wider)."""
+    import os
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
 
 
 def cmd_seed_demo(args) -> int:
@@ -257,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--person", metavar="EMAIL", help="act as this person, with their role")
     p.add_argument("--name")
     p.add_argument("--expires-days", type=int, default=None)
+    p.add_argument("--keep", metavar="FILE", help="reuse the token kept in FILE while it is valid and acts as the "
+                                                  "same person or role; else make one and keep it there (mode 0600)")
     p.set_defaults(func=cmd_create_token)
 
     p = sub.add_parser("seed-demo", help="load a small demo organisation")

@@ -43,6 +43,7 @@ class Options:
     seed: int = 42
     quarters: int = 4
     as_of: datetime | None = None     # default: today's midnight (UTC) by the service's clock
+    current_goals: bool = True        # goals for the current quarter too (the demo writes its own)
 
 
 @dataclass
@@ -289,7 +290,8 @@ async def generate(options: Options, progress: Progress | None = None, workdir: 
     await lead_definition(leaders, datetime.fromtimestamp(win.start, timezone.utc))
     per_quarter = max(1, options.leads // options.quarters)
     await agreements(teams, win.quarter_keys, per_quarter)
-    await objectives(teams, people, win.quarter_keys, per_quarter)
+    await objectives(teams, people, win.quarter_keys if options.current_goals else win.quarter_keys[:-1],
+                     per_quarter)
     staff = shape.Staff(
         marketers=[s.email for s in specs if s.team == shape.MARKETING_TEAM],
         sellers=[s.email for s in specs if s.team == shape.SALES_TEAM and s.role is Role.MEMBER],

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from domain.errors import ErrorCode
 from domain.org.rules import Role, TeamFunction
 
 SIGN_OFF_MUTATION = "periodCloseSignOff"
+STALE_CHECK_IN_DAYS = 14  # a MANUAL key result without a check-in this long is still open at close
 
 
 class SignOffSide(str, Enum):
@@ -115,3 +116,12 @@ def close_problems(open_disputes: int, force: bool, reason: str | None,
     elif open_disputes and not has_reason and not needs_reason:
         problems.append((ErrorCode.INVALID, "reason", "forcing a close over open disputes needs a reason"))
     return problems
+
+
+def stale_check_in_cutoff(now: datetime) -> datetime:
+    """A MANUAL key result with no check-in at or after this instant is listed as still open by the close preview."""
+    return now - timedelta(days=STALE_CHECK_IN_DAYS)
+
+
+def is_stale(last_check_in: datetime | None, now: datetime) -> bool:
+    return last_check_in is None or last_check_in < stale_check_in_cutoff(now)

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain.access.periods import (
-    SIGN_OFF_MUTATION, PeriodBounds, SignOffSide, close_problems, closes_period, has_ended, leader_side, may_close,
-    may_sign_off,
+    SIGN_OFF_MUTATION, PeriodBounds, SignOffSide, close_problems, closes_period, has_ended, is_stale, leader_side,
+    may_close, may_sign_off,
 )
 from domain.errors import ErrorCode
 from domain.org.rules import Role, TeamFunction
@@ -99,3 +99,11 @@ def test_an_early_close_needs_a_reason_whether_or_not_disputes_are_open():
     assert [(c, f) for c, f, _ in close_problems(3, False, "audit", needs_reason=True)] == [
         (ErrorCode.CONFLICT, "force")]
     assert close_problems(3, True, "audit", needs_reason=True) == []
+
+
+def test_a_manual_key_result_is_stale_without_a_check_in_in_the_last_14_days():
+    now = datetime(2027, 1, 5, 12, tzinfo=UTC)
+    assert is_stale(None, now)
+    assert is_stale(now - timedelta(days=14, seconds=1), now)
+    assert not is_stale(now - timedelta(days=14), now)
+    assert not is_stale(now - timedelta(hours=1), now)

@@ -458,6 +458,28 @@ ROWS: list[Row] = [
                                                "closedAt": "2026-10-20T12:00:00+00:00",
                                                "ownerEmail": "seller@example.com"}]},
              LEADER_OR_ADMIN),
+    # --- period governance (clock-proof: an ended quarter nobody used, and one that ends in 2100) ---
+    mutation("periodClose", "PeriodCloseInput", "period { key status }",
+             lambda org, caller: {"period": "2026-Q2"}, expect(leader=FORBIDDEN_IN_PAYLOAD, member=FORBIDDEN),
+             row_name="periodClose (an ended period)",
+             note="after the end FINANCE or ADMIN close alone; a leader is sent to periodCloseSignOff"),
+    mutation("periodClose", "PeriodCloseInput", "period { key status }",
+             lambda org, caller: {"period": "2099-Q4", "reason": "the company is sold"},
+             expect(leader=FORBIDDEN_IN_PAYLOAD, finance=FORBIDDEN_IN_PAYLOAD, member=FORBIDDEN),
+             row_name="periodClose (before its end, with a reason)", note="before the end only ADMIN, with a reason"),
+    mutation("periodCloseSignOff", "PeriodCloseSignOffInput", "period { key status closeSignOffs { side } }",
+             lambda org, caller: {"period": "2026-Q2"}, expect(admin=FORBIDDEN, finance=FORBIDDEN, member=FORBIDDEN),
+             row_name="periodCloseSignOff (an ended period)",
+             note="the matrix's LEADER leads Sales: the sales side's sign-off (the period stays open)"),
+    mutation("periodCloseSignOff", "PeriodCloseSignOffInput", "period { key status }",
+             lambda org, caller: {"period": "2099-Q4"},
+             expect(admin=FORBIDDEN, leader=FORBIDDEN_IN_PAYLOAD, finance=FORBIDDEN, member=FORBIDDEN),
+             row_name="periodCloseSignOff (before its end)"),
+    Row("periodClosePreview", "periodClosePreview",
+        "query($period: String!) { periodClosePreview(period: $period) { period { key } needsForce openDisputeCount "
+        "statements { person { name } lineCount } staleKeyResults { title } pendingModelsOfRecord { model } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
+        note="statement totals follow the pay privacy rule (test_period_governance)"),
 ]
 
 

@@ -345,3 +345,42 @@ def test_a_sign_off_racing_finance_closes_the_period_once(gov, api):
     outcomes = sorted(p["period"]["status"] if p["period"] else p["userErrors"][0]["code"] for p in payloads)
     assert outcomes == ["CLOSED", "PERIOD_CLOSED"], payloads
     assert len(_closes(api)) == 1 and _frozen(api) == (1, 2)
+
+
+# --- no N+1 -------------------------------------------------------------------------------------------------------
+
+PREVIEW_NESTED = """query($p: String!) { periodClosePreview(period: $p) {
+  objectives { objective { title owners { team { name } } } score }
+  statements { person { name team { name } } lineCount totalPayout }
+  openDisputes { component } staleKeyResults { title current progress }
+  closeStatus: period { status closeSignOffs { side person { name } } } } }"""
+
+
+def test_the_preview_takes_as_many_statements_for_many_people_as_for_few(gov, api):
+    def grow(n: int) -> None:
+        for _ in range(n):
+            gov.grown = getattr(gov, "grown", 0) + 1
+            person = create_person(api, gov.admin, gov.sales, email=f"rep{gov.grown}@example.com",
+                                   name=f"Rep {gov.grown}")
+            assert api.gql(PLAN, {"input": {"personId": person["id"], "period": "2026-Q4", "targetVariable": "1000",
+                                            "components": [{"name": "Bookings", "metric": "OWN_BOOKINGS",
+                                                            "quota": "1000", "weight": "1"}]}},
+                           gov.finance)["compPlanCreate"]["userErrors"] == []
+            objective = api.gql(OBJECTIVE_CREATE, {"input": {"title": f"Objective {gov.grown}", "period": "2026-Q4",
+                                                             "owners": [{"teamId": gov.sales, "share": "1"}]}},
+                                gov.admin)["objectiveCreate"]["objective"]
+            api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": f"KR {gov.grown}",
+                                          "kind": "INCREASE_TO", "unit": "COUNT", "start": "0", "target": "10"}},
+                    gov.admin)
+
+    def ask() -> tuple[int, int]:
+        with api.count_queries() as counter:
+            preview = api.gql(PREVIEW_NESTED, {"p": "2026-Q4"}, gov.finance)["periodClosePreview"]
+        return len(preview["statements"]) + len(preview["staleKeyResults"]), counter.count
+
+    api.set_now(AFTER)
+    grow(1)
+    few = ask()
+    grow(5)
+    many = ask()
+    assert many[0] > few[0] and many[1] == few[1], (few, many)

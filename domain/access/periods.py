@@ -72,8 +72,11 @@ def may_close(role: Role, team_function: TeamFunction | None, period: PeriodBoun
     if not has_ended(period, now):
         if role is Role.ADMIN:
             return Decision(True, needs_reason=True)
-        return Decision(False, f"{period.key} runs until {_day(period.end)}: before its end only an ADMIN may close "
-                               f"it, with a reason")
+        early = f"{period.key} runs until {_day(period.end)}: before its end only an ADMIN may close it, with a reason"
+        if role is Role.LEADER:
+            early += (f"; from then on a sales-side and a marketing-side leader sign it off with "
+                      f"{SIGN_OFF_MUTATION}")
+        return Decision(False, early)
     if role in (Role.ADMIN, Role.FINANCE):
         return Decision(True)
     if role is Role.LEADER:

@@ -117,6 +117,7 @@ def test_before_the_end_a_leader_or_finance_may_not_close(gov, api):
         result = gov.close(token, reason="we are done early")
         assert result["period"] is None and _error(result) == ("FORBIDDEN", ["input", "period"])
         assert "only an ADMIN" in result["userErrors"][0]["message"]
+        assert ("periodCloseSignOff" in result["userErrors"][0]["message"]) is (token != gov.finance)
     assert gov.status() == "OPEN" and _frozen(api) == (0, 0) and _closes(api) == []
 
 

@@ -42,6 +42,7 @@ def test_before_the_end_only_an_admin_closes_and_needs_a_reason():
                            (Role.FINANCE, None), (Role.MEMBER, TeamFunction.SALES)):
         decision = may_close(role, function, Q4, BEFORE_END)
         assert not decision.allowed and "only an ADMIN" in decision.message and "2027-01-01" in decision.message
+        assert (SIGN_OFF_MUTATION in decision.message) is (role is Role.LEADER)  # a leader learns the later route
 
 
 def test_after_the_end_finance_or_an_admin_close_alone_without_a_reason():

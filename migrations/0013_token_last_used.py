@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_covering_report_indexes')]
+    dependencies = [('models', '0012_period_close_sign_offs')]
 
     initial = False
 

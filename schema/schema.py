@@ -14,6 +14,8 @@ import domain.leads.metrics  # noqa: F401  (registers the lead figures key resul
 from schema.attribution.mutations import AttributionMutation
 from schema.attribution.queries import AttributionQuery
 from schema.audit.queries import AuditQuery
+from schema.closing.mutations import ClosingMutation
+from schema.closing.queries import ClosingQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
 from schema.contribution.queries import ContributionQuery
@@ -36,14 +38,16 @@ log = logging.getLogger("sharedgoals.graphql")
 def _query_type() -> type:
     # Made anew for each schema: relay's node field binds its resolver when a schema is built.
     @strawberry.type(name="Query")
-    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, CompQuery, ContributionQuery, AuditQuery):
+    class Query(OrgQuery, GoalsQuery, LeadsQuery, SlaQuery, AttributionQuery, CompQuery, ContributionQuery, AuditQuery,
+                ClosingQuery):
         node: relay.Node | None = relay.node(description="Any record by its global id.")
         nodes: list[relay.Node | None] = relay.node(description="Records by their global ids, in order.")
     return Query
 
 
 @strawberry.type
-class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation, AttributionMutation, CompMutation):
+class Mutation(OrgMutation, GoalsMutation, LeadsMutation, SlaMutation, ImportMutation, AttributionMutation, CompMutation,
+               ClosingMutation):
     pass
 
 

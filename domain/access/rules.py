@@ -31,6 +31,7 @@ SIDE_LEADERS = frozenset({Role.LEADER})                  # approvals of joint de
 LEAD_WORKERS = frozenset({Role.ADMIN, Role.LEADER, Role.MEMBER})  # FINANCE does not work leads
 PAY_SETTERS = frozenset({Role.FINANCE, Role.ADMIN})      # pay plans
 PAY_MANAGERS = frozenset({Role.FINANCE, Role.ADMIN, Role.LEADER})  # adjustments and disputes of statements
+PERIOD_CLOSERS = frozenset({Role.LEADER, Role.FINANCE, Role.ADMIN})  # closing (which of them when: periods.py)
 
 
 # --- who the actor is ----------------------------------------------------------------------------------------------
@@ -154,14 +155,22 @@ def owner_problem(owner_team_function: TeamFunction | None) -> str | None:
 
 # --- joint decisions, agreements and pay ---------------------------------------------------------------------------
 
-def approval_side(actor: Principal) -> str | None:
-    """"SALES" or "MARKETING": the side a leader signs for in a joint decision (the lead definition, the model of
-    record); None for anyone else (a service token, a member, a leader of another kind of team)."""
-    if leads_side(actor, SALES_SIDE):
+def side_of(role: Role, team_function: TeamFunction | None) -> str | None:
+    """"SALES" for a LEADER of a sales-side team, "MARKETING" for a LEADER of a marketing team, else None: the side
+    a leader signs for in a joint decision (the lead definition, the model of record, a period's close). A service
+    token has no team (team_function None) and so leads no side."""
+    if role is not Role.LEADER or team_function is None:
+        return None
+    if team_function in SALES_SIDE:
         return "SALES"
-    if leads_side(actor, MARKETING_SIDE):
+    if team_function in MARKETING_SIDE:
         return "MARKETING"
     return None
+
+
+def approval_side(actor: Principal) -> str | None:
+    """The side `actor` signs for (see side_of); None for anyone but a leader of a sales-side or marketing team."""
+    return side_of(actor.role, actor.team_function) if is_person(actor) else None
 
 
 def joint_draft_refusal(actor: Principal, what: str) -> Refusal:

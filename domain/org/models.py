@@ -73,3 +73,22 @@ class Period(Model):
 
     class Meta:
         table = "period"
+
+
+class PeriodCloseSignOff(Model):
+    """A sign-off of an ended period by a leader of one side (SALES or MARKETING), the second side closing it.
+    Dropped when the period is reopened. (No semicolon in the first line: SQLite migrations split the comment there.)"""
+
+    id = fields.IntField(primary_key=True)
+    period: fields.ForeignKeyRelation[Period] = fields.ForeignKeyField(
+        "models.Period", related_name="close_sign_offs", on_delete=fields.CASCADE)
+    period_id: int
+    side = fields.CharField(max_length=16)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "period_close_sign_off"
+        unique_together = (("period", "side"),)

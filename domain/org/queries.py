@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.batch import by_ids
-from domain.org.models import ApiToken, Person, Team
+from domain.org.models import ApiToken, PeriodCloseSignOff, Person, Team
 from domain.org.rules import Role
 from domain.paging import Page, Paged, fetch_page
 
@@ -35,3 +35,11 @@ async def people_page(page: Page, team_id: int | None = None, role: Role | None 
     if active is not None:
         qs = qs.filter(active=active)
     return await fetch_page(qs, page)
+
+
+async def close_sign_offs_by_period_keys(keys: Sequence[str]) -> list[list[PeriodCloseSignOff]]:
+    """The close sign-offs of each period (by key), oldest first: one query for a whole request."""
+    found: dict[str, list[PeriodCloseSignOff]] = {key: [] for key in keys}
+    for row in await PeriodCloseSignOff.filter(period__key__in=list(found)).select_related("period").order_by("at", "id"):
+        found[row.period.key].append(row)
+    return [found[key] for key in keys]

@@ -34,6 +34,7 @@ SideLeaders = role_in(*access.SIDE_LEADERS)
 WorksLeads = role_in(*access.LEAD_WORKERS)
 SetsPay = role_in(*access.PAY_SETTERS)
 ManagesPay = role_in(*access.PAY_MANAGERS)
+ClosesPeriods = role_in(*access.PERIOD_CLOSERS)
 
 
 def refused_unless(rule: Callable[[Principal], str | None], name: str) -> type[BasePermission]:

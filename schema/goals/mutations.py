@@ -11,7 +11,7 @@ from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.permissions import EditsGoals, IsAdmin
+from schema.core.permissions import ClosesPeriods, EditsGoals, IsAdmin
 from schema.goals.types import CheckIn, KeyResult, KeyResultKind, KeyResultSource, LinkKind, MetricName, Objective, Unit
 from schema.org.types import Period
 
@@ -150,9 +150,14 @@ class KeyResultCheckInPayload:
     _key_result: strawberry.Private[KeyResult | None] = None
 
 
-@strawberry.input
+@strawberry.input(description="Before the period's end only an ADMIN closes it, with a reason; after it FINANCE or "
+                              "an ADMIN (leaders sign it off with periodCloseSignOff).")
 class PeriodCloseInput:
     period: str
+    reason: str | None = strawberry.field(default=None, description="Why (audited); needed before the end and "
+                                                                     "with force.")
+    force: bool = strawberry.field(default=False, description="Close although pay disputes are still open "
+                                                              "(with a reason).")
 
 
 @strawberry.input
@@ -263,10 +268,13 @@ class GoalsMutation:
             result.check_in = CheckIn.from_model(row)
         return result
 
-    @strawberry.mutation(permission_classes=[EditsGoals], description="Close a period: scores are frozen.")
+    @strawberry.mutation(permission_classes=[ClosesPeriods],
+                         description="Close a period: scores and pay statements are frozen for everyone. Before its "
+                                     "end ADMIN only, with a reason; after it FINANCE or ADMIN; leaders sign off "
+                                     "with periodCloseSignOff instead.")
     async def period_close(self, info: Info, input: PeriodCloseInput) -> PeriodPayload | None:
-        return await payload(PeriodPayload, "period", lambda: closing.close_period(info.context.viewer, input.period),
-                             Period.from_view)
+        return await payload(PeriodPayload, "period", lambda: closing.close_period(
+            info.context.viewer, input.period, input.reason, input.force), Period.from_view)
 
     @strawberry.mutation(permission_classes=[IsAdmin], description="Reopen a closed period (ADMIN, with a reason).")
     async def period_reopen(self, info: Info, input: PeriodReopenInput) -> PeriodPayload | None:

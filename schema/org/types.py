@@ -8,6 +8,8 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain import clock
+from domain.access import periods as period_access
 from domain.errors import DomainError
 from domain.leads.queries import wasted_selling_minutes
 from domain.leads.rules import wasted_selling_cost
@@ -24,6 +26,9 @@ from schema.core.permissions import CanSeePay
 Role = strawberry.enum(rules.Role, description="What a person or token may do in the service.")
 TeamFunction = strawberry.enum(rules.TeamFunction, description="What a team does.")
 PeriodStatus = strawberry.enum(rules.PeriodStatus, description="OPEN, or CLOSED (scores, statements and credit frozen).")
+SignOffSide = strawberry.enum(period_access.SignOffSide, name="PeriodSignOffSide",
+                              description="The side a leader signs a period off for: SALES (sales and SDR teams) or "
+                                          "MARKETING.")
 
 
 async def _nodes(info: Info, batch_fn, node_ids: Iterable[str], convert, visible=lambda principal, row: True):
@@ -159,6 +164,17 @@ class ApiToken(relay.Node):
         return await load_person(info, self.person_id)
 
 
+@strawberry.type(description="A leader's sign-off of an ended period for one side; both sides' sign-offs close it.")
+class PeriodCloseSignOff:
+    side: SignOffSide
+    at: datetime
+    person_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
+
+
 @strawberry.type(description="A fiscal quarter, keyed like 2026-Q4; bounds are [start, end).")
 class Period:
     key: str
@@ -169,6 +185,31 @@ class Period:
     @classmethod
     def from_view(cls, v: PeriodView | m.Period) -> "Period":
         return cls(key=v.key, start=v.start, end=v.end, status=v.status)
+
+    @strawberry.field(description="Sign-offs of the close so far (dropped when the period is reopened), oldest "
+                                  "first.")
+    async def close_sign_offs(self, info: Info) -> list[PeriodCloseSignOff]:
+        rows = await info.context.loaders(queries.close_sign_offs_by_period_keys).load(self.key)
+        return [PeriodCloseSignOff(side=period_access.SignOffSide(r.side), at=r.at, person_id=r.person_id)
+                for r in rows]
+
+    @strawberry.field(description="What the viewer may do to this period now (the rules periodClose, "
+                                  "periodCloseSignOff and periodReopen apply).")
+    async def viewer_can(self, info: Info) -> PeriodViewerCan:
+        viewer = info.context.viewer
+        signed = await info.context.loaders(queries.close_sign_offs_by_period_keys).load(self.key)
+        can = period_access.period_abilities(
+            viewer.role, viewer.team_function, viewer.read_only,
+            period_access.PeriodBounds(self.key, self.start, self.end), clock.now(),
+            self.status is PeriodStatus.CLOSED, [period_access.SignOffSide(r.side) for r in signed])
+        return PeriodViewerCan(close=can.close, sign_off=can.sign_off, reopen=can.reopen)
+
+
+@strawberry.type(description="What the viewer may do to a period now: a front end hides what the API would refuse.")
+class PeriodViewerCan:
+    close: bool = strawberry.field(description="periodClose.")
+    sign_off: bool = strawberry.field(description="periodCloseSignOff, for the viewer's side.")
+    reopen: bool = strawberry.field(description="periodReopen.")
 
 
 @strawberry.type(description="Who is asking.")

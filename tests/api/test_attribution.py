@@ -141,7 +141,8 @@ def test_attributed_bookings_never_pay_a_deal_twice(org, api):
 
 
 def test_a_closed_period_freezes_its_model_of_record(org, api):
-    api.gql('mutation { periodClose(input: {period: "2026-Q4"}) { userErrors { code } } }', token=org.sales_leader)
+    api.gql('mutation { periodClose(input: {period: "2026-Q4", reason: "early close"}) { userErrors { code } } }',
+            token=org.admin)
     result = api.gql(PROPOSE, {"input": {"period": "2026-Q4", "model": "LINEAR"}},
                      org.marketing_leader)["attributionModelOfRecordPropose"]
     assert [e["code"] for e in result["userErrors"]] == ["PERIOD_CLOSED"]

@@ -431,9 +431,7 @@ ROWS: list[Row] = [
              expect(leader=P, finance=P, member=P, other_leader=OK, other_member=OK, marketer=P, leader_svc=P,
                     member_svc=P), row_name="keyResultCheckIn (CS's key result)"),
 
-    # --- periods: LEADER and ADMIN close, only ADMIN reopens ---
-    mutation("periodClose", "PeriodCloseInput", "period { key status }",
-             lambda org, caller: {"period": OPEN_PERIOD}, expect(finance=FORBIDDEN, member=FORBIDDEN)),
+    # --- periods: only ADMIN reopens (closing: the period governance rows below) ---
     mutation("periodReopen", "PeriodReopenInput", "period { key status }",
              lambda org, caller: {"period": CLOSED_PERIOD, "reason": "a late deal was booked"}, ADMIN_ONLY),
 
@@ -532,6 +530,29 @@ ROWS: list[Row] = [
                                                "ownerEmail": "cs@example.com"}]},
              expect(leader=ROW_REFUSED, member=FORBIDDEN, other_leader=FORBIDDEN, leader_svc=FORBIDDEN),
              row_name="opportunityImport (a deal owned by a CS member)"),
+    # --- period governance (the clock is pinned in OPEN_PERIOD; 2026-Q2 has ended and nobody used it) ---
+    mutation("periodClose", "PeriodCloseInput", "period { key status }",
+             lambda org, caller: {"period": "2026-Q2"}, expect(leader=P, member=FORBIDDEN, other_leader=P, leader_svc=P),
+             row_name="periodClose (an ended period)",
+             note="after the end FINANCE or ADMIN close alone; a leader is sent to periodCloseSignOff"),
+    mutation("periodClose", "PeriodCloseInput", "period { key status }",
+             lambda org, caller: {"period": OPEN_PERIOD, "reason": "the company is sold"},
+             expect(leader=P, finance=P, member=FORBIDDEN, other_leader=P, leader_svc=P),
+             row_name="periodClose (before its end, with a reason)", note="before the end only ADMIN, with a reason"),
+    mutation("periodCloseSignOff", "PeriodCloseSignOffInput", "period { key status closeSignOffs { side } }",
+             lambda org, caller: {"period": "2026-Q2"},
+             expect(admin=FORBIDDEN, finance=FORBIDDEN, member=FORBIDDEN, other_leader=P, leader_svc=P),
+             row_name="periodCloseSignOff (an ended period)",
+             note="the matrix's LEADER leads Sales: the sales side's sign-off (the period stays open); CS is no side"),
+    mutation("periodCloseSignOff", "PeriodCloseSignOffInput", "period { key status }",
+             lambda org, caller: {"period": OPEN_PERIOD},
+             expect(admin=FORBIDDEN, leader=P, finance=FORBIDDEN, member=FORBIDDEN, other_leader=P, leader_svc=P),
+             row_name="periodCloseSignOff (before its end)"),
+    Row("periodClosePreview", "periodClosePreview",
+        "query($period: String!) { periodClosePreview(period: $period) { period { key } needsForce openDisputeCount "
+        "statements { person { name } lineCount } staleKeyResults { title } pendingModelsOfRecord { model } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
+        note="statement totals follow the pay privacy rule (test_period_governance)"),
 ]
 
 

@@ -362,7 +362,7 @@ def test_pay_amounts_the_columns_cannot_hold_are_user_errors(api, admin):
     plan = api.gql(PLAN, {"input": {"personId": sofia["id"], "period": period, "targetVariable": "999999999999999999",
                                     "components": [component]}}, admin)["compPlanCreate"]
     assert plan["compPlan"] is None and plan["userErrors"], plan
-    api.gql('mutation($p: String!) { periodClose(input: {period: $p}) { userErrors { code } } }', {"p": period}, admin)
+    api.gql('mutation($p: String!) { periodClose(input: {period: $p, reason: "r"}) { userErrors { code } } }', {"p": period}, admin)
     adjustment = api.gql("""mutation($input: CompAdjustmentCreateInput!) { compAdjustmentCreate(input: $input) {
       compAdjustment { amount } userErrors { field code } } }""", {"input": {
         "personId": sofia["id"], "period": period, "amount": "-999999999999999999", "reason": "r"}},
@@ -412,7 +412,7 @@ def test_a_plan_with_a_tiny_quota_still_has_statements_and_the_period_still_clos
     mine = {"p": period, "id": sofia["id"]}
     assert api.gql(statements, mine, admin)["compStatements"] == [
         {"totalPayout": "999999999999.99", "locked": False, "lines": [{"payout": "999999999999.99"}]}]
-    closed = api.gql('mutation($p: String!) { periodClose(input: {period: $p}) { userErrors { code } } }',
+    closed = api.gql('mutation($p: String!) { periodClose(input: {period: $p, reason: "r"}) { userErrors { code } } }',
                      {"p": period}, admin)
     assert closed["periodClose"]["userErrors"] == []
     assert api.gql(statements, mine, admin)["compStatements"][0]["locked"] is True

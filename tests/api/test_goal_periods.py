@@ -7,7 +7,9 @@ from domain.goals.models import CheckIn, Objective
 from tests.api.goals_support import OBJECTIVE_UPDATE, Goals
 from tests.api.support import codes
 
-CLOSE = "mutation($p: String!) { periodClose(input: {period: $p}) { period { key status } userErrors { code field } } }"
+# The clock is 20 December, before 2026-Q4 ends: only an ADMIN may close it then, with a reason (test_period_governance).
+CLOSE = """mutation($p: String!) { periodClose(input: {period: $p, reason: "the year-end close is brought forward"}) {
+  period { key status } userErrors { code field } } }"""
 REOPEN = """mutation($p: String!, $r: String!) { periodReopen(input: {period: $p, reason: $r}) {
   period { key status } userErrors { code field } } }"""
 OVERRIDE = """mutation($id: ID!, $s: Decimal!, $r: String!) {
@@ -34,7 +36,7 @@ def _quarter_with_progress(goals, value="45"):
 
 def test_closing_freezes_the_score_rounded_to_one_decimal(goals, api):
     objective, kr = _quarter_with_progress(goals, "45")
-    assert api.gql(CLOSE, {"p": "2026-Q4"}, goals.leader)["periodClose"] == {
+    assert api.gql(CLOSE, {"p": "2026-Q4"}, goals.admin)["periodClose"] == {
         "period": {"key": "2026-Q4", "status": "CLOSED"}, "userErrors": []}
     read = goals.read(objective["id"])
     assert (read["score"], read["progress"], read["expectedProgress"]) == (0.5, 0.45, 1.0)
@@ -43,12 +45,12 @@ def test_closing_freezes_the_score_rounded_to_one_decimal(goals, api):
 
 def test_a_closed_period_refuses_changes(goals, api):
     objective, kr = _quarter_with_progress(goals)
-    api.gql(CLOSE, {"p": "2026-Q4"}, goals.leader)
+    api.gql(CLOSE, {"p": "2026-Q4"}, goals.admin)
     assert [e["code"] for e in goals.check_in(kr["id"], "90")["userErrors"]] == ["PERIOD_CLOSED"]
     result = api.gql(OBJECTIVE_UPDATE, {"input": {"id": objective["id"], "expectedVersion": 1, "title": "Later"}},
                      goals.leader)["objectiveUpdate"]
     assert [e["code"] for e in result["userErrors"]] == ["PERIOD_CLOSED"]
-    assert api.gql(CLOSE, {"p": "2026-Q4"}, goals.leader)["periodClose"]["userErrors"][0]["code"] == "PERIOD_CLOSED"
+    assert api.gql(CLOSE, {"p": "2026-Q4"}, goals.admin)["periodClose"]["userErrors"][0]["code"] == "PERIOD_CLOSED"
     assert api.run(CheckIn.all().count()) == 1
     assert goals.read(objective["id"])["score"] == 0.5
 
@@ -57,7 +59,7 @@ def test_a_leader_overrides_a_score_with_a_reason(goals, api):
     objective, _ = _quarter_with_progress(goals)
     before_close = api.gql(OVERRIDE, {"id": objective["id"], "s": "0.7", "r": "x"}, goals.leader)
     assert before_close["objectiveScoreOverride"]["userErrors"] == [{"code": "INVALID", "field": ["input", "objectiveId"]}]
-    api.gql(CLOSE, {"p": "2026-Q4"}, goals.leader)
+    api.gql(CLOSE, {"p": "2026-Q4"}, goals.admin)
     bad = api.gql(OVERRIDE, {"id": objective["id"], "s": "0.75", "r": " "}, goals.leader)["objectiveScoreOverride"]
     assert sorted(e["field"][-1] for e in bad["userErrors"]) == ["reason", "score"]
     done = api.gql(OVERRIDE, {"id": objective["id"], "s": "0.7", "r": "two deals slipped a week past close"},
@@ -70,7 +72,7 @@ def test_a_leader_overrides_a_score_with_a_reason(goals, api):
 
 def test_only_an_admin_reopens_with_a_reason_and_live_figures_return(goals, api):
     objective, kr = _quarter_with_progress(goals)
-    api.gql(CLOSE, {"p": "2026-Q4"}, goals.leader)
+    api.gql(CLOSE, {"p": "2026-Q4"}, goals.admin)
     assert codes(api.post(REOPEN, {"p": "2026-Q4", "r": "late deal"}, goals.leader)["errors"]) == ["FORBIDDEN"]
     no_reason = api.gql(REOPEN, {"p": "2026-Q4", "r": ""}, goals.admin)["periodReopen"]
     assert no_reason["userErrors"] == [{"code": "INVALID", "field": ["input", "reason"]}]

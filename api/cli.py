@@ -1,5 +1,5 @@
-"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, rebuild-sla, backup,
-export-schema."""
+"""The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, rebuild-sla,
+check-percents, backup, export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -272,6 +272,19 @@ def cmd_rebuild_sla(args) -> int:
     return 0
 
 
+def cmd_check_percents(args) -> int:
+    from domain.goals.queries import percent_values_out_of_range
+    from schema.core.ids import encode_id
+
+    found = _run(_with_db(percent_values_out_of_range))
+    for x in found:
+        print(f"{x.period_key}  {encode_id('KeyResult', x.key_result_id)}  {x.objective_title} / "
+              f"{x.key_result_title}  {x.field} = {format(x.value.normalize(), 'f')}: {x.problem}")
+    print(f"{len(found)} stored PERCENT value{'s' if len(found) != 1 else ''} outside -10..10"
+          + (" (fix them with keyResultUpdate; a check-in is history, a new one supersedes it)" if found else ""))
+    return 1 if found else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sharedgoals", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -322,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild-sla", help="rewrite the stored per-lead SLA rows from the lead facts (after "
                                            "SHAREDGOALS_TIMEZONE changes, business-hours SLAs need it to be fast)")
     p.set_defaults(func=cmd_rebuild_sla)
+
+    p = sub.add_parser("check-percents", help="list stored PERCENT key result values outside -10..10 (whole "
+                                              "percents typed as 52 for 52%%); exits 1 when there are any")
+    p.set_defaults(func=cmd_check_percents)
 
     p = sub.add_parser("backup", help="consistent copy of the SQLite database, also while it serves")
     p.add_argument("file")

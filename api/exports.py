@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
 from api.auth import export_principal_of
-from domain import clock
+from domain import clock, numbers
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
 from domain.comp import queries as comp_queries
@@ -27,7 +27,7 @@ from domain.goals import queries as goals_queries
 from domain.leads import queries as lead_queries
 from domain.leads import sla
 from domain.leads.models import Lead
-from domain.leads.rules import Stage
+from domain.leads.rules import Stage, lead_response_hours
 from domain.money import from_cents
 from domain.org.models import Period as PeriodRow
 from domain.org.models import Person, Team
@@ -40,8 +40,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def escape_cell(value) -> str:
     """A text cell starting with = + - @ (or a tab or carriage return) is prefixed with ' so spreadsheets show it
-    as text instead of running it. Numbers are written as they are (Decimals in plain notation, floats as GraphQL's
-    JSON writes them)."""
+    as text instead of running it. Numbers come already in their written form (domain/numbers.py) and are written
+    as GraphQL's JSON holds them: Decimals in plain notation, floats as JSON writes them (`0.5`, `0.543016`), so a
+    negative figure such as -0.25 is a number, not a formula."""
     if value is None:
         return ""
     kind = type(value)
@@ -103,12 +104,13 @@ async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[li
         base = [view.key, person.email, person.name, teams.get(person.team_id, "")]
         for x in s.lines:
             line = x.line
-            yield base + [line.component, line.metric.value, line.metric_value.normalize(), line.quota.normalize(),
-                          line.attainment.normalize(), line.curve_value.normalize(), str(line.gate_open).lower(),
-                          line.payout,
+            yield base + [line.component, line.metric.value, numbers.comp_metric_value(line.metric_value, line.metric),
+                          numbers.comp_metric_value(line.quota, line.metric), numbers.ratio(line.attainment),
+                          numbers.ratio(line.curve_value), str(line.gate_open).lower(), numbers.money(line.payout),
                           "LOCKED" if s.locked else "ACCRUED"]
         for a in s.adjustments:
-            yield base + [a.component or "", "", "", "", "", "", "", from_cents(a.amount_cents), "ADJUSTMENT"]
+            yield base + [a.component or "", "", "", "", "", "", "", numbers.money(from_cents(a.amount_cents)),
+                          "ADJUSTMENT"]
 
 
 CONTRIBUTION_COLUMNS = ["period", "team", "goal_progress", "mqls_delivered", "sals", "sqls", "sourced_pipeline",
@@ -122,9 +124,11 @@ async def contribution_rows(principal: Principal, period_key: str) -> AsyncItera
     names = dict(await Team.all().values_list("id", "name"))
     for team_id, f in (await contribution.team_contribution(view)).items():
         private = can_see_team_pay(principal, team_id)
-        yield [view.key, names[team_id], f.goal_progress, f.mqls_delivered, f.sals, f.sqls, f.sourced_pipeline,
-               f.influenced_pipeline, f.attributed_bookings, f.sla_compliance,
-               f.payouts_accrued if private else None, f.wasted_selling_cost if private else None]
+        yield [view.key, names[team_id], numbers.ratio(f.goal_progress), f.mqls_delivered, f.sals, f.sqls,
+               numbers.money(f.sourced_pipeline), numbers.money(f.influenced_pipeline),
+               numbers.money(f.attributed_bookings), numbers.ratio(f.sla_compliance),
+               numbers.money(f.payouts_accrued) if private else None,
+               numbers.money(f.wasted_selling_cost) if private else None]
 
 
 ATTRIBUTION_COLUMNS = ["period", "model", "group_by", "key", "label", "pipeline", "bookings", "pipeline_share",
@@ -139,10 +143,11 @@ async def attribution_rows(principal: Principal, period_key: str, model: str | N
         attribution_rules.Model(model))
     grouping = attribution.GroupBy(group_by or "TEAM")
     result = await attribution.attribution(view, choice, grouping)
-    share = lambda part, whole: None if whole == 0 else (Decimal(part) / Decimal(whole)).normalize()
+    share = lambda part, whole: numbers.ratio(attribution_rules.share_of_total(part, whole))
     for line in result.lines:
-        yield [view.key, choice.model.value, grouping.value, line.key, line.label, from_cents(line.pipeline_cents),
-               from_cents(line.bookings_cents), share(line.pipeline_cents, result.pipeline_total_cents),
+        yield [view.key, choice.model.value, grouping.value, line.key, line.label,
+               numbers.money(from_cents(line.pipeline_cents)), numbers.money(from_cents(line.bookings_cents)),
+               share(line.pipeline_cents, result.pipeline_total_cents),
                share(line.bookings_cents, result.bookings_total_cents)]
 
 
@@ -163,27 +168,18 @@ async def credit_rows(principal: Principal, period_key: str) -> AsyncIterator[li
                 str(deal.in_bookings).lower()]
         touches = deal.journey.touches
         if not touches:
-            yield base + ["", "", "", attribution.UNATTRIBUTED, "", "", from_cents(o.amount_cents)]
+            yield base + ["", "", "", attribution.UNATTRIBUTED, "", "", numbers.money(from_cents(o.amount_cents))]
             continue
         weights = attribution_rules.weights(choice.model, deal.journey, choice.half_life_days, choice.custom, now)
         for touch, weight, cents in zip(touches, weights, attribution_rules.split(o.amount_cents, weights)):
             yield base + [touch.at.isoformat(), touch.channel, touch.campaign, teams.get(touch.team_id, ""),
-                          people.get(touch.person_id, ""), weight.normalize(), from_cents(cents)]
+                          people.get(touch.person_id, ""), numbers.weight(weight), numbers.money(from_cents(cents))]
 
 
 OBJECTIVE_COLUMNS = ["period", "objective_id", "objective", "owners", "status", "progress", "expected_progress",
                      "score", "score_override_reason", "key_result_id", "key_result", "kind", "unit", "source",
                      "metric", "start", "target", "weight", "current", "key_result_progress",
                      "key_result_raw_progress", "key_result_status"]
-
-
-def _float(value: Decimal | None) -> float | None:
-    """A ratio or hours as GraphQL gives them: a Float, written as its JSON shows it."""
-    return None if value is None else float(value)
-
-
-def _plain(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.normalize()
 
 
 async def objective_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
@@ -193,17 +189,19 @@ async def objective_rows(principal: Principal, period_key: str) -> AsyncIterator
     teams = dict(await Team.all().values_list("id", "name"))
     async for x in goals_queries.period_objectives(view.key):
         o, f = x.objective, x.figures
-        owners = "; ".join(f"{teams.get(w.team_id, '')} ({format(w.share.normalize(), 'f')})" for w in x.owners)
-        base = [view.key, encode_id("Objective", o.id), o.title, owners, f.status.value, _float(f.progress),
-                _float(f.expected_progress), _float(f.final_score), f.score_override_reason]
+        owners = "; ".join(f"{teams.get(w.team_id, '')} ({numbers.weight(w.share)})" for w in x.owners)
+        base = [view.key, encode_id("Objective", o.id), o.title, owners, f.status.value, numbers.ratio(f.progress),
+                numbers.ratio(f.expected_progress), numbers.ratio(f.final_score), f.score_override_reason]
         if not x.key_results:
             yield base + [None] * (len(OBJECTIVE_COLUMNS) - len(base))
         for kr in x.key_results:
             k = f.key_results.get(kr.id)
             yield base + [encode_id("KeyResult", kr.id), kr.title, kr.kind.value, kr.unit.value, kr.source.value,
-                          kr.metric_name, _plain(kr.start), _plain(kr.target), _plain(kr.weight),
-                          _plain(k.current) if k else None, _float(k.progress) if k else None,
-                          _float(k.raw_progress) if k else None, k.status.value if k else None]
+                          kr.metric_name, numbers.key_result_value(kr.start, kr.unit),
+                          numbers.key_result_value(kr.target, kr.unit), numbers.weight(kr.weight),
+                          numbers.key_result_value(k.current, kr.unit) if k else None,
+                          numbers.ratio(k.progress) if k else None, numbers.ratio(k.raw_progress) if k else None,
+                          k.status.value if k else None]
 
 
 SLA_COLUMNS = ["period", "marketing_team", "sales_team", "level", "side", "team", "person_email", "person_name",
@@ -264,22 +262,25 @@ async def sla_rows(principal: Principal, period_key: str) -> AsyncIterator[list]
 
         yield _sla_row(**pair, level="AGREEMENT", **counts(), mql_volume=f.mql_volume,
                        mql_volume_target=agreement.mql_volume, volume_met=_bool(f.volume_met),
-                       acceptance_rate=_float(f.acceptance_rate),
-                       acceptance_rate_target=_float(agreement.acceptance_rate_target),
-                       acceptance_met=_bool(f.acceptance_met), follow_up_compliance=_float(f.follow_up_compliance),
-                       follow_up_rate_target=_float(agreement.follow_up_rate_target),
-                       follow_up_met=_bool(f.follow_up_met), median_response_hours=_float(f.response_median_hours),
-                       p90_response_hours=_float(f.response_p90_hours))
+                       acceptance_rate=numbers.ratio(f.acceptance_rate),
+                       acceptance_rate_target=numbers.ratio(agreement.acceptance_rate_target),
+                       acceptance_met=_bool(f.acceptance_met),
+                       follow_up_compliance=numbers.ratio(f.follow_up_compliance),
+                       follow_up_rate_target=numbers.ratio(agreement.follow_up_rate_target),
+                       follow_up_met=_bool(f.follow_up_met),
+                       median_response_hours=numbers.hours(f.response_median_hours),
+                       p90_response_hours=numbers.hours(f.response_p90_hours))
         for side, c in ((sla.Side.MARKETING, f.marketing), (sla.Side.SALES, f.sales)):
             yield _sla_row(**pair, level="SIDE", side=side.value, team=team_of_side[side], met=c.met,
-                           counted=c.counted, compliance=_float(c.compliance), **counts(side))
+                           counted=c.counted, compliance=numbers.ratio(c.compliance), **counts(side))
         for side, by_person in ((sla.Side.MARKETING, f.marketing_by_person), (sla.Side.SALES, f.sales_by_person)):
             for person_id, c in sorted(by_person.items()):
                 yield _sla_row(**pair, level="PERSON", side=side.value, **who(person_id), met=c.met,
-                               counted=c.counted, compliance=_float(c.compliance), **counts(side, person_id))
+                               counted=c.counted, compliance=numbers.ratio(c.compliance),
+                               **counts(side, person_id))
         for a in result.awards:
             yield _sla_row(**pair, level="AWARD", side=a.side.value, **who(a.person_id), month=a.month, met=a.met,
-                           counted=a.counted, compliance=float(a.compliance))
+                           counted=a.counted, compliance=numbers.ratio(a.compliance))
         lead_ids = sorted({b.lead_id for b in f.breaches})
         external = {}
         for i in range(0, len(lead_ids), 5000):
@@ -290,7 +291,7 @@ async def sla_rows(principal: Principal, period_key: str) -> AsyncIterator[list]
             yield _sla_row(**pair, level="BREACH", side=b.side.value, **person,
                            item=b.item.value, state=b.state.value, lead=external.get(b.lead_id),
                            due=b.due.isoformat(), done_at=b.done_at.isoformat() if b.done_at else None,
-                           overdue_hours=float(b.overdue_hours))
+                           overdue_hours=numbers.hours(b.overdue_hours))
 
 
 LEAD_COLUMNS = ["period", "external_id", "company", "contact_name", "email", "industry", "employees", "region",
@@ -328,14 +329,14 @@ async def lead_rows(principal: Principal, period_key: str, stage: str | None = N
                    teams.get(r.owner_team_id, "") if r.owner_team_id else "",
                    teams.get(r.first_touch_team_id, "") if r.first_touch_team_id else "",
                    _iso(r.mql_at), _iso(handover), _iso(follow_up),
-                   round((follow_up - handover).total_seconds() / 3600, 4) if handover and follow_up else None,
+                   numbers.hours(lead_response_hours(handover, follow_up)),
                    r.attempts, r.decision, _iso(r.decision_at), _iso(r.sal_at), _iso(r.sql_at)]
             if score:
                 if scores is None:
                     row += [None, None, None]
                 else:
                     fit, engagement, qualifies = scores[i]
-                    row += [fit.normalize(), engagement.normalize(), _bool(qualifies)]
+                    row += [numbers.points(fit), numbers.points(engagement), _bool(qualifies)]
             yield row
 
 

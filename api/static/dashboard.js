@@ -99,6 +99,8 @@
   }
 
   // ---- formatting ------------------------------------------------------------------------------
+  // Figures arrive in their written forms (README "Numbers"): money as a decimal string with 2 places (shown as
+  // written, with thousands grouped), ratios and shares as Floats of 6 places (shown as percents).
   function groupThousands(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
 
   function formatDecimal(text) {
@@ -193,7 +195,7 @@
       var owners = document.createElement("td");
       owners.setAttribute("data-field", "owners");
       owners.textContent = o.owners.map(function (s) {
-        return s.team.name + " " + formatRatio(Number(s.share)).replace(/\.0%$/, "%");
+        return s.team.name + " " + formatRatio(s.share).replace(/\.0%$/, "%");
       }).join(" · ");
       owners.setAttribute("data-value", JSON.stringify(o.owners.map(function (s) {
         return { team: s.team.name, share: s.share };

@@ -393,3 +393,8 @@ def influencing_teams(j: Journey) -> set[int]:
     if oc is None:
         return set()
     return {t.team_id for t in j.touches[:oc + 1] if t.team_id is not None}
+
+
+def share_of_total(part_cents: int, whole_cents: int) -> Decimal | None:
+    """A credit line's share of the period's total (pipeline or bookings); None when the total is 0."""
+    return None if whole_cents == 0 else Decimal(part_cents) / Decimal(whole_cents)

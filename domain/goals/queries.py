@@ -287,3 +287,41 @@ async def period_objectives(period_key: str, batch: int = 100):
         if not more:
             return
         after = ids[-1]
+
+
+# --- PERCENT values written as whole percents ---------------------------------------------
+
+@dataclass(frozen=True)
+class PercentOutOfRange:
+    """A stored start, target or check-in value of a PERCENT key result outside -10..10 (a whole percent typed
+    before the rule refused it), with the message the rule gives now."""
+    period_key: str
+    objective_title: str
+    key_result_id: int
+    key_result_title: str
+    field: str          # start, target, or check-in #<id>
+    value: Decimal
+    problem: str
+
+
+async def percent_values_out_of_range() -> list[PercentOutOfRange]:
+    """Every stored PERCENT value the rule would refuse now (archived key results included), by key result.
+    Read in Python from the PERCENT key results and their check-ins (few rows: goals, not leads), because SQLite
+    keeps decimals as text and would compare them as text."""
+    krs = await KeyResult.filter(unit=rules.Unit.PERCENT).order_by("id")
+    if not krs:
+        return []
+    objectives = {o.id: o for o in await Objective.filter(id__in={k.objective_id for k in krs})}
+    periods = dict(await Period.filter(id__in={o.period_id for o in objectives.values()}).values_list("id", "key"))
+    ids = [k.id for k in krs]
+    check_ins = grouped(await CheckIn.filter(key_result_id__in=ids, value__isnull=False).order_by("id"),
+                        lambda c: c.key_result_id, ids)
+    found = []
+    for k, values_of_k in zip(krs, check_ins):
+        o = objectives[k.objective_id]
+        values = [("start", k.start), ("target", k.target)] + [(f"check-in #{c.id}", c.value) for c in values_of_k]
+        for name, value in values:
+            if (problem := rules.percent_value_problem(k.unit, value)) is not None:
+                found.append(PercentOutOfRange(periods.get(o.period_id, ""), o.title, k.id, k.title, name, value,
+                                               problem))
+    return found

@@ -61,6 +61,19 @@ def target_problem(kind: KeyResultKind, start: Decimal, target: Decimal) -> str 
     return None
 
 
+PERCENT_LIMIT = Decimal(10)  # a PERCENT value is a fraction: beyond ±10 (±1000%) it is a whole percent typed by mistake
+
+
+def percent_value_problem(unit: Unit, value: Decimal | None) -> str | None:
+    """Why a PERCENT key result's start, target or check-in value cannot be right, or None: PERCENT values are
+    fractions (0.52 is 52%), so a value outside −10..10 was written as a whole percent (52 for 52%)."""
+    if unit is not Unit.PERCENT or value is None or -PERCENT_LIMIT <= value <= PERCENT_LIMIT:
+        return None
+    fraction = format((value / 100).normalize(), "f")
+    whole = format(value.normalize(), "f")
+    return (f"a PERCENT value is a fraction between -10 and 10: write {fraction} for {whole}%")
+
+
 def raw_progress(kind: KeyResultKind, start: Decimal, target: Decimal, current: Decimal) -> Decimal:
     """Progress before clamping: may exceed 1, and a move in the wrong direction is negative."""
     if kind is KeyResultKind.INCREASE_TO:

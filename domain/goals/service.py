@@ -16,8 +16,8 @@ from domain.goals.models import (
     CheckIn, KeyResult, KeyResultSnapshot, Objective, ObjectiveLink, ObjectiveOwner, ObjectiveScore,
 )
 from domain.goals.rules import (
-    ONE, ZERO, KeyResultKind, KeyResultSource, LinkKind, Unit, creates_cycle, score, shares_problem,
-    target_problem,
+    ONE, ZERO, KeyResultKind, KeyResultSource, LinkKind, Unit, creates_cycle, percent_value_problem, score,
+    shares_problem, target_problem,
 )
 from domain.org.models import Period, Team
 from domain.org.rules import PeriodStatus, Principal
@@ -244,8 +244,14 @@ class KeyResultFields:
     metric_team_ids: list[int] | None = None
 
 
-async def _check_key_result(f: KeyResultFields, problems: Problems) -> None:
+async def _check_key_result(f: KeyResultFields, problems: Problems,
+                            percent_checked: tuple[str, ...] = ("start", "target")) -> None:
+    """`percent_checked`: the values held to the PERCENT rule (an update checks only what it changes, so a key
+    result stored before the rule can still be renamed)."""
     f.title = _title(f.title, problems, "title")
+    for field in percent_checked:
+        if (message := percent_value_problem(f.unit, getattr(f, field))) is not None:
+            problems.add(ErrorCode.INVALID, message, field)
     if (message := target_problem(f.kind, f.start, f.target)) is not None:
         problems.add(ErrorCode.INVALID, message, "target")
     if f.weight <= ZERO:
@@ -310,7 +316,8 @@ async def update_key_result(actor: Principal, key_result_id: int, expected_versi
         fields = _fields_of(kr)
         for name, value in changes.items():
             setattr(fields, name, value)
-        await _check_key_result(fields, problems)
+        await _check_key_result(fields, problems, ("start", "target") if "unit" in changes else
+                                tuple(name for name in ("start", "target") if name in changes))
         problems.raise_if_any()
         before = key_result_snapshot(kr)
         await _bump_version(KeyResult, kr.id, expected_version)
@@ -355,6 +362,8 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
         if value is not None and kr.source is KeyResultSource.METRIC:
             problems.add(ErrorCode.INVALID, "a METRIC key result computes its value; give a comment or confidence",
                          "value")
+        elif (message := percent_value_problem(kr.unit, value)) is not None:
+            problems.add(ErrorCode.INVALID, message, "value")
         if confidence is not None and not ZERO <= confidence <= ONE:
             problems.add(ErrorCode.INVALID, "confidence is between 0 and 1", "confidence")
         if value is None and confidence is None and not comment:
@@ -428,7 +437,8 @@ async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
         links = await ObjectiveLink.filter(child_id__in=ids)
         problems = Problems()
         for kr in krs:
-            if kr.id in targets and (message := target_problem(kr.kind, kr.start, targets[kr.id])):
+            if kr.id in targets and (message := percent_value_problem(kr.unit, targets[kr.id])
+                                     or target_problem(kr.kind, kr.start, targets[kr.id])):
                 problems.add(ErrorCode.INVALID, f"{kr.title}: {message}", "targets")
         problems.raise_if_any()
 

@@ -272,3 +272,10 @@ def wasted_selling_cost(minutes: int, cost_per_selling_hour: Decimal | None) -> 
     if cost_per_selling_hour is None:
         return None
     return round_places(Decimal(minutes) * cost_per_selling_hour / Decimal(60), 2)  # exact product, then round
+
+
+def lead_response_hours(handover_at: datetime | None, first_follow_up_at: datetime | None) -> Decimal | None:
+    """Hours from a lead's hand-over to its first sales touch, exactly (None until both happened)."""
+    if handover_at is None or first_follow_up_at is None:
+        return None
+    return Decimal((first_follow_up_at - handover_at) // timedelta(microseconds=1)) / Decimal(3_600_000_000)

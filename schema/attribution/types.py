@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from domain import clock
+from domain import clock, numbers
 from domain.attribution import models as m
 from domain.attribution import queries, rules
 from domain.leads import queries as lead_queries
@@ -48,11 +48,10 @@ class CreditLine:
 
     @classmethod
     def of(cls, line: queries.Line, result: queries.Attribution) -> "CreditLine":
-        share = lambda part, whole: None if whole == 0 else part / whole
-        return cls(key=line.key, label=line.label, pipeline=from_cents(line.pipeline_cents),
-                   bookings=from_cents(line.bookings_cents),
-                   pipeline_share=share(line.pipeline_cents, result.pipeline_total_cents),
-                   bookings_share=share(line.bookings_cents, result.bookings_total_cents))
+        return cls(key=line.key, label=line.label, pipeline=numbers.money(from_cents(line.pipeline_cents)),
+                   bookings=numbers.money(from_cents(line.bookings_cents)),
+                   pipeline_share=numbers.ratio(rules.share_of_total(line.pipeline_cents, result.pipeline_total_cents)),
+                   bookings_share=numbers.ratio(rules.share_of_total(line.bookings_cents, result.bookings_total_cents)))
 
 
 @strawberry.type(description="One touchpoint's share of a deal under a model: the explanation of its credit.")
@@ -91,7 +90,7 @@ class Opportunity(relay.Node):
 
     @classmethod
     def from_model(cls, o: m.Opportunity) -> "Opportunity":
-        return cls(id=o.id, external_id=o.external_id, name=o.name, amount=from_cents(o.amount_cents),
+        return cls(id=o.id, external_id=o.external_id, name=o.name, amount=numbers.money(from_cents(o.amount_cents)),
                    status=o.status, created_at=o.created_at, closed_at=o.closed_at, owner_id=o.owner_id,
                    lead_pk=o.lead_id)
 
@@ -126,7 +125,7 @@ class Opportunity(relay.Node):
         now = clock.now()
         shares = rules.weights(model, deal.journey, half_life, custom, now)
         cents = rules.split(deal.opportunity.amount_cents, shares)
-        return [Credit(at=t.at, channel=t.channel, campaign=t.campaign, weight=float(w), amount=from_cents(c),
+        return [Credit(at=t.at, channel=t.channel, campaign=t.campaign, weight=numbers.weight(w), amount=numbers.money(from_cents(c)),
                        team_id=t.team_id, person_id=t.person_id) for t, w, c in zip(touches, shares, cents)]
 
     @strawberry.field(description="The team of the first touch.")
@@ -164,7 +163,7 @@ class ModelOfRecord(relay.Node):
 
     @classmethod
     def from_model(cls, r: m.ModelOfRecord) -> "ModelOfRecord":
-        return cls(id=r.id, model=rules.Model(r.model), half_life_days=r.half_life_days.normalize(), status=r.status,
+        return cls(id=r.id, model=rules.Model(r.model), half_life_days=numbers.setting(r.half_life_days), status=r.status,
                    proposed_by=r.proposed_by, created_at=r.created_at, activated_at=r.activated_at)
 
     @classmethod

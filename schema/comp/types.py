@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain import numbers
 from domain.attribution import queries as attribution_queries
 from domain.comp import models as m
 from domain.comp import queries, rules
@@ -24,17 +25,15 @@ CompMetric = strawberry.enum(rules.CompMetric, description="What a plan componen
 DisputeStatus = strawberry.enum(m.DisputeStatus, name="CompDisputeStatus")
 
 
-def _plain(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.normalize()
-
-
 @strawberry.type(description="One component of a statement: metric, attainment, curve point, gate, payout, and the "
                              "deals or leads behind the metric.")
 class CompStatementLine:
     component: str
     metric: CompMetric
-    metric_value: Decimal
-    quota: Decimal
+    metric_value: Decimal = strawberry.field(description="At the scale of what the metric measures: bookings as "
+                                                         "money (2 places), MQLs as a count (at most 2), progress and "
+                                                         "compliance as fractions (6 places).")
+    quota: Decimal = strawberry.field(description="At the metric's scale, like metricValue.")
     attainment: float
     curve_value: float
     gate_open: bool
@@ -45,9 +44,10 @@ class CompStatementLine:
     @classmethod
     def of(cls, x: queries.StatementLine) -> "CompStatementLine":
         line = x.line
-        return cls(component=line.component, metric=line.metric, metric_value=_plain(line.metric_value),
-                   quota=_plain(line.quota), attainment=float(line.attainment), curve_value=float(line.curve_value),
-                   gate_open=line.gate_open, payout=line.payout, opportunity_ids=x.evidence.opportunity_ids,
+        return cls(component=line.component, metric=line.metric, metric_value=numbers.comp_metric_value(line.metric_value, line.metric),
+                   quota=numbers.comp_metric_value(line.quota, line.metric), attainment=numbers.ratio(line.attainment),
+                   curve_value=numbers.ratio(line.curve_value), gate_open=line.gate_open,
+                   payout=numbers.money(line.payout), opportunity_ids=x.evidence.opportunity_ids,
                    lead_ids=x.evidence.lead_ids)
 
     @strawberry.field(description="The won deals behind a bookings metric.")
@@ -71,7 +71,7 @@ class CompAdjustment:
 
     @classmethod
     def from_model(cls, a: m.CompAdjustment) -> "CompAdjustment":
-        return cls(component=a.component, amount=from_cents(a.amount_cents), reason=a.reason,
+        return cls(component=a.component, amount=numbers.money(from_cents(a.amount_cents)), reason=a.reason,
                    author_name=a.author_name, at=a.at)
 
 
@@ -87,7 +87,8 @@ class CompStatement:
 
     @classmethod
     def of(cls, s: queries.Statement) -> "CompStatement":
-        return cls(period=Period.from_view(s.period), target_variable=s.target_variable, total_payout=s.total,
+        return cls(period=Period.from_view(s.period), target_variable=numbers.money(s.target_variable),
+                   total_payout=numbers.money(s.total),
                    locked=s.locked, lines=[CompStatementLine.of(x) for x in s.lines],
                    adjustments=[CompAdjustment.from_model(a) for a in s.adjustments], person_id=s.person_id)
 
@@ -105,7 +106,8 @@ class CompPlan(relay.Node):
 
     @classmethod
     def from_model(cls, p: m.CompPlan) -> "CompPlan":
-        return cls(id=p.id, target_variable=from_cents(p.target_variable_cents), version=p.version,
+        return cls(id=p.id, target_variable=numbers.money(from_cents(p.target_variable_cents)),
+                   version=p.version,
                    person_id=p.person_id)
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from domain import numbers
 from domain.attribution import queries as attribution_queries
 from domain.comp.queries import PayoutKind as PayoutKindRow
 from domain.comp.queries import PayoutRow
@@ -36,10 +37,6 @@ PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
 
 
-def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 async def _contribution_by_period(keys) -> list[queries.PeriodContribution]:
     return [await queries.period_contribution(await get_period(key)) for key in keys]
 
@@ -55,7 +52,7 @@ class BookingCredit(Credit):
     def of(cls, row: attribution_queries.CreditRow) -> "BookingCredit":
         t = row.touch
         return cls(opportunity=Opportunity.from_model(row.deal.opportunity), at=t.at, channel=t.channel,
-                   campaign=t.campaign, weight=float(row.weight), amount=from_cents(row.cents),
+                   campaign=t.campaign, weight=numbers.weight(row.weight), amount=numbers.money(from_cents(row.cents)),
                    team_id=t.team_id, person_id=t.person_id)
 
 
@@ -100,7 +97,7 @@ class PayoutLine:
         line = CompStatementLine.of(r.line) if r.line is not None else None
         adjustment = CompAdjustment.from_model(r.adjustment) if r.adjustment is not None else None
         component = line.component if line else adjustment.component if adjustment else None
-        return cls(kind=r.kind, component=component, amount=r.amount, line=line, adjustment=adjustment,
+        return cls(kind=r.kind, component=component, amount=numbers.money(r.amount), line=line, adjustment=adjustment,
                    person_id=r.person_id)
 
     @strawberry.field
@@ -127,7 +124,7 @@ class WastedSellingTouchpoint:
     def of(cls, w: queries.WastedCost) -> "WastedSellingTouchpoint":
         t = w.touch
         return cls(at=t.at, channel=t.channel, campaign=t.campaign, minutes=t.minutes,
-                   cost_per_selling_hour=w.cost_per_selling_hour, cost=w.cost, lead_pk=t.lead_id,
+                   cost_per_selling_hour=numbers.money(w.cost_per_selling_hour), cost=numbers.money(w.cost), lead_pk=t.lead_id,
                    person_id=t.person_id)
 
     @strawberry.field
@@ -190,7 +187,7 @@ class TeamContribution:
 
     @strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
     async def goal_progress(self) -> float | None:
-        return _ratio(await self.contribution.goal_progress(self.team_id))
+        return numbers.ratio(await self.contribution.goal_progress(self.team_id))
 
     @strawberry.field(description="Leads that became MQL in the period, first touched by the team (the count of "
                                   "mqlLeads).")
@@ -207,19 +204,19 @@ class TeamContribution:
 
     @strawberry.field(description="Amounts of sourcedDeals.")
     async def sourced_pipeline(self) -> Decimal:
-        return (await self.contribution.pipeline()).get(self.team_id, (Decimal("0.00"), Decimal("0.00")))[0]
+        return numbers.money((await self.contribution.pipeline()).get(self.team_id, (Decimal(0), Decimal(0)))[0])
 
     @strawberry.field(description="Amounts of influencedDeals.")
     async def influenced_pipeline(self) -> Decimal:
-        return (await self.contribution.pipeline()).get(self.team_id, (Decimal("0.00"), Decimal("0.00")))[1]
+        return numbers.money((await self.contribution.pipeline()).get(self.team_id, (Decimal(0), Decimal(0)))[1])
 
     @strawberry.field(description="Bookings credited under the model of record (amounts of bookingCredits).")
     async def attributed_bookings(self) -> Decimal:
-        return (await self.contribution.bookings()).get(self.team_id, Decimal("0.00"))
+        return numbers.money((await self.contribution.bookings()).get(self.team_id, Decimal(0)))
 
     @strawberry.field(description="Met ÷ counted over the team's side's SLA items (slaItems).")
     async def sla_compliance(self) -> float | None:
-        return _ratio(await self.contribution.sla_compliance(self.team_id))
+        return numbers.ratio(await self.contribution.sla_compliance(self.team_id))
 
     def can_see_pay(self, principal) -> bool:
         return rules.can_see_team_pay(principal, self.team_id)
@@ -230,12 +227,12 @@ class TeamContribution:
 
     @strawberry.field(permission_classes=[CanSeePay], description="Pay statements' totals of the team's people.")
     async def payouts_accrued(self) -> Decimal | None:
-        return await self.contribution.payouts_accrued(self.team_id)
+        return numbers.money(await self.contribution.payouts_accrued(self.team_id))
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="Selling hours on leads later handed back, × each seller's cost per selling hour.")
     async def wasted_selling_cost(self) -> Decimal | None:
-        return await self.contribution.wasted_selling_cost(self.team_id)
+        return numbers.money(await self.contribution.wasted_selling_cost(self.team_id))
 
     @strawberry.field(description="The objectives behind goalProgress.")
     async def objectives(self, info: Info) -> list[Objective]:
@@ -309,7 +306,7 @@ class CompanyContribution:
     @classmethod
     def of(cls, period, c: queries.CompanyFigures) -> "CompanyContribution":
         return cls(period=Period.from_view(period), mqls_delivered=c.mqls_delivered, sals=c.sals, sqls=c.sqls,
-                   pipeline=c.pipeline, bookings=c.bookings, figures=c)
+                   pipeline=numbers.money(c.pipeline), bookings=numbers.money(c.bookings), figures=c)
 
     @strawberry.field(description="The leads behind mqlsDelivered, by id.")
     async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:

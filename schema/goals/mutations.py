@@ -264,8 +264,9 @@ class GoalsMutation:
         result = await payload(KeyResultCheckInPayload, "check_in", use_case, lambda row: row)
         if result.check_in is not None:
             row = result.check_in
-            result._key_result = KeyResult.from_model(await service.get_key_result(row.key_result_id))
-            result.check_in = CheckIn.from_model(row)
+            kr = await service.get_key_result(row.key_result_id)
+            result._key_result = KeyResult.from_model(kr)
+            result.check_in = CheckIn.from_model(row, kr.unit)
         return result
 
     @strawberry.mutation(permission_classes=[ClosesPeriods],

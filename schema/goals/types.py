@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain import numbers
 from domain.access import rules as access
 from domain.goals import metrics, queries, rules
 from domain.org.rules import PeriodStatus
@@ -62,15 +63,6 @@ async def _objective_state(info: Info, objective_id: int) -> tuple[m.Objective, 
     return objective, [w.team_id for w in owners], period.status is PeriodStatus.CLOSED
 
 
-def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _plain(value: Decimal | None) -> Decimal | None:
-    """A stored value without the storage's trailing zeros ("48", not "48.000000")."""
-    return None if value is None else value.normalize()
-
-
 async def _history(entity: str, entity_id: int, first: int, after: str | None) -> Connection[AuditEntry]:
     return await audit_page(first, after, entity=entity, entity_id=str(entity_id))
 
@@ -87,15 +79,15 @@ class Author:
 
 @strawberry.type(description="A check-in on a key result; never edited.")
 class CheckIn:
-    value: Decimal | None
+    value: Decimal | None = strawberry.field(description="At the key result's unit's scale (see KeyResult.start).")
     confidence: float | None
     comment: str
     at: datetime
     author: Author
 
     @classmethod
-    def from_model(cls, c: m.CheckIn) -> "CheckIn":
-        return cls(value=_plain(c.value), confidence=_ratio(c.confidence), comment=c.comment, at=c.at,
+    def from_model(cls, c: m.CheckIn, unit: rules.Unit) -> "CheckIn":
+        return cls(value=numbers.key_result_value(c.value, unit), confidence=numbers.ratio(c.confidence), comment=c.comment, at=c.at,
                    author=Author(name=c.author_name, person_id=c.author_person_id))
 
 
@@ -121,9 +113,10 @@ class KeyResult(relay.Node):
     title: str
     kind: KeyResultKind
     unit: Unit
-    start: Decimal
+    start: Decimal = strawberry.field(description="Values are written at the unit's scale: CURRENCY and HOURS with "
+                                                  "2 places, PERCENT (a fraction) with 6, COUNT with at most 2.")
     target: Decimal
-    weight: Decimal
+    weight: float = strawberry.field(description="Rounded to 6 places.")
     source: KeyResultSource
     version: int
     archived: bool
@@ -133,8 +126,8 @@ class KeyResult(relay.Node):
 
     @classmethod
     def from_model(cls, k: m.KeyResult) -> "KeyResult":
-        return cls(id=k.id, title=k.title, kind=k.kind, unit=k.unit, start=_plain(k.start), target=_plain(k.target),
-                   weight=_plain(k.weight), source=k.source, version=k.version, archived=k.archived_at is not None,
+        return cls(id=k.id, title=k.title, kind=k.kind, unit=k.unit, start=numbers.key_result_value(k.start, k.unit),
+                   target=numbers.key_result_value(k.target, k.unit), weight=numbers.weight(k.weight), source=k.source, version=k.version, archived=k.archived_at is not None,
                    objective_id=k.objective_id, metric_name=k.metric_name, metric_team_ids=k.metric_team_ids)
 
     @classmethod
@@ -156,17 +149,17 @@ class KeyResult(relay.Node):
                                   "the start before the first check-in. Null for an archived key result.")
     async def current(self, info: Info) -> Decimal | None:
         figures = await self._figures(info)
-        return _plain(figures.current) if figures else None
+        return numbers.key_result_value(figures.current, self.unit) if figures else None
 
     @strawberry.field(description="Progress clamped to [0, 1].")
     async def progress(self, info: Info) -> float | None:
         figures = await self._figures(info)
-        return _ratio(figures.progress) if figures else None
+        return numbers.ratio(figures.progress) if figures else None
 
     @strawberry.field(description="Progress before clamping: above 1 when exceeded, negative when moved the wrong way.")
     async def raw_progress(self, info: Info) -> float | None:
         figures = await self._figures(info)
-        return _ratio(figures.raw_progress) if figures else None
+        return numbers.ratio(figures.raw_progress) if figures else None
 
     @strawberry.field
     async def status(self, info: Info) -> GoalStatus | None:
@@ -177,7 +170,7 @@ class KeyResult(relay.Node):
     async def check_ins(self, info: Info, first: int = 20) -> list[CheckIn]:
         page_request(first, None)
         rows = await info.context.loaders(queries.check_ins_by_key_result).load(self.id)
-        return [CheckIn.from_model(c) for c in rows[:first]]
+        return [CheckIn.from_model(c, self.unit) for c in rows[:first]]
 
     @strawberry.field
     async def objective(self, info: Info) -> "Objective":
@@ -197,7 +190,7 @@ class KeyResult(relay.Node):
 
 @strawberry.type(description="An owner team and its contribution share (shares sum to 1).")
 class OwnerShare:
-    share: Decimal
+    share: float = strawberry.field(description="Rounded to 6 places.")
     team_id: strawberry.Private[int]
 
     @strawberry.field
@@ -250,7 +243,7 @@ class Objective(relay.Node):
     @strawberry.field
     async def owners(self, info: Info) -> list[OwnerShare]:
         rows = await info.context.loaders(queries.owners_by_objective).load(self.id)
-        return [OwnerShare(share=_plain(w.share), team_id=w.team_id) for w in rows]
+        return [OwnerShare(share=numbers.weight(w.share), team_id=w.team_id) for w in rows]
 
     @strawberry.field(description="Objectives this one aligns to.")
     async def parents(self, info: Info) -> list[Alignment]:
@@ -269,11 +262,11 @@ class Objective(relay.Node):
 
     @strawberry.field(description="Weighted mean of the key results' progress and the contributing children's.")
     async def progress(self, info: Info) -> float:
-        return float((await objective_figures(info, self.id)).progress)
+        return numbers.ratio((await objective_figures(info, self.id)).progress)
 
     @strawberry.field(description="The elapsed fraction of the period (1 once closed).")
     async def expected_progress(self, info: Info) -> float:
-        return float((await objective_figures(info, self.id)).expected_progress)
+        return numbers.ratio((await objective_figures(info, self.id)).expected_progress)
 
     @strawberry.field(description="The weakest status of its key results and contributing children.")
     async def status(self, info: Info) -> GoalStatus:
@@ -281,7 +274,7 @@ class Objective(relay.Node):
 
     @strawberry.field(description="0.0–1.0 once the period is closed (a leader's override wins); null before.")
     async def score(self, info: Info) -> float | None:
-        return _ratio((await objective_figures(info, self.id)).final_score)
+        return numbers.ratio((await objective_figures(info, self.id)).final_score)
 
     @strawberry.field
     async def score_override_reason(self, info: Info) -> str | None:

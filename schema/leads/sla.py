@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain import numbers
 from domain.batch import by_ids
 from domain.errors import DomainError, invalid, not_found
 from domain.leads import queries, service, sla
@@ -29,10 +30,6 @@ SlaItemKind = strawberry.enum(sla.ItemKind, name="SlaItemKind")
 SlaItemState = strawberry.enum(sla.ItemState, name="SlaItemState")
 
 
-def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 @strawberry.type(description="What marketing and sales committed to each other for a period.")
 class SlaAgreement(relay.Node):
     id: relay.NodeID[int]
@@ -49,10 +46,10 @@ class SlaAgreement(relay.Node):
 
     @classmethod
     def from_model(cls, a: SlaAgreementRow) -> "SlaAgreement":
-        return cls(id=a.id, mql_volume=a.mql_volume, acceptance_rate_target=float(a.acceptance_rate_target),
-                   handover_hours=a.handover_hours.normalize(), follow_up_hours=a.follow_up_hours.normalize(),
-                   follow_up_rate_target=float(a.follow_up_rate_target), minimum_attempts=a.minimum_attempts,
-                   decision_days=a.decision_days.normalize(), business_hours_only=a.business_hours_only,
+        return cls(id=a.id, mql_volume=a.mql_volume, acceptance_rate_target=numbers.ratio(a.acceptance_rate_target),
+                   handover_hours=numbers.setting(a.handover_hours), follow_up_hours=numbers.setting(a.follow_up_hours),
+                   follow_up_rate_target=numbers.ratio(a.follow_up_rate_target), minimum_attempts=a.minimum_attempts,
+                   decision_days=numbers.setting(a.decision_days), business_hours_only=a.business_hours_only,
                    marketing_team_id=a.marketing_team_id, sales_team_id=a.sales_team_id)
 
     @classmethod
@@ -84,7 +81,7 @@ class Compliance:
 
     @classmethod
     def of(cls, c: sla.SideCompliance) -> "Compliance":
-        return cls(met=c.met, counted=c.counted, compliance=_ratio(c.compliance))
+        return cls(met=c.met, counted=c.counted, compliance=numbers.ratio(c.compliance))
 
 
 @strawberry.type(description="One person's compliance on their side of the SLA.")
@@ -145,7 +142,7 @@ class SlaReport:
 
     @strawberry.field
     async def acceptance_rate(self) -> float | None:
-        return _ratio((await self.report.headline()).acceptance_rate)
+        return numbers.ratio((await self.report.headline()).acceptance_rate)
 
     @strawberry.field
     async def acceptance_met(self) -> bool | None:
@@ -153,7 +150,7 @@ class SlaReport:
 
     @strawberry.field
     async def follow_up_compliance(self) -> float | None:
-        return _ratio((await self.report.headline()).follow_up_compliance)
+        return numbers.ratio((await self.report.headline()).follow_up_compliance)
 
     @strawberry.field
     async def follow_up_met(self) -> bool | None:
@@ -161,11 +158,11 @@ class SlaReport:
 
     @strawberry.field
     async def median_response_hours(self) -> float | None:
-        return _ratio((await self.report.headline()).response_median_hours)
+        return numbers.hours((await self.report.headline()).response_median_hours)
 
     @strawberry.field
     async def p90_response_hours(self) -> float | None:
-        return _ratio((await self.report.headline()).response_p90_hours)
+        return numbers.hours((await self.report.headline()).response_p90_hours)
 
     @strawberry.field
     async def marketing(self) -> Compliance:
@@ -184,7 +181,7 @@ class SlaReport:
 
     @strawberry.field
     async def awards(self) -> list[SlaAward]:
-        return [SlaAward(month=a.month, side=a.side, compliance=float(a.compliance), met=a.met, counted=a.counted,
+        return [SlaAward(month=a.month, side=a.side, compliance=numbers.ratio(a.compliance), met=a.met, counted=a.counted,
                          person_id=a.person_id) for a in await self.report.awards()]
 
     @strawberry.field(description="Open and missed commitments, by due time.")
@@ -194,7 +191,7 @@ class SlaReport:
         rows = list(enumerate(await self.report.breaches(offset, page.first + 1), start=offset + 1))
         return connection(rows[: page.first], len(rows) > page.first, page, lambda row: SlaBreach(
             side=row[1].side, item=row[1].item, state=row[1].state, due=row[1].due, done_at=row[1].done_at,
-            overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0],
+            overdue_hours=numbers.hours(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0],
             count=self.report.breach_count)
 
 

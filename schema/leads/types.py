@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from domain import numbers
 from domain.access import rules as access
 from domain.leads import models as m
 from domain.leads import queries, rules
@@ -30,10 +31,6 @@ class LeadViewerCan:
     recycle: bool = strawberry.field(description="Hand it back to marketing.")
     transition_to: list[Stage] = strawberry.field(
         description="The stages the viewer may move it to now (the lifecycle allows them too).")
-
-
-def _plain(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.normalize()
 
 
 @strawberry.type(description="A leader's approval of a lead definition.")
@@ -70,8 +67,9 @@ class LeadDefinition(relay.Node):
     def from_model(cls, d: m.LeadDefinition) -> "LeadDefinition":
         return cls(id=d.id, version=d.version, name=d.name, industries=d.industries, employees_min=d.employees_min,
                    employees_max=d.employees_max, regions=d.regions, titles=d.titles, fit_points=d.fit_points,
-                   behaviour_points=d.behaviour_points, half_life_days=_plain(d.half_life_days),
-                   fit_threshold=_plain(d.fit_threshold), engagement_threshold=_plain(d.engagement_threshold),
+                   behaviour_points=d.behaviour_points, half_life_days=numbers.setting(d.half_life_days),
+                   fit_threshold=numbers.setting(d.fit_threshold),
+                   engagement_threshold=numbers.setting(d.engagement_threshold),
                    status=d.status, created_at=d.created_at, activated_at=d.activated_at)
 
     @classmethod
@@ -112,9 +110,7 @@ class LeadFacts:
 
     @strawberry.field(description="Hours from hand-over to the first sales touch.")
     def response_hours(self) -> float | None:
-        if self.handover_at is None or self.first_follow_up_at is None:
-            return None
-        return round((self.first_follow_up_at - self.handover_at).total_seconds() / 3600, 4)
+        return numbers.hours(rules.lead_response_hours(self.handover_at, self.first_follow_up_at))
 
 
 @strawberry.type(description="A rule of the scoring model that gave the lead points.")
@@ -135,8 +131,8 @@ class LeadScore:
 
     @classmethod
     def from_explanation(cls, e: queries.ScoreExplanation) -> "LeadScore":
-        lines = lambda items: [ScoreLine(rule=x.rule, points=_plain(x.points)) for x in items]
-        return cls(definition_version=e.definition_version, fit=_plain(e.fit), engagement=_plain(e.engagement),
+        lines = lambda items: [ScoreLine(rule=x.rule, points=numbers.points(x.points)) for x in items]
+        return cls(definition_version=e.definition_version, fit=numbers.points(e.fit), engagement=numbers.points(e.engagement),
                    qualifies=e.qualifies, as_of=e.as_of, fit_lines=lines(e.fit_lines),
                    engagement_lines=lines(e.engagement_lines))
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain import numbers
 from domain import clock
 from domain.access import periods as period_access
 from domain.errors import DomainError
@@ -75,8 +76,9 @@ class Person(relay.Node):
     def from_model(cls, p: m.Person) -> "Person":
         return cls(
             id=p.id, name=p.name, email=p.email, role=p.role, active=p.active, version=p.version,
-            annual_quota=from_cents(p.annual_quota_cents), selling_hours_per_week=p.selling_hours_per_week,
-            working_weeks_per_year=p.working_weeks_per_year, team_id=p.team_id,
+            annual_quota=from_cents(p.annual_quota_cents),
+            selling_hours_per_week=numbers.setting(p.selling_hours_per_week),
+            working_weeks_per_year=numbers.setting(p.working_weeks_per_year), team_id=p.team_id,
             annual_cost_value=from_cents(p.annual_cost_cents),
         )
 
@@ -99,8 +101,8 @@ class Person(relay.Node):
     @strawberry.field(permission_classes=[CanSeePay],
                       description="annualCost / (sellingHoursPerWeek × workingWeeksPerYear), to the cent. Private.")
     def cost_per_selling_hour(self) -> Decimal | None:
-        return rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
-                                           self.working_weeks_per_year)
+        return numbers.money(rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
+                                                         self.working_weeks_per_year))
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="Selling hours logged in the period on leads later recycled or disqualified, "
@@ -112,12 +114,12 @@ class Person(relay.Node):
             raise client_error(e) from None
         cost = rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
                                            self.working_weeks_per_year)
-        return wasted_selling_cost(minutes.get(self.id, 0), cost)
+        return numbers.money(wasted_selling_cost(minutes.get(self.id, 0), cost))
 
     @strawberry.field(description="annualQuota / (sellingHoursPerWeek × workingWeeksPerYear), to the cent.")
     def quota_per_selling_hour(self) -> Decimal | None:
-        return rules.quota_per_selling_hour(self.annual_quota, self.selling_hours_per_week,
-                                            self.working_weeks_per_year)
+        return numbers.money(rules.quota_per_selling_hour(self.annual_quota, self.selling_hours_per_week,
+                                                          self.working_weeks_per_year))
 
 
 async def load_person(info: Info, person_id: int | None) -> Person | None:

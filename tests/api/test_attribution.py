@@ -137,7 +137,7 @@ def test_attributed_bookings_never_pay_a_deal_twice(org, api):
                                              "kind": "INCREASE_TO", "unit": "CURRENCY", "start": "0", "target": "20000",
                                              "source": "METRIC", "metric": {"name": "BOOKINGS", "teamIds": [org.sales]}}},
                        org.sales_leader)["keyResultCreate"]["keyResult"]
-    assert bookings["current"] == "10000" and bookings["progress"] == 0.5
+    assert bookings["current"] == "10000.00" and bookings["progress"] == 0.5
 
 
 def test_a_closed_period_freezes_its_model_of_record(org, api):
@@ -219,4 +219,4 @@ def test_pipeline_metrics_for_key_results(org, api):
                                            "metric": {"name": metric}}}, org.marketing_leader)["keyResultCreate"]
         values[metric] = kr["keyResult"]["current"]
     # marketing sourced the 10,000 deal; it is owned by a seller, so marketing's own created pipeline is 0
-    assert values == {"SOURCED_PIPELINE": "10000", "PIPELINE_CREATED": "0"}
+    assert values == {"SOURCED_PIPELINE": "10000.00", "PIPELINE_CREATED": "0.00"}  # CURRENCY: 2 places

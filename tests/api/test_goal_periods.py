@@ -99,8 +99,8 @@ def test_roll_over_copies_objectives_and_key_results_with_edited_targets_but_no_
     copies = {o["title"]: o for o in result["objectives"]}
     copy = copies["Grow bookings"]
     assert copy["period"]["key"] == "2027-Q1" and copy["rolledOverFrom"]["title"] == "Grow bookings"
-    assert [(o["team"]["name"], o["share"]) for o in copy["owners"]] == [("Field Sales", "0.6"),
-                                                                         ("Demand Generation", "0.4")]
+    assert [(o["team"]["name"], o["share"]) for o in copy["owners"]] == [("Field Sales", 0.6),
+                                                                         ("Demand Generation", 0.4)]
     assert copy["keyResults"] == [{"title": "New-logo bookings", "start": "0", "target": "130", "current": "0",
                                    "checkIns": []}]
     parents = api.gql("query($id: ID!) { node(id: $id) { ... on Objective { parents { objective { id } } } } }",

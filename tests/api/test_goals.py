@@ -23,7 +23,7 @@ def _errors(result):
 def test_an_objective_is_co_owned_by_sales_and_marketing(goals):
     objective = goals.objective()
     assert [(o["team"]["name"], o["share"]) for o in objective["owners"]] == [
-        ("Field Sales", "0.6"), ("Demand Generation", "0.4")]
+        ("Field Sales", 0.6), ("Demand Generation", 0.4)]
     assert objective["period"] == {"key": "2026-Q4", "status": "OPEN"}
     assert objective["version"] == 1 and objective["expectedProgress"] == 0.5
 
@@ -52,7 +52,7 @@ def test_bad_objective_input_reports_every_field(goals, api):
 def test_decrease_to_worked_example_48_to_24_hours_at_30_is_three_quarters(goals):
     objective = goals.objective()
     kr = goals.key_result(objective["id"], kind="DECREASE_TO", start="48", target="24", unit="HOURS")
-    assert (kr["current"], kr["progress"]) == ("48", 0.0)  # before the first check-in, current = start
+    assert (kr["current"], kr["progress"]) == ("48.00", 0.0)  # before the first check-in, current = start
     result = goals.check_in(kr["id"], "30")
     assert result["keyResult"]["progress"] == 0.75
     assert result["keyResult"]["status"] == "ON_TRACK"  # 0.75 done with half the quarter gone

@@ -108,7 +108,7 @@ def test_an_import_that_moves_a_metric_key_result_pushes_it_once(api, admin):
         assert response.json()["created"] == 2, response.text
     update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"], import_deals,
                                        then_silent=0.5))
-    assert update == {"title": "Sales bookings", "current": "5000", "progress": 0.25}
+    assert update == {"title": "Sales bookings", "current": "5000.00", "progress": 0.25}
 
 
 # --- the in-process broker ----------------------------------------------------------------------

@@ -508,3 +508,36 @@ def test_linking_the_top_of_a_diamond_under_its_bottom_is_a_cycle():
 
 def test_an_objective_with_no_parents_can_be_linked_anywhere_else():
     assert creates_cycle(1, [], {2: [1]}) is False
+
+
+# --- PERCENT values are fractions ------------------------------------------------------------
+
+from domain.goals.rules import Unit, percent_value_problem  # noqa: E402
+
+
+def test_a_whole_percent_is_refused_with_the_fraction_to_write():
+    assert percent_value_problem(Unit.PERCENT, D("52")) == (
+        "a PERCENT value is a fraction between -10 and 10: write 0.52 for 52%")
+
+
+def test_a_negative_whole_percent_is_refused_too():
+    assert "write -0.455 for -45.5%" in percent_value_problem(Unit.PERCENT, D("-45.5"))
+
+
+@pytest.mark.parametrize("value", ["0.52", "10", "-10", "0", "1.5", "-3"])
+def test_fractions_up_to_ten_are_accepted(value):
+    assert percent_value_problem(Unit.PERCENT, D(value)) is None
+
+
+@pytest.mark.parametrize("value", ["10.000001", "-10.5", "100"])
+def test_just_beyond_ten_is_refused(value):
+    assert percent_value_problem(Unit.PERCENT, D(value)) is not None
+
+
+@pytest.mark.parametrize("unit", [Unit.COUNT, Unit.CURRENCY, Unit.HOURS])
+def test_other_units_take_any_value(unit):
+    assert percent_value_problem(unit, D("52")) is None
+
+
+def test_no_value_is_no_problem():
+    assert percent_value_problem(Unit.PERCENT, None) is None

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -83,6 +84,15 @@ def configure_domain(settings: Settings) -> None:
         clock.set_now(settings.clock)
 
 
+def cors_options(origins: tuple[str, ...]) -> dict:
+    """Cross-origin browser calls from the listed origins only. Tokens go in the Authorization header, never in
+    cookies, so credentials stay off (which also keeps `*` safe). The answer's Retry-After and X-Request-ID are
+    readable by the page."""
+    return {"allow_origins": list(origins), "allow_methods": ["GET", "POST", "OPTIONS"],
+            "allow_headers": ["Authorization", "Content-Type", "X-Request-ID"], "allow_credentials": False,
+            "expose_headers": ["Retry-After", "X-Request-ID"], "max_age": 600}
+
+
 def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
     """The service. With `manage_db` the app opens and closes the database itself (off when a caller did)."""
     settings = settings or get_settings()
@@ -115,9 +125,12 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: request ids, then the rate limit, then the body size.
+    # The last added runs first: CORS, request ids, then the rate limit, then the body size. CORS is outermost so
+    # that a preflight is answered before any limit spends a request on it, and the refusals of the inner layers
+    # (401, 413, 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     return app

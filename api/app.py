@@ -29,6 +29,7 @@ from schema.schema import build_schema
 log = logging.getLogger("sharedgoals")
 
 STATIC_DIR = Path(__file__).parent / "static"
+GRAPHIQL_PAGE = Path(__file__).parent / "graphiql.html"  # outside /static: production serves no GraphiQL at all
 
 
 class RequestIdMiddleware:
@@ -53,6 +54,12 @@ class RequestIdMiddleware:
 
 
 class GraphQLView(BatchLimitErrors, GraphQL):
+    async def render_graphql_ide(self, request):
+        """GraphiQL from the service's own copies of its scripts (api/static/vendor), not strawberry's CDN page,
+        so it works on networks without internet. Only asked for when GraphiQL is on (not in production)."""
+        return FileResponse(GRAPHIQL_PAGE, media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"})
+
     async def get_context(self, request, response) -> Context:
         return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)

@@ -53,6 +53,20 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class RequestClockMiddleware:
+    """Pins the service clock's instant for each HTTP request (domain/clock.py), so "current", "previous" and
+    "next" name one period throughout it, however long it streams."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        with clock.pinned_for_request():
+            await self.app(scope, receive, send)
+
+
 class GraphQLView(BatchLimitErrors, GraphQL):
     async def render_graphql_ide(self, request):
         """GraphiQL from the service's own copies of its scripts (api/static/vendor), not strawberry's CDN page,
@@ -135,6 +149,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     # The last added runs first: CORS, request ids, then the rate limit, then the body size. CORS is outermost so
     # that a preflight is answered before any limit spends a request on it, and the refusals of the inner layers
     # (401, 413, 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
+    app.add_middleware(RequestClockMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)

@@ -9,6 +9,7 @@ from strawberry import relay
 
 from domain.batch import by_ids
 from domain.errors import DomainError, invalid, not_found
+from domain.goals import queries as goals_queries
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import queries as org_queries
@@ -47,6 +48,7 @@ class SlaAgreement(relay.Node):
     business_hours_only: bool
     marketing_team_id: strawberry.Private[int]
     sales_team_id: strawberry.Private[int]
+    period_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, a: SlaAgreementRow) -> "SlaAgreement":
@@ -54,11 +56,15 @@ class SlaAgreement(relay.Node):
                    handover_hours=a.handover_hours.normalize(), follow_up_hours=a.follow_up_hours.normalize(),
                    follow_up_rate_target=float(a.follow_up_rate_target), minimum_attempts=a.minimum_attempts,
                    decision_days=a.decision_days.normalize(), business_hours_only=a.business_hours_only,
-                   marketing_team_id=a.marketing_team_id, sales_team_id=a.sales_team_id)
+                   marketing_team_id=a.marketing_team_id, sales_team_id=a.sales_team_id, period_id=a.period_id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         return await _nodes(info, _agreements_by_ids, node_ids, cls.from_model)
+
+    @strawberry.field(description="The quarter the agreement is for.")
+    async def period(self, info: Info) -> Period:
+        return Period.from_view(await info.context.loaders(goals_queries.periods_by_ids).load(self.period_id))
 
     @strawberry.field
     async def marketing_team(self, info: Info) -> Team:

@@ -458,6 +458,7 @@ ROWS: list[Row] = [
                                                "closedAt": "2026-10-20T12:00:00+00:00",
                                                "ownerEmail": "seller@example.com"}]},
              LEADER_OR_ADMIN),
+    Row("currentPeriod", "currentPeriod", "{ currentPeriod { key status isCurrent } }", no_variables, EVERYONE),
 ]
 
 

@@ -14,7 +14,7 @@
     "# Ctrl-Enter runs the query; the Docs button (top left) browses the schema.",
     "{",
     "  viewer { name role }",
-    "  periods { key start end status }",
+    "  currentPeriod { key start end status }",
     "}",
     ""
   ].join("\n");

@@ -146,7 +146,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: CORS, request ids, then the rate limit, then the body size. CORS is outermost so
+    # The last added runs first: CORS, request ids, the rate limit, the body size, then the request's pinned clock
+    # (period names read against it). CORS is outermost so
     # that a preflight is answered before any limit spends a request on it, and the refusals of the inner layers
     # (401, 413, 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
     app.add_middleware(RequestClockMiddleware)

@@ -383,5 +383,4 @@ async def export(request: Request):
     except DomainError as e:
         return _error(400, "INVALID", e.problems[0].message)
     return StreamingResponse(stream_csv(columns, rows(principal, period, **options)), media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{report}-{period}.csv"',
-                                      "X-Period": period})
+                             headers={"Content-Disposition": f'attachment; filename="{report}-{period}.csv"'})

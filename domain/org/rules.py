@@ -126,8 +126,8 @@ def resolve_period_key(key: str, current: FiscalQuarter) -> FiscalQuarter:
     try:
         return parse_period_key(key)
     except PeriodKeyError:
-        raise PeriodKeyError(f"'{key}' is not a period: write a key such as 2026-Q4, "
-                             f"or {', '.join(PERIOD_NAMES[:-1])} or {PERIOD_NAMES[-1]}") from None
+        raise PeriodKeyError(f"'{key}' is not a period key such as 2026-Q4, nor a name: "
+                             f"{', '.join(PERIOD_NAMES[:-1])} or {PERIOD_NAMES[-1]}") from None
 
 
 def _quarter_start(q: FiscalQuarter, start_month: int, tz: ZoneInfo) -> datetime:

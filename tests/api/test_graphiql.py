@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,7 @@ def test_graphiql_renders_loads_the_docs_and_runs_a_query_without_internet(api, 
         ".then(() => done('reached'), (e) => done(String(e)));")
     assert failed == "TypeError: Failed to fetch"
 
+    browser.get("about:blank")
     browser.get(f"{api.server.base_url}/graphql#token={admin}")
     wait_for(browser, lambda: _editor_text(browser, QUERY_EDITOR) is not None)
     assert admin not in browser.current_url  # the token left the address bar...
@@ -118,3 +120,31 @@ def test_a_token_typed_into_the_headers_is_kept_for_the_tab(api, admin, offline_
     browser.refresh()  # typed once: the next page of the tab starts with it
     wait_for(browser, lambda: admin in (_editor_text(browser, HEADERS_EDITOR) or ""))
     assert admin not in browser.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
+
+
+def test_a_subscription_in_graphiql_follows_a_check_in_with_the_tabs_token(api, admin, offline_chromium):
+    from domain import events
+    from schema.core.ids import decode_id
+    from tests.api.goals_support import Goals
+    goals = Goals(api, admin)
+    objective = goals.objective(title="Grow bookings", period="current")
+    key_result = goals.key_result(objective["id"], title="Deals won", target="100")
+    browser = offline_chromium
+    browser.get("about:blank")  # a fresh document even when only the fragment differs
+    browser.get(f"{api.server.base_url}/graphql#token={admin}")
+    wait_for(browser, lambda: admin in (_editor_text(browser, HEADERS_EDITOR) or ""))
+    browser.execute_script(
+        "document.querySelector(arguments[0]).CodeMirror.setValue(arguments[1])", QUERY_EDITOR,
+        'subscription { keyResultUpdated(objectiveId: "%s") { title current } }' % objective["id"])
+    # GraphiQL sends an operation over the websocket only once it has parsed the editor's text as a subscription
+    # (it parses a moment after each edit); until then it would POST it, which the API does not serve
+    time.sleep(1)
+    browser.find_element("css selector", "button.graphiql-execute-button").click()
+    wait_for(browser, lambda: browser.find_element(  # subscribed: the button offers to stop
+        "css selector", "button.graphiql-execute-button").get_attribute("aria-label").startswith("Stop"))
+    topic = events.objective_topic(decode_id(objective["id"], "Objective", "objectiveId"))
+    wait_for(browser, lambda: events.has_subscribers(topic))  # the server holds the subscription: nothing is missed
+    assert goals.check_in(key_result["id"], value="40")["userErrors"] == []
+    wait_for(browser, lambda: "Deals won" in (_editor_text(browser, RESPONSE) or ""))
+    assert json.loads(_editor_text(browser, RESPONSE)) == {
+        "data": {"keyResultUpdated": {"title": "Deals won", "current": "40"}}}

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -28,6 +29,7 @@ from schema.schema import build_schema
 log = logging.getLogger("sharedgoals")
 
 STATIC_DIR = Path(__file__).parent / "static"
+GRAPHIQL_PAGE = Path(__file__).parent / "graphiql.html"  # outside /static: production serves no GraphiQL at all
 
 
 class RequestIdMiddleware:
@@ -51,7 +53,27 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class RequestClockMiddleware:
+    """Pins the service clock's instant for each HTTP request (domain/clock.py), so "current", "previous" and
+    "next" name one period throughout it, however long it streams."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        with clock.pinned_for_request():
+            await self.app(scope, receive, send)
+
+
 class GraphQLView(BatchLimitErrors, GraphQL):
+    async def render_graphql_ide(self, request):
+        """GraphiQL from the service's own copies of its scripts (api/static/vendor), not strawberry's CDN page,
+        so it works on networks without internet. Only asked for when GraphiQL is on (not in production)."""
+        return FileResponse(GRAPHIQL_PAGE, media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"})
+
     async def get_context(self, request, response) -> Context:
         return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)
@@ -81,6 +103,15 @@ def configure_domain(settings: Settings) -> None:
                             timezone=settings.timezone, currency=settings.currency)
     if settings.clock is not None:
         clock.set_now(settings.clock)
+
+
+def cors_options(origins: tuple[str, ...]) -> dict:
+    """Cross-origin browser calls from the listed origins only. Tokens go in the Authorization header, never in
+    cookies, so credentials stay off (which also keeps `*` safe). The answer's Retry-After and X-Request-ID are
+    readable by the page."""
+    return {"allow_origins": list(origins), "allow_methods": ["GET", "POST", "OPTIONS"],
+            "allow_headers": ["Authorization", "Content-Type", "X-Request-ID"], "allow_credentials": False,
+            "expose_headers": ["Retry-After", "X-Request-ID"], "max_age": 600}
 
 
 def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
@@ -115,9 +146,14 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: request ids, then the rate limit, then the body size.
+    # The last added runs first: CORS, request ids, the rate limit, the body size, then the request's pinned clock
+    # (period names read against it). CORS is outermost so
+    # that a preflight is answered before any limit spends a request on it, and the refusals of the inner layers
+    # (401, 413, 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
+    app.add_middleware(RequestClockMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     return app

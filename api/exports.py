@@ -359,7 +359,7 @@ async def export(request: Request):
         return _error(401, "UNAUTHENTICATED", "send `Authorization: Bearer <token>`, or ?token=<export token>")
     period = request.query_params.get("period")
     if not period:
-        return _error(400, "INVALID", "give ?period=2026-Q4")
+        return _error(400, "INVALID", "give ?period=2026-Q4 (or current, previous or next)")
     columns, rows = REPORTS[report]
     options = {}
     if report == "attribution":
@@ -380,7 +380,7 @@ async def export(request: Request):
         if options["score"]:
             columns = columns + LEAD_SCORE_COLUMNS
     try:
-        await get_period(period)
+        period = (await get_period(period)).key  # "current", "previous", "next" resolved here, once
     except DomainError as e:
         return _error(400, "INVALID", e.problems[0].message)
     return StreamingResponse(stream_csv(columns, rows(principal, period, **options)), media_type="text/csv",

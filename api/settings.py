@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +34,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
     rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
 
     @property
     def production(self) -> bool:
@@ -55,6 +57,20 @@ def _parse_clock(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValueError("SHAREDGOALS_CLOCK needs a zone offset, e.g. 2026-11-15T12:00:00+00:00")
     return parsed
+
+
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+
+
+def _parse_origins(value: str) -> tuple[str, ...]:
+    """`SHAREDGOALS_CORS_ORIGINS`: origins separated by commas or spaces, each exactly as a browser sends it
+    (scheme, host and any port; no path, no trailing slash), or `*` for any origin."""
+    origins = tuple(o for o in re.split(r"[,\s]+", value.strip()) if o)
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(f"SHAREDGOALS_CORS_ORIGINS: {origin!r} is not an origin such as https://app.example.com "
+                             "or http://127.0.0.1:5173 (scheme, host and port only, no trailing slash)")
+    return origins
 
 
 def _limit(config: Config, name: str, default: int, minimum: int = 1) -> int:
@@ -89,6 +105,7 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
         rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
                                      minimum=0),
+        cors_origins=_parse_origins(config("SHAREDGOALS_CORS_ORIGINS", default="")),
     )
 
 

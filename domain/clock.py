@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 _fixed: datetime | None = None
+_request_instant: ContextVar[datetime | None] = ContextVar("request_instant", default=None)
 
 
 def now() -> datetime:
@@ -30,3 +32,20 @@ def set_now(moment: datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError("the clock needs an aware datetime")
     _fixed = moment.astimezone(timezone.utc) if moment is not None else None
+
+
+@contextlib.contextmanager
+def pinned_for_request():
+    """Holds the instant a request began for the rest of it (the API enters this once per HTTP request), so that
+    names such as "current" mean one period throughout the request, even across a quarter's boundary."""
+    token = _request_instant.set(now())
+    try:
+        yield
+    finally:
+        _request_instant.reset(token)
+
+
+def request_now() -> datetime:
+    """The instant the current request began, or now() outside a request."""
+    pinned = _request_instant.get()
+    return pinned if pinned is not None else now()

@@ -81,7 +81,7 @@ async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
                                      target_variable_cents=to_cents(f.target_variable), created_at=clock.now())
         await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(f.components)])
         await record(actor, "compPlanCreate", "CompPlan", plan.id, None,
-                     _snapshot(plan.target_variable_cents, f.components))
+                     {"period": period.key, **_snapshot(plan.target_variable_cents, f.components)})
     return plan
 
 

@@ -178,7 +178,8 @@ async def create_objective(actor: Principal, title: str, description: str | None
                                            period_id=period.id, created_at=clock.now())
         await _write_owners(objective.id, owners)
         await _write_parents(objective.id, parents)
-        await record(actor, "objectiveCreate", "Objective", objective.id, None, await objective_snapshot(objective))
+        await record(actor, "objectiveCreate", "Objective", objective.id, None,
+                     {**await objective_snapshot(objective), "period": period.key})
     return objective
 
 

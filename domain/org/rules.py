@@ -109,6 +109,27 @@ def parse_period_key(key: str) -> FiscalQuarter:
     return FiscalQuarter(int(match.group(1)), int(match.group(2)))
 
 
+# Names a client may write instead of a key, for links and spreadsheets that must keep working next quarter.
+PERIOD_NAMES = ("current", "previous", "next")
+
+
+def resolve_period_key(key: str, current: FiscalQuarter) -> FiscalQuarter:
+    """A period key (`2026-Q4`) or a name relative to the quarter `current`: "current", "previous" or "next"
+    (in any case). Anything else is a PeriodKeyError that says what may be written."""
+    name = key.strip().lower() if isinstance(key, str) else None
+    if name == "current":
+        return current
+    if name == "previous":
+        return current.previous()
+    if name == "next":
+        return current.next()
+    try:
+        return parse_period_key(key)
+    except PeriodKeyError:
+        raise PeriodKeyError(f"'{key}' is not a period key such as 2026-Q4, nor a name: "
+                             f"{', '.join(PERIOD_NAMES[:-1])} or {PERIOD_NAMES[-1]}") from None
+
+
 def _quarter_start(q: FiscalQuarter, start_month: int, tz: ZoneInfo) -> datetime:
     months = (start_month - 1) + 3 * (q.quarter - 1)
     year, month0 = q.year + months // 12, months % 12

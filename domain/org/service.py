@@ -22,7 +22,7 @@ from domain.money import from_cents, to_cents
 from domain.org.models import ApiToken, Period, Person, Team
 from domain.org.rules import (
     FiscalQuarter, PeriodKeyError, PeriodStatus, Principal, Role, TeamFunction,
-    parse_period_key, period_bounds, person_figure_problems, quarter_of,
+    period_bounds, person_figure_problems, quarter_of, resolve_period_key,
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -349,15 +349,26 @@ def _stored_view(p: Period) -> PeriodView:
 
 
 def parse_key(key: str, *field_path: str) -> FiscalQuarter:
+    """The one reading of a period a client wrote: a key such as 2026-Q4, or "current", "previous" or "next" against
+    the quarter of the request's instant (one answer for the whole request). INVALID otherwise."""
     try:
-        return parse_period_key(key)
+        return resolve_period_key(key, current_quarter())
     except PeriodKeyError as exc:
         raise invalid(str(exc), *(field_path or ("period",))) from None
 
 
 def current_quarter() -> FiscalQuarter:
+    """The quarter of the service clock at the start of this request (or now, outside a request)."""
     cfg = config.current()
-    return quarter_of(clock.now(), cfg.fiscal_year_start_month, cfg.timezone)
+    return quarter_of(clock.request_now(), cfg.fiscal_year_start_month, cfg.timezone)
+
+
+def is_current(key: str) -> bool:
+    return key == current_quarter().key
+
+
+async def current_period() -> PeriodView:
+    return await get_period(current_quarter().key)
 
 
 async def get_period(key: str) -> PeriodView:

@@ -10,6 +10,7 @@ from strawberry import relay
 from domain import numbers
 from domain.batch import by_ids
 from domain.errors import DomainError, invalid, not_found
+from domain.goals import queries as goals_queries
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import queries as org_queries
@@ -43,6 +44,7 @@ class SlaAgreement(relay.Node):
     business_hours_only: bool
     marketing_team_id: strawberry.Private[int]
     sales_team_id: strawberry.Private[int]
+    period_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, a: SlaAgreementRow) -> "SlaAgreement":
@@ -50,11 +52,15 @@ class SlaAgreement(relay.Node):
                    handover_hours=numbers.setting(a.handover_hours), follow_up_hours=numbers.setting(a.follow_up_hours),
                    follow_up_rate_target=numbers.ratio(a.follow_up_rate_target), minimum_attempts=a.minimum_attempts,
                    decision_days=numbers.setting(a.decision_days), business_hours_only=a.business_hours_only,
-                   marketing_team_id=a.marketing_team_id, sales_team_id=a.sales_team_id)
+                   marketing_team_id=a.marketing_team_id, sales_team_id=a.sales_team_id, period_id=a.period_id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         return await _nodes(info, _agreements_by_ids, node_ids, cls.from_model)
+
+    @strawberry.field(description="The quarter the agreement is for.")
+    async def period(self, info: Info) -> Period:
+        return Period.from_view(await info.context.loaders(goals_queries.periods_by_ids).load(self.period_id))
 
     @strawberry.field
     async def marketing_team(self, info: Info) -> Team:

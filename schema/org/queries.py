@@ -42,13 +42,19 @@ class OrgQuery:
         paged = await queries.people_page(page, team_id=team_pk, role=role, active=active)
         return connection(paged.rows, paged.has_next, page, Person.from_model, count=paged.count)
 
-    @strawberry.field(description="Periods in use plus the current one, newest first.")
+    @strawberry.field(description="Periods in use plus the current one, newest first by start; `isCurrent` marks "
+                                  "the current one.")
     async def periods(self, info: Info) -> list[Period]:
         return [Period.from_view(v) for v in await service.list_periods()]
 
-    @strawberry.field(description="A fiscal quarter by key, e.g. \"2026-Q4\" (any well-formed key).")
+    @strawberry.field(description="A fiscal quarter by key, e.g. \"2026-Q4\" (any well-formed key), or by name: "
+                                  "\"current\", \"previous\" or \"next\" (against the service clock).")
     async def period(self, info: Info, key: str) -> Period:
         try:
             return Period.from_view(await service.get_period(key))
         except DomainError as e:
             raise client_error(e) from None
+
+    @strawberry.field(description="The quarter the service clock is in: the same as `period(key: \"current\")`.")
+    async def current_period(self, info: Info) -> Period:
+        return Period.from_view(await service.current_period())

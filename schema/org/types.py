@@ -17,7 +17,7 @@ from domain.leads.rules import wasted_selling_cost
 from domain.money import from_cents
 from domain.org import queries, rules
 from domain.org import models as m
-from domain.org.service import PeriodView, get_period
+from domain.org.service import PeriodView, get_period, is_current
 from domain.access import rules as access
 from schema.core.context import Info
 from schema.core.errors import ClientError, client_error
@@ -177,16 +177,20 @@ class PeriodCloseSignOff:
         return await load_person(info, self.person_id)
 
 
-@strawberry.type(description="A fiscal quarter, keyed like 2026-Q4; bounds are [start, end).")
+@strawberry.type(description="A fiscal quarter, keyed like 2026-Q4; bounds are [start, end). Wherever a period is "
+                              "asked for, \"current\", \"previous\" and \"next\" may be written instead of a key; "
+                              "`key` is always the quarter's own key.")
 class Period:
     key: str
     start: datetime
     end: datetime
     status: PeriodStatus
+    is_current: bool = strawberry.field(description="Whether the service clock is in this quarter (as of the start "
+                                                    "of the request): the period that \"current\" names.")
 
     @classmethod
     def from_view(cls, v: PeriodView | m.Period) -> "Period":
-        return cls(key=v.key, start=v.start, end=v.end, status=v.status)
+        return cls(key=v.key, start=v.start, end=v.end, status=v.status, is_current=is_current(v.key))
 
     @strawberry.field(description="Sign-offs of the close so far (dropped when the period is reopened), oldest "
                                   "first.")

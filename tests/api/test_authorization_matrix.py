@@ -553,6 +553,7 @@ ROWS: list[Row] = [
         "statements { person { name } lineCount } staleKeyResults { title } pendingModelsOfRecord { model } } }",
         lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
         note="statement totals follow the pay privacy rule (test_period_governance)"),
+    Row("currentPeriod", "currentPeriod", "{ currentPeriod { key status isCurrent } }", no_variables, EVERYONE),
 ]
 
 

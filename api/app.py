@@ -17,6 +17,7 @@ from tortoise import connections
 from api import db, pubsub
 from api.auth import reader_principal_of
 from api.exports import export
+from api.hangup import CancelOnDisconnect
 from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
 from api.settings import Settings, get_settings
@@ -100,7 +101,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             if manage_db:
                 await db.close_db()
 
-    graphql = GraphQLView(build_schema(production=settings.production, limits=settings.graphql_limits),
+    graphql = GraphQLView(build_schema(production=settings.production, limits=settings.graphql_limits,
+                                       operation_timeout=settings.operation_timeout_seconds),
                           graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
@@ -115,9 +117,10 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: request ids, then the rate limit, then the body size.
+    # The last added runs first: request ids, the hang-up watch, then the rate limit, then the body size.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(CancelOnDisconnect)
     app.add_middleware(RequestIdMiddleware)
     return app

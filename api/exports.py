@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
 from api.auth import export_principal_of
+from api.limits import allowance_of, over_budget
 from domain import clock
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
@@ -33,6 +34,7 @@ from domain.org.models import Period as PeriodRow
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
 from domain.org.service import get_period
+from schema.core.costs import export_cost
 from schema.core.ids import encode_id
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -382,5 +384,8 @@ async def export(request: Request):
         await get_period(period)
     except DomainError as e:
         return _error(400, "INVALID", e.problems[0].message)
+    allowance = allowance_of(request.scope)  # the cost of the report's GraphQL twin (README, Field costs)
+    if allowance is not None and (receipt := allowance.spend(export_cost(report, request.query_params))).refused:
+        return over_budget(receipt, f"The {report} export")
     return StreamingResponse(stream_csv(columns, rows(principal, period, **options)), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{report}-{period}.csv"'})

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -84,8 +86,10 @@ def configure_domain(settings: Settings) -> None:
         clock.set_now(settings.clock)
 
 
-def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
-    """The service. With `manage_db` the app opens and closes the database itself (off when a caller did)."""
+def create_app(settings: Settings | None = None, manage_db: bool = True,
+               rate_clock: Callable[[], float] = time.monotonic) -> Starlette:
+    """The service. With `manage_db` the app opens and closes the database itself (off when a caller did);
+    `rate_clock` is the clock the cost budget is earned back by (tests hold it still)."""
     settings = settings or get_settings()
     configure_domain(settings)
 
@@ -120,7 +124,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     # The last added runs first: request ids, the hang-up watch, then the rate limit, then the body size.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, clock=rate_clock)
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-SLICE_SECONDS = 0.002  # CPU work between two turns: a trivial request needs a dozen turns of the loop
+SLICE_SECONDS = 0.001  # CPU work between two turns: a trivial request needs a few dozen turns of the loop
 
 
 class Turns:

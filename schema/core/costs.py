@@ -93,8 +93,6 @@ FIELD_COSTS: dict[str, FieldCost] = {
     **{f"TeamContribution.{name}": FieldCost(TRACE) for name in _TEAM_TRACES},
     **{f"CompanyContribution.{name}": FieldCost(FIGURE) for name in _COMPANY_FIGURES},
     **{f"CompanyContribution.{name}": FieldCost(TRACE) for name in _COMPANY_TRACES},
-    "CompStatementLine.deals": FieldCost(TRACE, list_size=100),
-    "CompStatementLine.leads": FieldCost(TRACE, list_size=100),
 }
 
 _DEFAULT = FieldCost()

@@ -34,6 +34,7 @@ from domain.org.models import Period as PeriodRow
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
 from domain.org.service import get_period
+from domain.turns import Turns
 from schema.core.costs import export_cost
 from schema.core.ids import encode_id
 
@@ -75,16 +76,21 @@ async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable
 
     write(header)
     yield flush()
+    turns = Turns()  # a large export is CPU work too: others get the event loop every few ms
     if hasattr(rows, "__aiter__"):
         async for row in rows:
             write([escape_cell(v) for v in row])
             if buffer.tell() >= _CHUNK:
                 yield flush()
+            if turns.due():
+                await turns.give()
     else:
         for row in rows:
             write([escape_cell(v) for v in row])
             if buffer.tell() >= _CHUNK:
                 yield flush()
+            if turns.due():
+                await turns.give()
     rest = flush()
     if rest:
         yield rest

@@ -27,12 +27,17 @@ IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
 
 LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})
 MAX_NODE_IDS = 100           # nodes(ids:) names at most this many records
+MAX_TIMELINE = 500           # Lead.timeline(last:) gives at most this many events
 
 
 def _name(value: Any) -> str | None:
     if value is None:
         return None
     return str(value.value if isinstance(value, Enum) else value)
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def model_cost(model: Any) -> int:
@@ -87,6 +92,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.compStatements": FieldCost(STORED_REPORT),
     "Query.teamContribution": FieldCost(STORED_REPORT),
     "Query.companyContribution": FieldCost(STORED_REPORT),
+    "Lead.timeline": FieldCost(list_size=lambda a: max(1, min(_int(a.get("last"), 50), MAX_TIMELINE))),
     "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
                                      else DEAL_CREDIT),
     **{f"TeamContribution.{name}": FieldCost(FIGURE) for name in _TEAM_FIGURES},

@@ -108,8 +108,7 @@ def estimate_cost(schema: GraphQLSchema, document: DocumentNode, operation_name:
                   variables: Mapping[str, Any] | None = None, *, default_list_size: int = DEFAULT_LIST_SIZE,
                   max_page_size: int = MAX_PAGE) -> int:
     """What an operation may cost: each field its own cost (1, or its entry in `schema/core/costs.py`'s table, a
-    function of its arguments), plus its subtree counted `first` (or `last`) times under a field with that
-    argument (the literal, else the variable, else the argument's default, else the largest page), under any
+    function of its arguments), plus its subtree counted `first` times under a field with that argument (the literal, else the variable, else the argument's default, else the largest page), under any
     other list field as many times as the table says, else the length of its list argument (`nodes(ids:)`), else
     `default_list_size` times. The `edges` and `nodes` of a paged field are not counted again. Introspection
     fields cost nothing. A list argument above its limit in the table raises CostRefused. Expects a valid
@@ -175,8 +174,6 @@ def estimate_cost(schema: GraphQLSchema, document: DocumentNode, operation_name:
         is_list = is_list_type(get_nullable_type(field.type))
         if "first" in field.args:
             multiplier, child_in_page = page_size(arguments.get("first")), True
-        elif is_list and "last" in field.args:
-            multiplier = page_size(arguments.get("last"))
         elif is_list and not (in_page and name in ("edges", "nodes")):
             items = entry.items(arguments)
             if items is None:

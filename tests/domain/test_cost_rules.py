@@ -70,9 +70,11 @@ def test_a_report_field_costs_by_its_arguments_literal_or_variable():
     assert cost(comparison) == costs.comparison_cost(["TIME_DECAY", "LINEAR"]) + 2 * 1
 
 
-def test_a_list_with_last_counts_that_many_items():
-    query = '{ leads(first: 2) { edges { node { timeline(last: %d) { at } } } } }'
-    assert cost(query % 5) == 1 + 2 * (1 + 1 + 1 + 5 * 1)
+def test_a_timeline_counts_the_events_it_gives():
+    query = '{ leads(first: 2) { edges { node { timeline%s { at } } } } }'
+    assert cost(query % "(last: 5)") == 1 + 2 * (1 + 1 + 1 + 5 * 1)
+    assert cost(query % "") == 1 + 2 * (1 + 1 + 1 + 50 * 1)  # the default
+    assert cost(query % "(last: 100000)") == 1 + 2 * (1 + 1 + 1 + 500 * 1)  # it gives 500 at most
 
 
 def test_a_bucket_spends_cost_and_earns_it_back_evenly_over_a_minute():

@@ -16,9 +16,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from api.auth import bearer_secret, is_genuine, secret_digest
-from schema.core.limits import LIMIT_EXCEEDED
-
-RATE_LIMITED = "RATE_LIMITED"
+from schema.core.limits import LIMIT_EXCEEDED, RATE_LIMITED
 
 
 def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None,

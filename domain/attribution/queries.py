@@ -24,6 +24,7 @@ from domain.paging import Page, fetch_page
 from domain.turns import Turns
 
 UNATTRIBUTED = "UNATTRIBUTED"
+JOURNEY_READ_CHUNK = 250  # leads whose touches one statement reads, when a read covers more
 
 
 class GroupBy(str, Enum):
@@ -111,17 +112,23 @@ async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity],
     turns = Turns()
     touches: dict[int, list[rules.Touch]] = defaultdict(list)
     mql_at: dict[int, datetime | None] = {}
-    if lead_ids:
-        leads = lead_ids if lead_filter is None else lead_filter
-        touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
+    # Many leads are read a chunk at a time: each statement holds SQLite's one connection only that long, so other
+    # requests' statements run in between (one statement over a large period's touches held it for a second).
+    if len(lead_ids) > JOURNEY_READ_CHUNK:
+        ordered = sorted(lead_ids)
+        chunks = [ordered[k:k + JOURNEY_READ_CHUNK] for k in range(0, len(ordered), JOURNEY_READ_CHUNK)]
+    else:
+        chunks = [lead_ids if lead_filter is None else lead_filter] if lead_ids else []
+    touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
+    for leads in chunks:
         for i, (touch_id, lead_id, at, team_id, person_id, channel, campaign) in enumerate(await raw_values_list(
                 Touchpoint.filter(lead_id__in=leads).order_by("lead_id", "at", "id").values_list(
                     "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign"))):
             touches[lead_id].append(touch(touch_id, as_utc(at), team_id, person_id, channel, campaign))
             if turns.due(i):
                 await turns.give()
-        mql_at = {lead_id: as_utc(at) for lead_id, at in await raw_values_list(
-            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))}
+        mql_at.update({lead_id: as_utc(at) for lead_id, at in await raw_values_list(
+            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))})
     now = clock.now() if as_of is None else as_of
     out = []
     for o in opportunities:

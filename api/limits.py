@@ -107,11 +107,6 @@ class RateLimiter:
         self.buckets[key] = (units, now)
         return (amount - units) / self.rate
 
-    def charge(self, key: str, amount: float) -> None:
-        """Spends `amount` units whatever is left (down to 0): the floor charge of a request already served."""
-        now = self.clock()
-        self.buckets[key] = (max(0.0, self._level(key, now) - amount), now)
-
     def remaining(self, key: str) -> float:
         return self._level(key, self.clock())
 
@@ -143,19 +138,21 @@ class Receipt:
 
 
 class Allowance:
-    """One request's handle on its key's budget (in the ASGI scope's state as `cost_allowance`): GraphQL spends each
-    operation's estimated cost, the REST routes their twin's, and a request that spent nothing pays 1."""
+    """One request's handle on its key's budget (in the ASGI scope's state as `cost_allowance`). Every request pays
+    1 unit as it comes in (so a burst of requests cannot all pass on the last unit); GraphQL then spends each
+    operation's estimated cost and the REST routes their twin's, the unit paid counting towards the first."""
 
-    def __init__(self, limiter: RateLimiter, key: str) -> None:
+    def __init__(self, limiter: RateLimiter, key: str, prepaid: int = 0) -> None:
         self.limiter = limiter
         self.key = key
-        self.spent = 0
+        self.prepaid = prepaid
 
     def spend(self, cost: int) -> Receipt:
         cost = max(1, int(cost))
-        wait = self.limiter.take(self.key, cost)
+        credit = min(self.prepaid, cost)
+        wait = self.limiter.take(self.key, cost - credit) if cost > credit else None
         if wait is None:
-            self.spent += cost
+            self.prepaid -= credit
         return self.receipt(cost, None if wait is None else max(1, math.ceil(wait)))
 
     def receipt(self, cost: int, retry_after: int | None = None) -> Receipt:
@@ -207,18 +204,13 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         key = await rate_limit_key(scope)
-        left = self.limiter.remaining(key)
-        if left >= 1:
+        wait = self.limiter.take(key, 1)
+        if wait is None:
             # What the request costs is known further in (GraphQL once the operation is parsed, a REST route by its
-            # twin): they spend it through the allowance; a request that spent nothing pays 1.
-            allowance = Allowance(self.limiter, key)
-            scope.setdefault("state", {})["cost_allowance"] = allowance
-            try:
-                return await self.app(scope, receive, send)
-            finally:
-                if allowance.spent == 0:
-                    self.limiter.charge(key, 1)
-        seconds = max(1, math.ceil((1 - left) / self.limiter.rate))
+            # twin): they spend the rest of it through the allowance.
+            scope.setdefault("state", {})["cost_allowance"] = Allowance(self.limiter, key, prepaid=1)
+            return await self.app(scope, receive, send)
+        seconds = max(1, math.ceil(wait))
         response = error_response(
             429, f"This token's budget of {self.per_minute} cost units a minute is spent. Retry after {seconds} s.",
             RATE_LIMITED, headers={"Retry-After": str(seconds)}, retryAfter=seconds)

@@ -141,13 +141,14 @@ def test_a_loop_of_heavy_queries_runs_out_of_budget_while_cheap_ones_still_fit(a
     assert third.status_code == 429
     assert third.json()["data"] is None and codes(third.json()["errors"]) == ["RATE_LIMITED"]
     error = third.json()["errors"][0]["extensions"]
-    # 20,010 - 9,920 = 10,090 units come back in 10,090 / (50,000 / 60) s.
+    # The request paid its first unit as it came in; the other 20,009 - 9,919 = 10,090 units come back in
+    # 10,090 / (50,000 / 60) s.
     assert int(third.headers["retry-after"]) == error["retryAfter"] == 13
-    assert error["cost"] == 20_010 and error["remaining"] == 9_920
+    assert error["cost"] == 20_010 and error["remaining"] == 9_919
     assert datetime.fromisoformat(error["resetAt"]) > datetime.fromisoformat(
         first.json()["extensions"]["rateLimit"]["resetAt"])
 
-    after = app.post(TRIVIAL, admin)  # the refusal cost its floor of 1; a cheap query still fits
+    after = app.post(TRIVIAL, admin)  # the refused request cost its first unit; a cheap query still fits
     assert after.status_code == 200 and after.json()["data"] == {"viewer": {"name": "admin service token"}}
     assert after.json()["extensions"]["rateLimit"]["remaining"] == 9_920 - 1 - 2
     # Another token has its own budget.

@@ -85,8 +85,7 @@ def test_a_bucket_spends_cost_and_earns_it_back_evenly_over_a_minute():
     assert bucket.remaining("k") == 100
     now[0] = 10.0
     assert bucket.take("k", 200) is None and bucket.remaining("k") == 0
-    bucket.charge("k", 5)  # a floor charge never goes below 0
-    assert bucket.remaining("k") == 0 and bucket.seconds_to_full("k") == pytest.approx(60.0)
+    assert bucket.seconds_to_full("k") == pytest.approx(60.0)
     now[0] = 100.0
     assert bucket.remaining("k") == 600  # full again, never more
 
@@ -98,8 +97,15 @@ def test_an_allowance_receipt_says_what_was_spent_and_what_is_left():
     assert (receipt.cost, receipt.limit, receipt.remaining, receipt.refused) == (1000, 1200, 200, False)
     refused = allowance.spend(300)
     assert refused.refused and refused.retry_after == 5 and refused.remaining == 200  # 100 units at 20 a second
-    assert allowance.spent == 1000
-    assert allowance.spend(0).cost == 1  # every operation spends at least 1
+    assert allowance.spend(0).cost == 1 and allowance.limiter.remaining("token:x") == 199  # at least 1
+
+
+def test_the_unit_a_request_paid_coming_in_counts_towards_its_first_operation():
+    limiter = RateLimiter(600, clock=lambda: 0.0)
+    assert limiter.take("k", 1) is None  # the middleware's unit
+    allowance = Allowance(limiter, "k", prepaid=1)
+    assert allowance.spend(100).remaining == 500  # 1 + 99
+    assert allowance.spend(2).remaining == 498  # a second operation of a batch pays in full
 
 
 def test_a_long_loop_gives_the_event_loop_a_turn_once_its_slice_is_over():

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -18,6 +20,7 @@ from tortoise import connections
 from api import db, pubsub
 from api.auth import reader_principal_of
 from api.exports import export
+from api.hangup import CancelOnDisconnect
 from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
 from api.settings import Settings, get_settings
@@ -114,8 +117,10 @@ def cors_options(origins: tuple[str, ...]) -> dict:
             "expose_headers": ["Retry-After", "X-Request-ID"], "max_age": 600}
 
 
-def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
-    """The service. With `manage_db` the app opens and closes the database itself (off when a caller did)."""
+def create_app(settings: Settings | None = None, manage_db: bool = True,
+               rate_clock: Callable[[], float] = time.monotonic) -> Starlette:
+    """The service. With `manage_db` the app opens and closes the database itself (off when a caller did);
+    `rate_clock` is the clock the cost budget is earned back by (tests hold it still)."""
     settings = settings or get_settings()
     configure_domain(settings)
 
@@ -131,7 +136,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             if manage_db:
                 await db.close_db()
 
-    graphql = GraphQLView(build_schema(production=settings.production, limits=settings.graphql_limits),
+    graphql = GraphQLView(build_schema(production=settings.production, limits=settings.graphql_limits,
+                                       operation_timeout=settings.operation_timeout_seconds),
                           graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
@@ -146,14 +152,15 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: CORS, request ids, the rate limit, the body size, then the request's pinned clock
-    # (period names read against it). CORS is outermost so
-    # that a preflight is answered before any limit spends a request on it, and the refusals of the inner layers
-    # (401, 413, 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
+    # The last added runs first: CORS, request ids, the hang-up watch, the rate limit, the body size, then the
+    # request's pinned clock (period names read against it). CORS is outermost so that a preflight is answered before
+    # any limit spends a request on it, and the refusals of the inner layers (401, 413, 429, 503) carry the CORS
+    # headers too: a browser page can then read their reason and Retry-After.
     app.add_middleware(RequestClockMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, clock=rate_clock)
+    app.add_middleware(CancelOnDisconnect)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     return app

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
 from api.auth import export_principal_of
+from api.limits import allowance_of, over_budget
 from domain import clock, numbers
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
@@ -33,6 +34,8 @@ from domain.org.models import Period as PeriodRow
 from domain.org.models import Person, Team
 from domain.org.rules import Principal
 from domain.org.service import get_period
+from domain.turns import Turns
+from schema.core.costs import export_cost
 from schema.core.ids import encode_id
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -74,16 +77,21 @@ async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable
 
     write(header)
     yield flush()
+    turns = Turns()  # a large export is CPU work too: others get the event loop every few ms
     if hasattr(rows, "__aiter__"):
         async for row in rows:
             write([escape_cell(v) for v in row])
             if buffer.tell() >= _CHUNK:
                 yield flush()
+            if turns.due():
+                await turns.give()
     else:
         for row in rows:
             write([escape_cell(v) for v in row])
             if buffer.tell() >= _CHUNK:
                 yield flush()
+            if turns.due():
+                await turns.give()
     rest = flush()
     if rest:
         yield rest
@@ -383,5 +391,8 @@ async def export(request: Request):
         period = (await get_period(period)).key  # "current", "previous", "next" resolved here, once
     except DomainError as e:
         return _error(400, "INVALID", e.problems[0].message)
+    allowance = allowance_of(request.scope)  # the cost of the report's GraphQL twin (README, Field costs)
+    if allowance is not None and (receipt := allowance.spend(export_cost(report, request.query_params))).refused:
+        return over_budget(receipt, f"The {report} export")
     return StreamingResponse(stream_csv(columns, rows(principal, period, **options)), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{report}-{period}.csv"'})

@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth import principal_of
-from api.limits import error_response
+from api.limits import allowance_of, error_response, over_budget
 from domain.access.rules import import_refusal
 from domain.imports.formats import FORMAT_OF_CONTENT_TYPE, format_of_content_type
 from domain.imports.kinds import KINDS
 from domain.imports.service import import_file
+from schema.core.costs import import_cost
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -35,8 +36,13 @@ async def import_route(request: Request) -> JSONResponse:
                               "INVALID")
     skip_bad = request.query_params.get("skipBad", "false").strip().lower() in ("true", "1", "yes")
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
+        lines = 0
         async for chunk in request.stream():
             body.write(chunk)
+            lines += chunk.count(b"\n")
+        allowance = allowance_of(request.scope)  # 1 cost unit per 1,000 rows, spent before anything is written
+        if allowance is not None and (receipt := allowance.spend(import_cost(lines + 1))).refused:
+            return over_budget(receipt, "This import")
         body.seek(0)
         result = await import_file(kind, body, fmt, skip_bad=skip_bad, actor=principal)
     return JSONResponse(result.as_json(), status_code=200 if result.imported else 422)

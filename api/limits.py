@@ -1,4 +1,4 @@
-"""HTTP abuse limits: request body size, requests per minute, operations per batch.
+"""HTTP abuse limits: request body size, cost units per minute, operations per batch.
 
 Refusals answer in the GraphQL error shape, `{"errors": [{"message": ..., "extensions": {"code": ...}}]}`:
 `LIMIT_EXCEEDED` (413 for a body, 400 for a batch) or `RATE_LIMITED` (429 with `Retry-After`).
@@ -8,15 +8,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from cross_web import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from api.auth import bearer_secret, is_genuine, secret_digest
-from schema.core.limits import LIMIT_EXCEEDED
-
-RATE_LIMITED = "RATE_LIMITED"
+from schema.core.limits import LIMIT_EXCEEDED, RATE_LIMITED
 
 
 def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None,
@@ -80,33 +80,98 @@ class BodySizeLimitMiddleware:
 
 
 class RateLimiter:
-    """Token buckets: each key may spend `per_minute` requests at once, and earns them back evenly over a minute.
-    In-process: with several workers each worker keeps its own buckets."""
+    """Token buckets of cost units: each key may spend `per_minute` units at once, and earns them back evenly over a
+    minute. In-process: with several workers each worker keeps its own buckets."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0  # requests earned back per second
+        self.rate = per_minute / 60.0  # units earned back per second
         self.clock = clock
-        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (units, when)
         self.last_sweep = clock()
 
-    def take(self, key: str) -> float | None:
-        """Spends one request of `key`'s budget; None when allowed, else the seconds until one is available."""
-        now = self.clock()
+    def _level(self, key: str, now: float) -> float:
         if now - self.last_sweep >= 60:
             self._sweep(now)
-        tokens, when = self.buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - when) * self.rate)
-        if tokens >= 1:
-            self.buckets[key] = (tokens - 1, now)
+        units, when = self.buckets.get(key, (self.capacity, now))
+        return min(self.capacity, units + (now - when) * self.rate)
+
+    def take(self, key: str, amount: float = 1) -> float | None:
+        """Spends `amount` units of `key`'s budget; None when allowed, else the seconds until that many are there
+        (nothing is spent then)."""
+        now = self.clock()
+        units = self._level(key, now)
+        if units >= amount:
+            self.buckets[key] = (units - amount, now)
             return None
-        self.buckets[key] = (tokens, now)
-        return (1 - tokens) / self.rate
+        self.buckets[key] = (units, now)
+        return (amount - units) / self.rate
+
+    def remaining(self, key: str) -> float:
+        return self._level(key, self.clock())
+
+    def seconds_to_full(self, key: str) -> float:
+        return (self.capacity - self.remaining(key)) / self.rate
 
     def _sweep(self, now: float) -> None:
         # A bucket idle for a minute is full again: the same as no bucket at all.
         self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 60}
         self.last_sweep = now
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an operation spent and what is left: GraphQL answers it as `extensions.rateLimit`."""
+    cost: int
+    limit: int
+    remaining: int
+    reset_at: datetime          # when the budget is full again
+    retry_after: int | None     # refused: seconds until the cost fits
+
+    @property
+    def refused(self) -> bool:
+        return self.retry_after is not None
+
+    def as_json(self) -> dict:
+        return {"cost": self.cost, "limit": self.limit, "remaining": self.remaining,
+                "resetAt": self.reset_at.isoformat(timespec="seconds")}
+
+
+class Allowance:
+    """One request's handle on its key's budget (in the ASGI scope's state as `cost_allowance`). Every request pays
+    1 unit as it comes in (so a burst of requests cannot all pass on the last unit); GraphQL then spends each
+    operation's estimated cost and the REST routes their twin's, the unit paid counting towards the first."""
+
+    def __init__(self, limiter: RateLimiter, key: str, prepaid: int = 0) -> None:
+        self.limiter = limiter
+        self.key = key
+        self.prepaid = prepaid
+
+    def spend(self, cost: int) -> Receipt:
+        cost = max(1, int(cost))
+        credit = min(self.prepaid, cost)
+        wait = self.limiter.take(self.key, cost - credit) if cost > credit else None
+        if wait is None:
+            self.prepaid -= credit
+        return self.receipt(cost, None if wait is None else max(1, math.ceil(wait)))
+
+    def receipt(self, cost: int, retry_after: int | None = None) -> Receipt:
+        seconds = self.limiter.seconds_to_full(self.key)
+        return Receipt(cost, int(self.limiter.capacity), int(self.limiter.remaining(self.key)),
+                       datetime.now(timezone.utc) + timedelta(seconds=math.ceil(seconds)), retry_after)
+
+
+def allowance_of(scope) -> Allowance | None:
+    """The request's allowance, or None when the budget is off."""
+    return (scope.get("state") or {}).get("cost_allowance")
+
+
+def over_budget(receipt: Receipt, what: str = "This request") -> JSONResponse:
+    return error_response(
+        429, f"{what} costs {receipt.cost}, more than the {receipt.remaining} left of this token's budget of "
+             f"{receipt.limit} a minute. Retry after {receipt.retry_after} s.",
+        RATE_LIMITED, headers={"Retry-After": str(receipt.retry_after)}, retryAfter=receipt.retry_after,
+        cost=receipt.cost, remaining=receipt.remaining, resetAt=receipt.as_json()["resetAt"])
 
 
 async def rate_limit_key(scope) -> str:
@@ -120,8 +185,8 @@ async def rate_limit_key(scope) -> str:
 
 
 class RateLimitMiddleware:
-    """Answers 429 with Retry-After once a token (or an anonymous address) is over its requests per minute.
-    A websocket spends one request to connect and one for each message it sends (a subscription, a ping); over the
+    """Answers 429 with Retry-After once a token (or an anonymous address) has spent its cost units of the minute;
+    else hands the request an Allowance to spend what it costs. A websocket spends one unit to connect and one for each message it sends (a subscription, a ping); over the
     budget its handshake is refused, or an open socket is closed with code 4429."""
 
     def __init__(self, app, per_minute: int, exempt_paths: tuple[str, ...] = ("/healthz", "/readyz"),
@@ -138,12 +203,16 @@ class RateLimitMiddleware:
             return await self._websocket(scope, receive, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        wait = self.limiter.take(await rate_limit_key(scope))
+        key = await rate_limit_key(scope)
+        wait = self.limiter.take(key, 1)
         if wait is None:
+            # What the request costs is known further in (GraphQL once the operation is parsed, a REST route by its
+            # twin): they spend the rest of it through the allowance.
+            scope.setdefault("state", {})["cost_allowance"] = Allowance(self.limiter, key, prepaid=1)
             return await self.app(scope, receive, send)
         seconds = max(1, math.ceil(wait))
         response = error_response(
-            429, f"Too many requests: the limit is {self.per_minute} a minute. Retry after {seconds} s.",
+            429, f"This token's budget of {self.per_minute} cost units a minute is spent. Retry after {seconds} s.",
             RATE_LIMITED, headers={"Retry-After": str(seconds)}, retryAfter=seconds)
         await response(scope, receive, send)
 

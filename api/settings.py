@@ -33,7 +33,8 @@ class Settings:
     max_batch: int = _LIMITS.max_batch
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
-    rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
+    rate_limit_per_minute: int = 100_000  # cost units a minute per token (or client address); 0 turns it off
+    operation_timeout_seconds: float = 10.0  # a GraphQL operation's time budget
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
 
     @property
@@ -80,6 +81,23 @@ def _limit(config: Config, name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _budget(config: Config, max_cost: int) -> int:
+    """Cost units a minute per token: 0 (off) or at least the cost one operation may have, so that every operation
+    the cost limit lets through can be afforded once the budget is full."""
+    value = _limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute, minimum=0)
+    if 0 < value < max_cost:
+        raise ValueError(f"SHAREDGOALS_RATE_LIMIT_PER_MINUTE must be 0 (off) or at least SHAREDGOALS_MAX_COST "
+                         f"({max_cost})")
+    return value
+
+
+def _seconds(config: Config, name: str, default: float) -> float:
+    value = config(name, cast=float, default=default)
+    if not value > 0:
+        raise ValueError(f"{name} must be above 0")
+    return value
+
+
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
     config = Config(env_file if env_file is not None else (ROOT / ".env" if (ROOT / ".env").exists() else None))
     env = config("SHAREDGOALS_ENV", default="development")
@@ -88,6 +106,7 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
     month = config("SHAREDGOALS_FISCAL_YEAR_START_MONTH", cast=int, default=1)
     if not 1 <= month <= 12:
         raise ValueError("SHAREDGOALS_FISCAL_YEAR_START_MONTH must be between 1 and 12")
+    max_cost = _limit(config, "SHAREDGOALS_MAX_COST", Settings.max_cost)
     return Settings(
         database_url=config("DATABASE_URL", default=f"sqlite://{DEFAULT_SQLITE_PATH}"),
         env=env,
@@ -99,12 +118,13 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_depth=_limit(config, "SHAREDGOALS_MAX_DEPTH", Settings.max_depth),
         max_aliases=_limit(config, "SHAREDGOALS_MAX_ALIASES", Settings.max_aliases),
         max_tokens=_limit(config, "SHAREDGOALS_MAX_TOKENS", Settings.max_tokens),
-        max_cost=_limit(config, "SHAREDGOALS_MAX_COST", Settings.max_cost),
+        max_cost=max_cost,
         max_batch=_limit(config, "SHAREDGOALS_MAX_BATCH", Settings.max_batch),
         max_body_bytes=_limit(config, "SHAREDGOALS_MAX_BODY_BYTES", Settings.max_body_bytes),
         max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
-        rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
-                                     minimum=0),
+        rate_limit_per_minute=_budget(config, max_cost),
+        operation_timeout_seconds=_seconds(config, "SHAREDGOALS_OPERATION_TIMEOUT_SECONDS",
+                                           Settings.operation_timeout_seconds),
         cors_origins=_parse_origins(config("SHAREDGOALS_CORS_ORIGINS", default="")),
     )
 

@@ -21,8 +21,10 @@ from domain.rawsql import as_utc
 from domain.org.models import Person, Team
 from domain.org.service import PeriodView
 from domain.paging import Page, Paged, fetch_page
+from domain.turns import Turns
 
 UNATTRIBUTED = "UNATTRIBUTED"
+JOURNEY_READ_CHUNK = 250  # leads whose touches one statement reads, when a read covers more
 
 
 class GroupBy(str, Enum):
@@ -107,17 +109,26 @@ async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity],
     """Each opportunity with its lead's journey as of `as_of` (the clock's now by default). `lead_filter` (a
     subquery of lead ids covering the opportunities' leads) stands in for the list of their ids in the reads."""
     lead_ids = {o.lead_id for o in opportunities if o.lead_id is not None}
+    turns = Turns()
     touches: dict[int, list[rules.Touch]] = defaultdict(list)
     mql_at: dict[int, datetime | None] = {}
-    if lead_ids:
-        leads = lead_ids if lead_filter is None else lead_filter
-        touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
-        for touch_id, lead_id, at, team_id, person_id, channel, campaign in await raw_values_list(
+    # Many leads are read a chunk at a time: each statement holds SQLite's one connection only that long, so other
+    # requests' statements run in between (one statement over a large period's touches held it for a second).
+    if len(lead_ids) > JOURNEY_READ_CHUNK:
+        ordered = sorted(lead_ids)
+        chunks = [ordered[k:k + JOURNEY_READ_CHUNK] for k in range(0, len(ordered), JOURNEY_READ_CHUNK)]
+    else:
+        chunks = [lead_ids if lead_filter is None else lead_filter] if lead_ids else []
+    touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
+    for leads in chunks:
+        for i, (touch_id, lead_id, at, team_id, person_id, channel, campaign) in enumerate(await raw_values_list(
                 Touchpoint.filter(lead_id__in=leads).order_by("lead_id", "at", "id").values_list(
-                    "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign")):
+                    "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign"))):
             touches[lead_id].append(touch(touch_id, as_utc(at), team_id, person_id, channel, campaign))
-        mql_at = {lead_id: as_utc(at) for lead_id, at in await raw_values_list(
-            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))}
+            if turns.due(i):
+                await turns.give()
+        mql_at.update({lead_id: as_utc(at) for lead_id, at in await raw_values_list(
+            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))})
     now = clock.now() if as_of is None else as_of
     out = []
     for o in opportunities:
@@ -127,6 +138,8 @@ async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity],
                         in_pipeline=period is not None and period.start <= o.created_at < period.end,
                         in_bookings=period is not None and o.status is OpportunityStatus.WON
                         and o.closed_at is not None and period.start <= o.closed_at < period.end))
+        if turns.due():
+            await turns.give()
     return out
 
 
@@ -173,12 +186,15 @@ def _weights(choice: ModelChoice, now) -> Callable[[rules.Journey], list[Decimal
     return weights
 
 
-def credit_by_group(deal_list: Sequence[Deal], choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
+async def credit_by_group(deal_list: Sequence[Deal], choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
     """{group key: [pipeline cents, bookings cents]}: each deal's credit split by the model, deals without touches
-    on UNATTRIBUTED, so every total equals the deals' amounts."""
+    on UNATTRIBUTED, so every total equals the deals' amounts. Gives the event loop a turn every few ms."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     weights_of = _weights(choice, clock.now())
+    turns = Turns()
     for deal in deal_list:
+        if turns.due():
+            await turns.give()
         amount = deal.opportunity.amount_cents
         if not deal.journey.touches:
             shares = [(UNATTRIBUTED, amount)]
@@ -212,11 +228,11 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
     if not await stored.is_stored(choice):
-        totals = credit_by_group(await deals(period), choice, group_by)
+        totals = await credit_by_group(await deals(period), choice, group_by)
     else:
         totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
                                                   pipeline=pipeline, bookings=bookings)
-        for key, (p, b) in credit_by_group(await _live_deals(period, live), choice, group_by).items():
+        for key, (p, b) in (await credit_by_group(await _live_deals(period, live), choice, group_by)).items():
             line = totals.setdefault(key, [0, 0])
             line[0] += p
             line[1] += b
@@ -230,7 +246,7 @@ async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy
     if deal_list is None:
         totals = await period_credit_totals(period, choice, group_by)
     else:
-        totals = credit_by_group(deal_list, choice, group_by)
+        totals = await credit_by_group(deal_list, choice, group_by)
     labels = await _labels(group_by, list(totals))
     labels.update({UNATTRIBUTED: "Unattributed (no touches)", "NONE": f"(no {group_by.value.lower()})"})
     lines = [Line(key, labels.get(key, key), p, b) for key, (p, b) in totals.items() if p or b]

@@ -70,7 +70,8 @@ class AttributionQuery:
         result = await queries.attribution(view, choice, group_by)
         return [CreditLine.of(line, result) for line in result.lines]
 
-    @strawberry.field(description="Several models side by side for the same period.")
+    @strawberry.field(description="Several models side by side for the same period: one column per distinct model, "
+                                  "in the order first named (a model named twice is computed once).")
     async def attribution_comparison(self, info: Info, period: str, models: list[AttributionModel],
                                      group_by: GroupBy = queries.GroupBy.TEAM) -> list[AttributionColumn]:
         try:
@@ -81,6 +82,7 @@ class AttributionQuery:
                 raise invalid("compare CUSTOM weights through `attribution(weights:)`", "models")
         except DomainError as e:
             raise client_error(e) from None
+        models = list(dict.fromkeys(models))
         deal_list = await queries.deals(view)
         columns = []
         for model in models:

@@ -21,8 +21,23 @@ class SharedLoader(DataLoader):
     would cancel the future every other field asking for `key` shares, and they would all end in CancelledError
     (an HTTP 500; found by fuzzing). Each caller waits on a shield of the shared future instead."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._batches: list[Any] = []
+
     def load(self, key: Any) -> Awaitable[Any]:
-        return asyncio.shield(super().load(key))
+        future = super().load(key)
+        if self.batch is not None and (not self._batches or self._batches[-1] is not self.batch):
+            self._batches.append(self.batch)
+        return asyncio.shield(future)
+
+    def cancel(self) -> None:
+        """Stops the batches still running: the shields keep them from the callers' cancellation, so an operation
+        that ran out of time or lost its client ends them here."""
+        for batch in self._batches:
+            task = getattr(batch, "_dispatch_task", None)
+            if task is not None and not task.done():
+                task.cancel()
 
 
 class Loaders:
@@ -37,6 +52,10 @@ class Loaders:
             loader = self._loaders[batch_fn] = SharedLoader(load_fn=batch_fn)
         return loader
 
+    def cancel(self) -> None:
+        for loader in self._loaders.values():
+            loader.cancel()
+
 
 @dataclass
 class Context:
@@ -46,6 +65,7 @@ class Context:
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None  # graphql-transport-ws connection_init payload
+    rate_limit: dict | None = None  # what the operation spent of its token's budget (extensions.rateLimit)
 
     @property
     def viewer(self) -> Principal:

@@ -499,5 +499,6 @@ def test_credit_rows_summed_by_team_are_the_credit_by_team_of_every_model(model)
     by_team = defaultdict(int)
     for row in attribution.credit_rows(deals, choice, NOW):
         by_team[attribution.UNATTRIBUTED if row.touch is None else str(row.touch.team_id)] += row.cents
-    assert dict(by_team) == {key: bookings for key, (_, bookings) in
-                             attribution.credit_by_group(deals, choice, attribution.GroupBy.TEAM).items()}
+    import asyncio
+    by_group = asyncio.run(attribution.credit_by_group(deals, choice, attribution.GroupBy.TEAM))
+    assert dict(by_team) == {key: bookings for key, (_, bookings) in by_group.items()}

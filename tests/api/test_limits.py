@@ -59,7 +59,8 @@ def test_the_limits_have_safe_defaults_and_come_from_the_environment(tmp_path, m
     empty.write_text("")
     defaults = load_settings(empty)
     assert (defaults.max_depth, defaults.max_aliases, defaults.max_tokens, defaults.max_cost, defaults.max_batch,
-            defaults.max_body_bytes, defaults.rate_limit_per_minute) == (12, 30, 3000, 50_000, 10, 1_000_000, 600)
+            defaults.max_body_bytes, defaults.rate_limit_per_minute) == (12, 30, 3000, 50_000, 10, 1_000_000,
+                                                                          100_000)
 
     custom = tmp_path / "custom.env"
     custom.write_text("SHAREDGOALS_MAX_DEPTH=5\nSHAREDGOALS_MAX_COST=900\nSHAREDGOALS_RATE_LIMIT_PER_MINUTE=0\n")
@@ -102,7 +103,8 @@ def test_a_document_with_more_tokens_than_the_limit_is_refused(api, admin, live_
 
     team = create_team(api, admin)
     ids = lambda n: " ".join([f'"{team}"'] * n)  # noqa: E731
-    assert len(_served(api.post("{ nodes(ids: [%s]) { id } }" % ids(2900), token=admin))["nodes"]) == 2900
+    many = " ".join(f"n{i}: nodes(ids: [%s]) {{ id }}" % ids(90) for i in range(29))  # 2872 tokens
+    assert len(_served(api.post("{ %s }" % many, token=admin))["n28"]) == 90
     body = api.post("{ nodes(ids: [%s]) { id } }" % ids(3000), token=admin)  # 3012 tokens
     assert "more than 3000 tokens" in _refused(body)
 
@@ -192,25 +194,28 @@ def test_the_body_limit_is_a_setting(api, admin, live_server):
 
 
 def test_a_token_over_its_rate_is_refused_with_429_while_others_are_served(api, live_server):
-    app = App(api, live_server, rate_limit_per_minute=3)
+    app = App(api, live_server, rate_limit_per_minute=6)  # cost units a minute
     first, second = api.token("ADMIN"), api.token("MEMBER")
 
     def ask(token=None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        [response] = app.send({"json": {"query": "{ viewer { role } }"}, "headers": headers})
+        [response] = app.send({"json": {"query": "{ viewer { role } }"}, "headers": headers})  # costs 2
         return response
 
     assert [ask(first).status_code for _ in range(3)] == [200, 200, 200]
     refused = ask(first)
     assert refused.status_code == 429
-    assert 1 <= int(refused.headers["retry-after"]) <= 20  # one request a minute / 3 comes back every 20 s
+    assert 1 <= int(refused.headers["retry-after"]) <= 20  # 2 units of a budget of 6 a minute come back in 20 s
     error = refused.json()["errors"][0]
-    assert error["extensions"]["code"] == "RATE_LIMITED" and "3 a minute" in error["message"]
+    assert error["extensions"]["code"] == "RATE_LIMITED" and "budget of 6 cost units" in error["message"]
     assert refused.headers["x-request-id"]
 
-    assert ask(second).json() == {"data": {"viewer": {"role": "MEMBER"}}}
+    other = ask(second).json()
+    assert other == {"data": {"viewer": {"role": "MEMBER"}}, "extensions": {"rateLimit": {
+        "cost": 2, "limit": 6, "remaining": 4, "resetAt": other["extensions"]["rateLimit"]["resetAt"]}}}
     # Anonymous requests share the budget of their address; health checks are never limited.
-    assert [ask().status_code for _ in range(4)] == [200, 200, 200, 429]
+    # (refused before anything runs, each spends the floor of 1)
+    assert [ask().status_code for _ in range(7)] == [200] * 6 + [429]
     [health] = app.send({"method": "GET", "url": "/healthz"})
     assert health.status_code == 200
 
@@ -228,7 +233,7 @@ def test_made_up_tokens_spend_the_budget_of_their_address(api, live_server):
     assert [r.status_code for r in made_up] == [200, 200, 200, 429]
     assert codes(made_up[0].json()["errors"]) == ["UNAUTHENTICATED"]
     # a genuine token has its own budget, untouched by them
-    assert ask(api.token("MEMBER")).json() == {"data": {"viewer": {"role": "MEMBER"}}}
+    assert ask(api.token("MEMBER")).json()["data"] == {"viewer": {"role": "MEMBER"}}
 
 
 def test_a_websocket_spends_the_budget_to_connect_and_for_each_message():

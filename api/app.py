@@ -78,7 +78,8 @@ async def readyz(request: Request):
 
 def configure_domain(settings: Settings) -> None:
     domain_config.configure(fiscal_year_start_month=settings.fiscal_year_start_month,
-                            timezone=settings.timezone, currency=settings.currency)
+                            timezone=settings.timezone, currency=settings.currency,
+                            busy_timeout=settings.busy_timeout)
     if settings.clock is not None:
         clock.set_now(settings.clock)
 
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(app):
         if manage_db:
-            await db.init_db(settings.database_url)
+            await db.init_db(settings.database_url, settings.busy_timeout)
         try:
             # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
             async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext():

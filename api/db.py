@@ -36,10 +36,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def tortoise_config(url: str | None = None) -> dict[str, Any]:
-    url = normalise_url(url or get_settings().database_url)
+def tortoise_config(url: str | None = None, busy_timeout: float | None = None) -> dict[str, Any]:
+    settings = get_settings()
+    url = normalise_url(url or settings.database_url)
+    busy = settings.busy_timeout if busy_timeout is None else busy_timeout
     return {
-        "connections": {"default": _connection(url)},
+        "connections": {"default": _connection(url, busy)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -62,8 +64,14 @@ class PooledConnection(asyncpg.Connection):
         return ""
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    """Tortoise's connection config: the URL, with PostgreSQL's pool connections as PooledConnection."""
+def _connection(url: str, busy_timeout: float) -> str | dict[str, Any]:
+    """Tortoise's connection config: SQLite through api.sqlite_client (reads on their own connections, writes
+    waiting at most `busy_timeout` seconds for the writer), PostgreSQL's pool connections as PooledConnection."""
+    if url.startswith("sqlite"):
+        config = expand_db_url(url)
+        config["engine"] = "api.sqlite_client"
+        config["credentials"]["busy_timeout"] = busy_timeout
+        return config
     if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return url
     config = expand_db_url(url)
@@ -83,9 +91,9 @@ def is_sqlite() -> bool:
 
 
 # Tortoise opens SQLite in WAL mode with foreign keys on (its defaults); a test checks both.
-async def init_db(url: str | None = None) -> None:
+async def init_db(url: str | None = None, busy_timeout: float | None = None) -> None:
     # The global fallback lets request tasks use the connections opened in the lifespan task.
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(url, busy_timeout), _enable_global_fallback=True)
 
 
 async def close_db() -> None:

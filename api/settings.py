@@ -33,6 +33,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
     rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
+    busy_timeout: float = 5.0  # seconds a write waits for the database's writer (or a lock) before UNAVAILABLE
 
     @property
     def production(self) -> bool:
@@ -89,7 +90,15 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
         rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
                                      minimum=0),
+        busy_timeout=_seconds(config, "SHAREDGOALS_BUSY_TIMEOUT", Settings.busy_timeout),
     )
+
+
+def _seconds(config: Config, name: str, default: float) -> float:
+    value = config(name, cast=float, default=default)
+    if not 0 < value <= 600:
+        raise ValueError(f"{name} is a number of seconds above 0 and at most 600")
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,9 @@
 """Database wiring: the Tortoise config, start-up and shutdown, migrations, SQLite pragmas."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,60 @@ async def migrate(url: str | None = None, progress=None) -> None:
     config = tortoise_config(url)
     await tortoise_migrate(config=config, progress=progress)
     await Tortoise.close_connections()
+
+
+READ_PROBE_SECONDS = 1.0   # /readyz: a read slower than this counts as not served
+WRITE_PROBE_SECONDS = 0.2  # SQLite: how long the readiness check waits for the write lock (busy is not down)
+
+
+async def health() -> dict[str, Any]:
+    """The database as /readyz reports it: `reads` "ok", "slow" (not answered within READ_PROBE_SECONDS) or
+    "failed"; `writes` "ok", "busy" (another writer holds the lock: writes wait up to the busy timeout) or
+    "refused" (the database stopped accepting writes: read-only, in recovery, disk full or gone); `ready` when
+    both reads and writes can be served."""
+    conn = connections.get("default")
+    report: dict[str, Any] = {}
+    try:
+        if is_sqlite():
+            await asyncio.wait_for(conn.read_probe(), READ_PROBE_SECONDS)
+            report["reads"] = "ok"
+            report["writes"] = await asyncio.to_thread(_sqlite_write_probe, conn.filename)
+        else:
+            _, rows = await asyncio.wait_for(conn.execute_query(
+                "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only"),
+                READ_PROBE_SECONDS)
+            report["reads"] = "ok"
+            read_only = rows[0]["recovery"] or rows[0]["read_only"] == "on"
+            report["writes"] = "refused" if read_only else "ok"
+    except TimeoutError:
+        report.setdefault("reads", "slow")
+    except Exception as exc:  # the database is down or unreachable
+        log.warning("readiness check failed: %s", exc)
+        report.setdefault("reads", "failed")
+    report.setdefault("writes", "unknown")
+    report["ready"] = report["reads"] == "ok" and report["writes"] in ("ok", "busy")
+    return report
+
+
+def _sqlite_write_probe(path: str) -> str:
+    """Take SQLite's write lock for a moment on a connection of its own (this process's writer may be busy with
+    an import) and give it back: "ok", "busy" or "refused"."""
+    from domain.availability import BUSY_RETRY_AFTER, unavailable_cause
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=WRITE_PROBE_SECONDS,
+                                isolation_level=None)
+    except sqlite3.Error as exc:
+        log.warning("readiness check: cannot open %s for writing: %s", path, exc)
+        return "refused"
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return "ok"
+    except sqlite3.Error as exc:
+        cause = unavailable_cause(exc)
+        if cause is not None and cause.retry_after == BUSY_RETRY_AFTER:
+            return "busy"
+        log.warning("readiness check: %s refuses writes: %s", path, exc)
+        return "refused"
+    finally:
+        probe.close()

@@ -23,6 +23,11 @@ class Unavailable(Exception):
         self.message = message
         self.retry_after = retry_after
 
+    @property
+    def busy(self) -> bool:
+        """Another writer holds the lock (it will end soon), as opposed to a database down or refusing writes."""
+        return self.retry_after == BUSY_RETRY_AFTER
+
 
 # SQLite's primary result codes that mean "not now", not "wrong request"
 _SQLITE_BUSY = {5, 6}              # SQLITE_BUSY, SQLITE_LOCKED

@@ -2,6 +2,7 @@
 other (rows, counts, audit, derived rows); a file that repeats a record with other content is refused."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -80,9 +81,11 @@ def _at_once(calls) -> list:
 def patient_writers(api):
     """Writers that wait up to a minute for each other (the third import waits for two others, on a machine
     shared with other work), set on the live server as SHAREDGOALS_BUSY_TIMEOUT would."""
-    yield from busy_timeout(api, 60)
+    with busy_timeout(api, 60):
+        yield
 
 
+@contextlib.contextmanager
 def busy_timeout(api, seconds: float):
     from tortoise import connections
 
@@ -92,9 +95,11 @@ def busy_timeout(api, seconds: float):
     config.configure(busy_timeout=seconds)  # PostgreSQL's lock waits (restored by the api fixture)
     if before is not None:
         client.busy_timeout = seconds  # SQLite's writer
-    yield
-    if before is not None:
-        client.busy_timeout = before
+    try:
+        yield
+    finally:
+        if before is not None:
+            client.busy_timeout = before
 
 
 def test_three_imports_of_the_same_leads_at_once_equal_one_serial_order(api, admin, patient_writers):

@@ -49,7 +49,7 @@ async def _bounded(db, statements: list[tuple[str, list]], what: str) -> None:
             raise
         raise Unavailable(f"{what} is under way; try again shortly (waited {timeout_ms / 1000:g} s).",
                           BUSY_RETRY_AFTER) from exc
-    await db.execute_query("SELECT set_config('lock_timeout', '0', true)")
+    await db.execute_query("SET LOCAL lock_timeout TO DEFAULT")  # the server's own setting for the rest
 
 
 async def lock_all_leads(connection=None, *, on_wait: Callable[[], None] | None = None,

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import asyncpg
+import httpx
 import pytest
 
 from domain.leads.models import Lead
@@ -170,3 +171,55 @@ def test_a_command_line_import_leaves_the_service_reading_and_writes_wait_for_it
     assert sorted(reads)[len(reads) // 2] < 0.1 and max(reads) < 2
     done = sum(1 for status, _ in writes if status == 200)
     assert api.run(Team.filter(name__startswith="Team ").count()) == done
+
+
+@sqlite_only
+def test_an_http_import_leaves_the_service_reading(api, admin, tmp_path):
+    """An import of 200,000 leads posted to the service itself: reads (the service's own, from other
+    connections) go on meanwhile, and /readyz says the writer is busy, not that the database is down (it used
+    to stall every read for the whole import, 33 s, while /readyz answered 200)."""
+    import threading
+    path = tmp_path / "big.csv"
+    _leads_file(path, 200_000, prefix="HTTP")
+    auth = {"Authorization": f"Bearer {admin}"}
+    answer: dict = {}
+
+    def post():
+        with open(path, "rb") as body:
+            answer["response"] = httpx.post(api.server.base_url + "/import/leads", content=body.read(), timeout=300,
+                                            headers={**auth, "Content-Type": "text/csv"})
+    importing = threading.Thread(target=post)
+    importing.start()
+    probe = sqlite3.connect(SQLITE_PATH, isolation_level=None, timeout=0)
+    try:
+        deadline = time.monotonic() + 60
+        while importing.is_alive():  # until the import holds the write lock
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        probe.close()
+    reads: list[float] = []
+    states = set()
+    while importing.is_alive():
+        started = time.monotonic()
+        read = api.http.post("/graphql", json={"query": "{ viewer { name } people(first: 5) { edges { node { name } } } }"},
+                             headers=auth)
+        reads.append(time.monotonic() - started)
+        assert read.status_code == 200 and not read.json().get("errors")
+        if len(reads) % 5 == 1:
+            ready = api.http.get("/readyz")
+            assert ready.status_code == 200
+            states.add(ready.json()["writes"])
+        time.sleep(0.02)
+    importing.join()
+    assert answer["response"].status_code == 200 and answer["response"].json()["created"] == 200_000
+    print(f"\nduring the HTTP import: {len(reads)} reads, median {sorted(reads)[len(reads) // 2] * 1000:.0f} ms, "
+          f"slowest {max(reads) * 1000:.0f} ms; /readyz writes: {sorted(states)}")
+    assert len(reads) >= 3
+    assert sorted(reads)[len(reads) // 2] < 0.25 and max(reads) < 2
+    assert "busy" in states

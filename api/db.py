@@ -59,8 +59,9 @@ def tortoise_config(url: str | None = None, busy_timeout: float | None = None) -
 class PooledConnection(asyncpg.Connection):
     """A pooled PostgreSQL connection handed back without asyncpg's reset query (`SELECT pg_advisory_unlock_all();
     CLOSE ALL; UNLISTEN *; RESET ALL`), a round trip after every statement: the service keeps no session state on
-    pooled connections (no SET, cursor, advisory lock or LISTEN; live updates LISTEN on a connection of their own),
-    and asyncpg still rolls back a transaction left open."""
+    pooled connections (no SET, cursor, advisory lock or LISTEN; live updates LISTEN on a connection of their own;
+    the writers' advisory locks and lock timeouts are transaction-scoped, see domain/locks.py), and asyncpg still
+    rolls back a transaction left open."""
 
     def get_reset_query(self) -> str:
         return ""

@@ -202,6 +202,7 @@ class SharedSqliteClient(SqliteClient):
             for conn in opened:
                 await conn.close()
         await super().close()
+        self._writer_busy_ms = self.pragmas["busy_timeout"]  # a new writer connection starts with the pragma
 
 
 client_class = SharedSqliteClient

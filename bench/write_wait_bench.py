@@ -100,8 +100,8 @@ def main() -> int:
                 reads[-1] = float("nan")
             if time.monotonic() - last_write >= 0.5:
                 t = time.monotonic()
-                w = http.post("/graphql", json={"query": TEAM_CREATE,
-                                                "variables": {"input": {"name": f"T{len(writes)}", "function": "SALES"}}})
+                team = {"name": f"T{len(writes)}", "function": "SALES"}
+                w = http.post("/graphql", json={"query": TEAM_CREATE, "variables": {"input": team}})
                 waited = time.monotonic() - t
                 body = w.json() if w.headers.get("content-type", "").startswith("application/json") else {}
                 code = ((body.get("errors") or [{}])[0].get("extensions") or {}).get("code")

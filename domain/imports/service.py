@@ -1,10 +1,12 @@
-"""Importing records: checked in batches, written set-based in one transaction, all or nothing.
+"""Importing records: checked in batches, written set-based in one transaction, all or nothing, one import at a
+time (domain.locks.bulk_lead_transaction), so two imports of the same records give what the one after the other
+would, with truthful counts.
 
 Per batch: one query for the leads the rows name (events, touchpoints, opportunities), one for the external ids
-already stored, one multi-row `INSERT … ON CONFLICT DO NOTHING` for the new rows; a changed lead or opportunity is
-updated and audited row by row (rare). After the last batch, in the same transaction: one statement gives each new
-lead its (empty) facts row, and the facts of every lead whose events, touchpoints or profile changed are
-recomputed; the credit of every opportunity created or changed is brought up to date. A file with a bad row
+already stored, one multi-row `INSERT` for the new rows (a record the file gave before with other content is
+refused); a changed lead or opportunity is updated and audited row by row (rare). After the last batch, in the
+same transaction: one statement gives each new lead its (empty) facts row, and the facts of every lead whose
+events, touchpoints or profile changed are recomputed; the credit of every opportunity created or changed is brought up to date. A file with a bad row
 imports nothing unless `skip_bad`: then good rows import and bad ones are reported.
 """
 from __future__ import annotations

@@ -102,8 +102,8 @@ def test_the_command_line_import_waits_for_another_import_and_says_so(api, tmp_p
     path = tmp_path / "leads.csv"
     _leads_file(path, 10, prefix="W")
     with writer_lock_held(api):
-        cli = subprocess.Popen([SHAREDGOALS, "import", "leads", str(path)], env=_cli_env(SHAREDGOALS_BUSY_TIMEOUT="0.3"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cli = subprocess.Popen([SHAREDGOALS, "import", "leads", str(path)],
+                               env=_cli_env(SHAREDGOALS_BUSY_TIMEOUT="0.3"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = ""
         deadline = time.monotonic() + 60
         while "waiting for another import" not in line:
@@ -207,8 +207,8 @@ def test_an_http_import_leaves_the_service_reading(api, admin, tmp_path):
     states = set()
     while importing.is_alive():
         started = time.monotonic()
-        read = api.http.post("/graphql", json={"query": "{ viewer { name } people(first: 5) { edges { node { name } } } }"},
-                             headers=auth)
+        read = api.http.post("/graphql", headers=auth, json={
+            "query": "{ viewer { name } people(first: 5) { edges { node { name } } } }"})
         reads.append(time.monotonic() - started)
         assert read.status_code == 200 and not read.json().get("errors")
         if len(reads) % 5 == 1:

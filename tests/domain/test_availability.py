@@ -52,7 +52,8 @@ def test_an_unavailable_is_itself():
 
 
 def test_only_statements_that_read_go_to_the_read_connections():
-    assert is_read('SELECT "id" FROM "lead"') and is_read("  select 1") and is_read("WITH t AS (SELECT 1) SELECT * FROM t")
+    assert is_read('SELECT "id" FROM "lead"') and is_read("  select 1")
+    assert is_read("WITH t AS (SELECT 1) SELECT * FROM t")
     assert not is_read('INSERT INTO "lead" VALUES (1)') and not is_read("UPDATE lead SET x = 1")
     assert not is_read("WITH t AS (SELECT 1) DELETE FROM lead WHERE id IN (SELECT * FROM t)")
     assert not is_read("PRAGMA foreign_keys=ON") and not is_read("EXPLAIN QUERY PLAN SELECT 1")

@@ -6,8 +6,9 @@ Per batch: one query for the leads the rows name (events, touchpoints, opportuni
 already stored, one multi-row `INSERT` for the new rows (a record the file gave before with other content is
 refused); a changed lead or opportunity is updated and audited row by row (rare). After the last batch, in the
 same transaction: one statement gives each new lead its (empty) facts row, and the facts of every lead whose
-events, touchpoints or profile changed are recomputed; the credit of every opportunity created or changed is brought up to date. A file with a bad row
-imports nothing unless `skip_bad`: then good rows import and bad ones are reported.
+events, touchpoints or profile changed are recomputed; the credit of every opportunity created or changed is
+brought up to date. A file with a bad row imports nothing unless `skip_bad`: then good rows import and bad ones
+are reported.
 """
 from __future__ import annotations
 
@@ -259,8 +260,8 @@ class _Run:
         self.refs = Refs(people={}, teams={}, leads={})
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
-        self.updated_ids: set[int] = set()  # ids of stored records this import changed
         self.last_id_before = 0
+        self.met = bytearray()  # a bit for each record stored before the import that a line of the file gave
         self.tracks_written = kind.name in _REFRESH_WRITTEN
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
         self.compared = compared
@@ -332,13 +333,22 @@ class _Run:
                                  f"{', '.join(changed)}): a {self.kind.noun} is a fact and is never edited")
 
     async def mark_start(self) -> None:
-        """Note the table's last id before this import writes: a stored row above it, or one this import updated,
-        came from an earlier line of the same file (imports run one at a time, and only imports add these rows)."""
+        """Note the table's last id before this import writes: a stored row above it was created by an earlier
+        line of the same file (imports run one at a time, and only imports add these rows); one below it, by its
+        bit in `met` (an eighth of a byte a stored record, where a set of ids would take some 60 bytes)."""
         rows = await self._select(f'SELECT MAX("id") FROM "{self.kind.table}"', [])
         self.last_id_before = (rows[0][0] if rows else None) or 0
+        self.met = bytearray((self.last_id_before >> 3) + 1)
 
-    def _from_this_file(self, pk: int) -> bool:
-        return pk > self.last_id_before or pk in self.updated_ids
+    def _given_before(self, pk: int) -> bool:
+        """Whether an earlier line of the file gave this stored record; marks it given from now on."""
+        if pk > self.last_id_before:
+            return True
+        byte, bit = pk >> 3, 1 << (pk & 7)
+        if self.met[byte] & bit:
+            return True
+        self.met[byte] |= bit
+        return False
 
     async def write(self, parsed: list[tuple[int, tuple]]) -> None:
         """Compare the batch with what is stored under its external ids, then insert the new rows at once."""
@@ -355,7 +365,7 @@ class _Run:
                 new[external_id] = (line, values)
                 continue
             pk, stored = existing[external_id]
-            if self._from_this_file(pk):  # repeated from an earlier batch
+            if self._given_before(pk):  # repeated: an earlier line left the stored record as `stored`
                 self._repeated(line, external_id, stored, values, None)
                 continue
             changed = self._differences(stored, values)
@@ -436,7 +446,6 @@ class _Run:
                                  for c, v in zip(kind.columns, vals)}
         await record(self.actor, "import", kind.entity, pk, snapshot(stored), snapshot(values), connection=self.db)
         self.result.updated += 1
-        self.updated_ids.add(pk)
         if kind.name == "leads":
             self.affected_leads.add(pk)
         if self.tracks_written:

@@ -157,6 +157,13 @@ def test_a_record_repeated_in_a_file_with_other_content_is_a_line_error(api, adm
                  admin).json()
     assert (again["created"], again["updated"], again["unchanged"], again["errors"]) == (0, 1, 1, [])
 
+    # a stored record given unchanged, then changed, further on in the same file: refused too
+    body = "\n".join([LEAD_HEADER, row.format("L-2", ""), row.format("L-3", ""), row.format("L-1", " New"),
+                      row.format("L-2", " Changed")]) + "\n"
+    late = post(api, "leads", body, admin)
+    assert late.status_code == 422 and [e["line"] for e in late.json()["errors"]] == [5]
+    assert api.run(Lead.get(external_id="L-2")).company == "Acme"
+
 
 def test_two_writers_of_one_lead_at_once_leave_its_derived_rows_as_one_after_the_other(api, admin, patient_writers):
     """Hand-overs (leadAssign) and imports of its touches, all at once on one MQL: one facts row, equal to the

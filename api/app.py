@@ -15,7 +15,6 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
-from tortoise import connections
 
 from api import db, pubsub
 from api.auth import reader_principal_of
@@ -23,6 +22,8 @@ from api.exports import export
 from api.hangup import CancelOnDisconnect
 from api.imports import import_route
 from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
+from api.unavailable import UnavailableMiddleware, retry_after_of
+from domain.availability import OUTAGE_RETRY_AFTER
 from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
@@ -81,6 +82,14 @@ class GraphQLView(BatchLimitErrors, GraphQL):
         return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
                        request=request, response=response)
 
+    def create_response(self, response_data, sub_response):
+        # An operation that met a database busy past the busy timeout, or down, is answered 503 (nothing was
+        # written; it may be sent again), with its errors coded UNAVAILABLE as usual.
+        if (seconds := retry_after_of(response_data)) is not None:
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(seconds)
+        return super().create_response(response_data, sub_response)
+
 
 async def dashboard(request: Request) -> FileResponse:
     """The leaders' dashboard: a static page that reads the public GraphQL API with the viewer's token."""
@@ -93,17 +102,22 @@ async def healthz(request: Request) -> PlainTextResponse:
 
 
 async def readyz(request: Request):
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception as exc:  # the database is down or unreachable: not ready
-        log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"ready": False, "reason": "database unavailable"}, status_code=503)
-    return JSONResponse({"ready": True})
+    """200 while the database serves reads promptly and accepts writes (a writer busy with an import is fine:
+    writes wait for it); 503 with Retry-After when a read is slow or fails, or writes are refused."""
+    report = await db.health()
+    if report["ready"]:
+        return JSONResponse(report)
+    reason = ("database unavailable" if report["reads"] == "failed" else
+              "database reads are not answered promptly" if report["reads"] == "slow" else
+              "database does not accept writes")
+    return JSONResponse({**report, "reason": reason, "code": "UNAVAILABLE"}, status_code=503,
+                        headers={"Retry-After": str(OUTAGE_RETRY_AFTER)})
 
 
 def configure_domain(settings: Settings) -> None:
     domain_config.configure(fiscal_year_start_month=settings.fiscal_year_start_month,
-                            timezone=settings.timezone, currency=settings.currency)
+                            timezone=settings.timezone, currency=settings.currency,
+                            busy_timeout=settings.busy_timeout)
     if settings.clock is not None:
         clock.set_now(settings.clock)
 
@@ -127,7 +141,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
     @contextlib.asynccontextmanager
     async def lifespan(app):
         if manage_db:
-            await db.init_db(settings.database_url)
+            await db.init_db(settings.database_url, settings.busy_timeout)
         try:
             # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
             async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext():
@@ -152,14 +166,15 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: CORS, request ids, the hang-up watch, the rate limit, the body size, then the
-    # request's pinned clock (period names read against it). CORS is outermost so that a preflight is answered before
-    # any limit spends a request on it, and the refusals of the inner layers (401, 413, 429, 503) carry the CORS
-    # headers too: a browser page can then read their reason and Retry-After.
+    # The last added runs first: CORS, request ids, the hang-up watch, a database busy or down as 503, the rate limit,
+    # the body size, then the request's pinned clock (period names read against it). CORS is outermost so that a
+    # preflight is answered before any limit spends a request on it, and the refusals of the inner layers (401, 413,
+    # 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
     app.add_middleware(RequestClockMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, clock=rate_clock)
+    app.add_middleware(UnavailableMiddleware)
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

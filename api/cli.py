@@ -138,6 +138,7 @@ async def _actor(as_email: str | None):
 def cmd_import(args) -> int:
     from tqdm import tqdm
 
+    from domain.availability import Unavailable
     from domain.errors import DomainError
     from domain.imports.formats import FORMAT_OF_EXTENSION, format_of_filename
     from domain.imports.service import import_file
@@ -164,12 +165,15 @@ def cmd_import(args) -> int:
             actor = await _actor(args.as_email)
             async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
                 return await import_file(args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad,
-                                         progress=progress)
+                                         progress=progress, on_wait=_waiting_for_writer)
         try:
             result = _run(_with_db(work))
         except DomainError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        except Unavailable as e:
+            print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
+            return 3
     for error in result.errors:
         print(f"line {error.line}: {error.reason}", file=sys.stderr)
     if result.more_errors:
@@ -258,14 +262,18 @@ def cmd_backup(args) -> int:
     return 0
 
 
-def cmd_rebuild_sla(args) -> int:
-    from tortoise.transactions import in_transaction
+def _waiting_for_writer() -> None:
+    print("waiting for another import (or another writer of the database) to finish...", file=sys.stderr,
+          flush=True)
 
+
+def cmd_rebuild_sla(args) -> int:
     from domain.leads import sla_store
     from domain.leads.models import SlaLead
+    from domain.locks import bulk_lead_transaction
 
     async def work():
-        async with in_transaction():
+        async with bulk_lead_transaction(on_wait=_waiting_for_writer):
             await sla_store.rebuild_all()
         return await SlaLead.all().count()
     print(f"stored SLA rows rebuilt from the lead facts: {_run(_with_db(work)):,} rows")

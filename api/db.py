@@ -1,7 +1,9 @@
 """Database wiring: the Tortoise config, start-up and shutdown, migrations, SQLite pragmas."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def tortoise_config(url: str | None = None) -> dict[str, Any]:
-    url = normalise_url(url or get_settings().database_url)
+def tortoise_config(url: str | None = None, busy_timeout: float | None = None) -> dict[str, Any]:
+    settings = get_settings()
+    url = normalise_url(url or settings.database_url)
+    busy = settings.busy_timeout if busy_timeout is None else busy_timeout
     return {
-        "connections": {"default": _connection(url)},
+        "connections": {"default": _connection(url, busy)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -55,15 +59,22 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
 class PooledConnection(asyncpg.Connection):
     """A pooled PostgreSQL connection handed back without asyncpg's reset query (`SELECT pg_advisory_unlock_all();
     CLOSE ALL; UNLISTEN *; RESET ALL`), a round trip after every statement: the service keeps no session state on
-    pooled connections (no SET, cursor, advisory lock or LISTEN; live updates LISTEN on a connection of their own),
-    and asyncpg still rolls back a transaction left open."""
+    pooled connections (no SET, cursor, advisory lock or LISTEN; live updates LISTEN on a connection of their own;
+    the writers' advisory locks and lock timeouts are transaction-scoped, see domain/locks.py), and asyncpg still
+    rolls back a transaction left open."""
 
     def get_reset_query(self) -> str:
         return ""
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    """Tortoise's connection config: the URL, with PostgreSQL's pool connections as PooledConnection."""
+def _connection(url: str, busy_timeout: float) -> str | dict[str, Any]:
+    """Tortoise's connection config: SQLite through api.sqlite_client (reads on their own connections, writes
+    waiting at most `busy_timeout` seconds for the writer), PostgreSQL's pool connections as PooledConnection."""
+    if url.startswith("sqlite"):
+        config = expand_db_url(url)
+        config["engine"] = "api.sqlite_client"
+        config["credentials"]["busy_timeout"] = busy_timeout
+        return config
     if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return url
     config = expand_db_url(url)
@@ -83,9 +94,9 @@ def is_sqlite() -> bool:
 
 
 # Tortoise opens SQLite in WAL mode with foreign keys on (its defaults); a test checks both.
-async def init_db(url: str | None = None) -> None:
+async def init_db(url: str | None = None, busy_timeout: float | None = None) -> None:
     # The global fallback lets request tasks use the connections opened in the lifespan task.
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(url, busy_timeout), _enable_global_fallback=True)
 
 
 async def close_db() -> None:
@@ -97,3 +108,60 @@ async def migrate(url: str | None = None, progress=None) -> None:
     config = tortoise_config(url)
     await tortoise_migrate(config=config, progress=progress)
     await Tortoise.close_connections()
+
+
+READ_PROBE_SECONDS = 1.0   # /readyz: a read slower than this counts as not served
+WRITE_PROBE_SECONDS = 0.2  # SQLite: how long the readiness check waits for the write lock (busy is not down)
+
+
+async def health() -> dict[str, Any]:
+    """The database as /readyz reports it: `reads` "ok", "slow" (not answered within READ_PROBE_SECONDS) or
+    "failed"; `writes` "ok", "busy" (another writer holds the lock: writes wait up to the busy timeout) or
+    "refused" (the database stopped accepting writes: read-only, in recovery, disk full or gone); `ready` when
+    both reads and writes can be served."""
+    conn = connections.get("default")
+    report: dict[str, Any] = {}
+    try:
+        if is_sqlite():
+            await asyncio.wait_for(conn.read_probe(), READ_PROBE_SECONDS)
+            report["reads"] = "ok"
+            report["writes"] = await asyncio.to_thread(_sqlite_write_probe, conn.filename)
+        else:
+            _, rows = await asyncio.wait_for(conn.execute_query(
+                "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only"),
+                READ_PROBE_SECONDS)
+            report["reads"] = "ok"
+            read_only = rows[0]["recovery"] or rows[0]["read_only"] == "on"
+            report["writes"] = "refused" if read_only else "ok"
+    except TimeoutError:
+        report.setdefault("reads", "slow")
+    except Exception as exc:  # the database is down or unreachable
+        log.warning("readiness check failed: %s", exc)
+        report.setdefault("reads", "failed")
+    report.setdefault("writes", "unknown")
+    report["ready"] = report["reads"] == "ok" and report["writes"] in ("ok", "busy")
+    return report
+
+
+def _sqlite_write_probe(path: str) -> str:
+    """Take SQLite's write lock for a moment on a connection of its own (this process's writer may be busy with
+    an import) and give it back: "ok", "busy" or "refused"."""
+    from domain.availability import BUSY_RETRY_AFTER, unavailable_cause
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=WRITE_PROBE_SECONDS,
+                                isolation_level=None)
+    except sqlite3.Error as exc:
+        log.warning("readiness check: cannot open %s for writing: %s", path, exc)
+        return "refused"
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return "ok"
+    except sqlite3.Error as exc:
+        cause = unavailable_cause(exc)
+        if cause is not None and cause.retry_after == BUSY_RETRY_AFTER:
+            return "busy"
+        log.warning("readiness check: %s refuses writes: %s", path, exc)
+        return "refused"
+    finally:
+        probe.close()

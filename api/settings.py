@@ -36,6 +36,7 @@ class Settings:
     rate_limit_per_minute: int = 100_000  # cost units a minute per token (or client address); 0 turns it off
     operation_timeout_seconds: float = 10.0  # a GraphQL operation's time budget
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
+    busy_timeout: float = 5.0  # seconds a write waits for the database's writer (or a lock) before UNAVAILABLE
 
     @property
     def production(self) -> bool:
@@ -91,13 +92,6 @@ def _budget(config: Config, max_cost: int) -> int:
     return value
 
 
-def _seconds(config: Config, name: str, default: float) -> float:
-    value = config(name, cast=float, default=default)
-    if not value > 0:
-        raise ValueError(f"{name} must be above 0")
-    return value
-
-
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
     config = Config(env_file if env_file is not None else (ROOT / ".env" if (ROOT / ".env").exists() else None))
     env = config("SHAREDGOALS_ENV", default="development")
@@ -126,7 +120,15 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         operation_timeout_seconds=_seconds(config, "SHAREDGOALS_OPERATION_TIMEOUT_SECONDS",
                                            Settings.operation_timeout_seconds),
         cors_origins=_parse_origins(config("SHAREDGOALS_CORS_ORIGINS", default="")),
+        busy_timeout=_seconds(config, "SHAREDGOALS_BUSY_TIMEOUT", Settings.busy_timeout),
     )
+
+
+def _seconds(config: Config, name: str, default: float) -> float:
+    value = config(name, cast=float, default=default)
+    if not 0 < value <= 600:
+        raise ValueError(f"{name} is a number of seconds above 0 and at most 600")
+    return value
 
 
 @lru_cache(maxsize=1)

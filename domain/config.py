@@ -9,6 +9,7 @@ class DomainConfig:
     fiscal_year_start_month: int = 1
     timezone: str = "UTC"
     currency: str = "USD"
+    busy_timeout: float = 5.0  # seconds a writer waits for another writer's lock before Unavailable
 
 
 _config = DomainConfig()

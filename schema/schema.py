@@ -21,7 +21,8 @@ from schema.closing.queries import ClosingQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
 from schema.contribution.queries import ContributionQuery
-from schema.core.extensions import MaskUnexpectedErrors, RefuseNulCharacters, RequireAuthentication, is_unexpected
+from schema.core.extensions import (MaskUnexpectedErrors, RefuseNulCharacters, RequireAuthentication, code_unavailable,
+                                    is_unexpected)
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
@@ -100,7 +101,9 @@ class SharedGoalsSchema(strawberry.Schema):
             strip_suggestions(errors)
         request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
         for error in errors:
-            if is_unexpected(error):
+            if code_unavailable(error):
+                log.warning("database unavailable (request id %s): %s", request_id, error.original_error)
+            elif is_unexpected(error):
                 log.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
 
 

@@ -11,6 +11,7 @@ from domain.attribution import rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, ProposalStatus
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
+from domain.locks import bulk_lead_transaction
 from domain.org.models import Period
 from domain.org.rules import PeriodStatus, Principal
 from domain.access.rules import enforce, joint_draft_refusal
@@ -59,7 +60,8 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
 async def approve(actor: Principal, proposal_id: int) -> ModelOfRecord:
     side = approval_side(actor, "a model of record", "id")
     try:
-        async with in_transaction():
+        # The approval that activates a model rewrites every deal's stored credit rows: with the lead writers' lock.
+        async with bulk_lead_transaction(what="An import or bulk change of leads"):
             proposal = await ModelOfRecord.get_or_none(id=proposal_id)
             if proposal is None:
                 raise not_found("no model-of-record proposal has this id", "id")

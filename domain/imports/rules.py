@@ -255,3 +255,14 @@ def lead_key(value: Any) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     return None
+
+
+def repeated_in_file(noun: str, external_id: str, changed: list[str], earlier_line: int | None) -> str | None:
+    """A record whose external id an earlier row of the same file had: nothing when the two are identical (the
+    repeat changes nothing), else the reason the later row is refused. Neither wins silently: which one the file
+    meant cannot be known."""
+    if not changed:
+        return None
+    where = f"line {earlier_line}" if earlier_line is not None else "an earlier line"
+    return (f"external_id '{external_id}' appears on {where} of this file with other content (differs in "
+            f"{', '.join(changed)}): a file gives each {noun} once")

@@ -1,11 +1,14 @@
-"""Importing records: checked in batches, written set-based in one transaction, all or nothing.
+"""Importing records: checked in batches, written set-based in one transaction, all or nothing, one import at a
+time (domain.locks.bulk_lead_transaction), so two imports of the same records give what the one after the other
+would, with truthful counts.
 
 Per batch: one query for the leads the rows name (events, touchpoints, opportunities), one for the external ids
-already stored, one multi-row `INSERT … ON CONFLICT DO NOTHING` for the new rows; a changed lead or opportunity is
-updated and audited row by row (rare). After the last batch, in the same transaction: one statement gives each new
-lead its (empty) facts row, and the facts of every lead whose events, touchpoints or profile changed are
-recomputed; the credit of every opportunity created or changed is brought up to date. A file with a bad row
-imports nothing unless `skip_bad`: then good rows import and bad ones are reported.
+already stored, one multi-row `INSERT` for the new rows (a record the file gave before with other content is
+refused); a changed lead or opportunity is updated and audited row by row (rare). After the last batch, in the
+same transaction: one statement gives each new lead its (empty) facts row, and the facts of every lead whose
+events, touchpoints or profile changed are recomputed; the credit of every opportunity created or changed is
+brought up to date. A file with a bad row imports nothing unless `skip_bad`: then good rows import and bad ones
+are reported.
 """
 from __future__ import annotations
 
@@ -20,16 +23,16 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, BinaryIO
 
-from tortoise.transactions import in_transaction
-
 from domain.audit.service import record
+from domain.availability import Unavailable
 from domain.errors import invalid
 from domain.goals.live import publish_metric_key_results
 from domain.imports.formats import Record, read_records
 from domain.imports.kinds import KINDS, Kind
 from domain.access.rules import LeadOwnership, enforce, import_refusal
 from domain.imports.ownership import ROW_REFUSALS, Owners
-from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
+from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key, repeated_in_file
+from domain.locks import bulk_lead_transaction
 from domain.attribution.stored import refresh_deals
 from domain.leads.facts import refresh_leads
 from domain.rawsql import as_utc
@@ -115,23 +118,31 @@ def batch_size(kind: Kind) -> int:
 
 
 async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, actor: Principal, skip_bad: bool = False,
-                      progress: Callable[[int], None] | None = None) -> ImportResult:
+                      progress: Callable[[int], None] | None = None,
+                      on_wait: Callable[[], None] | None = None) -> ImportResult:
     """Import a CSV or NDJSON stream (read in batches, never whole)."""
     kind = kind_named(kind_name)
     return await import_records(kind.name, read_records(stream, fmt, kind.required, kind.optional),
-                                skip_bad=skip_bad, actor=actor, progress=progress)
+                                skip_bad=skip_bad, actor=actor, progress=progress, on_wait=on_wait)
 
 
 async def import_records(kind_name: str, records: Iterable[Record], *, actor: Principal, skip_bad: bool = False,
-                         progress: Callable[[int], None] | None = None) -> ImportResult:
+                         progress: Callable[[int], None] | None = None,
+                         on_wait: Callable[[], None] | None = None) -> ImportResult:
     """Import records of one kind in one transaction; `progress(rows read so far)` is called after each batch.
-    Who may import the kind is checked first (FORBIDDEN), then each row's ownership with its other checks."""
+    Who may import the kind is checked first (FORBIDDEN), then each row's ownership with its other checks.
+
+    Imports run one at a time (with any other writer of many leads: see domain.locks), so two imports of the
+    same records give what the one after the other would. Another import under way is waited for at most the
+    busy timeout (then Unavailable), or, with `on_wait`, for as long as it takes (`on_wait()` is called once when
+    the wait begins)."""
     kind = kind_named(kind_name)
     enforce(import_refusal(actor, kind.name), "kind")
     result = ImportResult(kind=kind.name)
     try:
-        async with in_transaction() as connection, _fewer_collections():
+        async with bulk_lead_transaction(on_wait=on_wait) as connection, _fewer_collections():
             run = _Run(kind, connection, result, actor)
+            await run.mark_start()
             await run.load_refs()
             await _pipeline(run, records, progress)
             if result.error_count and not skip_bad:
@@ -255,6 +266,8 @@ class _Run:
         self.owners = Owners(team_of_person={}, function_of_team={})
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
+        self.last_id_before = 0
+        self.met = bytearray()  # a bit for each record stored before the import that a line of the file gave
         self.tracks_written = kind.name in _REFRESH_WRITTEN
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
         self.compared = compared
@@ -349,37 +362,64 @@ class _Run:
         self.result.refuse(line, f"external_id '{external_id}' was imported before with other content (differs in "
                                  f"{', '.join(changed)}): a {self.kind.noun} is a fact and is never edited")
 
+    async def mark_start(self) -> None:
+        """Note the table's last id before this import writes: a stored row above it was created by an earlier
+        line of the same file (imports run one at a time, and only imports add these rows); one below it, by its
+        bit in `met` (an eighth of a byte a stored record, where a set of ids would take some 60 bytes)."""
+        rows = await self._select(f'SELECT MAX("id") FROM "{self.kind.table}"', [])
+        self.last_id_before = (rows[0][0] if rows else None) or 0
+        self.met = bytearray((self.last_id_before >> 3) + 1)
+
+    def _given_before(self, pk: int) -> bool:
+        """Whether an earlier line of the file gave this stored record; marks it given from now on."""
+        if pk > self.last_id_before:
+            return True
+        byte, bit = pk >> 3, 1 << (pk & 7)
+        if self.met[byte] & bit:
+            return True
+        self.met[byte] |= bit
+        return False
+
     async def write(self, parsed: list[tuple[int, tuple]]) -> None:
         """Compare the batch with what is stored under its external ids, then insert the new rows at once."""
         kind, result = self.kind, self.result
         existing = await self._existing(sorted({values[0] for _, values in parsed}))
-        new: dict[str, tuple] = {}
+        new: dict[str, tuple[int, tuple]] = {}
         for line, values in parsed:
             external_id = values[0]
-            stored = new.get(external_id)
-            pk = None
-            if stored is None and external_id in existing:
-                pk, stored = existing[external_id]
-            if stored is None:
-                new[external_id] = values
+            if external_id in new:  # repeated within the batch
+                earlier_line, earlier = new[external_id]
+                self._repeated(line, external_id, earlier, values, earlier_line)
+                continue
+            if external_id not in existing:
+                new[external_id] = (line, values)
+                continue
+            pk, stored = existing[external_id]
+            if self._given_before(pk):  # repeated: an earlier line left the stored record as `stored`
+                self._repeated(line, external_id, stored, values, None)
                 continue
             changed = self._differences(stored, values)
             if not changed:
                 result.unchanged += 1
             elif not kind.mutable:
                 self._refuse_changed_fact(line, external_id, changed)
-            elif pk is None:  # a record repeated within the batch: the later row wins
-                new[external_id] = values
-                result.updated += 1
             else:
                 await self._update(pk, stored, values)
                 existing[external_id] = (pk, values)
         if new:
-            await self._insert(list(new.values()))
+            await self._insert([values for _, values in new.values()])
+
+    def _repeated(self, line: int, external_id: str, earlier: tuple, values: tuple, earlier_line: int | None) -> None:
+        reason = repeated_in_file(self.kind.noun, external_id, self._differences(earlier, values), earlier_line)
+        if reason is None:
+            self.result.unchanged += 1
+        else:
+            self.result.refuse(line, reason)
 
     async def _insert(self, rows: list[tuple]) -> None:
-        """One multi-row INSERT. ON CONFLICT only guards against a concurrent import of the same records
-        (PostgreSQL; on SQLite the import holds the write lock): a row it stored first counts as unchanged."""
+        """One multi-row INSERT. Imports run one at a time, so no row of the batch can be there already; ON
+        CONFLICT DO NOTHING only keeps a writer that broke that rule from failing the import, and the import then
+        fails instead of counting such a row as unchanged (its content may differ and would go unwritten)."""
         kind = self.kind
         if self.dialect == "sqlite":  # SQLite counts the changes itself; a returned row would cost more than its insert
             sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
@@ -401,8 +441,10 @@ class _Run:
             written = len(returned)
             if self.tracks_written:
                 self.written.update(r["id"] for r in returned)
+        if written != len(rows):  # retried, the import compares them with what the other writer stored
+            raise Unavailable(f"another writer stored {len(rows) - written} of these {self.kind.noun} records "
+                              "during this import: nothing was imported; send it again")
         self.result.created += written
-        self.result.unchanged += len(rows) - written
         if kind.lead_column is not None:
             index = kind.columns.index(kind.lead_column)
             self.affected_leads.update(row[index] for row in rows)

@@ -20,6 +20,7 @@ from domain.leads.facts import refresh_leads
 from domain.leads.models import (
     ApprovalSide, DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, LeadFact, SlaAgreement,
 )
+from domain.locks import bulk_lead_transaction, lock_leads
 from domain.org.models import Person, Team
 from domain.org.rules import PeriodStatus, Principal, TeamFunction
 from domain.org.service import approval_side, ensure_period, parse_key
@@ -164,6 +165,7 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
     """Move a lead to a stage the lifecycle allows; RECYCLED and DISQUALIFIED take a reason from their list."""
     problems = Problems()
     async with in_transaction():
+        await lock_leads([lead_id])  # before reading its stage: two writers of one lead go one after the other
         lead = await _lead(lead_id)
         current = await _stage_now(lead.id)
         enforce(lead_stage_refusal(actor, await ownership(lead.id, current), stage.value), "leadId")
@@ -189,6 +191,7 @@ async def recycle(actor: Principal, lead_id: int, reason: rules.RecycleReason, r
 async def assign(actor: Principal, lead_id: int, owner_id: int) -> Lead:
     """Give a lead its owner; the first assignment to a sales owner after MQL is the hand-over."""
     async with in_transaction():
+        await lock_leads([lead_id])
         lead = await _lead(lead_id)
         enforce(lead_assign_refusal(actor, await ownership(lead.id)), "leadId")
         owner = await Person.get_or_none(id=owner_id)
@@ -240,7 +243,7 @@ async def create_sla_agreement(actor: Principal, f: SlaFields) -> SlaAgreement:
     if f.minimum_attempts < 1:
         problems.add(ErrorCode.INVALID, "at least one attempt", "minimumAttempts")
     enforce(sla_agreement_refusal(actor, f.marketing_team_id, f.sales_team_id), "marketingTeamId")
-    async with in_transaction():
+    async with bulk_lead_transaction(what="An import or bulk change of leads"):  # it writes every MQL's SLA rows
         teams = {t.id: t for t in await Team.filter(id__in=[f.marketing_team_id, f.sales_team_id])}
         marketing, sales = teams.get(f.marketing_team_id), teams.get(f.sales_team_id)
         if marketing is None:

@@ -8,6 +8,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.graphql import OperationType
 
+from domain.availability import UNAVAILABLE, unavailable_cause
 from domain.org.service import authenticate
 
 log = logging.getLogger("sharedgoals.graphql")
@@ -74,11 +75,29 @@ def _walk(node):
             yield from _walk(child)
 
 
+def code_unavailable(error: GraphQLError) -> bool:
+    """A database busy past the busy timeout, or down: code UNAVAILABLE with the seconds to wait (the view answers
+    503 with Retry-After). True when `error` is one."""
+    if (error.extensions or {}).get("code") == UNAVAILABLE:
+        return True
+    if error.original_error is None or (error.extensions or {}).get("code"):
+        return False
+    cause = unavailable_cause(error.original_error)
+    if cause is None:
+        return False
+    error.message = cause.message
+    error.extensions = {**(error.extensions or {}), "code": UNAVAILABLE, "retryAfter": cause.retry_after}
+    return True
+
+
 def is_unexpected(error: GraphQLError) -> bool:
-    """An error the client did not cause: a bug or an outage, to be logged and (in production) masked."""
+    """An error the client did not cause: a bug or an outage, to be logged and (in production) masked. A database
+    busy or down is an outage, but an expected one with its own code (see code_unavailable)."""
     if (error.extensions or {}).get("code"):
         return False
     original = error.original_error
+    if original is not None and unavailable_cause(original) is not None:
+        return False
     if original is None or isinstance(original, (GraphQLError, GlobalIDValueError)):
         return False  # parse, validation and input errors are the client's
     if error.path is None and isinstance(original, ValueError):

@@ -16,7 +16,7 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 def test_health_and_readiness(api):
     assert api.http.get("/healthz").status_code == 200
     ready = api.http.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"ready": True}
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "reads": "ok", "writes": "ok"}
 
 
 def test_graphiql_is_served_in_development(api):

@@ -176,6 +176,18 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+TOKEN_MAX_DAYS = 3650  # an API token lives at most ten years (a lifetime beyond would overflow the date, or never end)
+
+
+def token_lifetime(days: int | None) -> timedelta | None:
+    """The lifetime of a new API token: None (it does not expire) or 1 to TOKEN_MAX_DAYS days."""
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise invalid(f"a token lives 1 to {TOKEN_MAX_DAYS:,} days", "expiresDays")
+    return timedelta(days=days)
+
+
 async def create_token(role: Role | None = None, person_email: str | None = None, name: str | None = None,
                        expires_at: datetime | None = None, actor: Principal | None = None) -> tuple[str, ApiToken]:
     """A new API token; the secret is returned once and only its hash is stored.

@@ -54,7 +54,7 @@ class RequestIdMiddleware:
 class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
         return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
-                       request=request, response=response)
+                       request=request, response=response, websocket=request.scope["type"] == "websocket")
 
 
 async def dashboard(request: Request) -> FileResponse:

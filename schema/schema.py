@@ -17,7 +17,10 @@ from schema.audit.queries import AuditQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
 from schema.contribution.queries import ContributionQuery
-from schema.core.extensions import MaskUnexpectedErrors, RefuseNulCharacters, RequireAuthentication, is_unexpected
+from schema.core.extensions import (
+    MaskUnexpectedErrors, RefuseNulCharacters, RefuseSubscriptionsOverHttp, RequireAuthentication, ensure_code,
+    is_unexpected,
+)
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
@@ -59,14 +62,16 @@ class SharedGoalsSchema(strawberry.Schema):
             strip_suggestions(errors)
         request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
         for error in errors:
-            if is_unexpected(error):
+            if is_unexpected(error) and not getattr(error, "_sharedgoals_logged", False):
                 log.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
+                error._sharedgoals_logged = True
+            ensure_code(error)
 
 
 def build_schema(production: bool = False, limits: GraphQLLimits | None = None) -> strawberry.Schema:
     limits = limits or GraphQLLimits()
     # Factories: a fresh extension per request (the parse and validation caches are shared module-wide).
-    extensions = [RequireAuthentication, RefuseNulCharacters, *limit_extensions(limits, production),
+    extensions = [RequireAuthentication, RefuseSubscriptionsOverHttp, RefuseNulCharacters, *limit_extensions(limits, production),
                   lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     if production:
         extensions.append(MaskUnexpectedErrors)

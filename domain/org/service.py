@@ -19,7 +19,7 @@ from domain.money import from_cents, to_cents
 from domain.org.models import ApiToken, Period, Person, Team
 from domain.org.rules import (
     FiscalQuarter, PeriodKeyError, PeriodStatus, Principal, Role, TeamFunction,
-    parse_period_key, period_bounds, person_figure_problems, quarter_of,
+    parse_period_key, period_bounds, person_figure_problems, previous_period_key, quarter_of,
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -327,6 +327,14 @@ def parse_key(key: str, *field_path: str) -> FiscalQuarter:
 def current_quarter() -> FiscalQuarter:
     cfg = config.current()
     return quarter_of(clock.now(), cfg.fiscal_year_start_month, cfg.timezone)
+
+
+def previous_key(key: str, *field_path: str) -> str:
+    """The key of the period before `key`'s, or INVALID (a malformed key, or 1900-Q1, the first period)."""
+    try:
+        return previous_period_key(key)
+    except PeriodKeyError as exc:
+        raise invalid(str(exc), *(field_path or ("period",))) from None
 
 
 async def get_period(key: str) -> PeriodView:

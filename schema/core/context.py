@@ -46,6 +46,7 @@ class Context:
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None  # graphql-transport-ws connection_init payload
+    websocket: bool = False  # the operation came over a websocket (subscriptions need one)
 
     @property
     def viewer(self) -> Principal:

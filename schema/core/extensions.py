@@ -74,16 +74,44 @@ def _walk(node):
             yield from _walk(child)
 
 
+INTERNAL = "INTERNAL"
+INVALID = "INVALID"
+BAD_REQUEST = "BAD_REQUEST"
+
+
+class RefuseSubscriptionsOverHttp(SchemaExtension):
+    """A subscription runs over a websocket (graphql-transport-ws); sent in an HTTP POST it would end at its first
+    event with "Cannot return null" and an unexpected error in the log. It is refused with code BAD_REQUEST."""
+
+    async def on_execute(self):
+        context = self.execution_context
+        if context.result is None and context.operation_type is OperationType.SUBSCRIPTION and \
+                not getattr(context.context, "websocket", True):
+            context.result = ExecutionResult(data=None, errors=[GraphQLError(
+                "A subscription is served over a websocket (graphql-transport-ws at /graphql), not over HTTP.",
+                extensions={"code": BAD_REQUEST})])
+        yield
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """An error the client did not cause: a bug or an outage, to be logged and (in production) masked."""
-    if (error.extensions or {}).get("code"):
-        return False
+    code = (error.extensions or {}).get("code")
+    if code:
+        return code == INTERNAL
     original = error.original_error
     if original is None or isinstance(original, (GraphQLError, GlobalIDValueError)):
         return False  # parse, validation and input errors are the client's
     if error.path is None and isinstance(original, ValueError):
         return False  # a literal in the query that a scalar refused, e.g. "abc" for a Decimal (found by fuzzing)
     return True
+
+
+def ensure_code(error: GraphQLError) -> None:
+    """Every execution error carries `extensions.code`: INTERNAL for what the client did not cause, INVALID for a
+    value the schema refused while executing (e.g. `node(id: "")`: "Value cannot represent a GlobalID")."""
+    if error.path is None or (error.extensions or {}).get("code"):
+        return
+    error.extensions = {**(error.extensions or {}), "code": INTERNAL if is_unexpected(error) else INVALID}
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -3,7 +3,11 @@ from datetime import timedelta
 
 import pytest
 
+from decimal import Decimal
+
+from domain.attribution.rules import CustomWeights, Model, model_choice_problems
 from domain.errors import DomainError
+from domain.org.rules import PeriodKeyError, previous_period_key
 from domain.org.service import TOKEN_MAX_DAYS, token_lifetime
 
 
@@ -19,3 +23,32 @@ def test_a_token_lifetime_out_of_range_is_invalid(days):
         token_lifetime(days)
     (problem,) = refused.value.problems
     assert problem.code.value == "INVALID" and problem.field == ("expiresDays",)
+
+
+def test_the_period_before_1900_q1_does_not_exist():
+    assert previous_period_key("1900-Q2") == "1900-Q1"
+    assert previous_period_key("2027-Q1") == "2026-Q4"
+    with pytest.raises(PeriodKeyError, match="1900-Q1 is the first period"):
+        previous_period_key("1900-Q1")
+
+
+_FITS = CustomWeights(Decimal("0.4"), Decimal("0.2"), Decimal("0.2"), Decimal("0.2"), Decimal(0))
+
+
+@pytest.mark.parametrize("model, half_life, custom, argument", [
+    (Model.CUSTOM, None, None, "weights"),
+    (Model.CUSTOM, None, CustomWeights(Decimal(1), Decimal(1), Decimal(0), Decimal(0), Decimal(0)), "weights"),
+    (Model.W_SHAPED, None, _FITS, "weights"),
+    (Model.TIME_DECAY, Decimal(0), None, "halfLifeDays"),
+    (Model.TIME_DECAY, Decimal(-1), None, "halfLifeDays"),
+    (Model.TIME_DECAY, Decimal("NaN"), None, "halfLifeDays"),
+    (Model.TIME_DECAY, Decimal(1_000_000), None, "halfLifeDays"),
+])
+def test_a_model_choice_that_cannot_be_used_names_its_argument(model, half_life, custom, argument):
+    assert [a for a, _ in model_choice_problems(model, half_life, custom)] == [argument]
+
+
+def test_a_model_choice_that_fits_has_no_problem():
+    assert model_choice_problems(Model.CUSTOM, None, _FITS) == []
+    assert model_choice_problems(Model.TIME_DECAY, Decimal("0.5"), None) == []
+    assert model_choice_problems(Model.W_SHAPED, None, None) == []

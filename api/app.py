@@ -14,11 +14,11 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
-from api import db, pubsub
+from api import db, logsafe, pubsub
 from api.auth import reader_principal_of
 from api.exports import export
 from api.imports import import_route
-from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
+from api.limits import BatchLimitErrors, RateLimitMiddleware, RequestBodyMiddleware
 from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
@@ -31,7 +31,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps a sane one the client sent) and echoes it in X-Request-ID."""
+    """Gives every request an id of the server's own making, echoed in X-Request-ID: a client cannot choose the id
+    an incident is filed under (nor make two requests share one). A sane X-Request-ID the client sent is kept beside
+    it, marked as the client's: echoed in X-Client-Request-ID and logged with the server's id."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -39,13 +41,18 @@ class RequestIdMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if sent and len(sent) <= 64 and sent.isprintable() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1").strip()
+        client_id = sent if sent and len(sent) <= 64 and sent.isprintable() else None
+        request_id = uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"], state["client_request_id"] = request_id, client_id
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", request_id.encode()))
+                if client_id is not None:
+                    headers.append((b"x-client-request-id", client_id.encode("latin-1")))
             await send(message)
 
         await self.app(scope, receive, send_with_id)
@@ -54,6 +61,7 @@ class RequestIdMiddleware:
 class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
         return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
+                       client_request_id=request.state.client_request_id,
                        request=request, response=response, websocket=request.scope["type"] == "websocket")
 
 
@@ -86,6 +94,7 @@ def configure_domain(settings: Settings) -> None:
 def create_app(settings: Settings | None = None, manage_db: bool = True) -> Starlette:
     """The service. With `manage_db` the app opens and closes the database itself (off when a caller did)."""
     settings = settings or get_settings()
+    logsafe.install()
     configure_domain(settings)
 
     @contextlib.asynccontextmanager
@@ -115,9 +124,11 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: request ids, then the rate limit, then the body size.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       larger=(("/import/", settings.max_import_bytes),))
+    # The last added runs first: request ids, then the request body's limits (size, read timeout, JSON nesting:
+    # before any token is looked up), then the rate limit.
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds,
+                       larger=(("/import/", settings.max_import_bytes, settings.import_body_timeout_seconds),))
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from api import logsafe
+    logsafe.install()
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     if args.command == "create-token" and not (args.role or args.person):

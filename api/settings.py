@@ -32,6 +32,8 @@ class Settings:
     max_batch: int = _LIMITS.max_batch
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
+    body_timeout_seconds: int = 30  # the whole request body arrives within this, or 408
+    import_body_timeout_seconds: int = 600  # the same for POST /import/{kind}
     rate_limit_per_minute: int = 600  # per token (or client address); 0 turns it off
 
     @property
@@ -87,6 +89,9 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_batch=_limit(config, "SHAREDGOALS_MAX_BATCH", Settings.max_batch),
         max_body_bytes=_limit(config, "SHAREDGOALS_MAX_BODY_BYTES", Settings.max_body_bytes),
         max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
+        body_timeout_seconds=_limit(config, "SHAREDGOALS_BODY_TIMEOUT_SECONDS", Settings.body_timeout_seconds),
+        import_body_timeout_seconds=_limit(config, "SHAREDGOALS_IMPORT_BODY_TIMEOUT_SECONDS",
+                                           Settings.import_body_timeout_seconds),
         rate_limit_per_minute=_limit(config, "SHAREDGOALS_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute,
                                      minimum=0),
     )

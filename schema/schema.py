@@ -60,10 +60,13 @@ class SharedGoalsSchema(strawberry.Schema):
         # Client errors are answers, not incidents: log only what the client did not cause.
         if self.config.disable_field_suggestions:  # production: no schema hints in any message
             strip_suggestions(errors)
-        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        context = getattr(execution_context, "context", None)
+        request_id = getattr(context, "request_id", None)
+        client_id = getattr(context, "client_request_id", None)
         for error in errors:
             if is_unexpected(error) and not getattr(error, "_sharedgoals_logged", False):
-                log.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
+                log.error("unexpected error (request id %s%s)", request_id,
+                          f", client's request id {client_id!r}" if client_id else "", exc_info=error.original_error)
                 error._sharedgoals_logged = True
             ensure_code(error)
 

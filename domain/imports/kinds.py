@@ -95,7 +95,7 @@ def quick_lead(values: tuple) -> tuple | None:
             return None
         return (external_id, company, contact_name, email, industry or None, int(employees) if employees else None,
                 region or None, title or None, source or None, at.astimezone(timezone.utc))
-    except (AttributeError, TypeError, ValueError):  # not all text, a bad time: the careful way
+    except (AttributeError, TypeError, ValueError, OverflowError):  # not all text, a bad time: the careful way
         return None
 
 

@@ -41,7 +41,8 @@ class Loaders:
 @dataclass
 class Context:
     principal: Principal | None
-    request_id: str
+    request_id: str  # made by the server
+    client_request_id: str | None = None  # the X-Request-ID the client sent, if any: theirs, not ours
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)

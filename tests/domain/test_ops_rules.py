@@ -52,3 +52,21 @@ def test_a_model_choice_that_fits_has_no_problem():
     assert model_choice_problems(Model.CUSTOM, None, _FITS) == []
     assert model_choice_problems(Model.TIME_DECAY, Decimal("0.5"), None) == []
     assert model_choice_problems(Model.W_SHAPED, None, None) == []
+
+
+# --- JSON nesting, found without parsing ---------------------------------------------------------
+
+from domain.jsondepth import nests_deeper_than  # noqa: E402
+
+
+@pytest.mark.parametrize("text, deeper", [
+    ("[" * 33 + "]" * 33, True),
+    ("[" * 32 + "]" * 32, False),
+    ('{"a": ' * 33 + "1" + "}" * 33, True),
+    ('["' + "[" * 100 + '"]', False),                 # brackets inside a string do not count
+    ('["\\"' + "[" * 100 + '"]', False),              # nor after an escaped quote
+    ("[]" * 1000, False),                             # many, side by side
+    (b"[" * 100_000, True),                           # unbalanced, as bytes
+])
+def test_json_nesting_is_measured_without_parsing(text, deeper):
+    assert nests_deeper_than(text, 32) is deeper

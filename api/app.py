@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
-from api import db, logsafe, pubsub
+from api import db, logsafe, pubsub, revocation
 from api.auth import reader_principal_of
 from api.exports import export
 from api.imports import import_route
@@ -23,6 +23,7 @@ from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
 from schema.core.context import Context
+from schema.core.extensions import authenticate_websocket
 from schema.schema import build_schema
 
 log = logging.getLogger("sharedgoals")
@@ -60,9 +61,18 @@ class RequestIdMiddleware:
 
 class GraphQLView(BatchLimitErrors, GraphQL):
     async def get_context(self, request, response) -> Context:
-        return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
-                       client_request_id=request.state.client_request_id,
-                       request=request, response=response, websocket=request.scope["type"] == "websocket")
+        websocket = request.scope["type"] == "websocket"
+        context = Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
+                          client_request_id=request.state.client_request_id,
+                          request=request, response=response, websocket=websocket)
+        if websocket:
+            revocation.track(context)  # closed at once if its token is revoked
+        return context
+
+    async def on_ws_connect(self, context: Context):
+        # Who the socket acts for is known from connection_init on, so a revocation finds it before it subscribes
+        await authenticate_websocket(context)
+        return await super().on_ws_connect(context)
 
 
 async def dashboard(request: Request) -> FileResponse:
@@ -103,7 +113,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             await db.init_db(settings.database_url)
         try:
             # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
-            async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext():
+            async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext(), \
+                    revocation.watching():
                 yield
         finally:
             if manage_db:

@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain import clock, config, rawsql
+from domain import clock, config, events, rawsql
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.money import from_cents, to_cents
@@ -253,11 +253,14 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
             actor.person_id is not None and token.person_id == actor.person_id)
         if not (actor.is_admin or own):
             raise forbidden("only an admin may revoke someone else's token", "id")
-        if token.revoked_at is None:
+        revoked_now = token.revoked_at is None
+        if revoked_now:
             token.revoked_at = clock.now()
             await token.save(update_fields=["revoked_at"])
             await record(actor, "tokenRevoke", "ApiToken", token.id, {"revoked_at": None},
                          {"revoked_at": token.revoked_at.isoformat()})
+    if revoked_now:  # committed: every process closes the token's open websockets
+        events.publish(events.TOKENS_REVOKED, token.id)
     return token
 
 

@@ -15,18 +15,32 @@ log = logging.getLogger("sharedgoals.graphql")
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
+def _bearer(header: object) -> str | None:
+    scheme, _, secret = str(header or "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def authenticate_websocket(context) -> None:
+    """Who a websocket acts for, now: the token of its connection_init payload ({"Authorization": "Bearer ..."}),
+    else of its handshake's Authorization header (which may be a read-only export token); None once revoked."""
+    params = getattr(context, "connection_params", None)
+    secret = _bearer(params.get("Authorization") or params.get("authorization")) if isinstance(params, dict) else None
+    if secret is not None:
+        context.principal = await authenticate(secret)
+        return
+    request = getattr(context, "request", None)
+    header = _bearer(request.headers.get("authorization")) if request is not None else None
+    context.principal = await authenticate(header, for_export=True) if header else None
+
+
 class RequireAuthentication(SchemaExtension):
     """Without a valid token no operation runs: one error with code UNAUTHENTICATED. Over a websocket the token
     comes in the connection_init payload as {"Authorization": "Bearer <token>"}."""
 
     async def on_execute(self):
         context = self.execution_context.context
-        params = getattr(context, "connection_params", None)
-        if getattr(context, "principal", None) is None and isinstance(params, dict):
-            header = str(params.get("Authorization") or params.get("authorization") or "")
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() == "bearer":
-                context.principal = await authenticate(secret.strip())
+        if getattr(context, "websocket", False):
+            await authenticate_websocket(context)  # each time: a token revoked since the last one stops here
         principal = getattr(context, "principal", None)
         if principal is not None and principal.read_only and \
                 self.execution_context.operation_type is not OperationType.QUERY:

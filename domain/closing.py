@@ -6,6 +6,7 @@ from tortoise.transactions import in_transaction
 from domain import clock
 from domain.audit.service import record
 from domain.comp.service import lock_statements, unlock_statements
+from domain import texts
 from domain.errors import DomainError, ErrorCode, invalid
 from domain.goals.service import freeze_goals, thaw_goals
 from domain.org.models import Period
@@ -34,6 +35,8 @@ async def reopen_period(actor: Principal, key: str, reason: str) -> Period:
     reason = (reason or "").strip()
     if not reason:
         raise invalid("reopening a period needs a reason", "reason")
+    if (message := texts.too_long(reason, texts.REASON)) is not None:
+        raise invalid(message, "reason")
     q = parse_key(key, "period")
     async with in_transaction():
         period = await Period.get_or_none(key=q.key)

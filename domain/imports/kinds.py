@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from domain import texts
 from domain.attribution.models import OpportunityStatus, TouchKind
 from domain.imports.rules import EMAIL, Refs, Row
 from domain.leads import rules as lead_rules
@@ -121,7 +122,7 @@ def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
     else:
         row.absent("owner_email", "ASSIGNED events")
     actor = row.person("actor_email", refs)
-    reason_text = row.text("reason_text", 10_000, default="")
+    reason_text = row.text("reason_text", texts.REASON, default="")
     row.done()
     return (external_id, lead_id, at, type_, stage, owner.id if owner else None, actor.id if actor else None,
             actor.name if actor else importer, reason_code, reason_text)

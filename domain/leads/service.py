@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.audit.service import record
+from domain import texts
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.leads import rules, sla_store
 from domain.leads.facts import refresh_leads
@@ -146,6 +147,9 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
                      reason_text: str | None = None) -> Lead:
     """Move a lead to a stage the lifecycle allows; RECYCLED and DISQUALIFIED take a reason from their list."""
     problems = Problems()
+    reason_text = (reason_text or "").strip()
+    if (message := texts.too_long(reason_text, texts.REASON)) is not None:
+        problems.add(ErrorCode.INVALID, message, "reasonText")
     async with in_transaction():
         lead = await _lead(lead_id)
         current = await _stage_now(lead.id)
@@ -156,7 +160,7 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
         problems.raise_if_any()
         await LeadEvent.create(lead_id=lead.id, at=clock.now(), type=rules.STAGE_EVENT, stage=stage,
                                actor_person_id=actor.person_id, actor_name=actor.name, reason_code=reason_code,
-                               reason_text=(reason_text or "").strip())
+                               reason_text=reason_text)
         await refresh_leads([lead.id])
         await record(actor, "leadTransition", "Lead", lead.id, {"stage": current.value},
                      {"stage": stage.value, "reason_code": reason_code, "reason_text": reason_text})

@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain import clock, config, events, rawsql
+from domain import clock, config, events, rawsql, texts
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.money import from_cents, to_cents
@@ -47,8 +47,8 @@ async def create_team(actor: Principal, name: str, function: TeamFunction) -> Te
     name = (name or "").strip()
     if not name:
         raise invalid("a team needs a name", "name")
-    if len(name) > 200:
-        raise invalid("a team name has at most 200 characters", "name")
+    if len(name) > texts.NAME:
+        raise invalid(f"a team name has at most {texts.NAME} characters", "name")
     try:
         async with in_transaction():
             if await Team.filter(name=name).exists():
@@ -272,12 +272,12 @@ async def create_export_token(actor: Principal, name: str | None, days: int) -> 
     expires. It acts as its creator (their person, or the creating service token's role)."""
     if not 1 <= days <= EXPORT_TOKEN_MAX_DAYS:
         raise invalid(f"an export token lives 1 to {EXPORT_TOKEN_MAX_DAYS} days", "expiresInDays")
-    if len((name or "").strip()) > 200:
-        raise invalid("a token name has at most 200 characters", "name")
+    if len((name or "").strip()) > texts.NAME:
+        raise invalid(f"a token name has at most {texts.NAME} characters", "name")
     async with in_transaction():
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = await ApiToken.create(
-            name=(name or "").strip() or f"export token of {actor.name}"[:200], token_hash=hash_token(secret),
+            name=(name or "").strip() or f"export token of {actor.name}"[:texts.NAME], token_hash=hash_token(secret),
             role=actor.role, person_id=actor.person_id, created_at=clock.now(),
             expires_at=clock.now() + timedelta(days=days), export_only=True, created_by_token_id=actor.token_id)
         await record(actor, "exportTokenCreate", "ApiToken", token.id, None,

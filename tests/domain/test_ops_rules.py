@@ -70,3 +70,20 @@ from domain.jsondepth import nests_deeper_than  # noqa: E402
 ])
 def test_json_nesting_is_measured_without_parsing(text, deeper):
     assert nests_deeper_than(text, 32) is deeper
+
+
+# --- free texts --------------------------------------------------------------------------------
+
+from domain import texts  # noqa: E402
+
+
+def test_a_free_text_may_reach_its_limit_not_pass_it():
+    assert texts.too_long("x" * texts.COMMENT, texts.COMMENT) is None
+    assert texts.too_long(None, texts.COMMENT) is None
+    assert texts.too_long("x" * (texts.COMMENT + 1), texts.COMMENT) == \
+        "a comment has at most 2,000 characters (this one has 2,001)"
+    assert texts.too_long("x" * 10_001, texts.REASON, "a resolution").startswith("a resolution has at most 10,000")
+
+
+def test_each_kind_of_text_has_its_own_limit():
+    assert texts.NAME < texts.TITLE < texts.COMMENT < texts.DESCRIPTION < texts.REASON

@@ -21,9 +21,10 @@ serve: $(STAMP)
 	$(BIN)/sharedgoals migrate
 	$(BIN)/sharedgoals seed-demo --if-empty
 	@echo
-	@echo "Admin token (paste into GraphiQL's headers as {\"Authorization\": \"Bearer <token>\"}):"
-	@$(BIN)/sharedgoals create-token --person $(ADMIN) --name "make serve" | tail -n 1
-	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql"
+	@echo "Admin token (kept in var/make-serve.token, readable by you only, and reused while it is valid):"
+	@$(BIN)/sharedgoals create-token --person $(ADMIN) --name "make serve" --keep var/make-serve.token | tail -n 1
+	@echo "GraphiQL:  http://$(HOST):$(PORT)/graphql   (headers: {\"Authorization\": \"Bearer <token>\"})"
+	@echo "Dashboard: http://$(HOST):$(PORT)/#token=$$(cat var/make-serve.token)"
 	@echo
 	$(BIN)/sharedgoals serve --host $(HOST) --port $(PORT)
 

@@ -62,7 +62,12 @@ def cmd_create_token(args) -> int:
     expires = clock.now() + lifetime if lifetime else None
 
     async def work():
-        return await create_token(role=role, person_email=args.person, name=args.name, expires_at=expires)
+        if args.keep and (kept := await _kept_token(Path(args.keep), args.person, role)) is not None:
+            return kept
+        secret, token = await create_token(role=role, person_email=args.person, name=args.name, expires_at=expires)
+        if args.keep:
+            _keep(Path(args.keep), secret)
+        return secret, token
     try:
         secret, token = _run(_with_db(work))
     except DomainError as e:
@@ -72,6 +77,34 @@ def cmd_create_token(args) -> int:
     print(f"token #{token.id} ({who}, role {token.role.value}); send it as 'Authorization: Bearer <token>':")
     print(secret)
     return 0
+
+
+async def _kept_token(path: Path, person_email: str | None, role):
+    """The token kept in `path` by an earlier run, if it still authenticates as the same person (or role)."""
+    from domain.org.models import ApiToken
+    from domain.org.service import authenticate
+
+    try:
+        secret = path.read_text().strip()
+    except OSError:
+        return None
+    principal = await authenticate(secret)
+    if principal is None:
+        return None
+    token = await ApiToken.get(id=principal.token_id).prefetch_related("person")
+    same = (token.person is not None and token.person.email == (person_email or "").strip().lower()) if person_email \
+        else (token.person is None and token.role == role)
+    return (secret, token) if same else None
+
+
+def _keep(path: Path, secret: str) -> None:
+    """Write the secret readable by its owner only (the file is created with mode 0600, never wider)."""
+    import os
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
 
 
 def cmd_seed_demo(args) -> int:
@@ -84,6 +117,26 @@ def cmd_seed_demo(args) -> int:
     added = _run(_with_db(work))
     print("database not empty: demo data not loaded" if added is None else f"demo organisation loaded ({added} people)")
     return 0
+
+
+async def _actor(as_email: str | None):
+    """Who a command acts as: the operator (an admin, audited as the command line and the host user), or with
+    `--as EMAIL` that person, under the same rules as their own token."""
+    import getpass
+    import socket
+
+    from domain.errors import not_found
+    from domain.org.models import Person
+    from domain.org.rules import operator
+    from domain.org.service import person_principal
+
+    where = f"command line ({getpass.getuser()}@{socket.gethostname()})"
+    if not as_email:
+        return operator(where)
+    person = await Person.get_or_none(email=as_email.strip().lower())
+    if person is None or not person.active:
+        raise not_found(f"no active person has the email {as_email}", "as")
+    return await person_principal(person, name=f"{person.name} via the {where}")
 
 
 def cmd_import(args) -> int:
@@ -112,8 +165,10 @@ def cmd_import(args) -> int:
 
         async def work():
             from api import pubsub
+            actor = await _actor(args.as_email)
             async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
-                return await import_file(args.kind, stream, fmt, skip_bad=args.skip_bad, progress=progress)
+                return await import_file(args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad,
+                                         progress=progress)
         try:
             result = _run(_with_db(work))
         except DomainError as e:
@@ -239,18 +294,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--person", metavar="EMAIL", help="act as this person, with their role")
     p.add_argument("--name")
     p.add_argument("--expires-days", type=int, default=None)
+    p.add_argument("--keep", metavar="FILE", help="reuse the token kept in FILE while it is valid and acts as the "
+                                                  "same person or role; else make one and keep it there (mode 0600)")
     p.set_defaults(func=cmd_create_token)
 
     p = sub.add_parser("seed-demo", help="load a small demo organisation")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no teams or people")
     p.set_defaults(func=cmd_seed_demo)
 
-    p = sub.add_parser("import", help="import leads, lead events or touchpoints from CSV or NDJSON, idempotent "
+    p = sub.add_parser("import", help="import leads, lead-events, touchpoints or opportunities from CSV or NDJSON, idempotent "
                                       "by external id")
     from domain.imports.kinds import KINDS
     p.add_argument("kind", choices=list(KINDS))
     p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
     p.add_argument("--skip-bad", action="store_true", help="import the good rows when some are refused")
+    p.add_argument("--as", dest="as_email", metavar="EMAIL",
+                   help="apply this person's rules (docs/ownership.md); default: the operator, as an admin")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("generate", help="write a deterministic synthetic organisation (people, goals, SLAs, leads "

@@ -1,10 +1,13 @@
 """A small, realistic demo organisation, loaded by `sharedgoals seed-demo` (and `make serve` on an empty database)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from domain import clock
+from domain.closing import close_period
 from domain.comp import service as comp
 from domain.comp.rules import CompMetric, Component
 from domain.dataset.service import Options, generate
@@ -12,7 +15,9 @@ from domain.goals import service as goals
 from domain.goals.rules import KeyResultKind, LinkKind, Unit
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, Role, TeamFunction
-from domain.org.service import PersonFields, create_person, create_team, current_quarter
+from domain.org.service import (
+    PersonFields, create_person, create_team, current_quarter, get_period, person_principal,
+)
 
 ADMIN_EMAIL = "ada.admin@demo.sharedgoals.dev"
 SEEDER = Principal(token_id=None, name="seed-demo", role=Role.ADMIN)
@@ -72,8 +77,32 @@ GOALS = [
 ]
 
 
+CHECK_IN_STEPS = 4  # check-ins a key result gets over the quarter so far, the last one as GOALS says
+
+
+def _check_in_series(kind: KeyResultKind, start: Decimal, value: Decimal, confidence: Decimal, q_start,
+                     now) -> list:
+    """(moment, value, confidence) of a key result's check-ins, spread over the weeks of the quarter gone by:
+    values climb from the start to the last one GOALS gives, confidence wavers towards the last one (a milestone
+    is checked in once, when it is reached)."""
+    span = now - q_start
+    if span.total_seconds() <= 0 or kind is KeyResultKind.MILESTONE:
+        return [(now, value, confidence)]
+    waver = (Decimal("-0.2"), Decimal("0.1"), Decimal("-0.1"), Decimal(0))
+    series = []
+    for step in range(1, CHECK_IN_STEPS + 1):
+        share = Decimal(step) / CHECK_IN_STEPS
+        moment = q_start + span * (step / (CHECK_IN_STEPS + 0.5))
+        point = (start + (value - start) * share).quantize(Decimal("0.01"))
+        series.append((moment, point, min(Decimal(1), max(Decimal(0), confidence + waver[step - 1]))))
+    return series
+
+
 async def _seed_goals(teams: dict[str, Team], people: dict[str, Person]) -> None:
-    period = current_quarter().key
+    quarter = current_quarter()
+    period = quarter.key
+    q_start = (await get_period(period)).start
+    now = clock.now()
     objectives = {}
     for title, owners, parent, key_results in GOALS:
         parents = [goals.ParentLink(objectives[parent].id, LinkKind.CONTRIBUTES)] if parent else []
@@ -84,12 +113,14 @@ async def _seed_goals(teams: dict[str, Team], people: dict[str, Person]) -> None
             kr = await goals.create_key_result(SEEDER, objective.id, goals.KeyResultFields(
                 title=kr_title, kind=kind, unit=unit, start=Decimal(start), target=Decimal(target),
                 weight=Decimal(weight)))
-            for local, value, confidence, comment in check_ins:
+            for n, (local, value, confidence, comment) in enumerate(check_ins):
                 author = people[local]
-                as_author = Principal(token_id=None, name=author.name, role=author.role, person_id=author.id,
-                                      team_id=author.team_id)
-                await goals.check_in(SEEDER if author.team_id not in {teams[n].id for n in owners} else as_author,
-                                     kr.id, Decimal(value), Decimal(confidence), comment)
+                actor = SEEDER if author.team_id not in {teams[n].id for n in owners} else \
+                    await person_principal(author)
+                series = _check_in_series(kind, Decimal(start), Decimal(value), Decimal(confidence), q_start, now)
+                for i, (moment, point, sure) in enumerate(series):
+                    with clock.at(min(now, moment + timedelta(hours=7 * n))):  # authors on different days
+                        await goals.check_in(actor, kr.id, point, sure, comment if i == len(series) - 1 else "")
 
 
 DEMO_LEADS = 1500  # the generated history behind the common view: leads, journeys, deals, SLAs, shared goals
@@ -106,19 +137,21 @@ PLANS = [
 ]
 
 
-async def _seed_plans(people: dict[str, Person]) -> None:
-    period = current_quarter().key
-    for local, target, components in PLANS:
-        await comp.create_plan(SEEDER, comp.PlanFields(
-            person_id=people[local].id, period=period, target_variable=Decimal(target),
-            components=[Component(name, metric, Decimal(quota), Decimal(weight), accelerator=Decimal(acc))
-                        for name, metric, quota, weight, acc in components]))
+async def _seed_plans(people: dict[str, Person], periods: list[str]) -> None:
+    for period in periods:
+        for local, target, components in PLANS:
+            await comp.create_plan(SEEDER, comp.PlanFields(
+                person_id=people[local].id, period=period, target_variable=Decimal(target),
+                components=[Component(name, metric, Decimal(quota), Decimal(weight), accelerator=Decimal(acc))
+                            for name, metric, quota, weight, acc in components]))
 
 
 async def seed_demo() -> int:
-    """Loads the demo organisation and its current quarter's goals in one transaction, then a small generated
-    history of the last two quarters through the import path (its own transactions) and three pay plans, so the
-    common view, the reports and the dashboard have figures; returns the people added by hand."""
+    """Loads the demo organisation and its current quarter's goals (check-ins spread over the weeks so far) in one
+    transaction, then a small generated history of the last two quarters through the import path (its own
+    transactions: its people, the last quarter's goals, leads, touches and deals), three pay plans a quarter, and
+    closes the quarter that has ended, so the common view, the reports and the dashboard have figures and history;
+    returns how many people are stored."""
     async with in_transaction():
         teams = {name: await create_team(SEEDER, name, function) for name, function in TEAMS}
         people = {}
@@ -127,6 +160,8 @@ async def seed_demo() -> int:
                 name=name, email=f"{local}@demo.sharedgoals.dev", team_id=teams[team].id, role=role,
                 annual_cost=Decimal(cost) if cost else None, annual_quota=Decimal(quota) if quota else None))
         await _seed_goals(teams, people)
-    await generate(Options(leads=DEMO_LEADS, seed=42, quarters=2))
-    await _seed_plans(people)
-    return len(PEOPLE)
+    summary = await generate(Options(leads=DEMO_LEADS, seed=42, quarters=2, current_goals=False))
+    await _seed_plans(people, summary.periods)
+    for past in summary.periods[:-1]:  # ended quarters are closed: frozen scores, locked statements
+        await close_period(SEEDER, past)
+    return await Person.all().count()

@@ -1,5 +1,5 @@
 """`POST /import/{kind}`: the body is a CSV (text/csv) or NDJSON (application/x-ndjson) file; `?skipBad=true`
-imports the good rows of a file with bad ones. Leaders and admins only. The body is spooled to a temporary file
+imports the good rows of a file with bad ones. Who may import which rows: docs/ownership.md. The body is spooled to a temporary file
 (in memory up to a few MB) and read back in batches, so a large file is never held whole."""
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from starlette.responses import JSONResponse
 
 from api.auth import principal_of
 from api.limits import error_response
+from domain.access.rules import import_refusal
 from domain.imports.formats import FORMAT_OF_CONTENT_TYPE, format_of_content_type
 from domain.imports.kinds import KINDS
 from domain.imports.service import import_file
-from domain.org.rules import Role
 
-IMPORTERS = frozenset({Role.LEADER, Role.ADMIN})
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
@@ -24,11 +23,11 @@ async def import_route(request: Request) -> JSONResponse:
     if principal is None:
         return error_response(401, "A valid API token is required: send `Authorization: Bearer <token>`.",
                               "UNAUTHENTICATED")
-    if principal.role not in IMPORTERS:
-        return error_response(403, "Only LEADER/ADMIN may import.", "FORBIDDEN")
     kind = request.path_params["kind"]
     if kind not in KINDS:
         return error_response(404, f"'{kind}' is not a kind of import: one of {', '.join(KINDS)}.", "NOT_FOUND")
+    if (refusal := import_refusal(principal, kind)) is not None:  # asked again by the import itself
+        return error_response(403, refusal[0].upper() + refusal[1:] + ".", "FORBIDDEN")
     fmt = format_of_content_type(request.headers.get("content-type"))
     if fmt is None:
         return error_response(415, "Send the file as text/csv (with a header row) or application/x-ndjson "

@@ -21,7 +21,7 @@ from domain.leads.queries import raw_values_list
 from domain.rawsql import as_utc
 from domain.org.models import Person, Team
 from domain.org.service import PeriodView
-from domain.paging import Page, fetch_page
+from domain.paging import Page, Paged, fetch_page
 
 UNATTRIBUTED = "UNATTRIBUTED"
 
@@ -294,7 +294,7 @@ async def pipeline_by_team(period: PeriodView, *, bookings: bool = True) -> dict
 
 
 async def opportunities_page(page: Page, period: PeriodView | None = None,
-                             status: OpportunityStatus | None = None) -> tuple[list[Opportunity], bool]:
+                             status: OpportunityStatus | None = None) -> Paged:
     qs = Opportunity.all()
     if period is not None:
         qs = qs.filter(created_at__gte=period.start, created_at__lt=period.end)

@@ -13,6 +13,7 @@ from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.org.models import Period
 from domain.org.rules import PeriodStatus, Principal
+from domain.access.rules import enforce, joint_draft_refusal
 from domain.org.service import approval_side, ensure_period, parse_key
 
 SIDES = ("SALES", "MARKETING")
@@ -25,6 +26,7 @@ def _closed(period: Period) -> DomainError:
 async def propose(actor: Principal, period_key: str, model: rules.Model, half_life_days: Decimal | None = None,
                   custom: rules.CustomWeights | None = None) -> ModelOfRecord:
     """A proposal takes effect only when a sales leader and a marketing leader have both approved it."""
+    enforce(joint_draft_refusal(actor, "a model-of-record proposal"), "model")
     problems = Problems()
     parse_key(period_key, "period")
     half_life = half_life_days if half_life_days is not None else rules.DEFAULT_HALF_LIFE_DAYS
@@ -45,7 +47,7 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
 
 
 async def approve(actor: Principal, proposal_id: int) -> ModelOfRecord:
-    side = await approval_side(actor, "a model of record", "id")
+    side = approval_side(actor, "a model of record", "id")
     try:
         async with in_transaction():
             proposal = await ModelOfRecord.get_or_none(id=proposal_id)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from domain.audit.models import AuditEntry
-from domain.paging import Page, fetch_page
+from domain.paging import Page, Paged, fetch_page
 
 
 async def entries_page(page: Page, entity: str | None = None, entity_id: str | None = None,
-                       actor_person_id: int | None = None, action: str | None = None) -> tuple[list[AuditEntry], bool]:
+                       actor_person_id: int | None = None, action: str | None = None) -> Paged:
     texts = {"entity": entity, "entity_id": entity_id, "action": action}
     if any(v is not None and len(v) > AuditEntry._meta.fields_map[k].max_length for k, v in texts.items()):
         return [], False  # longer than the column: no entry has it (and the ORM refuses to compare it)

@@ -12,11 +12,12 @@ from domain.comp import rules
 from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
 from domain.comp.queries import component_of, statements
 from domain import texts
-from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.access.rules import dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal
+from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
 from domain.money import amount_problem, to_cents
 from domain.org.models import Period, Person
-from domain.org.rules import PeriodStatus, Principal, Role, can_see_pay
+from domain.org.rules import PeriodStatus, Principal, Role
 from domain.org.service import ensure_period, get_period, parse_key
 
 
@@ -166,11 +167,6 @@ async def visible_people(viewer: Principal) -> list[int] | None:
     return sorted(ids)
 
 
-async def _may_manage_pay_of(actor: Principal, person: Person) -> bool:
-    return actor.role in (Role.ADMIN, Role.FINANCE) or (
-        actor.role is Role.LEADER and can_see_pay(actor, person.id, person.team_id))
-
-
 # --- adjustments and disputes ---------------------------------------------------------------------
 
 async def _closed_period(period_key: str) -> Period:
@@ -198,8 +194,7 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
         person = await Person.get_or_none(id=person_id)
         if person is None:
             raise not_found("no person has this id", "personId")
-        if not await _may_manage_pay_of(actor, person):
-            raise forbidden("adjustments are for finance, admins and the person's team leaders", "personId")
+        enforce(pay_manage_refusal(actor, person.team_id), "personId")
         period = await _closed_period(period_key)
         problems.raise_if_any()
         adjustment = await CompAdjustment.create(person_id=person.id, period_id=period.id, component=component,
@@ -214,8 +209,7 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
 async def create_dispute(actor: Principal, period_key: str, component: str, reason: str) -> CompDispute:
     """A person disputes a line of their own statement."""
     reason = (reason or "").strip()
-    if actor.person_id is None:
-        raise forbidden("a dispute is raised by the person whose statement it is", "component")
+    enforce(dispute_raise_refusal(actor), "component")
     if not reason:
         raise invalid("a dispute needs a reason", "reason")
     if (message := texts.too_long(reason, texts.REASON)) is not None:
@@ -245,8 +239,7 @@ async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
         if dispute is None:
             raise not_found("no dispute has this id", "id")
         person = await Person.get(id=dispute.person_id)
-        if not await _may_manage_pay_of(actor, person) or actor.person_id == person.id:
-            raise forbidden("a dispute is resolved by a leader of the person's team, finance or an admin", "id")
+        enforce(dispute_resolve_refusal(actor, person.id, person.team_id), "id")
         if dispute.status is DisputeStatus.RESOLVED:
             raise invalid("this dispute is already resolved", "id")
         period = await Period.get(id=dispute.period_id)

@@ -31,7 +31,7 @@ from domain.leads import service as leads
 from domain.leads.models import DefinitionStatus, Lead, LeadDefinition, SlaAgreement
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, Role, period_bounds, quarter_of
-from domain.org.service import PersonFields, create_person, create_team, ensure_period
+from domain.org.service import PersonFields, create_person, create_team, ensure_period, person_principal
 
 GENERATOR = Principal(token_id=None, name="generate", role=Role.ADMIN)
 DEFINITION_NAME = f"Generated ICP v{shape.VERSION}"
@@ -43,6 +43,7 @@ class Options:
     seed: int = 42
     quarters: int = 4
     as_of: datetime | None = None     # default: today's midnight (UTC) by the service's clock
+    current_goals: bool = True        # goals for the current quarter too (the demo writes its own)
 
 
 @dataclass
@@ -99,8 +100,8 @@ async def organisation(seed: int) -> tuple[dict[str, Team], dict[str, Person], l
     return teams, found, specs
 
 
-def _as(person: Person) -> Principal:
-    return Principal(token_id=None, name=person.name, role=person.role, person_id=person.id, team_id=person.team_id)
+async def _as(person: Person) -> Principal:
+    return await person_principal(person)
 
 
 async def lead_definition(leaders: dict[str, Person], since: datetime) -> LeadDefinition:
@@ -114,8 +115,8 @@ async def lead_definition(leaders: dict[str, Person], since: datetime) -> LeadDe
         employees_max=shape.FIT_EMPLOYEES[1], regions=shape.FIT_REGIONS, titles=shape.FIT_TITLES,
         behaviour_points={k: Decimal(v) for k, v in shape.BEHAVIOUR_POINTS.items()},
         fit_threshold=Decimal(shape.FIT_THRESHOLD), engagement_threshold=Decimal(shape.ENGAGEMENT_THRESHOLD)))
-    await leads.approve_definition(_as(leaders[shape.SALES_TEAM]), definition.id)
-    definition = await leads.approve_definition(_as(leaders[shape.MARKETING_TEAM]), definition.id)
+    await leads.approve_definition(await _as(leaders[shape.SALES_TEAM]), definition.id)
+    definition = await leads.approve_definition(await _as(leaders[shape.MARKETING_TEAM]), definition.id)
     if definition.status is DefinitionStatus.ACTIVE:
         await LeadDefinition.filter(id=definition.id).update(activated_at=since - timedelta(days=1))
     return definition
@@ -182,7 +183,7 @@ async def objectives(teams: dict[str, Team], people: dict[str, Person], periods:
                     title=kr_title, kind=kind, unit=unit, start=Decimal(start), target=Decimal(target), **bound))
                 if not bound:
                     author = leader.get(t[shape.SALES_TEAM])
-                    await goals.check_in(_as(author) if author else GENERATOR, kr.id, Decimal("14"), Decimal("0.6"),
+                    await goals.check_in(await _as(author) if author else GENERATOR, kr.id, Decimal("14"), Decimal("0.6"),
                                          "rota covers mornings now")
 
 
@@ -289,7 +290,8 @@ async def generate(options: Options, progress: Progress | None = None, workdir: 
     await lead_definition(leaders, datetime.fromtimestamp(win.start, timezone.utc))
     per_quarter = max(1, options.leads // options.quarters)
     await agreements(teams, win.quarter_keys, per_quarter)
-    await objectives(teams, people, win.quarter_keys, per_quarter)
+    await objectives(teams, people, win.quarter_keys if options.current_goals else win.quarter_keys[:-1],
+                     per_quarter)
     staff = shape.Staff(
         marketers=[s.email for s in specs if s.team == shape.MARKETING_TEAM],
         sellers=[s.email for s in specs if s.team == shape.SALES_TEAM and s.role is Role.MEMBER],

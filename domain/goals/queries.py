@@ -20,7 +20,7 @@ from domain.goals.models import (
 from domain.goals.rules import KeyResultSource, LinkKind, Status
 from domain.org.models import Period
 from domain.org.rules import PeriodStatus
-from domain.paging import Page, fetch_page
+from domain.paging import Page, Paged, fetch_page, no_rows
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class ObjectiveFigures:
 # --- pages and batches -------------------------------------------------------------------
 
 async def objectives_page(period_id: int | None, page: Page, team_id: int | None = None,
-                          include_archived: bool = False) -> tuple[list[Objective], bool]:
+                          include_archived: bool = False) -> Paged:
     if period_id is None:
-        return [], False
+        return Paged([], False, no_rows)
     qs = Objective.filter(period_id=period_id)
     if not include_archived:
         qs = qs.filter(archived_at=None)

@@ -8,9 +8,10 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from domain import clock, events
+from domain.access.rules import check_in_refusal, enforce, objective_edit_refusal, objective_owners_refusal
 from domain.audit.service import record
 from domain import texts
-from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals import metrics
 from domain.goals.models import (
     CheckIn, KeyResult, KeyResultSnapshot, Objective, ObjectiveLink, ObjectiveOwner, ObjectiveScore,
@@ -132,6 +133,15 @@ async def _objective(objective_id: int, *path: str) -> Objective:
     return await _existing(Objective, objective_id, "objective", path)
 
 
+async def owner_team_ids(objective_id: int) -> list[int]:
+    return list(await ObjectiveOwner.filter(objective_id=objective_id).values_list("team_id", flat=True))
+
+
+async def _editable(actor: Principal, objective: Objective, *path: str) -> None:
+    """Refuse (FORBIDDEN) an actor who may not change this objective or its key results."""
+    enforce(objective_edit_refusal(actor, await owner_team_ids(objective.id)), *(path or ("id",)))
+
+
 async def _bump_version(model, row_id: int, expected_version: int | None) -> None:
     """Optimistic concurrency: the version moves only if it is still the one the caller saw (atomic in SQL)."""
     query = model.filter(id=row_id)
@@ -168,6 +178,7 @@ async def create_objective(actor: Principal, title: str, description: str | None
     parents = parents or []
     async with in_transaction():
         parse_key(period_key, "period")
+        enforce(objective_owners_refusal(actor, [o.team_id for o in owners]), "owners")
         await _check_owners(owners, problems)
         await _check_parents(parents, None, problems)
         problems.raise_if_any()
@@ -188,6 +199,9 @@ async def update_objective(actor: Principal, objective_id: int, expected_version
     problems = Problems()
     async with in_transaction():
         objective = await _objective(objective_id)
+        await _editable(actor, objective)
+        if owners is not None:
+            enforce(objective_owners_refusal(actor, [o.team_id for o in owners]), "owners")
         await _open_period(objective.period_id)
         if objective.archived_at is not None:
             raise invalid("an archived objective cannot be changed", "id")
@@ -215,6 +229,7 @@ async def update_objective(actor: Principal, objective_id: int, expected_version
 async def archive_objective(actor: Principal, objective_id: int, expected_version: int | None) -> Objective:
     async with in_transaction():
         objective = await _objective(objective_id)
+        await _editable(actor, objective)
         await _open_period(objective.period_id)
         if objective.archived_at is not None:
             return objective
@@ -265,6 +280,7 @@ async def create_key_result(actor: Principal, objective_id: int, fields: KeyResu
     problems = Problems()
     async with in_transaction():
         objective = await _objective(objective_id, "objectiveId")
+        await _editable(actor, objective, "objectiveId")
         await _open_period(objective.period_id, "objectiveId")
         if objective.archived_at is not None:
             raise invalid("an archived objective takes no new key results", "objectiveId")
@@ -297,9 +313,12 @@ async def update_key_result(actor: Principal, key_result_id: int, expected_versi
     async with in_transaction():
         kr = await _key_result(key_result_id)
         objective = await Objective.get(id=kr.objective_id)
+        await _editable(actor, objective)
         await _open_period(objective.period_id)
         if kr.archived_at is not None:
             raise invalid("an archived key result cannot be changed", "id")
+        if objective.archived_at is not None:
+            raise invalid("the objective is archived: its key results are frozen with it", "id")
         fields = _fields_of(kr)
         for name, value in changes.items():
             setattr(fields, name, value)
@@ -319,23 +338,18 @@ async def archive_key_result(actor: Principal, key_result_id: int, expected_vers
     async with in_transaction():
         kr = await _key_result(key_result_id)
         objective = await Objective.get(id=kr.objective_id)
+        await _editable(actor, objective)
         await _open_period(objective.period_id)
         if kr.archived_at is not None:
             return kr
+        if objective.archived_at is not None:
+            raise invalid("the objective is archived: its key results are frozen with it", "id")
         before = key_result_snapshot(kr)
         await _bump_version(KeyResult, kr.id, expected_version)
         await KeyResult.filter(id=kr.id).update(archived_at=clock.now())
         kr = await KeyResult.get(id=kr.id)
         await record(actor, "keyResultArchive", "KeyResult", kr.id, before, key_result_snapshot(kr))
     return kr
-
-
-async def _may_check_in(actor: Principal, objective_id: int) -> bool:
-    if actor.is_admin:
-        return True
-    if actor.person_id is None or actor.team_id is None:
-        return False
-    return await ObjectiveOwner.filter(objective_id=objective_id, team_id=actor.team_id).exists()
 
 
 async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, confidence: Decimal | None,
@@ -346,9 +360,7 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
     async with in_transaction():
         kr = await _key_result(key_result_id, "keyResultId")
         objective = await Objective.get(id=kr.objective_id)
-        if not await _may_check_in(actor, objective.id):
-            raise forbidden("only members of an owner team (or an admin) check in on this key result",
-                            "keyResultId")
+        enforce(check_in_refusal(actor, await owner_team_ids(objective.id)), "keyResultId")
         await _open_period(objective.period_id, "keyResultId")
         if kr.archived_at is not None or objective.archived_at is not None:
             raise invalid("this key result is archived", "keyResultId")
@@ -371,6 +383,25 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
 
 # --- roll-over ---------------------------------------------------------------------------
 
+async def _rolled_over_by(actor: Principal, objectives: list[Objective], named: bool) -> list[Objective]:
+    """The objectives the actor may copy: those they may edit. Naming another is FORBIDDEN; without names, the
+    others are left where they are."""
+    owners: dict[int, list[int]] = {}
+    for objective_id, team_id in await ObjectiveOwner.filter(
+            objective_id__in=[o.id for o in objectives]).values_list("objective_id", "team_id"):
+        owners.setdefault(objective_id, []).append(team_id)
+    allowed, refusal = [], None
+    for o in objectives:
+        refusal = objective_edit_refusal(actor, owners.get(o.id, []))
+        if refusal is None:
+            allowed.append(o)
+        elif named:
+            enforce(f"{o.title}: {refusal}", "objectiveIds")
+    if objectives and not allowed:
+        enforce(f"none of these objectives is yours to roll over: {refusal}", "fromPeriod")
+    return allowed
+
+
 async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
                     objective_ids: list[int] | None = None,
                     targets: dict[int, Decimal] | None = None) -> list[Objective]:
@@ -390,8 +421,9 @@ async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
         objectives = await query.order_by("id")
         if objective_ids is not None and len(objectives) != len(set(objective_ids)):
             raise not_found("an objective id names nothing live in the source period", "objectiveIds")
+        objectives = await _rolled_over_by(actor, objectives, named=objective_ids is not None)
         if not objectives:
-            raise invalid(f"{source_q.key} has no objectives to roll over", "fromPeriod")
+            raise invalid(f"{source_q.key} has no live objectives that you may roll over", "fromPeriod")
         destination = await ensure_period(target_q.key)
         await _open_period(destination.id, "toPeriod")
         already = await Objective.filter(period_id=destination.id,
@@ -467,6 +499,7 @@ async def override_score(actor: Principal, objective_id: int, new_score: Decimal
         problems.add(ErrorCode.INVALID, message, "reason")
     async with in_transaction():
         objective = await _objective(objective_id, "objectiveId")
+        await _editable(actor, objective, "objectiveId")
         row = await ObjectiveScore.get_or_none(objective_id=objective.id)
         if row is None:
             problems.add(ErrorCode.INVALID, "an objective has a score once its period is closed", "objectiveId")

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain import texts
 from domain.attribution.models import OpportunityStatus, TouchKind
+from domain.imports.ownership import MAX_TOUCH_MINUTES
 from domain.imports.rules import EMAIL, Refs, Row
 from domain.leads import rules as lead_rules
 from domain.leads.rules import Behaviour, Stage
@@ -142,6 +143,8 @@ def check_touchpoint(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
         row.reasons.append(f"team '{team_name}' names no team")
     person = row.person("person_email", refs)
     duration = row.count("duration_minutes")
+    if duration is not None and duration > MAX_TOUCH_MINUTES:
+        row.reasons.append(f"duration_minutes is at most {MAX_TOUCH_MINUTES} (a day)")
     row.done()
     return (external_id, lead_id, at, kind, channel, campaign, team_id, person.id if person else None, duration)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +28,7 @@ class PersonRef:
     id: int
     name: str
     active: bool
+    team_id: int | None = None
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Refs:
     people: Mapping[str, PersonRef]
     teams: Mapping[str, int]
     leads: Mapping[str, int]
+    team_of_person: Mapping[int, int] = field(default_factory=dict)  # person id -> team id
 
     def team(self, name: str) -> int | None:
         found = self.teams.get(name)

@@ -27,12 +27,14 @@ from domain.errors import invalid
 from domain.goals.live import publish_metric_key_results
 from domain.imports.formats import Record, read_records
 from domain.imports.kinds import KINDS, Kind
+from domain.access.rules import LeadOwnership, enforce, import_refusal
+from domain.imports.ownership import ROW_REFUSALS, Owners
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key
 from domain.attribution.stored import refresh_deals
 from domain.leads.facts import refresh_leads
 from domain.rawsql import as_utc
 from domain.org.models import Person, Team
-from domain.org.rules import Principal
+from domain.org.rules import Principal, TeamFunction
 
 log = logging.getLogger("sharedgoals.imports")
 
@@ -112,19 +114,20 @@ def batch_size(kind: Kind) -> int:
     return max(1, min(MAX_ROWS_PER_BATCH, MAX_PARAMETERS // len(kind.columns)))
 
 
-async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, skip_bad: bool = False,
-                      actor: Principal | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
+async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, actor: Principal, skip_bad: bool = False,
+                      progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import a CSV or NDJSON stream (read in batches, never whole)."""
     kind = kind_named(kind_name)
     return await import_records(kind.name, read_records(stream, fmt, kind.required, kind.optional),
                                 skip_bad=skip_bad, actor=actor, progress=progress)
 
 
-async def import_records(kind_name: str, records: Iterable[Record], *, skip_bad: bool = False,
-                         actor: Principal | None = None,
+async def import_records(kind_name: str, records: Iterable[Record], *, actor: Principal, skip_bad: bool = False,
                          progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import records of one kind in one transaction; `progress(rows read so far)` is called after each batch."""
+    """Import records of one kind in one transaction; `progress(rows read so far)` is called after each batch.
+    Who may import the kind is checked first (FORBIDDEN), then each row's ownership with its other checks."""
     kind = kind_named(kind_name)
+    enforce(import_refusal(actor, kind.name), "kind")
     result = ImportResult(kind=kind.name)
     try:
         async with in_transaction() as connection, _fewer_collections():
@@ -239,14 +242,17 @@ _REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {"opportunities": refr
 
 
 class _Run:
-    def __init__(self, kind: Kind, connection, result: ImportResult, actor: Principal | None) -> None:
+    def __init__(self, kind: Kind, connection, result: ImportResult, actor: Principal) -> None:
         self.kind = kind
         self.db = connection
         self.dialect = connection.capabilities.dialect
         self.result = result
         self.actor = actor
-        self.importer = actor.name if actor else "import"
+        self.importer = actor.name
         self.refs = Refs(people={}, teams={}, leads={})
+        # the ownership rule of each row (an admin may import every row: nothing to ask)
+        self.row_refusal = None if actor.is_admin else ROW_REFUSALS.get(kind.name)
+        self.owners = Owners(team_of_person={}, function_of_team={})
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
         self.tracks_written = kind.name in _REFRESH_WRITTEN
@@ -257,12 +263,15 @@ class _Run:
     async def load_refs(self) -> None:
         if self.kind.name == "leads":
             return
-        people = await Person.all().values_list("email", "id", "name", "active")
-        self.refs.people = {email: PersonRef(pid, name, bool(active)) for email, pid, name, active in people}
-        teams = await Team.all().values_list("name", "id")
-        by_name = {name.lower(): tid for name, tid in teams}
-        by_name.update(dict(teams))
+        people = await Person.all().values_list("email", "id", "name", "active", "team_id")
+        self.refs.people = {email: PersonRef(pid, name, bool(active), team_id)
+                            for email, pid, name, active, team_id in people}
+        teams = await Team.all().values_list("name", "id", "function")
+        by_name = {name.lower(): tid for name, tid, _ in teams}
+        by_name.update({name: tid for name, tid, _ in teams})
         self.refs.teams = by_name
+        self.owners = Owners(team_of_person={pid: team_id for _, pid, _, _, team_id in people},
+                             function_of_team={tid: TeamFunction(f) for _, tid, f in teams})
 
     async def _select(self, sql: str, values: list) -> list:
         _, rows = await self.db.execute_query(sql, values)
@@ -274,8 +283,11 @@ class _Run:
         if kind.names_leads:
             at = kind.keys.index("lead_external_id")
             await self._load_leads({k for r in batch if r.values is not None and (k := lead_key(r.values[at]))})
+            if self.row_refusal is not None and kind.name == "lead-events":
+                await self._load_owners(self.refs.leads.values())
         parsed: list[tuple[int, tuple]] = []
         parse, refs, importer = kind.parse, self.refs, self.importer
+        row_refusal, actor, owners = self.row_refusal, self.actor, self.owners
         for n, rec in enumerate(batch, start=1):
             if n % step == 0:
                 await asyncio.sleep(0)
@@ -285,9 +297,14 @@ class _Run:
                     return parsed, True
                 continue
             try:
-                parsed.append((rec.line, parse(rec.values, refs, importer)))
+                values = parse(rec.values, refs, importer)
             except RowRefused as refused:
                 result.refuse(rec.line, str(refused))
+                continue
+            if row_refusal is not None and (refusal := row_refusal(actor, values, owners)) is not None:
+                result.refuse(rec.line, f"refused: {refusal}")
+                continue
+            parsed.append((rec.line, values))
         return parsed, False
 
     async def _load_leads(self, keys: set[str]) -> None:
@@ -298,6 +315,19 @@ class _Run:
         condition, params = _in_list(self.dialect, keys_list)
         rows = await self._select(f'SELECT "external_id", "id" FROM "lead" WHERE "external_id" {condition}', params)
         self.refs.leads = {r[0]: r[1] for r in rows}
+
+    async def _load_owners(self, lead_ids) -> None:
+        """The owner and stage now of the batch's leads not yet seen by this import (for the lead rules)."""
+        ids = sorted(set(lead_ids) - set(self.owners.leads))
+        for start in range(0, len(ids), 1000):
+            part = ids[start:start + 1000]
+            rows = await self._select(
+                f'SELECT "lead_id", "owner_person_id", "stage" FROM "lead_fact" WHERE "lead_id" IN '
+                f'({",".join(str(int(i)) for i in part)})', [])
+            for lead_id, owner_id, stage in rows:
+                self.owners.leads[lead_id] = LeadOwnership(
+                    owner_id, self.owners.team_of_person.get(owner_id) if owner_id is not None else None,
+                    handed_back=stage == "RECYCLED")
 
     async def _existing(self, external_ids: list[str]) -> dict[str, tuple[int, tuple]]:
         kind = self.kind

@@ -22,7 +22,7 @@ from domain.leads.models import (
 )
 from domain.org.models import Person
 from domain.org.service import PeriodView
-from domain.paging import Page, fetch_page
+from domain.paging import Page, Paged, fetch_page
 
 
 UTC = timezone.utc
@@ -48,7 +48,7 @@ def _group(rows, key) -> dict:
 
 
 async def leads_page(page: Page, stage: rules.Stage | None = None, owner_team_id: int | None = None,
-                     owner_id: int | None = None, mql_in: PeriodView | None = None) -> tuple[list[Lead], bool]:
+                     owner_id: int | None = None, mql_in: PeriodView | None = None) -> Paged:
     qs = Lead.all()
     if stage is rules.Stage.LEAD:  # a lead without events or touches has no facts row, and is a LEAD
         qs = qs.filter(Q(facts__stage=stage) | Q(facts__id=None))
@@ -282,6 +282,9 @@ class LiveSla:
 
     async def breaches(self, offset: int, limit: int) -> list["sla.Breach"]:
         return (await self._result())[2].breaches[offset:offset + limit]
+
+    async def breach_count(self) -> int:
+        return len((await self._result())[2].breaches)
 
     async def leads_and_items(self) -> tuple[list["sla.LeadSla"], list["sla.SlaItem"]]:
         leads, items, _, _ = await self._result()

@@ -74,6 +74,11 @@ ALLOWED: Mapping[Stage, frozenset[Stage]] = {
 }
 
 
+def next_stages(current: Stage) -> list[Stage]:
+    """The stages the lifecycle allows from this one, in the funnel's order."""
+    return [s for s in Stage if s in ALLOWED[current]]
+
+
 def transition_problem(current: Stage, new: Stage) -> str | None:
     if new in ALLOWED[current]:
         return None

@@ -9,13 +9,17 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from domain import clock
+from domain.access.rules import (
+    LeadOwnership, enforce, joint_draft_refusal, lead_assign_refusal, lead_stage_refusal, owner_problem,
+    sla_agreement_refusal,
+)
 from domain.audit.service import record
 from domain import texts
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.leads import rules, sla_store
 from domain.leads.facts import refresh_leads
 from domain.leads.models import (
-    ApprovalSide, DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, SlaAgreement,
+    ApprovalSide, DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, LeadFact, SlaAgreement,
 )
 from domain.org.models import Person, Team
 from domain.org.rules import PeriodStatus, Principal, TeamFunction
@@ -81,6 +85,7 @@ def _numbers(points: dict[str, Decimal]) -> dict[str, str]:
 
 async def create_definition(actor: Principal, f: DefinitionFields) -> LeadDefinition:
     """A draft: it becomes active only when a sales leader and a marketing leader have both approved it."""
+    enforce(joint_draft_refusal(actor, "a lead definition"), "name")
     problems = Problems()
     _check_definition(f, problems)
     problems.raise_if_any()
@@ -100,7 +105,7 @@ async def create_definition(actor: Principal, f: DefinitionFields) -> LeadDefini
 
 
 async def approve_definition(actor: Principal, definition_id: int) -> LeadDefinition:
-    side = ApprovalSide(await approval_side(actor, "a lead definition", "id"))
+    side = ApprovalSide(approval_side(actor, "a lead definition", "id"))
     try:
         async with in_transaction():
             definition = await LeadDefinition.get_or_none(id=definition_id)
@@ -143,6 +148,18 @@ async def _stage_now(lead_id: int) -> rules.Stage:
     return rules.current_stage(events)
 
 
+async def ownership(lead_id: int, stage: rules.Stage | None = None) -> LeadOwnership:
+    """What the lead rules need of a lead: its owner now, the owner's team now, whether it was handed back."""
+    fact = await LeadFact.get_or_none(lead_id=lead_id).values("owner_person_id", "stage")
+    owner_id = fact["owner_person_id"] if fact else None
+    owner_team_id = None
+    if owner_id is not None:
+        owner_team_id = (await Person.get(id=owner_id).values("team_id"))["team_id"]
+    if stage is None:
+        stage = rules.Stage(fact["stage"]) if fact else rules.Stage.LEAD
+    return LeadOwnership(owner_id, owner_team_id, handed_back=stage is rules.Stage.RECYCLED)
+
+
 async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_code: str | None = None,
                      reason_text: str | None = None) -> Lead:
     """Move a lead to a stage the lifecycle allows; RECYCLED and DISQUALIFIED take a reason from their list."""
@@ -153,6 +170,7 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
     async with in_transaction():
         lead = await _lead(lead_id)
         current = await _stage_now(lead.id)
+        enforce(lead_stage_refusal(actor, await ownership(lead.id, current), stage.value), "leadId")
         if (message := rules.transition_problem(current, stage)) is not None:
             problems.add(ErrorCode.INVALID, message, "stage")
         if (message := rules.reason_problem(stage, reason_code)) is not None:
@@ -176,11 +194,14 @@ async def assign(actor: Principal, lead_id: int, owner_id: int) -> Lead:
     """Give a lead its owner; the first assignment to a sales owner after MQL is the hand-over."""
     async with in_transaction():
         lead = await _lead(lead_id)
+        enforce(lead_assign_refusal(actor, await ownership(lead.id)), "leadId")
         owner = await Person.get_or_none(id=owner_id)
         if owner is None:
             raise not_found("no person has this id", "ownerId")
         if not owner.active:
             raise invalid(f"{owner.name} is deactivated", "ownerId")
+        if (problem := owner_problem((await Team.get(id=owner.team_id)).function)) is not None:
+            raise invalid(f"{owner.name} cannot own a lead: {problem}", "ownerId")
         await LeadEvent.create(lead_id=lead.id, at=clock.now(), type=rules.ASSIGNED_EVENT, owner_person_id=owner.id,
                                actor_person_id=actor.person_id, actor_name=actor.name)
         await refresh_leads([lead.id])
@@ -222,6 +243,7 @@ async def create_sla_agreement(actor: Principal, f: SlaFields) -> SlaAgreement:
         problems.add(ErrorCode.INVALID, "a volume cannot be negative", "mqlVolume")
     if f.minimum_attempts < 1:
         problems.add(ErrorCode.INVALID, "at least one attempt", "minimumAttempts")
+    enforce(sla_agreement_refusal(actor, f.marketing_team_id, f.sales_team_id), "marketingTeamId")
     async with in_transaction():
         teams = {t.id: t for t in await Team.filter(id__in=[f.marketing_team_id, f.sales_team_id])}
         marketing, sales = teams.get(f.marketing_team_id), teams.get(f.sales_team_id)

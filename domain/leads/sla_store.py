@@ -231,6 +231,7 @@ _BREACHES = _BASE + """,
     UNION ALL
     SELECT lead_id, 3, decision_due_us, NULL FROM x WHERE here AND NOT attempts_ok AND decision_due_us < :now)
   SELECT lead_id, kind, due, done FROM b ORDER BY due, lead_id, kind LIMIT :limit OFFSET :offset"""
+_BREACH_COUNT = _BREACHES.rsplit("SELECT lead_id, kind, due, done FROM b", 1)[0] + "SELECT COUNT(*) FROM b"
 
 _ROWS = _BASE + """
   SELECT lead_id, mql_us, marketing_person_id, handover_due_us, handover_us, handover_owner_id, follow_up_due_us,
@@ -318,6 +319,11 @@ class StoredSla:
                                   sla.ItemState.OPEN_BREACH if done is None else sla.ItemState.MISSED,
                                   moment(due), moment(done), self.now))
         return out
+
+    async def breach_count(self) -> int:
+        """How many breaches `breaches` pages through (one COUNT over the same rows)."""
+        (found,) = await self._rows(_BREACH_COUNT)
+        return int(found[0])
 
     async def leads_and_items(self) -> tuple[list[sla.LeadSla], list[sla.SlaItem]]:
         """The agreement's leads as sla.LeadSla (as queries.sla_leads gives them) and their items, worked out by

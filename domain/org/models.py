@@ -54,6 +54,8 @@ class ApiToken(Model):
     # to an existing table (None means a full token).
     export_only = fields.BooleanField(default=False, null=True)
     created_by_token_id = fields.IntField(null=True)  # the token that made an export token (it may revoke it)
+    # when a request last authenticated with it, to within LAST_USED_EVERY (never a write per request)
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_token"

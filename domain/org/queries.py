@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from domain.batch import by_ids
 from domain.org.models import ApiToken, Person, Team
 from domain.org.rules import Role
-from domain.paging import Page, fetch_page
+from domain.paging import Page, Paged, fetch_page
 
 
 async def teams_by_ids(ids: Sequence[int]) -> list[Team | None]:
@@ -26,7 +26,7 @@ async def all_teams() -> list[Team]:
 
 
 async def people_page(page: Page, team_id: int | None = None, role: Role | None = None,
-                      active: bool | None = None) -> tuple[list[Person], bool]:
+                      active: bool | None = None) -> Paged:
     qs = Person.all()
     if team_id is not None:
         qs = qs.filter(team_id=team_id)

@@ -151,10 +151,16 @@ class Principal:
     person_id: int | None = None
     team_id: int | None = None
     read_only: bool = False  # an export token: reads only
+    team_function: TeamFunction | None = None  # the function of the person's team (None for a service token)
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+def operator(name: str) -> Principal:
+    """The installation's operator at the command line: an admin, audited under `name` (the host user)."""
+    return Principal(token_id=None, name=name, role=Role.ADMIN)
 
 
 def can_see_pay(viewer: Principal, person_id: int, person_team_id: int) -> bool:

@@ -1,6 +1,7 @@
 """Organisation use cases: teams, people, tokens and periods."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -10,9 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from domain import clock, config, events, rawsql, texts
+from domain.access import rules as access_rules
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
 from domain.money import from_cents, to_cents
@@ -172,6 +175,14 @@ async def update_person(actor: Principal, person_id: int, changes: dict[str, Any
 
 # --- tokens ------------------------------------------------------------------------------
 
+async def person_principal(person: Person, name: str | None = None) -> Principal:
+    """A principal acting as this person with their current role and team (the CLI's `--as`, the demo's and the
+    generator's authors): the same rules apply as to the person's own token."""
+    team = await Team.get(id=person.team_id)
+    return Principal(token_id=None, name=name or person.name, role=person.role, person_id=person.id,
+                     team_id=person.team_id, team_function=team.function)
+
+
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -224,23 +235,60 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
     if not found:
         return None
     token_id, name, role, export_only, revoked_at, expires_at, person_id, person_name, person_role, team_id, \
-        active = found[0]
+        active, team_function, last_used_at = found[0]
     export_only = bool(export_only)
     if revoked_at is not None or (export_only and not for_export) or (in_url and not export_only):
         return None
     if expires_at is not None and rawsql.as_utc(expires_at) <= clock.now():
         return None
+    _note_use(token_id, rawsql.as_utc(last_used_at) if last_used_at is not None else None)
     if person_id is not None:
         if not active:
             return None
         return Principal(token_id=token_id, name=person_name, role=Role(person_role), person_id=person_id,
-                         team_id=team_id, read_only=export_only)
+                         team_id=team_id, read_only=export_only, team_function=TeamFunction(team_function))
     return Principal(token_id=token_id, name=name, role=Role(role), read_only=export_only)
 
 
 _TOKEN_LOOKUP = """
-    SELECT t.id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id, p.name, p.role, p.team_id, p.active
-    FROM api_token t LEFT JOIN person p ON p.id = t.person_id WHERE t.token_hash = :token_hash"""
+    SELECT t.id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id, p.name, p.role, p.team_id, p.active,
+           m.function, t.last_used_at
+    FROM api_token t LEFT JOIN person p ON p.id = t.person_id LEFT JOIN team m ON m.id = p.team_id
+    WHERE t.token_hash = :token_hash"""
+
+
+LAST_USED_EVERY = timedelta(minutes=5)  # a token's last use is written at most this often
+_writing: dict[int, asyncio.Task] = {}  # token id -> its last-use write in flight
+
+
+def _note_use(token_id: int, stored: datetime | None) -> None:
+    """Record a token's use in the background once the stored time is LAST_USED_EVERY old: no request waits for the
+    write, one write at a time a token, and a busy or failing database only leaves the time older (it is a hint,
+    not an audit)."""
+    now = clock.now()
+    if (stored is not None and stored <= now < stored + LAST_USED_EVERY) or token_id in _writing:
+        return
+
+    async def write() -> None:
+        try:
+            await ApiToken.filter(id=token_id).update(last_used_at=now)
+        except Exception:  # noqa: BLE001 - a hint only; see above
+            pass
+        finally:
+            _writing.pop(token_id, None)
+    _writing[token_id] = asyncio.get_running_loop().create_task(write())
+
+
+async def tokens_of(actor: Principal) -> list[ApiToken]:
+    """The tokens the actor may see and revoke (see access.token_refusal): every one for an admin; else the tokens
+    acting as the actor's person, the actor's own token and the export tokens it made. Newest first."""
+    query = ApiToken.all()
+    if not actor.is_admin:
+        mine = Q(id=actor.token_id or -1) | Q(created_by_token_id=actor.token_id or -1)
+        if actor.person_id is not None:
+            mine |= Q(person_id=actor.person_id)
+        query = query.filter(mine)
+    return await query.order_by("-created_at", "-id")
 
 
 async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
@@ -249,10 +297,8 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
         token = await ApiToken.get_or_none(id=token_id)
         if token is None:
             raise not_found("no token has this id", "id")
-        own = actor.token_id is not None and actor.token_id in (token.id, token.created_by_token_id) or (
-            actor.person_id is not None and token.person_id == actor.person_id)
-        if not (actor.is_admin or own):
-            raise forbidden("only an admin may revoke someone else's token", "id")
+        access_rules.enforce(access_rules.token_refusal(actor, token.id, token.person_id, token.created_by_token_id),
+                             "id")
         revoked_now = token.revoked_at is None
         if revoked_now:
             token.revoked_at = clock.now()
@@ -287,16 +333,13 @@ async def create_export_token(actor: Principal, name: str | None, days: int) -> 
 
 # --- joint approvals --------------------------------------------------------------------
 
-async def approval_side(actor: Principal, what: str, *field_path: str) -> str:
-    """"SALES" or "MARKETING": the side a leader approves for. Joint decisions (the lead definition, the model of
-    record) need a leader of a sales (or SDR) team and a leader of a marketing team."""
-    if actor.person_id is not None and actor.role is Role.LEADER and actor.team_id is not None:
-        team = await Team.get(id=actor.team_id)
-        if team.function in (TeamFunction.SALES, TeamFunction.SDR):
-            return "SALES"
-        if team.function is TeamFunction.MARKETING:
-            return "MARKETING"
-    raise forbidden(f"{what} is approved by a sales leader and a marketing leader", *field_path)
+def approval_side(actor: Principal, what: str, *field_path: str) -> str:
+    """"SALES" or "MARKETING": the side a leader approves for (see domain.access.rules.approval_side); FORBIDDEN
+    for anyone else. Joint decisions need a leader of a sales (or SDR) team and a leader of a marketing team."""
+    side = access_rules.approval_side(actor)
+    if side is None:
+        raise forbidden(f"{what} is approved by a sales leader and a marketing leader", *field_path)
+    return side
 
 
 # --- periods -----------------------------------------------------------------------------

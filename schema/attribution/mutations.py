@@ -6,13 +6,12 @@ from decimal import Decimal
 import strawberry
 
 from domain.attribution import service
-from domain.org.rules import Role
 from schema.attribution.types import AttributionModel, CustomWeightsInput, ModelOfRecord
 from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.permissions import role_in
+from schema.core.permissions import EditsGoals, SideLeaders
 
 
 @strawberry.input
@@ -36,7 +35,7 @@ class ModelOfRecordPayload:
 
 @strawberry.type
 class AttributionMutation:
-    @strawberry.mutation(permission_classes=[role_in(Role.LEADER, Role.ADMIN)],
+    @strawberry.mutation(permission_classes=[EditsGoals],
                          description="Propose a period's model of record (it needs both sides' approval).")
     async def attribution_model_of_record_propose(
             self, info: Info, input: AttributionModelOfRecordProposeInput) -> ModelOfRecordPayload | None:
@@ -44,7 +43,7 @@ class AttributionMutation:
             info.context.viewer, input.period, input.model, input.half_life_days,
             input.weights.to_rules() if input.weights else None), ModelOfRecord.from_model)
 
-    @strawberry.mutation(permission_classes=[role_in(Role.LEADER)],
+    @strawberry.mutation(permission_classes=[SideLeaders],
                          description="Approve a proposal as a sales or marketing leader; with both it takes effect.")
     async def attribution_model_of_record_approve(
             self, info: Info, input: AttributionModelOfRecordApproveInput) -> ModelOfRecordPayload | None:

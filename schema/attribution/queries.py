@@ -17,7 +17,7 @@ from schema.attribution.types import (
 )
 from schema.core.context import Info
 from schema.core.errors import client_error
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 from schema.org.types import Team
 
 
@@ -108,14 +108,14 @@ class AttributionQuery:
 
     @strawberry.field(description="Deals, created in a period if one is given.")
     async def opportunities(self, info: Info, first: int = 20, after: str | None = None, period: str | None = None,
-                            status: OpportunityStatus | None = None) -> relay.Connection[Opportunity]:
+                            status: OpportunityStatus | None = None) -> Connection[Opportunity]:
         page = page_request(first, after)
         try:
             view = await org_service.get_period(period) if period else None
         except DomainError as e:
             raise client_error(e) from None
-        rows, has_next = await queries.opportunities_page(page, view, StatusRow(status.value) if status else None)
-        return connection(rows, has_next, page, Opportunity.from_model)
+        paged = await queries.opportunities_page(page, view, StatusRow(status.value) if status else None)
+        return connection(paged.rows, paged.has_next, page, Opportunity.from_model, count=paged.count)
 
     @strawberry.field(description="The period's model of record (W_SHAPED until a proposal is approved) and proposals.")
     async def attribution_models_of_record(self, info: Info, period: str) -> list[ModelOfRecord]:

@@ -5,6 +5,7 @@ import strawberry
 from strawberry import relay
 
 from domain.errors import DomainError
+from schema.core.pagination import Connection
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
 from schema.core.errors import client_error
@@ -17,7 +18,7 @@ class AuditQuery:
     @strawberry.field(permission_classes=[IsAdmin], description="Every mutation, oldest first (ADMIN).")
     async def audit_log(self, info: Info, first: int = 20, after: str | None = None, entity: str | None = None,
                         entity_id: str | None = None, actor_person_id: strawberry.ID | None = None,
-                        action: str | None = None) -> relay.Connection[AuditEntry]:
+                        action: str | None = None) -> Connection[AuditEntry]:
         try:
             person_pk = decode_id(actor_person_id, "Person", "actorPersonId") if actor_person_id else None
         except DomainError as e:

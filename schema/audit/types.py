@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from domain.audit import models as m
 from domain.audit import queries
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 
 
 @strawberry.type(description="One recorded change: who, when, what it was before and after.")
@@ -28,7 +28,7 @@ class AuditEntry:
                    before=e.before, after=e.after)
 
 
-async def audit_page(first: int, after: str | None, **filters) -> relay.Connection[AuditEntry]:
+async def audit_page(first: int, after: str | None, **filters) -> Connection[AuditEntry]:
     page = page_request(first, after)
-    rows, has_next = await queries.entries_page(page, **filters)
-    return connection(rows, has_next, page, AuditEntry.from_model)
+    paged = await queries.entries_page(page, **filters)
+    return connection(paged.rows, paged.has_next, page, AuditEntry.from_model, count=paged.count)

@@ -6,13 +6,12 @@ from decimal import Decimal
 import strawberry
 
 from domain.comp import rules, service
-from domain.org.rules import Role
 from schema.comp.types import CompAdjustment, CompDispute, CompMetric, CompPlan
 from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.permissions import role_in
+from schema.core.permissions import ManagesPay, SetsPay
 
 
 @strawberry.input
@@ -112,13 +111,11 @@ def _components(items: list[CompComponentInput]) -> list[rules.Component]:
     return out
 
 
-FinanceOrAdmin = role_in(Role.FINANCE, Role.ADMIN)
-ManagesPay = role_in(Role.FINANCE, Role.ADMIN, Role.LEADER)
 
 
 @strawberry.type
 class CompMutation:
-    @strawberry.mutation(permission_classes=[FinanceOrAdmin], description="A person's plan for a period.")
+    @strawberry.mutation(permission_classes=[SetsPay], description="A person's plan for a period.")
     async def comp_plan_create(self, info: Info, input: CompPlanCreateInput) -> CompPlanPayload | None:
         async def use_case():
             fields = service.PlanFields(decode_id(input.person_id, "Person", "personId"), input.period,
@@ -126,7 +123,7 @@ class CompMutation:
             return await service.create_plan(info.context.viewer, fields)
         return await payload(CompPlanPayload, "comp_plan", use_case, CompPlan.from_model)
 
-    @strawberry.mutation(permission_classes=[FinanceOrAdmin], description="Change a plan of an open period.")
+    @strawberry.mutation(permission_classes=[SetsPay], description="Change a plan of an open period.")
     async def comp_plan_update(self, info: Info, input: CompPlanUpdateInput) -> CompPlanPayload | None:
         return await payload(CompPlanPayload, "comp_plan", lambda: service.update_plan(
             info.context.viewer, decode_id(input.id, "CompPlan", "id"), input.expected_version, input.target_variable,

@@ -26,7 +26,7 @@ from schema.attribution.types import Credit, Opportunity
 from schema.comp.types import CompAdjustment, CompStatementLine
 from schema.core.context import Info
 from schema.core.errors import client_error
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 from schema.core.permissions import CanSeePay
 from schema.goals.types import Objective
 from schema.leads.sla import SlaItemKind, SlaItemState, SlaSide
@@ -145,20 +145,20 @@ async def _lead(info: Info, lead_id: int) -> Lead | None:
     return Lead.from_model(row) if row else None
 
 
-async def _lead_page(info: Info, lead_ids: Sequence[int], first: int, after: str | None) -> relay.Connection[Lead]:
+async def _lead_page(info: Info, lead_ids: Sequence[int], first: int, after: str | None) -> Connection[Lead]:
     page = page_request(first, after)
     chosen, has_next = queries.page_of(lead_ids, page, key=lambda i: i)
     found = await info.context.loaders(lead_queries.leads_by_ids).load_many([i for _, i in chosen])
     return connection([(k, row) for (k, _), row in zip(chosen, found) if row is not None], has_next, page,
-                      lambda kr: Lead.from_model(kr[1]), key=lambda kr: kr[0])
+                      lambda kr: Lead.from_model(kr[1]), key=lambda kr: kr[0], count=counted(lead_ids))
 
 
 def _page(rows: Sequence[Any], first: int, after: str | None, to_node: Callable[[Any], Any],
-          key: Callable[[Any], int] | None = None) -> relay.Connection:
+          key: Callable[[Any], int] | None = None) -> Connection:
     """A page of a trace's rows: by their own key, or by position when they have none."""
     page: Page = page_request(first, after)
     chosen, has_next = queries.page_of(rows, page, key) if key else queries.page_by_position(rows, page)
-    return connection(chosen, has_next, page, lambda kr: to_node(kr[1]), key=lambda kr: kr[0])
+    return connection(chosen, has_next, page, lambda kr: to_node(kr[1]), key=lambda kr: kr[0], count=counted(rows))
 
 
 def _deal_key(deal: attribution_queries.Deal) -> int:
@@ -247,47 +247,47 @@ class TeamContribution:
     # --- traces: the rows behind each figure ---
 
     @strawberry.field(description="The leads behind mqlsDelivered, by id.")
-    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, (await self._funnel_rows())[0], first, after)
 
     @strawberry.field(description="The leads behind sals, by id.")
-    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, (await self._funnel_rows())[1], first, after)
 
     @strawberry.field(description="The leads behind sqls, by id.")
-    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, (await self._funnel_rows())[2], first, after)
 
     @strawberry.field(description="The deals behind sourcedPipeline: created in the period, first touched by the team.")
-    async def sourced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+    async def sourced_deals(self, first: int = 20, after: str | None = None) -> Connection[Opportunity]:
         return _page((await self._pipeline_rows()).sourced, first, after, lambda d: Opportunity.from_model(d.opportunity), _deal_key)
 
     @strawberry.field(description="The deals behind influencedPipeline: created in the period, touched by the team at "
                                   "or before the opportunity was created.")
-    async def influenced_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+    async def influenced_deals(self, first: int = 20, after: str | None = None) -> Connection[Opportunity]:
         return _page((await self._pipeline_rows()).influenced, first, after, lambda d: Opportunity.from_model(d.opportunity),
                      _deal_key)
 
     @strawberry.field(description="The credit lines behind attributedBookings: per deal won in the period and touch of "
                                   "the team, under the model of record; by deal, then journey.")
-    async def booking_credits(self, first: int = 20, after: str | None = None) -> relay.Connection[BookingCredit]:
+    async def booking_credits(self, first: int = 20, after: str | None = None) -> Connection[BookingCredit]:
         return _page(await self.contribution.booking_credits(self.team_id), first, after, BookingCredit.of)
 
     @strawberry.field(description="The team's side's per-lead SLA commitments behind slaCompliance (those due or met), "
                                   "by lead, then kind.")
-    async def sla_items(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaItem]:
+    async def sla_items(self, first: int = 20, after: str | None = None) -> Connection[SlaItem]:
         return _page((await self.contribution.sla()).get(self.team_id, []), first, after, SlaItem.of, queries.sla_item_key)
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="The statement lines and adjustments of the team's people behind payoutsAccrued, "
                                   "by person. Private, like payoutsAccrued.")
-    async def payout_lines(self, first: int = 20, after: str | None = None) -> relay.Connection[PayoutLine] | None:
+    async def payout_lines(self, first: int = 20, after: str | None = None) -> Connection[PayoutLine] | None:
         return _page((await self.contribution.payouts()).get(self.team_id, []), first, after, PayoutLine.of)
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="The touches behind wastedSellingCost, by id. Private, like wastedSellingCost.")
     async def wasted_selling_touchpoints(self, first: int = 20, after: str | None = None
-                                         ) -> relay.Connection[WastedSellingTouchpoint] | None:
+                                         ) -> Connection[WastedSellingTouchpoint] | None:
         return _page((await self.contribution.wasted()).get(self.team_id, []), first, after, WastedSellingTouchpoint.of, lambda w: w.touch.touchpoint_id)
 
     @strawberry.field(description="The same team's figures in the previous period, for the change.")
@@ -316,23 +316,23 @@ class CompanyContribution:
                    pipeline=c.pipeline, bookings=c.bookings, figures=c)
 
     @strawberry.field(description="The leads behind mqlsDelivered, by id.")
-    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def mql_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, self.figures.mql_lead_ids, first, after)
 
     @strawberry.field(description="The leads behind sals, by id.")
-    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def sal_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, self.figures.sal_lead_ids, first, after)
 
     @strawberry.field(description="The leads behind sqls, by id.")
-    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[Lead]:
+    async def sql_leads(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Lead]:
         return await _lead_page(info, self.figures.sql_lead_ids, first, after)
 
     @strawberry.field(description="The deals behind pipeline: created in the period, by id.")
-    def pipeline_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+    def pipeline_deals(self, first: int = 20, after: str | None = None) -> Connection[Opportunity]:
         return _page(self.figures.pipeline_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
                      _deal_key)
 
     @strawberry.field(description="The deals behind bookings: won in the period, by id.")
-    def booked_deals(self, first: int = 20, after: str | None = None) -> relay.Connection[Opportunity]:
+    def booked_deals(self, first: int = 20, after: str | None = None) -> Connection[Opportunity]:
         return _page(self.figures.booked_deals, first, after, lambda d: Opportunity.from_model(d.opportunity),
                      _deal_key)

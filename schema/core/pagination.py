@@ -1,9 +1,10 @@
 """Relay connections with keyset pagination: page size 1–100, opaque cursors."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import strawberry
 from strawberry import relay
 from strawberry.relay.utils import from_base64, to_base64
 
@@ -34,10 +35,29 @@ def page_request(first: int, after: str | None) -> Page:
     return Page(first=first, after=after_key)
 
 
+@strawberry.type(name="Connection", description="A page of a list, with its cursors and the size of the whole list.")
+class Connection(relay.Connection[relay.NodeType]):
+    _count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(description="How many items the whole list has, across its pages (counted only when asked).")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+def counted(items: Sequence[Any]) -> Callable[[], Awaitable[int]]:
+    """The count of a list already in hand."""
+    async def count() -> int:
+        return len(items)
+    return count
+
+
 def connection(rows: Sequence[Any], has_next: bool, page: Page, to_node: Callable[[Any], T],
-               key: Callable[[Any], int] = lambda row: row.id) -> relay.Connection[T]:
+               key: Callable[[Any], int] = lambda row: row.id, *,
+               count: Callable[[], Awaitable[int]]) -> Connection[T]:
+    """A connection of a page; `count` counts the whole list (domain.paging.Paged.count, or `counted(items)`)."""
     edges = [relay.Edge(cursor=to_base64(_PREFIX, key(row)), node=to_node(row)) for row in rows]
-    return relay.Connection(
+    return Connection(
+        _count=count,
         page_info=relay.PageInfo(
             has_next_page=has_next,
             has_previous_page=page.after is not None,

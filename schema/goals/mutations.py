@@ -11,12 +11,10 @@ from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.permissions import IsAdmin, role_in
+from schema.core.permissions import EditsGoals, IsAdmin
 from schema.goals.types import CheckIn, KeyResult, KeyResultKind, KeyResultSource, LinkKind, MetricName, Objective, Unit
 from schema.org.types import Period
-from domain.org.rules import Role
 
-LeaderOrAdmin = role_in(Role.LEADER, Role.ADMIN)
 
 
 @strawberry.input
@@ -185,25 +183,25 @@ def _parents(items: list[ObjectiveLinkInput] | None) -> list[service.ParentLink]
 
 @strawberry.type
 class GoalsMutation:
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Set a shared objective (LEADER, ADMIN).")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Set a shared objective (LEADER, ADMIN).")
     async def objective_create(self, info: Info, input: ObjectiveCreateInput) -> ObjectivePayload | None:
         return await payload(ObjectivePayload, "objective", lambda: service.create_objective(
             info.context.viewer, input.title, input.description, input.period, _owners(input.owners),
             _parents(input.parents)), Objective.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Change an objective; needs its version.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Change an objective; needs its version.")
     async def objective_update(self, info: Info, input: ObjectiveUpdateInput) -> ObjectivePayload | None:
         return await payload(ObjectivePayload, "objective", lambda: service.update_objective(
             info.context.viewer, decode_id(input.id, "Objective", "id"), input.expected_version, input.title,
             input.description, _owners(input.owners), _parents(input.parents)), Objective.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin])
+    @strawberry.mutation(permission_classes=[EditsGoals])
     async def objective_archive(self, info: Info, input: ObjectiveArchiveInput) -> ObjectivePayload | None:
         return await payload(ObjectivePayload, "objective", lambda: service.archive_objective(
             info.context.viewer, decode_id(input.id, "Objective", "id"), input.expected_version),
             Objective.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Copy objectives into the next period.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Copy objectives into the next period.")
     async def objective_roll_over(self, info: Info, input: ObjectiveRollOverInput) -> ObjectiveRollOverPayload | None:
         async def use_case():
             ids = None if input.objective_ids is None else [
@@ -214,7 +212,7 @@ class GoalsMutation:
         return await payload(ObjectiveRollOverPayload, "objectives", use_case,
                              lambda rows: [Objective.from_model(o) for o in rows])
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Override a closed period's score.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Override a closed period's score.")
     async def objective_score_override(self, info: Info, input: ObjectiveScoreOverrideInput) -> ObjectivePayload | None:
         objective_pk = None
 
@@ -225,7 +223,7 @@ class GoalsMutation:
             return await service.get_objective(objective_pk)
         return await payload(ObjectivePayload, "objective", use_case, Objective.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin])
+    @strawberry.mutation(permission_classes=[EditsGoals])
     async def key_result_create(self, info: Info, input: KeyResultCreateInput) -> KeyResultPayload | None:
         async def use_case():
             metric = input.metric
@@ -238,7 +236,7 @@ class GoalsMutation:
                                                    decode_id(input.objective_id, "Objective", "objectiveId"), fields)
         return await payload(KeyResultPayload, "key_result", use_case, KeyResult.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Change a key result; needs its version.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Change a key result; needs its version.")
     async def key_result_update(self, info: Info, input: KeyResultUpdateInput) -> KeyResultPayload | None:
         changes = {name: getattr(input, name) for name in ("title", "kind", "unit", "start", "target", "weight")
                    if getattr(input, name) is not None}
@@ -246,7 +244,7 @@ class GoalsMutation:
             info.context.viewer, decode_id(input.id, "KeyResult", "id"), input.expected_version, changes),
             KeyResult.from_model)
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin])
+    @strawberry.mutation(permission_classes=[EditsGoals])
     async def key_result_archive(self, info: Info, input: KeyResultArchiveInput) -> KeyResultPayload | None:
         return await payload(KeyResultPayload, "key_result", lambda: service.archive_key_result(
             info.context.viewer, decode_id(input.id, "KeyResult", "id"), input.expected_version),
@@ -265,7 +263,7 @@ class GoalsMutation:
             result.check_in = CheckIn.from_model(row)
         return result
 
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Close a period: scores are frozen.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Close a period: scores are frozen.")
     async def period_close(self, info: Info, input: PeriodCloseInput) -> PeriodPayload | None:
         return await payload(PeriodPayload, "period", lambda: closing.close_period(info.context.viewer, input.period),
                              Period.from_view)

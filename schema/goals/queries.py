@@ -11,7 +11,7 @@ from domain.org.service import parse_key
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.ids import decode_id
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 from schema.goals.types import MetricInfo, Objective
 
 
@@ -20,7 +20,7 @@ class GoalsQuery:
     @strawberry.field(description="The objectives of a period, optionally of one owner team.")
     async def objectives(self, info: Info, period: str, team_id: strawberry.ID | None = None,
                          include_archived: bool = False, first: int = 20,
-                         after: str | None = None) -> relay.Connection[Objective]:
+                         after: str | None = None) -> Connection[Objective]:
         page = page_request(first, after)
         try:
             key = parse_key(period, "period").key
@@ -28,9 +28,9 @@ class GoalsQuery:
         except DomainError as e:
             raise client_error(e) from None
         stored = await PeriodRow.get_or_none(key=key)
-        rows, has_next = await queries.objectives_page(stored.id if stored else None, page, team_pk,
+        paged = await queries.objectives_page(stored.id if stored else None, page, team_pk,
                                                        include_archived)
-        return connection(rows, has_next, page, Objective.from_model)
+        return connection(paged.rows, paged.has_next, page, Objective.from_model, count=paged.count)
 
     @strawberry.field(description="The figures METRIC key results can follow, and which have data here.")
     def key_result_metrics(self) -> list[MetricInfo]:

@@ -8,12 +8,14 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from domain.access import rules as access
 from domain.goals import metrics, queries, rules
+from domain.org.rules import PeriodStatus
 from domain.goals import models as m
 from domain.org import queries as org_queries
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
-from schema.core.pagination import page_request
+from schema.core.pagination import Connection, page_request
 from schema.org.types import Period, Person, Team, _nodes, load_person
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
@@ -35,6 +37,31 @@ async def objective_figures(info: Info, objective_id: int) -> queries.ObjectiveF
     return await info.context.loaders(_figures_batch).load(objective_id)
 
 
+@strawberry.type(description="What the viewer may do to this objective now (the rules the API applies, with the "
+                               "objective's state): a front end hides what the API would refuse.")
+class ObjectiveViewerCan:
+    update: bool
+    archive: bool
+    override_score: bool = strawberry.field(description="Only a closed period's score is overridden.")
+    add_key_result: bool
+    check_in: bool = strawberry.field(description="Check in on its key results.")
+
+
+@strawberry.type(description="What the viewer may do to this key result now.")
+class KeyResultViewerCan:
+    update: bool
+    archive: bool
+    check_in: bool
+
+
+async def _objective_state(info: Info, objective_id: int) -> tuple[m.Objective, list[int], bool]:
+    """An objective, its owner teams and whether its period is closed: what `viewerCan` needs."""
+    objective = await info.context.loaders(queries.objectives_by_ids).load(objective_id)
+    owners = await info.context.loaders(queries.owners_by_objective).load(objective_id)
+    period = await info.context.loaders(queries.periods_by_ids).load(objective.period_id)
+    return objective, [w.team_id for w in owners], period.status is PeriodStatus.CLOSED
+
+
 def _ratio(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -44,7 +71,7 @@ def _plain(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.normalize()
 
 
-async def _history(entity: str, entity_id: int, first: int, after: str | None) -> relay.Connection[AuditEntry]:
+async def _history(entity: str, entity_id: int, first: int, after: str | None) -> Connection[AuditEntry]:
     return await audit_page(first, after, entity=entity, entity_id=str(entity_id))
 
 
@@ -156,8 +183,15 @@ class KeyResult(relay.Node):
     async def objective(self, info: Info) -> "Objective":
         return Objective.from_model(await info.context.loaders(queries.objectives_by_ids).load(self.objective_id))
 
+    @strawberry.field(description="What the viewer may do to this key result now.")
+    async def viewer_can(self, info: Info) -> KeyResultViewerCan:
+        objective, owners, closed = await _objective_state(info, self.objective_id)
+        can = access.key_result_abilities(info.context.viewer, owners, self.archived,
+                                          objective.archived_at is not None, closed)
+        return KeyResultViewerCan(update=can.update, archive=can.archive, check_in=can.check_in)
+
     @strawberry.field(description="Every change to this key result, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEntry]:
         return await _history("KeyResult", self.id, first, after)
 
 
@@ -205,6 +239,13 @@ class Objective(relay.Node):
     @strawberry.field
     async def period(self, info: Info) -> Period:
         return Period.from_view(await info.context.loaders(queries.periods_by_ids).load(self.period_id))
+
+    @strawberry.field(description="What the viewer may do to this objective now.")
+    async def viewer_can(self, info: Info) -> ObjectiveViewerCan:
+        _, owners, closed = await _objective_state(info, self.id)
+        can = access.objective_abilities(info.context.viewer, owners, self.archived, closed)
+        return ObjectiveViewerCan(update=can.update, archive=can.archive, override_score=can.override_score,
+                                  add_key_result=can.add_key_result, check_in=can.check_in)
 
     @strawberry.field
     async def owners(self, info: Info) -> list[OwnerShare]:
@@ -254,7 +295,7 @@ class Objective(relay.Node):
         return Objective.from_model(row) if row else None
 
     @strawberry.field(description="Every change to this objective, oldest first.")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> relay.Connection[AuditEntry]:
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEntry]:
         return await _history("Objective", self.id, first, after)
 
 

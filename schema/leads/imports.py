@@ -15,14 +15,15 @@ from domain.errors import ErrorCode
 from domain.imports.formats import Record
 from domain.imports.kinds import KINDS
 from domain.imports.service import ImportResult, import_records
-from domain.org.rules import Role
 from schema.attribution.types import OpportunityStatus
 from schema.core.context import Info
 from schema.core.errors import UserError, UserErrorCode
-from schema.core.permissions import role_in
+from domain.access.rules import import_refusal
+from schema.core.permissions import refused_unless
 
 MAX_RECORDS = 1000
-Importers = role_in(Role.LEADER, Role.ADMIN)
+def _importers(kind: str):
+    return refused_unless(lambda principal: import_refusal(principal, kind), f"MayImport{kind.title().replace('-', '')}")
 SKIP_BAD = "Import the good records and report the bad ones (by default one bad record imports nothing)."
 
 TouchKind = strawberry.enum(TouchKindValue, name="TouchKind", description="Who made a touch: marketing or sales.")
@@ -149,20 +150,20 @@ async def _import(payload_cls, kind: str, records: Sequence, skip_bad: bool, inf
 
 @strawberry.type
 class ImportMutation:
-    @strawberry.mutation(permission_classes=[Importers], description=(
+    @strawberry.mutation(permission_classes=[_importers("leads")], description=(
         "Import leads (leaders and admins), idempotent by externalId: an identical record changes nothing, a changed "
         "one updates the lead (audited). One bad record imports nothing unless skipBad."))
     async def lead_import(self, info: Info, input: LeadImportInput) -> LeadImportPayload | None:
         return await _import(LeadImportPayload, "leads", input.records, bool(input.skip_bad), info)
 
-    @strawberry.mutation(permission_classes=[Importers], description=(
-        "Import touchpoints (leaders and admins), idempotent by externalId: an identical record changes nothing; a "
-        "touch is a fact, so a changed one is refused. One bad record imports nothing unless skipBad."))
+    @strawberry.mutation(permission_classes=[_importers("touchpoints")], description=(
+        "Import touchpoints (a leader: of the touches of the team they lead; admins), idempotent by externalId: an "
+        "identical record changes nothing; a touch is a fact, so a changed one is refused. One bad record imports nothing unless skipBad."))
     async def touchpoint_import(self, info: Info, input: TouchpointImportInput) -> TouchpointImportPayload | None:
         return await _import(TouchpointImportPayload, "touchpoints", input.records, bool(input.skip_bad), info)
 
-    @strawberry.mutation(permission_classes=[Importers], description=(
-        "Import opportunities (leaders and admins), idempotent by externalId: an identical record changes nothing, a "
+    @strawberry.mutation(permission_classes=[_importers("opportunities")], description=(
+        "Import opportunities (admins, finance, a sales leader: of the deals their team's people own), idempotent by externalId: an identical record changes nothing, a "
         "changed one updates the opportunity (audited) and its credit. One bad record imports nothing unless "
         "skipBad."))
     async def opportunity_import(self, info: Info, input: OpportunityImportInput) -> OpportunityImportPayload | None:

@@ -8,17 +8,13 @@ from strawberry.scalars import JSON
 
 from domain.errors import invalid
 from domain.leads import service
-from domain.org.rules import Role
 from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.permissions import role_in
+from schema.core.permissions import EditsGoals, SideLeaders, WorksLeads
 from schema.leads.types import Lead, LeadDefinition, RecycleReason, Stage
 
-LeaderOrAdmin = role_in(Role.LEADER, Role.ADMIN)
-Leaders = role_in(Role.LEADER)
-WorksLeads = role_in(Role.ADMIN, Role.LEADER, Role.MEMBER)
 
 
 @strawberry.input
@@ -101,7 +97,7 @@ def _points(value, field: str) -> dict[str, Decimal]:
 
 @strawberry.type
 class LeadsMutation:
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin],
+    @strawberry.mutation(permission_classes=[EditsGoals],
                          description="Draft a new version of the lead definition (active once both sides approve).")
     async def lead_definition_create(self, info: Info, input: LeadDefinitionCreateInput) -> LeadDefinitionPayload | None:
         async def use_case():
@@ -115,7 +111,7 @@ class LeadsMutation:
             return await service.create_definition(info.context.viewer, fields)
         return await payload(LeadDefinitionPayload, "lead_definition", use_case, LeadDefinition.from_model)
 
-    @strawberry.mutation(permission_classes=[Leaders],
+    @strawberry.mutation(permission_classes=[SideLeaders],
                          description="Approve a draft as a sales or marketing leader; with both it becomes active.")
     async def lead_definition_approve(self, info: Info, input: LeadDefinitionApproveInput) -> LeadDefinitionPayload | None:
         return await payload(LeadDefinitionPayload, "lead_definition", lambda: service.approve_definition(

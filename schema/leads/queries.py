@@ -10,7 +10,7 @@ from domain.org import service as org_service
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.ids import decode_id
-from schema.core.pagination import connection, page_request
+from schema.core.pagination import Connection, connection, counted, page_request
 from schema.leads.types import Lead, LeadDefinition, Stage
 
 
@@ -27,7 +27,7 @@ class LeadsQuery:
     @strawberry.field(description="Leads, filtered by stage, owner team, owner, or MQL in a period.")
     async def leads(self, info: Info, first: int = 20, after: str | None = None, stage: Stage | None = None,
                     team_id: strawberry.ID | None = None, owner_id: strawberry.ID | None = None,
-                    period: str | None = None) -> relay.Connection[Lead]:
+                    period: str | None = None) -> Connection[Lead]:
         page = page_request(first, after)
         try:
             team_pk = decode_id(team_id, "Team", "teamId") if team_id else None
@@ -35,8 +35,8 @@ class LeadsQuery:
             mql_in = await org_service.get_period(period) if period else None
         except DomainError as e:
             raise client_error(e) from None
-        rows, has_next = await queries.leads_page(page, stage, team_pk, owner_pk, mql_in)
-        return connection(rows, has_next, page, Lead.from_model)
+        paged = await queries.leads_page(page, stage, team_pk, owner_pk, mql_in)
+        return connection(paged.rows, paged.has_next, page, Lead.from_model, count=paged.count)
 
     @strawberry.field(description="Every version of the joint lead definition, newest first.")
     async def lead_definitions(self, info: Info) -> list[LeadDefinition]:

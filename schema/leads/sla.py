@@ -14,13 +14,12 @@ from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import queries as org_queries
 from domain.org import service as org_service
 from domain.org.models import Period as PeriodRow
-from domain.org.rules import Role
 from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.pagination import connection, page_request
-from schema.core.permissions import role_in
+from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, Team, _nodes, load_person
@@ -189,13 +188,14 @@ class SlaReport:
                          person_id=a.person_id) for a in await self.report.awards()]
 
     @strawberry.field(description="Open and missed commitments, by due time.")
-    async def breaches(self, first: int = 20, after: str | None = None) -> relay.Connection[SlaBreach]:
+    async def breaches(self, first: int = 20, after: str | None = None) -> Connection[SlaBreach]:
         page = page_request(first, after)
         offset = page.after or 0  # a cursor is the position of a breach in the whole list, from 1
         rows = list(enumerate(await self.report.breaches(offset, page.first + 1), start=offset + 1))
         return connection(rows[: page.first], len(rows) > page.first, page, lambda row: SlaBreach(
             side=row[1].side, item=row[1].item, state=row[1].state, due=row[1].due, done_at=row[1].done_at,
-            overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0])
+            overdue_hours=float(row[1].overdue_hours), lead_pk=row[1].lead_id), key=lambda row: row[0],
+            count=self.report.breach_count)
 
 
 @strawberry.type
@@ -226,12 +226,11 @@ class SlaAgreementPayload:
     user_errors: list[UserError]
 
 
-LeaderOrAdmin = role_in(Role.LEADER, Role.ADMIN)
 
 
 @strawberry.type
 class SlaMutation:
-    @strawberry.mutation(permission_classes=[LeaderOrAdmin], description="Agree an SLA between marketing and sales.")
+    @strawberry.mutation(permission_classes=[EditsGoals], description="Agree an SLA between marketing and sales.")
     async def sla_agreement_create(self, info: Info, input: SlaAgreementCreateInput) -> SlaAgreementPayload | None:
         async def use_case():
             fields = service.SlaFields(

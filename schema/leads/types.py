@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from domain.access import rules as access
 from domain.leads import models as m
 from domain.leads import queries, rules
 from domain.org import queries as org_queries
@@ -25,6 +26,14 @@ DisqualifyReason = strawberry.enum(rules.DisqualifyReason, description="Why a le
 Behaviour = strawberry.enum(rules.Behaviour, description="Engagement behaviours the scoring model can weigh.")
 DefinitionStatus = strawberry.enum(m.DefinitionStatus, name="LeadDefinitionStatus")
 ApprovalSide = strawberry.enum(m.ApprovalSide, description="Which side of the agreement approved.")
+
+
+@strawberry.type(description="What the viewer may do to a lead now: a front end hides what the API would refuse.")
+class LeadViewerCan:
+    assign: bool = strawberry.field(description="Assign it (the hand-over, or a re-assignment).")
+    recycle: bool = strawberry.field(description="Hand it back to marketing.")
+    transition_to: list[Stage] = strawberry.field(
+        description="The stages the viewer may move it to now (the lifecycle allows them too).")
 
 
 def _plain(value: Decimal | None) -> Decimal | None:
@@ -172,6 +181,18 @@ class Lead(relay.Node):
     async def owner(self, info: Info) -> Person | None:
         facts = await self._facts(info)
         return await load_person(info, facts.owner_person_id if facts else None)
+
+    @strawberry.field(description="What the viewer may do to this lead now (the rules the API applies).")
+    async def viewer_can(self, info: Info) -> LeadViewerCan:
+        facts = await self._facts(info)
+        stage = facts.stage if facts else rules.Stage.LEAD
+        owner_id = facts.owner_person_id if facts else None
+        owner = await info.context.loaders(org_queries.people_by_ids).load(owner_id) if owner_id else None
+        can = access.lead_abilities(
+            info.context.viewer,
+            access.LeadOwnership(owner_id, owner.team_id if owner else None, stage is rules.Stage.RECYCLED),
+            [s.value for s in rules.next_stages(stage)])
+        return LeadViewerCan(assign=can.assign, recycle=can.recycle, transition_to=[rules.Stage(s) for s in can.stages])
 
     @strawberry.field(description="The team of the lead's first touch (it is credited with the MQL).")
     async def first_touch_team(self, info: Info) -> Team | None:

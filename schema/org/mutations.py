@@ -129,7 +129,9 @@ class OrgMutation:
                                                expected_version=input.expected_version, active=active)
         return await payload(PersonPayload, "person", use_case, Person.from_model)
 
-    @strawberry.mutation(description="A read-only, expiring token for spreadsheet tools: CSV exports only, as you.")
+    @strawberry.mutation(description=(
+        "A read-only, expiring token for spreadsheet tools (it may travel in `?token=`): it reads the CSV exports "
+        "and GraphQL queries you may read, as you, and changes nothing."))
     async def export_token_create(self, info: Info, input: ExportTokenCreateInput) -> ExportTokenCreatePayload | None:
         try:
             secret, token = await service.create_export_token(info.context.viewer, input.name, input.expires_in_days)

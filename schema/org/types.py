@@ -15,6 +15,7 @@ from domain.money import from_cents
 from domain.org import queries, rules
 from domain.org import models as m
 from domain.org.service import PeriodView, get_period
+from domain.access import rules as access
 from schema.core.context import Info
 from schema.core.errors import ClientError, client_error
 from schema.core.ids import node_pk
@@ -127,8 +128,7 @@ async def _wasted_minutes_by_period(keys):
 
 
 def _can_see_token(principal: rules.Principal, token: m.ApiToken) -> bool:
-    return principal.is_admin or token.id == principal.token_id or (
-        principal.person_id is not None and token.person_id == principal.person_id)
+    return access.token_refusal(principal, token.id, token.person_id, token.created_by_token_id) is None
 
 
 @strawberry.type(description="An API token (its secret is never shown again after creation).")
@@ -139,12 +139,16 @@ class ApiToken(relay.Node):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None = strawberry.field(description=(
+        "When a request last used it, to within a few minutes (it is not written on every request)."))
+    export_only: bool = strawberry.field(description="A read-only export token (CSV exports and GraphQL reads).")
     person_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, t: m.ApiToken) -> "ApiToken":
         return cls(id=t.id, name=t.name, role=t.role, created_at=t.created_at, expires_at=t.expires_at,
-                   revoked_at=t.revoked_at, person_id=t.person_id)
+                   revoked_at=t.revoked_at, last_used_at=t.last_used_at, export_only=bool(t.export_only),
+                   person_id=t.person_id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):

@@ -36,6 +36,7 @@ class Org:
         self.sales_leader = api.token(person="saleslead@example.com")
         self.marketing_leader = api.token(person="mktlead@example.com")
         self.seller_token = api.token(person="seller@example.com")
+        self.marketer_token = api.token(person="dana@example.com")
 
     def active_definition(self, **changes) -> str:
         created = self.api.gql(DEFINITION_CREATE, {"input": {**ICP, **changes}}, self.marketing_leader)

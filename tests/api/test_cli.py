@@ -69,6 +69,22 @@ def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
     assert len(body["data"]["teams"]) == 6
 
 
+def test_make_serve_reuses_its_kept_token_while_it_is_valid(cli_env, tmp_path):
+    import stat
+    cli_env("migrate")
+    cli_env("seed-demo")
+    kept = tmp_path / "var" / "make-serve.token"
+    args = ("create-token", "--person", "ada.admin@demo.sharedgoals.dev", "--keep", str(kept))
+    first = cli_env(*args).stdout.strip().splitlines()[-1]
+    assert kept.read_text().strip() == first and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert cli_env(*args).stdout.strip().splitlines()[-1] == first
+    other = cli_env("create-token", "--person", "sam.lead@demo.sharedgoals.dev", "--keep", str(kept))
+    assert other.stdout.strip().splitlines()[-1] != first  # another person: a new token, kept instead
+    kept.write_text("sg_not-a-token\n")
+    renewed = cli_env(*args).stdout.strip().splitlines()[-1]
+    assert renewed.startswith("sg_") and renewed != first and kept.read_text().strip() == renewed
+
+
 def test_a_service_token_is_the_last_line(cli_env):
     cli_env("migrate")
     out = cli_env("create-token", "--role", "FINANCE", "--name", "finance export").stdout.strip().splitlines()

@@ -38,11 +38,11 @@ def test_shares_that_do_not_sum_to_one_are_invalid_and_nothing_is_written(goals,
 
 def test_bad_objective_input_reports_every_field(goals, api):
     from schema.core.ids import encode_id
-    owners = [{"teamId": encode_id("Team", 999), "share": "1"}]
+    owners = [{"teamId": goals.sales, "share": "0.5"}, {"teamId": encode_id("Team", 999), "share": "0.5"}]
     result = api.gql(OBJECTIVE_CREATE, {"input": {"title": " ", "period": "2026-Q4", "owners": owners}},
                      goals.leader)["objectiveCreate"]
     assert sorted(_errors(result)) == [("INVALID", ["input", "title"]),
-                                       ("NOT_FOUND", ["input", "owners", "0", "teamId"])]
+                                       ("NOT_FOUND", ["input", "owners", "1", "teamId"])]
     bad_period = api.gql(OBJECTIVE_CREATE, {"input": {"title": "X", "period": "2026-Q9", "owners": [
         {"teamId": goals.sales, "share": "1"}]}}, goals.leader)["objectiveCreate"]
     assert _errors(bad_period) == [("INVALID", ["input", "period"])]
@@ -188,7 +188,7 @@ def test_members_read_goals_but_only_leaders_and_admins_set_them(goals, api):
 def test_objectives_filter_by_owner_team(goals, api):
     goals.objective("Shared")
     api.gql(OBJECTIVE_CREATE, {"input": {"title": "CS only", "period": "2026-Q4",
-                                         "owners": [{"teamId": goals.cs, "share": "1"}]}}, goals.leader)
+                                         "owners": [{"teamId": goals.cs, "share": "1"}]}}, goals.admin)
     query = 'query($t: ID) { objectives(period: "2026-Q4", teamId: $t) { edges { node { title } } } }'
     titles = lambda t: [e["node"]["title"] for e in api.gql(query, {"t": t}, goals.seller)["objectives"]["edges"]]
     assert titles(goals.marketing) == ["Shared"]

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from domain.org.rules import operator
 from domain.attribution.models import Opportunity, OpportunityStatus, Touchpoint
 from domain.audit.models import AuditEntry
 from domain.imports import service as import_service
@@ -45,7 +46,7 @@ def org(api, admin):
     create_person(api, admin, sales, email="seller@example.com", name="Sofia Seller")
     create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
     return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
-            "member": api.token(person="seller@example.com")}
+            "member": api.token(person="seller@example.com"), "admin": admin}
 
 
 def post(api, kind: str, body: str, token: str | None, content_type="text/csv", skip_bad=False):
@@ -114,10 +115,10 @@ def test_a_changed_event_is_a_line_error_and_nothing_is_written(api, org):
     events = (EVENT_HEADER + "\n"
               "E-1,L-1,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
               "E-2,L-1,2026-11-02T09:30:00Z,EMAIL_OPEN,,,,,\n")
-    assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
+    assert counts(imported(api, "lead-events", events, org["admin"])) == (2, 0, 0)
     changed = events.replace("E-2,L-1,2026-11-02T09:30:00Z", "E-2,L-1,2026-11-02T09:45:00Z") + \
         "E-3,L-2,2026-11-02T10:00:00Z,FORM_SUBMIT,,,,,\n"
-    response = post(api, "lead-events", changed, org["leader"])
+    response = post(api, "lead-events", changed, org["admin"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -177,14 +178,14 @@ def test_events_and_touches_must_name_known_leads_people_and_teams(api, org):
               "E-1,L-404,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
               "E-2,L-1,2026-11-02T09:00:00Z,ASSIGNED,,ghost@example.com,,,\n"
               "E-3,L-1,2026-11-02T09:00:00Z,STAGE,RECYCLED,,,,\n")
-    result = post(api, "lead-events", events, org["leader"]).json()
+    result = post(api, "lead-events", events, org["admin"]).json()
     assert [(e["line"], e["reason"].split(" (")[0]) for e in result["errors"]] == [
         (2, "lead_external_id 'L-404' names no lead"),
         (3, "owner_email 'ghost@example.com' names no person"),
         (4, "a recycle needs a reason: one of BAD_TIMING, NO_BUDGET, NO_RESPONSE, NOT_DECISION_MAKER, "
             "NURTURE_REQUESTED, OTHER")]
     touches = TOUCH_HEADER + "\nT-1,L-1,2026-11-02T12:00:00Z,SALES,phone,,Nobody's Team,,\n"
-    result = post(api, "touchpoints", touches, org["leader"]).json()
+    result = post(api, "touchpoints", touches, org["admin"]).json()
     assert [(e["line"], e["reason"]) for e in result["errors"]] == [(2, "team 'Nobody's Team' names no team")]
     assert count(api, LeadEvent) == 0 and count(api, Touchpoint) == 0
 
@@ -249,18 +250,18 @@ def test_imported_stage_assignment_and_sales_touch_make_the_lead_facts(api, org)
     events = (EVENT_HEADER + "\n"
               "E-1,L-1,2026-11-02T09:00:00Z,STAGE,MQL,,dana@example.com,,\n"
               "E-2,L-1,2026-11-02T10:00:00Z,ASSIGNED,,seller@example.com,saleslead@example.com,,\n")
-    assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
+    assert counts(imported(api, "lead-events", events, org["admin"])) == (2, 0, 0)
     facts = lead_facts(api, "L-1")
     assert (facts.stage.value, facts.mql_at, facts.handover_at) == ("MQL", at(9), at(10))
     assert (facts.first_follow_up_at, facts.attempts) == (None, 0)
     touches = (TOUCH_HEADER + "\n"
                "T-1,L-1,2026-11-02T08:00:00Z,MARKETING,webinar,Autumn webinar,Demand Generation,dana@example.com,\n"
                "T-2,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,seller@example.com,30\n")
-    assert counts(imported(api, "touchpoints", touches, org["leader"])) == (2, 0, 0)
+    assert counts(imported(api, "touchpoints", touches, org["admin"])) == (2, 0, 0)
     facts = lead_facts(api, "L-1")
     assert (facts.first_follow_up_at, facts.attempts) == (at(12), 1)
     assert facts.first_touch_team_id is not None and facts.owner_person_id == facts.handover_owner_id
-    assert counts(imported(api, "touchpoints", touches, org["leader"])) == (0, 0, 2)
+    assert counts(imported(api, "touchpoints", touches, org["admin"])) == (0, 0, 2)
     assert lead_facts(api, "L-1").attempts == 1
 
 
@@ -269,9 +270,9 @@ def test_the_facts_kept_current_by_imports_equal_a_rebuild(api, org):
     imported(api, "lead-events", EVENT_HEADER + "\n"
              "E-1,L-2,2026-11-02T09:00:00Z,STAGE,MQL,,,,\n"
              "E-2,L-2,2026-11-02T11:00:00Z,ASSIGNED,,seller@example.com,,,\n"
-             "E-3,L-2,2026-11-03T09:00:00Z,STAGE,RECYCLED,,,NO_BUDGET,next year\n", org["leader"])
+             "E-3,L-2,2026-11-03T09:00:00Z,STAGE,RECYCLED,,,NO_BUDGET,next year\n", org["admin"])
     imported(api, "touchpoints", TOUCH_HEADER + "\nT-1,L-2,2026-11-02T13:00:00Z,SALES,email,,Field Sales,,\n",
-             org["leader"])
+             org["admin"])
     fields = ("lead_id", "stage", "owner_person_id", "first_touch_team_id", "mql_at", "handover_at",
               "first_follow_up_at", "attempts", "decision", "decision_at")
     kept = api.run(LeadFact.all().order_by("lead_id").values_list(*fields))
@@ -299,7 +300,7 @@ def opportunity_ids(api, *external_ids: str) -> list[int]:
 
 def test_opportunities_import_in_cents_and_a_reimport_changes_nothing(api, org, refreshed):
     imported(api, "leads", LEADS_CSV, org["leader"])
-    assert counts(imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])) == (3, 0, 0)
+    assert counts(imported(api, "opportunities", OPPORTUNITIES_CSV, org["admin"])) == (3, 0, 0)
     won = api.run(Opportunity.get(external_id="O-2").prefetch_related("lead", "owner"))
     assert (won.lead.external_id, won.name, won.amount_cents, won.status) == ("L-2", "Beta rollout", 480_050,
                                                                                OpportunityStatus.WON)
@@ -310,7 +311,7 @@ def test_opportunities_import_in_cents_and_a_reimport_changes_nothing(api, org, 
     assert refreshed == [opportunity_ids(api, "O-1", "O-2", "O-3")]
 
     audit_entries = count(api, AuditEntry)
-    again = imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])
+    again = imported(api, "opportunities", OPPORTUNITIES_CSV, org["admin"])
     assert counts(again) == (0, 0, 3)
     assert count(api, Opportunity) == 3 and count(api, AuditEntry) == audit_entries
     assert len(refreshed) == 1  # nothing written, nothing to refresh
@@ -318,17 +319,17 @@ def test_opportunities_import_in_cents_and_a_reimport_changes_nothing(api, org, 
 
 def test_a_changed_opportunity_is_updated_audited_and_its_credit_refreshed(api, org, refreshed):
     imported(api, "leads", LEADS_CSV, org["leader"])
-    imported(api, "opportunities", OPPORTUNITIES_CSV, org["leader"])
+    imported(api, "opportunities", OPPORTUNITIES_CSV, org["admin"])
     changed = OPPORTUNITIES_CSV.replace("O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,",
                                         "O-1,L-1,Acme platform,13750.25,2026-11-02T09:00:00+00:00,WON,"
                                         "2026-11-30T12:00:00Z,saleslead@example.com")
-    result = imported(api, "opportunities", changed, org["leader"])
+    result = imported(api, "opportunities", changed, org["admin"])
     assert counts(result) == (0, 1, 2)
     deal = api.run(Opportunity.get(external_id="O-1"))
     assert (deal.amount_cents, deal.status, deal.closed_at) == (1_375_025, OpportunityStatus.WON,
                                                                 datetime(2026, 11, 30, 12, tzinfo=UTC))
     entry = api.run(AuditEntry.get(entity="Opportunity", entity_id=str(deal.id)))
-    assert entry.actor_name == "Sam Lead"
+    assert entry.actor_name == "admin service token"
     assert (entry.before["amount_cents"], entry.after["amount_cents"]) == (1_250_000, 1_375_025)
     assert (entry.before["status"], entry.after["status"]) == ("OPEN", "WON")
     assert (entry.before["closed_at"], entry.after["closed_at"]) == (None, "2026-11-30T12:00:00+00:00")
@@ -346,7 +347,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
             "O-6,L-1,Closed early,10,2026-11-02T09:00:00Z,LOST,2026-11-01T09:00:00Z,\n"
             "O-7,L-1,Open but closed,10,2026-11-02T09:00:00Z,OPEN,2026-11-03T09:00:00Z,\n"
             "O-8,L-1,Ghost owner,10,2026-11-02T09:00:00Z,OPEN,,ghost@example.com\n")
-    response = post(api, "opportunities", body, org["leader"])
+    response = post(api, "opportunities", body, org["admin"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -360,7 +361,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
         (9, "owner_email 'ghost@example.com' names no person")]
     assert count(api, Opportunity) == 0 and refreshed == []
 
-    skipped = post(api, "opportunities", body, org["leader"], skip_bad=True).json()
+    skipped = post(api, "opportunities", body, org["admin"], skip_bad=True).json()
     assert skipped["imported"] is True and counts(skipped) == (1, 0, 0) and skipped["errorCount"] == 7
     assert refreshed == [opportunity_ids(api, "O-1")]
 
@@ -375,14 +376,14 @@ def test_opportunities_import_from_ndjson(api, org, refreshed):
              {"external_id": "O-3", "lead_external_id": "L-3", "name": "Gamma pilot", "amount": 19.99,
               "created_at": "2026-11-04T09:00:00Z", "status": "LOST", "closed_at": None, "owner_email": None}]
     body = "\n".join(json.dumps(line) for line in lines) + "\n"
-    result = post(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
+    result = post(api, "opportunities", body, org["admin"], content_type="application/x-ndjson").json()
     assert result["errors"] == [{"line": 3, "reason": "closed_at is required for a LOST opportunity"}]
     assert count(api, Opportunity) == 0
     lines[2]["closed_at"] = "2026-11-05T09:00:00Z"
     body = "\n".join(json.dumps(line) for line in lines) + "\n"
     ndjson = {"content_type": "application/x-ndjson"}
-    assert counts(imported(api, "opportunities", body, org["leader"], **ndjson)) == (3, 0, 0)
-    assert counts(imported(api, "opportunities", body, org["leader"], **ndjson)) == (0, 0, 3)
+    assert counts(imported(api, "opportunities", body, org["admin"], **ndjson)) == (3, 0, 0)
+    assert counts(imported(api, "opportunities", body, org["admin"], **ndjson)) == (0, 0, 3)
     stored = dict(api.run(Opportunity.all().values_list("external_id", "amount_cents")))
     assert stored == {"O-1": 1_250_000, "O-2": 480_050, "O-3": 1999}
     assert api.run(Opportunity.get(external_id="O-2")).owner_id is not None
@@ -398,7 +399,7 @@ def test_the_credit_refresh_runs_in_the_import_transaction(api, org, monkeypatch
     record = Record(1, ("O-1", "L-1", "Deal", "10.00", "2026-11-02T09:00:00Z", "OPEN", None, None))
     assert len(record.values) == len(OPPORTUNITIES.keys)
     with pytest.raises(RuntimeError, match="credit refresh failed"):
-        api.run(import_service.import_records("opportunities", [record]))
+        api.run(import_service.import_records("opportunities", [record], actor=operator("test")))
     assert count(api, Opportunity) == 0
 
 
@@ -458,7 +459,7 @@ def test_touchpoint_import_through_graphql_refuses_a_changed_touch(api, org):
 def test_opportunity_import_through_graphql_updates_a_changed_deal_and_numbers_bad_records(api, org, refreshed):
     api.gql(LEAD_IMPORT, {"input": {"records": [lead_record("L-1")]}}, org["leader"])
     deal = {"externalId": "O-1", "leadExternalId": "L-1", "name": "Acme platform", "amount": "12500.00",
-            "createdAt": "2026-11-02T09:00:00+00:00", "status": "OPEN"}
+            "createdAt": "2026-11-02T09:00:00+00:00", "status": "OPEN", "ownerEmail": "seller@example.com"}
     result = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": [deal]}}, org["leader"])["opportunityImport"]
     assert (result["created"], result["imported"], result["userErrors"]) == (1, True, [])
     again = api.gql(OPPORTUNITY_IMPORT, {"input": {"records": [deal]}}, org["leader"])["opportunityImport"]

@@ -137,3 +137,32 @@ def test_team_contribution_with_objectives_and_the_previous_period(org, api):
             teams.append(create_team(api, org.admin, f"Pod {len(teams) + 1}", "SALES"))
     _add_deals(api, org, 2)
     _same_count_for_few_and_many(api, CONTRIBUTION, org.admin, add_teams)
+
+
+# --- totalCount: one COUNT, and only when asked ----------------------------------------------------------------
+
+TOTALS = {
+    "leads": '{ leads(first: 2) { %s edges { node { company } } } }',
+    "people": '{ people(first: 2) { %s edges { node { name } } } }',
+    "opportunities": '{ opportunities(first: 2) { %s edges { node { name } } } }',
+    "objectives": '{ objectives(period: "2026-Q4", first: 2) { %s edges { node { title } } } }',
+    "auditLog": '{ auditLog(first: 2) { %s edges { node { action } } } }',
+}
+
+
+@pytest.mark.parametrize("root", sorted(TOTALS))
+def test_total_count_is_one_count_statement_over_the_whole_list(api, org, root):
+    from tests.api.goals_support import OBJECTIVE_CREATE
+    _add_deals(api, org, 3)
+    for title in ("First", "Second", "Third"):
+        api.gql(OBJECTIVE_CREATE, {"input": {"title": title, "period": "2026-Q4",
+                                             "owners": [{"teamId": org.sales, "share": "1"}]}}, org.admin)
+    plain = TOTALS[root] % ""
+    with api.count_queries() as without:
+        api.gql(plain, token=org.admin)
+    with api.count_queries() as with_total:
+        data = api.gql(TOTALS[root] % "totalCount", token=org.admin)[root]
+    assert with_total.count == without.count + 1
+    assert len(data["edges"]) <= 2
+    following = api.gql(TOTALS[root].replace("first: 2", "first: 100") % "totalCount", token=org.admin)[root]
+    assert data["totalCount"] == following["totalCount"] == len(following["edges"])

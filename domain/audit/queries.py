@@ -9,7 +9,7 @@ async def entries_page(page: Page, entity: str | None = None, entity_id: str | N
                        actor_person_id: int | None = None, action: str | None = None) -> Paged:
     texts = {"entity": entity, "entity_id": entity_id, "action": action}
     if any(v is not None and len(v) > AuditEntry._meta.fields_map[k].max_length for k, v in texts.items()):
-        return [], False  # longer than the column: no entry has it (and the ORM refuses to compare it)
+        return Paged([], False, _none)  # longer than the column: no entry has it (the ORM refuses to compare it)
     qs = AuditEntry.all()
     if entity is not None:
         qs = qs.filter(entity=entity)
@@ -20,3 +20,7 @@ async def entries_page(page: Page, entity: str | None = None, entity_id: str | N
     if action is not None:
         qs = qs.filter(action=action)
     return await fetch_page(qs, page)
+
+
+async def _none() -> int:
+    return 0

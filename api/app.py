@@ -16,18 +16,19 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
-from api import db, pubsub
+from api import db, logsafe, pubsub, revocation
 from api.auth import reader_principal_of
 from api.exports import export
 from api.hangup import CancelOnDisconnect
 from api.imports import import_route
-from api.limits import BatchLimitErrors, BodySizeLimitMiddleware, RateLimitMiddleware
+from api.limits import BatchLimitErrors, RateLimitMiddleware, RequestBodyMiddleware
 from api.unavailable import UnavailableMiddleware, retry_after_of
 from domain.availability import OUTAGE_RETRY_AFTER
 from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
 from schema.core.context import Context
+from schema.core.extensions import authenticate_websocket
 from schema.schema import build_schema
 
 log = logging.getLogger("sharedgoals")
@@ -37,7 +38,9 @@ GRAPHIQL_PAGE = Path(__file__).parent / "graphiql.html"  # outside /static: prod
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps a sane one the client sent) and echoes it in X-Request-ID."""
+    """Gives every request an id of the server's own making, echoed in X-Request-ID: a client cannot choose the id
+    an incident is filed under (nor make two requests share one). A sane X-Request-ID the client sent is kept beside
+    it, marked as the client's: echoed in X-Client-Request-ID and logged with the server's id."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -45,13 +48,18 @@ class RequestIdMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if sent and len(sent) <= 64 and sent.isprintable() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1").strip()
+        client_id = sent if sent and len(sent) <= 64 and sent.isprintable() else None
+        request_id = uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"], state["client_request_id"] = request_id, client_id
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", request_id.encode()))
+                if client_id is not None:
+                    headers.append((b"x-client-request-id", client_id.encode("latin-1")))
             await send(message)
 
         await self.app(scope, receive, send_with_id)
@@ -79,8 +87,18 @@ class GraphQLView(BatchLimitErrors, GraphQL):
                             headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"})
 
     async def get_context(self, request, response) -> Context:
-        return Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
-                       request=request, response=response)
+        websocket = request.scope["type"] == "websocket"
+        context = Context(principal=await reader_principal_of(request), request_id=request.state.request_id,
+                          client_request_id=request.state.client_request_id,
+                          request=request, response=response, websocket=websocket)
+        if websocket:
+            revocation.track(context)  # closed at once if its token is revoked
+        return context
+
+    async def on_ws_connect(self, context: Context):
+        # Who the socket acts for is known from connection_init on, so a revocation finds it before it subscribes
+        await authenticate_websocket(context)
+        return await super().on_ws_connect(context)
 
     def create_response(self, response_data, sub_response):
         # An operation that met a database busy past the busy timeout, or down, is answered 503 (nothing was
@@ -136,6 +154,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
     """The service. With `manage_db` the app opens and closes the database itself (off when a caller did);
     `rate_clock` is the clock the cost budget is earned back by (tests hold it still)."""
     settings = settings or get_settings()
+    logsafe.install()
     configure_domain(settings)
 
     @contextlib.asynccontextmanager
@@ -144,7 +163,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
             await db.init_db(settings.database_url, settings.busy_timeout)
         try:
             # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
-            async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext():
+            async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext(), \
+                    revocation.watching():
                 yield
         finally:
             if manage_db:
@@ -166,14 +186,16 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
         ],
         lifespan=lifespan,
     )
-    # The last added runs first: CORS, request ids, the hang-up watch, a database busy or down as 503, the rate limit,
-    # the body size, then the request's pinned clock (period names read against it). CORS is outermost so that a
-    # preflight is answered before any limit spends a request on it, and the refusals of the inner layers (401, 413,
-    # 429, 503) carry the CORS headers too: a browser page can then read their reason and Retry-After.
+    # The last added runs first: CORS, request ids, the hang-up watch, a database busy or down as 503, the request
+    # body's limits (size, read timeout, JSON nesting: before any token is looked up), the rate limit, then the
+    # request's pinned clock (period names read against it). CORS is outermost so that a preflight is answered before
+    # any limit spends a request on it, and the refusals of the inner layers (401, 408, 413, 429, 503) carry the CORS
+    # headers too: a browser page can then read their reason and Retry-After.
     app.add_middleware(RequestClockMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       larger=(("/import/", settings.max_import_bytes),))
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, clock=rate_clock)
+    app.add_middleware(RequestBodyMiddleware, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds,
+                       larger=(("/import/", settings.max_import_bytes, settings.import_body_timeout_seconds),))
     app.add_middleware(UnavailableMiddleware)
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(RequestIdMiddleware)

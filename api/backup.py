@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from api.db import normalise_url
+from api.db import sqlite_file
 
 
 class BackupError(Exception):
@@ -13,11 +13,12 @@ class BackupError(Exception):
 
 def backup_sqlite(database_url: str, target: str | Path, pages_per_step: int = 1024) -> int:
     """Copy the live database to `target` page by page; returns the number of pages copied."""
-    url = normalise_url(database_url)
-    if not url.startswith("sqlite://"):
+    if not database_url.startswith("sqlite"):
         raise BackupError("backup copies the SQLite database; for PostgreSQL use pg_dump (see the README)")
-    source_path = Path(url[len("sqlite://"):])
-    if not source_path.exists():
+    source_path = sqlite_file(database_url)
+    if source_path is None:
+        raise BackupError("an in-memory database has no file to back up")
+    if not source_path.is_file():
         raise BackupError(f"there is no database at {source_path}")
     target = Path(target)
     if target.resolve() == source_path.resolve():
@@ -29,7 +30,7 @@ def backup_sqlite(database_url: str, target: str | Path, pages_per_step: int = 1
         nonlocal pages
         pages = total
 
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    source = sqlite3.connect(f"{source_path.as_uri()}?mode=ro", uri=True)
     destination = sqlite3.connect(target)
     try:
         source.backup(destination, pages=pages_per_step, progress=progress)

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 from api import db
@@ -51,11 +50,16 @@ def cmd_serve(args) -> int:
 def cmd_create_token(args) -> int:
     from domain.errors import DomainError
     from domain.org.rules import Role
-    from domain.org.service import create_token
+    from domain.org.service import create_token, token_lifetime
     from domain import clock
 
     role = Role(args.role) if args.role else None
-    expires = clock.now() + timedelta(days=args.expires_days) if args.expires_days else None
+    try:
+        lifetime = token_lifetime(args.expires_days)
+    except DomainError as e:
+        print(f"error: --expires-days: {e}", file=sys.stderr)
+        return 2
+    expires = clock.now() + lifetime if lifetime else None
 
     async def work():
         if args.keep and (kept := await _kept_token(Path(args.keep), args.person, role)) is not None:
@@ -360,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from api import logsafe
+    logsafe.install()
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     if args.command == "create-token" and not (args.role or args.person):
@@ -367,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from api.app import configure_domain
     configure_domain(get_settings())
-    return args.func(args)
+    try:
+        return args.func(args)
+    except db.DatabaseUnusable as e:
+        print(f"error: {e}. Set DATABASE_URL to a path this user can write.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

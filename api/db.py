@@ -27,15 +27,63 @@ MODEL_MODULES = [
 ]
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot be opened for writing (a SQLite path that cannot be created or written)."""
+
+
 def normalise_url(url: str) -> str:
     """Resolve a relative SQLite path against the project root and make sure its folder exists."""
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         path = Path(url[len("sqlite://"):])
         if not path.is_absolute():
             path = ROOT / path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
+            raise DatabaseUnusable(f"cannot create the folder of the SQLite database {_plain(path.resolve())}: "
+                                   f"{blocking.resolve()} is a file, not a folder") from None
+        except OSError as exc:
+            raise DatabaseUnusable(f"cannot create the folder of the SQLite database {_plain(path.resolve())}: "
+                                   f"{exc.strerror or exc}") from None
         return f"sqlite://{path}"
     return url
+
+
+def _plain(path: Path) -> str:
+    return str(path).split("?", 1)[0]
+
+
+def check_writable(url: str) -> None:
+    """Fail at once, with the reason, when a SQLite database cannot be opened for writing: aiosqlite would
+    otherwise wait forever on a path it cannot open (a folder, a file under /proc)."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    try:
+        connection = sqlite3.connect(path, timeout=2)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock: proves the file can be written
+            connection.rollback()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return  # a running server holds the write lock: the file is writable
+        raise DatabaseUnusable(f"cannot open the SQLite database {path} for writing: {exc}") from None
+    except sqlite3.Error as exc:
+        raise DatabaseUnusable(f"cannot open the SQLite database {path} for writing: {exc}") from None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite DATABASE_URL names, read as Tortoise reads it when it serves (`sqlite://relative`,
+    `sqlite:///abs`, `sqlite:////abs`, query options such as `?journal_mode=wal`); None for another database or
+    an in-memory one."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite://"):
+        return None
+    file_path = expand_db_url(url)["credentials"]["file_path"]
+    return None if file_path == ":memory:" else Path(file_path).resolve()
 
 
 def tortoise_config(url: str | None = None, busy_timeout: float | None = None) -> dict[str, Any]:
@@ -95,6 +143,7 @@ def is_sqlite() -> bool:
 
 # Tortoise opens SQLite in WAL mode with foreign keys on (its defaults); a test checks both.
 async def init_db(url: str | None = None, busy_timeout: float | None = None) -> None:
+    check_writable(url or get_settings().database_url)
     # The global fallback lets request tasks use the connections opened in the lifespan task.
     await Tortoise.init(config=tortoise_config(url, busy_timeout), _enable_global_fallback=True)
 
@@ -105,6 +154,7 @@ async def close_db() -> None:
 
 async def migrate(url: str | None = None, progress=None) -> None:
     """Apply pending migrations (idempotent)."""
+    check_writable(url or get_settings().database_url)
     config = tortoise_config(url)
     await tortoise_migrate(config=config, progress=progress)
     await Tortoise.close_connections()

@@ -1,10 +1,12 @@
-"""HTTP abuse limits: request body size, cost units per minute, operations per batch.
+"""HTTP abuse limits: request body size, read timeout and JSON nesting, cost units per minute, operations per batch.
 
 Refusals answer in the GraphQL error shape, `{"errors": [{"message": ..., "extensions": {"code": ...}}]}`:
-`LIMIT_EXCEEDED` (413 for a body, 400 for a batch) or `RATE_LIMITED` (429 with `Retry-After`).
+`LIMIT_EXCEEDED` (413 for a body, 400 for a batch), `TIMEOUT` (408 for a body that trickles in), `BAD_REQUEST`
+(400 for JSON nested too deep) or `RATE_LIMITED` (429 with `Retry-After`).
 """
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -16,7 +18,11 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from api.auth import bearer_secret, is_genuine, secret_digest
+from domain.jsondepth import MAX_JSON_DEPTH, nests_deeper_than
 from schema.core.limits import LIMIT_EXCEEDED, RATE_LIMITED
+
+TIMEOUT = "TIMEOUT"
+BAD_REQUEST = "BAD_REQUEST"
 
 
 def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None,
@@ -25,58 +31,132 @@ def error_response(status: int, message: str, code: str, headers: dict[str, str]
                         status_code=status, headers=headers)
 
 
-class BodySizeLimitMiddleware:
-    """Refuses a request body above `max_bytes` with 413: at once by its Content-Length, else (a chunked body)
-    by counting what arrives; such a body is read here, up to the limit, and handed on whole.
-    `larger` gives paths (by prefix) their own limit, e.g. file imports."""
+class BodyTimeout(Exception):
+    """The request body did not arrive within its read timeout."""
 
-    def __init__(self, app, max_bytes: int, larger: tuple[tuple[str, int], ...] = ()) -> None:
+
+class RequestBodyMiddleware:
+    """Limits on what a request body may be, checked before anything else works on it (the rate limiter's token
+    lookup included):
+    - larger than `max_bytes` is refused with 413: at once by its Content-Length, else (a chunked body) by counting
+      what arrives;
+    - a body that trickles in is cut off `timeout` seconds after the request began, with 408 (code TIMEOUT);
+    - a JSON body posted to GraphQL that nests arrays and objects deeper than `max_json_depth` is refused with 400
+      (Python's json would fail on it with RecursionError).
+    `larger` gives paths (by prefix) their own (size, timeout), e.g. file imports. A body this reads whole (chunked,
+    or JSON for GraphQL) is handed on whole."""
+
+    def __init__(self, app, max_bytes: int, timeout: float = 30.0,
+                 larger: tuple[tuple[str, int, float], ...] = (), max_json_depth: int = MAX_JSON_DEPTH,
+                 json_paths: tuple[str, ...] = ("/graphql",)) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
         self.larger = larger
+        self.max_json_depth = max_json_depth
+        self.json_paths = json_paths
 
-    def _limit(self, scope) -> int:
+    def _limits(self, scope) -> tuple[int, float]:
         path = scope.get("path", "")
-        return next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.max_bytes)
+        return next(((size, timeout) for prefix, size, timeout in self.larger if path.startswith(prefix)),
+                    (self.max_bytes, self.timeout))
 
     def _too_large(self, max_bytes: int) -> JSONResponse:
         return error_response(413, f"The request body is larger than the limit of {max_bytes} bytes.",
                               LIMIT_EXCEEDED, maxBytes=max_bytes)
 
+    def _too_slow(self, timeout: float) -> JSONResponse:
+        return error_response(408, f"The request body did not arrive within {timeout:g} s.", TIMEOUT,
+                              timeoutSeconds=timeout, headers={"Connection": "close"})
+
+    def _is_json_for_graphql(self, scope, headers: dict) -> bool:
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        return scope.get("method") == "POST" and scope.get("path") in self.json_paths and \
+            content_type in (b"application/json", b"application/graphql-response+json", b"")
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        max_bytes = self._limit(scope)
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None:
+        max_bytes, timeout = self._limits(scope)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.strip().isdigit() or int(length) > max_bytes):
             # The server holds the body to its declared length, so the header is all there is to check.
-            if not length.strip().isdigit() or int(length) > max_bytes:
-                return await self._too_large(max_bytes)(scope, receive, send)
-            return await self.app(scope, receive, send)
+            return await self._too_large(max_bytes)(scope, receive, send)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        complete = False
 
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > max_bytes:
-                return await self._too_large(max_bytes)(scope, receive, send)
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
+        async def timed_receive():
+            nonlocal complete
+            if complete:  # the body is in: what follows (a disconnect) may come whenever
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise BodyTimeout from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            return message
+
+        try:
+            if length is not None and not self._is_json_for_graphql(scope, headers):
+                return await self._pass_on(scope, timed_receive, send, timeout)
+            body = await self._read(timed_receive, max_bytes)
+        except BodyTimeout:
+            return await self._too_slow(timeout)(scope, receive, send)
+        if body is None:  # the client went away
+            return
+        if body is _TOO_LARGE:
+            return await self._too_large(max_bytes)(scope, receive, send)
+        if self._is_json_for_graphql(scope, headers) and nests_deeper_than(body, self.max_json_depth):
+            return await error_response(
+                400, f"The JSON body nests arrays and objects deeper than {self.max_json_depth} levels.",
+                BAD_REQUEST, maxDepth=self.max_json_depth)(scope, receive, send)
         replayed = False
 
         async def replay():
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _pass_on(self, scope, timed_receive, send, timeout: float) -> None:
+        """The app reads the body itself (a file import streams it): still within the read timeout."""
+        started = False
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+        try:
+            await self.app(scope, timed_receive, watched_send)
+        except BodyTimeout:
+            if started:
+                raise
+            await self._too_slow(timeout)(scope, timed_receive, send)
+
+    @staticmethod
+    async def _read(receive, max_bytes: int):
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return None
+            body = message.get("body", b"")
+            size += len(body)
+            if size > max_bytes:
+                return _TOO_LARGE
+            chunks.append(body)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+_TOO_LARGE = object()
 
 
 class RateLimiter:

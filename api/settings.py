@@ -33,6 +33,8 @@ class Settings:
     max_batch: int = _LIMITS.max_batch
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 200_000_000  # the body of POST /import/{kind}
+    body_timeout_seconds: int = 30  # the whole request body arrives within this, or 408
+    import_body_timeout_seconds: int = 600  # the same for POST /import/{kind}
     rate_limit_per_minute: int = 100_000  # cost units a minute per token (or client address); 0 turns it off
     operation_timeout_seconds: float = 10.0  # a GraphQL operation's time budget
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
@@ -116,6 +118,9 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_batch=_limit(config, "SHAREDGOALS_MAX_BATCH", Settings.max_batch),
         max_body_bytes=_limit(config, "SHAREDGOALS_MAX_BODY_BYTES", Settings.max_body_bytes),
         max_import_bytes=_limit(config, "SHAREDGOALS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
+        body_timeout_seconds=_limit(config, "SHAREDGOALS_BODY_TIMEOUT_SECONDS", Settings.body_timeout_seconds),
+        import_body_timeout_seconds=_limit(config, "SHAREDGOALS_IMPORT_BODY_TIMEOUT_SECONDS",
+                                           Settings.import_body_timeout_seconds),
         rate_limit_per_minute=_budget(config, max_cost),
         operation_timeout_seconds=_seconds(config, "SHAREDGOALS_OPERATION_TIMEOUT_SECONDS",
                                            Settings.operation_timeout_seconds),

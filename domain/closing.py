@@ -26,6 +26,7 @@ from domain.errors import DomainError, ErrorCode, Problem, forbidden, invalid
 from domain.goals.models import CheckIn, KeyResult, Objective
 from domain.goals.queries import evaluate_objectives
 from domain.goals.rules import KeyResultSource, score
+from domain import texts
 from domain.goals.service import freeze_goals, thaw_goals
 from domain.leads.models import DefinitionStatus, LeadDefinition
 from domain.org.models import Period, PeriodCloseSignOff, Person
@@ -152,6 +153,8 @@ async def reopen_period(actor: Principal, key: str, reason: str) -> Period:
     reason = (reason or "").strip()
     if not reason:
         raise invalid("reopening a period needs a reason", "reason")
+    if (message := texts.too_long(reason, texts.REASON)) is not None:
+        raise invalid(message, "reason")
     q = parse_key(key, "period")
     async with in_transaction():
         period = await Period.get_or_none(key=q.key)

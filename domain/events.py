@@ -117,5 +117,8 @@ async def subscribe(topic: str) -> AsyncIterator[Any]:
             _subscribers.pop(topic, None)
 
 
+TOKENS_REVOKED = "tokens:revoked"  # payload: the id of a token just revoked (its open websockets close)
+
+
 def objective_topic(objective_id: int) -> str:
     return f"objective:{objective_id}"

@@ -21,8 +21,10 @@ from schema.closing.queries import ClosingQuery
 from schema.comp.mutations import CompMutation
 from schema.comp.queries import CompQuery
 from schema.contribution.queries import ContributionQuery
-from schema.core.extensions import (MaskUnexpectedErrors, RefuseNulCharacters, RequireAuthentication, code_unavailable,
-                                    is_unexpected)
+from schema.core.extensions import (
+    MaskUnexpectedErrors, RefuseNulCharacters, RefuseSubscriptionsOverHttp, RequireAuthentication, code_unavailable,
+    ensure_code, is_unexpected,
+)
 from schema.core.limits import GraphQLLimits, limit_extensions, strip_suggestions
 from schema.core.scalars import SCALAR_MAP
 from schema.goals.mutations import GoalsMutation
@@ -99,19 +101,24 @@ class SharedGoalsSchema(strawberry.Schema):
         # Client errors are answers, not incidents: log only what the client did not cause.
         if self.config.disable_field_suggestions:  # production: no schema hints in any message
             strip_suggestions(errors)
-        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        context = getattr(execution_context, "context", None)
+        request_id = getattr(context, "request_id", None)
+        client_id = getattr(context, "client_request_id", None)
         for error in errors:
             if code_unavailable(error):
                 log.warning("database unavailable (request id %s): %s", request_id, error.original_error)
-            elif is_unexpected(error):
-                log.error("unexpected error (request id %s)", request_id, exc_info=error.original_error)
+            elif is_unexpected(error) and not getattr(error, "_sharedgoals_logged", False):
+                log.error("unexpected error (request id %s%s)", request_id,
+                          f", client's request id {client_id!r}" if client_id else "", exc_info=error.original_error)
+                error._sharedgoals_logged = True
+            ensure_code(error)
 
 
 def build_schema(production: bool = False, limits: GraphQLLimits | None = None,
                  operation_timeout: float | None = None) -> strawberry.Schema:
     limits = limits or GraphQLLimits()
     # Factories: a fresh extension per request (the parse and validation caches are shared module-wide).
-    extensions = [RequireAuthentication, RefuseNulCharacters, *limit_extensions(limits, production),
+    extensions = [RequireAuthentication, RefuseSubscriptionsOverHttp, RefuseNulCharacters, *limit_extensions(limits, production),
                   lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     if production:
         extensions.append(MaskUnexpectedErrors)

@@ -12,6 +12,7 @@ from enum import Enum
 from tortoise.expressions import Q, Subquery
 
 from domain.batch import by_ids
+from domain.errors import ErrorCode, Problems
 from domain import clock
 from domain.attribution import rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
@@ -42,6 +43,18 @@ class ModelChoice:
 
 
 DEFAULT_MODEL = ModelChoice(rules.Model.W_SHAPED)
+
+
+def model_choice(model: rules.Model, half_life_days: Decimal | None = None,
+                 custom: rules.CustomWeights | None = None) -> ModelChoice:
+    """A model a client named, with its half-life (default 7 days) and weights, or INVALID on each argument at
+    fault (rules.model_choice_problems)."""
+    problems = Problems()
+    for argument, message in rules.model_choice_problems(model, half_life_days, custom):
+        problems.add(ErrorCode.INVALID, message, argument)
+    problems.raise_if_any()
+    return ModelChoice(rules.Model(model), half_life_days if half_life_days is not None
+                       else rules.DEFAULT_HALF_LIFE_DAYS, custom)
 
 
 async def model_of_record(period_key: str) -> ModelChoice:

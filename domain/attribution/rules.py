@@ -207,6 +207,29 @@ def custom_weights_problem(w: CustomWeights) -> str | None:
     return None
 
 
+MAX_HALF_LIFE_DAYS = Decimal(1_000_000)  # a model of record stores it with 6 digits before the point
+
+
+def model_choice_problems(model: Model, half_life_days: Decimal | None,
+                          custom: CustomWeights | None) -> list[tuple[str, str]]:
+    """(argument, message) for each reason a model, its half-life and its weights cannot be used together: the
+    one check of every place a client names a model (`attribution`, `Opportunity.credits`, a proposal)."""
+    problems = []
+    if half_life_days is not None:
+        if not (isinstance(half_life_days, Decimal) and half_life_days.is_finite()) or half_life_days <= ZERO:
+            problems.append(("halfLifeDays", "the half-life must be above 0 days"))
+        elif half_life_days >= MAX_HALF_LIFE_DAYS:
+            problems.append(("halfLifeDays", f"the half-life is under {MAX_HALF_LIFE_DAYS:,} days"))
+    if Model(model) is Model.CUSTOM:
+        if custom is None:
+            problems.append(("weights", "a CUSTOM model needs its weights"))
+        elif (message := custom_weights_problem(custom)) is not None:
+            problems.append(("weights", message))
+    elif custom is not None:
+        problems.append(("weights", "only a CUSTOM model takes weights"))
+    return problems
+
+
 def weights(model: Model, j: Journey, half_life_days: Decimal = DEFAULT_HALF_LIFE_DAYS,
             custom: CustomWeights | None = None, as_of: datetime | None = None) -> list[Decimal]:
     """One weight per touch of `j`, in journey order, summing to exactly 1; [] for a journey without touches."""

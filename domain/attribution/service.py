@@ -18,7 +18,6 @@ from domain.access.rules import enforce, joint_draft_refusal
 from domain.org.service import approval_side, ensure_period, parse_key
 
 SIDES = ("SALES", "MARKETING")
-MAX_HALF_LIFE_DAYS = 1_000_000  # stored with 6 digits before the point
 
 
 def _closed(period: Period) -> DomainError:
@@ -32,17 +31,8 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
     problems = Problems()
     parse_key(period_key, "period")
     half_life = half_life_days if half_life_days is not None else rules.DEFAULT_HALF_LIFE_DAYS
-    if half_life <= 0:
-        problems.add(ErrorCode.INVALID, "the half-life must be above 0 days", "halfLifeDays")
-    elif half_life >= MAX_HALF_LIFE_DAYS:
-        problems.add(ErrorCode.INVALID, f"the half-life is under {MAX_HALF_LIFE_DAYS:,} days", "halfLifeDays")
-    if model is rules.Model.CUSTOM:
-        if custom is None:
-            problems.add(ErrorCode.INVALID, "a CUSTOM model needs its weights", "weights")
-        elif (message := rules.custom_weights_problem(custom)) is not None:
-            problems.add(ErrorCode.INVALID, message, "weights")
-    elif custom is not None:
-        problems.add(ErrorCode.INVALID, "only a CUSTOM model takes weights", "weights")
+    for argument, message in rules.model_choice_problems(model, half_life_days, custom):
+        problems.add(ErrorCode.INVALID, message, argument)
     problems.raise_if_any()
     async with in_transaction():
         period = await ensure_period(period_key)

@@ -11,6 +11,7 @@ from domain.audit.service import record
 from domain.comp import rules
 from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
 from domain.comp.queries import component_of, statements
+from domain import texts
 from domain.access.rules import dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
@@ -182,10 +183,13 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
     problems = Problems()
     if not reason:
         problems.add(ErrorCode.INVALID, "an adjustment needs a reason", "reason")
+    elif (message := texts.too_long(reason, texts.REASON)) is not None:
+        problems.add(ErrorCode.INVALID, message, "reason")
     if amount != amount.quantize(Decimal("0.01")) or amount == 0:
         problems.add(ErrorCode.INVALID, "an adjustment is a non-zero amount in cents", "amount")
     elif message := amount_problem(amount, "an adjustment"):
         problems.add(ErrorCode.INVALID, message, "amount")
+    problems.raise_if_any()  # the input first: nothing is read for a request that cannot be right
     async with in_transaction():
         person = await Person.get_or_none(id=person_id)
         if person is None:
@@ -208,6 +212,8 @@ async def create_dispute(actor: Principal, period_key: str, component: str, reas
     enforce(dispute_raise_refusal(actor), "component")
     if not reason:
         raise invalid("a dispute needs a reason", "reason")
+    if (message := texts.too_long(reason, texts.REASON)) is not None:
+        raise invalid(message, "reason")
     async with in_transaction():
         view = await get_period(period_key)
         mine = await statements(view, [actor.person_id])
@@ -226,6 +232,8 @@ async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
     resolution = (resolution or "").strip()
     if not resolution:
         raise invalid("a resolution says what was decided", "resolution")
+    if (message := texts.too_long(resolution, texts.REASON, "a resolution")) is not None:
+        raise invalid(message, "resolution")
     async with in_transaction():
         dispute = await CompDispute.get_or_none(id=dispute_id)
         if dispute is None:

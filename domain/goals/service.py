@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from domain import clock, events
 from domain.access.rules import check_in_refusal, enforce, objective_edit_refusal, objective_owners_refusal
 from domain.audit.service import record
+from domain import texts
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals import metrics
 from domain.goals.models import (
@@ -23,7 +24,7 @@ from domain.org.models import Period, Team
 from domain.org.rules import PeriodStatus, Principal
 from domain.org.service import ensure_period, parse_key
 
-MAX_TITLE = 300
+MAX_TITLE = texts.TITLE
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ def key_result_snapshot(k: KeyResult) -> dict[str, Any]:
 
 
 # --- checks shared by the use cases ------------------------------------------------------
+
+def _text(text: str | None, limit: int, problems: Problems, *path: str) -> str:
+    """A free text, stripped, with a problem on `path` when it is longer than its kind's limit."""
+    text = (text or "").strip()
+    if (message := texts.too_long(text, limit)) is not None:
+        problems.add(ErrorCode.INVALID, message, *path)
+    return text
+
 
 def _title(title: str | None, problems: Problems, *path: str) -> str:
     title = (title or "").strip()
@@ -165,6 +174,7 @@ async def create_objective(actor: Principal, title: str, description: str | None
                            owners: list[OwnerShare], parents: list[ParentLink] | None = None) -> Objective:
     problems = Problems()
     title = _title(title, problems, "title")
+    description = _text(description, texts.DESCRIPTION, problems, "description")
     parents = parents or []
     async with in_transaction():
         parse_key(period_key, "period")
@@ -174,7 +184,7 @@ async def create_objective(actor: Principal, title: str, description: str | None
         problems.raise_if_any()
         period = await ensure_period(period_key)
         await _open_period(period.id, "period")
-        objective = await Objective.create(title=title, description=(description or "").strip(),
+        objective = await Objective.create(title=title, description=description,
                                            period_id=period.id, created_at=clock.now())
         await _write_owners(objective.id, owners)
         await _write_parents(objective.id, parents)
@@ -197,6 +207,8 @@ async def update_objective(actor: Principal, objective_id: int, expected_version
         if objective.archived_at is not None:
             raise invalid("an archived objective cannot be changed", "id")
         new_title = _title(title, problems, "title") if title is not None else objective.title
+        if description is not None:
+            description = _text(description, texts.DESCRIPTION, problems, "description")
         if owners is not None:
             await _check_owners(owners, problems)
         if parents is not None:
@@ -352,7 +364,7 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
                    comment: str | None) -> CheckIn:
     """Append a check-in (never edited). METRIC key results take comment and confidence, not a value."""
     problems = Problems()
-    comment = (comment or "").strip()
+    comment = _text(comment, texts.COMMENT, problems, "comment")
     async with in_transaction():
         kr = await _key_result(key_result_id, "keyResultId")
         objective = await Objective.get(id=kr.objective_id)
@@ -494,6 +506,8 @@ async def override_score(actor: Principal, objective_id: int, new_score: Decimal
         problems.add(ErrorCode.INVALID, "a score is between 0.0 and 1.0 with one decimal", "score")
     if not reason:
         problems.add(ErrorCode.INVALID, "an override needs a reason", "reason")
+    elif (message := texts.too_long(reason, texts.REASON)) is not None:
+        problems.add(ErrorCode.INVALID, message, "reason")
     async with in_transaction():
         objective = await _objective(objective_id, "objectiveId")
         await _editable(actor, objective, "objectiveId")

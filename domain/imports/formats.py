@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import BinaryIO
 
 from domain.imports.rules import key_problem
+from domain.jsondepth import MAX_JSON_DEPTH, nests_deeper_than
 
 CSV = "csv"
 NDJSON = "ndjson"
@@ -56,7 +57,11 @@ def _read_csv(stream: BinaryIO, required, optional) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     try:
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:  # e.g. a header cell over the field size limit
+            yield Record(1, None, f"header: not readable as CSV: {exc}", fatal=True)
+            return
         if header is None:
             yield Record(1, None, "the file is empty: a CSV needs a header row", fatal=True)
             return
@@ -106,9 +111,12 @@ def _read_ndjson(stream: BinaryIO, required, optional) -> Iterator[Record]:
         line = line.strip()
         if not line:
             continue
+        if nests_deeper_than(line):  # json.loads would recurse until RecursionError
+            yield Record(number, None, f"nests arrays and objects deeper than {MAX_JSON_DEPTH} levels")
+            continue
         try:
             data = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             yield Record(number, None, f"not valid JSON: {exc}")
             continue
         if not isinstance(data, dict):

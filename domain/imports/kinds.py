@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from domain import texts
 from domain.attribution.models import OpportunityStatus, TouchKind
 from domain.imports.ownership import MAX_TOUCH_MINUTES
 from domain.imports.rules import EMAIL, Refs, Row
@@ -96,7 +97,7 @@ def quick_lead(values: tuple) -> tuple | None:
             return None
         return (external_id, company, contact_name, email, industry or None, int(employees) if employees else None,
                 region or None, title or None, source or None, at.astimezone(timezone.utc))
-    except (AttributeError, TypeError, ValueError):  # not all text, a bad time: the careful way
+    except (AttributeError, TypeError, ValueError, OverflowError):  # not all text, a bad time: the careful way
         return None
 
 
@@ -122,7 +123,7 @@ def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
     else:
         row.absent("owner_email", "ASSIGNED events")
     actor = row.person("actor_email", refs)
-    reason_text = row.text("reason_text", 10_000, default="")
+    reason_text = row.text("reason_text", texts.REASON, default="")
     row.done()
     return (external_id, lead_id, at, type_, stage, owner.id if owner else None, actor.id if actor else None,
             actor.name if actor else importer, reason_code, reason_text)

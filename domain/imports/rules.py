@@ -111,7 +111,7 @@ class Row:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is not None:
                     return parsed.astimezone(timezone.utc)
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: the zone moves it past year 1 or 9999
                 pass
         value = self._raw(key)
         if value is None:
@@ -132,7 +132,11 @@ class Row:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.reasons.append(f"{key} '{value}' has no zone offset; write it like 2026-11-23T09:00:00+00:00")
             return None
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError:
+            self.reasons.append(f"{key} '{value}' is out of the range of dates (years 1 to 9999 in UTC)")
+            return None
 
     def count(self, key: str) -> int | None:
         """An optional whole number ≥ 0."""

@@ -14,6 +14,7 @@ from domain.access.rules import (
     sla_agreement_refusal,
 )
 from domain.audit.service import record
+from domain import texts
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.leads import rules, sla_store
 from domain.leads.facts import refresh_leads
@@ -164,6 +165,9 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
                      reason_text: str | None = None) -> Lead:
     """Move a lead to a stage the lifecycle allows; RECYCLED and DISQUALIFIED take a reason from their list."""
     problems = Problems()
+    reason_text = (reason_text or "").strip()
+    if (message := texts.too_long(reason_text, texts.REASON)) is not None:
+        problems.add(ErrorCode.INVALID, message, "reasonText")
     async with in_transaction():
         await lock_leads([lead_id])  # before reading its stage: two writers of one lead go one after the other
         lead = await _lead(lead_id)
@@ -176,7 +180,7 @@ async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_
         problems.raise_if_any()
         await LeadEvent.create(lead_id=lead.id, at=clock.now(), type=rules.STAGE_EVENT, stage=stage,
                                actor_person_id=actor.person_id, actor_name=actor.name, reason_code=reason_code,
-                               reason_text=(reason_text or "").strip())
+                               reason_text=reason_text)
         await refresh_leads([lead.id])
         await record(actor, "leadTransition", "Lead", lead.id, {"stage": current.value},
                      {"stage": stage.value, "reason_code": reason_code, "reason_text": reason_text})

@@ -99,12 +99,13 @@ class FiscalQuarter:
         return FiscalQuarter(self.year - 1, 4) if self.quarter == 1 else FiscalQuarter(self.year, self.quarter - 1)
 
 
+FIRST_YEAR = 1900
 _LAST_YEAR = 9998  # a quarter's end is the next one's start, which must still be a date (year 9999 at most)
 
 
 def parse_period_key(key: str) -> FiscalQuarter:
     match = _KEY.match(key.strip()) if isinstance(key, str) else None
-    if not match or not 1900 <= int(match.group(1)) <= _LAST_YEAR:
+    if not match or not FIRST_YEAR <= int(match.group(1)) <= _LAST_YEAR:
         raise PeriodKeyError(f"'{key}' is not a period key such as 2026-Q4")
     return FiscalQuarter(int(match.group(1)), int(match.group(2)))
 
@@ -128,6 +129,14 @@ def resolve_period_key(key: str, current: FiscalQuarter) -> FiscalQuarter:
     except PeriodKeyError:
         raise PeriodKeyError(f"'{key}' is not a period key such as 2026-Q4, nor a name: "
                              f"{', '.join(PERIOD_NAMES[:-1])} or {PERIOD_NAMES[-1]}") from None
+
+
+def previous_period_key(key: str) -> str:
+    """The key of the quarter before `key`'s; 1900-Q1, the first there is, has none (PeriodKeyError)."""
+    previous = parse_period_key(key).previous()
+    if previous.year < FIRST_YEAR:
+        raise PeriodKeyError(f"{FIRST_YEAR}-Q1 is the first period: there is none before it")
+    return previous.key
 
 
 def _quarter_start(q: FiscalQuarter, start_month: int, tz: ZoneInfo) -> datetime:

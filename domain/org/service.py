@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain import clock, config, rawsql
+from domain import clock, config, events, rawsql, texts
 from domain.access import rules as access_rules
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
@@ -22,7 +22,7 @@ from domain.money import from_cents, to_cents
 from domain.org.models import ApiToken, Period, Person, Team
 from domain.org.rules import (
     FiscalQuarter, PeriodKeyError, PeriodStatus, Principal, Role, TeamFunction,
-    period_bounds, person_figure_problems, quarter_of, resolve_period_key,
+    parse_period_key, period_bounds, person_figure_problems, previous_period_key, quarter_of, resolve_period_key,
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -50,8 +50,8 @@ async def create_team(actor: Principal, name: str, function: TeamFunction) -> Te
     name = (name or "").strip()
     if not name:
         raise invalid("a team needs a name", "name")
-    if len(name) > 200:
-        raise invalid("a team name has at most 200 characters", "name")
+    if len(name) > texts.NAME:
+        raise invalid(f"a team name has at most {texts.NAME} characters", "name")
     try:
         async with in_transaction():
             if await Team.filter(name=name).exists():
@@ -187,6 +187,18 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+TOKEN_MAX_DAYS = 3650  # an API token lives at most ten years (a lifetime beyond would overflow the date, or never end)
+
+
+def token_lifetime(days: int | None) -> timedelta | None:
+    """The lifetime of a new API token: None (it does not expire) or 1 to TOKEN_MAX_DAYS days."""
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise invalid(f"a token lives 1 to {TOKEN_MAX_DAYS:,} days", "expiresDays")
+    return timedelta(days=days)
+
+
 async def create_token(role: Role | None = None, person_email: str | None = None, name: str | None = None,
                        expires_at: datetime | None = None, actor: Principal | None = None) -> tuple[str, ApiToken]:
     """A new API token; the secret is returned once and only its hash is stored.
@@ -287,11 +299,14 @@ async def revoke_token(actor: Principal, token_id: int) -> ApiToken:
             raise not_found("no token has this id", "id")
         access_rules.enforce(access_rules.token_refusal(actor, token.id, token.person_id, token.created_by_token_id),
                              "id")
-        if token.revoked_at is None:
+        revoked_now = token.revoked_at is None
+        if revoked_now:
             token.revoked_at = clock.now()
             await token.save(update_fields=["revoked_at"])
             await record(actor, "tokenRevoke", "ApiToken", token.id, {"revoked_at": None},
                          {"revoked_at": token.revoked_at.isoformat()})
+    if revoked_now:  # committed: every process closes the token's open websockets
+        events.publish(events.TOKENS_REVOKED, token.id)
     return token
 
 
@@ -303,12 +318,12 @@ async def create_export_token(actor: Principal, name: str | None, days: int) -> 
     expires. It acts as its creator (their person, or the creating service token's role)."""
     if not 1 <= days <= EXPORT_TOKEN_MAX_DAYS:
         raise invalid(f"an export token lives 1 to {EXPORT_TOKEN_MAX_DAYS} days", "expiresInDays")
-    if len((name or "").strip()) > 200:
-        raise invalid("a token name has at most 200 characters", "name")
+    if len((name or "").strip()) > texts.NAME:
+        raise invalid(f"a token name has at most {texts.NAME} characters", "name")
     async with in_transaction():
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = await ApiToken.create(
-            name=(name or "").strip() or f"export token of {actor.name}"[:200], token_hash=hash_token(secret),
+            name=(name or "").strip() or f"export token of {actor.name}"[:texts.NAME], token_hash=hash_token(secret),
             role=actor.role, person_id=actor.person_id, created_at=clock.now(),
             expires_at=clock.now() + timedelta(days=days), export_only=True, created_by_token_id=actor.token_id)
         await record(actor, "exportTokenCreate", "ApiToken", token.id, None,
@@ -369,6 +384,14 @@ def is_current(key: str) -> bool:
 
 async def current_period() -> PeriodView:
     return await get_period(current_quarter().key)
+
+
+def previous_key(key: str, *field_path: str) -> str:
+    """The key of the period before `key`'s, or INVALID (a malformed key, or 1900-Q1, the first period)."""
+    try:
+        return previous_period_key(key)
+    except PeriodKeyError as exc:
+        raise invalid(str(exc), *(field_path or ("period",))) from None
 
 
 async def get_period(key: str) -> PeriodView:

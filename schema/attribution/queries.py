@@ -24,16 +24,7 @@ from schema.org.types import Team
 async def _choice(period_key: str, model, half_life_days, weights) -> queries.ModelChoice:
     if model is None:
         return await queries.model_of_record(period_key)
-    custom = weights.to_rules() if weights else None
-    if model is rules.Model.CUSTOM:
-        if custom is None:
-            raise invalid("a CUSTOM model needs weights", "weights")
-        if (message := rules.custom_weights_problem(custom)) is not None:
-            raise invalid(message, "weights")
-    half_life = half_life_days if half_life_days is not None else rules.DEFAULT_HALF_LIFE_DAYS
-    if half_life <= 0:
-        raise invalid("the half-life must be above 0 days", "halfLifeDays")
-    return queries.ModelChoice(model, half_life, custom)
+    return queries.model_choice(model, half_life_days, weights.to_rules() if weights else None)
 
 
 @strawberry.type(description="One model's credit lines, for side-by-side comparison.")

@@ -11,10 +11,12 @@ from strawberry import relay
 from domain import clock, numbers
 from domain.attribution import models as m
 from domain.attribution import queries, rules
+from domain.errors import DomainError
 from domain.leads import queries as lead_queries
 from domain.money import from_cents
 from domain.org import queries as org_queries
 from schema.core.context import Info
+from schema.core.errors import client_error
 from schema.leads.types import Lead
 from schema.org.types import Person, Team, _nodes, load_person
 
@@ -116,14 +118,15 @@ class Opportunity(relay.Node):
                                   "Empty for a deal with no touches (it is credited to UNATTRIBUTED).")
     async def credits(self, info: Info, model: AttributionModel = rules.Model.W_SHAPED,
                       half_life_days: Decimal | None = None, weights: CustomWeightsInput | None = None) -> list[Credit]:
+        try:  # checked as the same arguments of `attribution` are
+            choice = queries.model_choice(model, half_life_days, weights.to_rules() if weights else None)
+        except DomainError as e:
+            raise client_error(e) from None
         deal = await self._deal(info)
         touches = deal.journey.touches
         if not touches:
             return []
-        half_life = half_life_days or rules.DEFAULT_HALF_LIFE_DAYS
-        custom = weights.to_rules() if weights else None
-        now = clock.now()
-        shares = rules.weights(model, deal.journey, half_life, custom, now)
+        shares = rules.weights(choice.model, deal.journey, choice.half_life_days, choice.custom, clock.now())
         cents = rules.split(deal.opportunity.amount_cents, shares)
         return [Credit(at=t.at, channel=t.channel, campaign=t.campaign, weight=numbers.weight(w), amount=numbers.money(from_cents(c)),
                        team_id=t.team_id, person_id=t.person_id) for t, w, c in zip(touches, shares, cents)]

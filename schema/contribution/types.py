@@ -20,12 +20,13 @@ from domain.leads import queries as lead_queries
 from domain.leads import sla
 from domain.money import from_cents
 from domain.org import queries as org_queries
-from domain.org.rules import parse_period_key
-from domain.org.service import get_period
+from domain.errors import DomainError
+from domain.org.service import get_period, previous_key
 from domain.paging import Page
 from schema.attribution.types import Credit, Opportunity
 from schema.comp.types import CompAdjustment, CompStatementLine
 from schema.core.context import Info
+from schema.core.errors import client_error
 from schema.core.pagination import Connection, connection, counted, page_request
 from schema.core.permissions import CanSeePay
 from schema.goals.types import Objective
@@ -288,7 +289,10 @@ class TeamContribution:
 
     @strawberry.field(description="The same team's figures in the previous period, for the change.")
     async def previous_period(self, info: Info) -> "TeamContribution | None":
-        previous = parse_period_key(self.period_key).previous().key
+        try:
+            previous = previous_key(self.period_key)
+        except DomainError as e:
+            raise client_error(e) from None
         c = await info.context.loaders(_contribution_by_period).load(previous)
         return TeamContribution.of(c, self.team_id) if self.team_id in c.team_ids else None
 

@@ -60,12 +60,14 @@ class Loaders:
 @dataclass
 class Context:
     principal: Principal | None
-    request_id: str
+    request_id: str  # made by the server
+    client_request_id: str | None = None  # the X-Request-ID the client sent, if any: theirs, not ours
     request: Any = None
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict | None = None  # graphql-transport-ws connection_init payload
     rate_limit: dict | None = None  # what the operation spent of its token's budget (extensions.rateLimit)
+    websocket: bool = False  # the operation came over a websocket (subscriptions need one)
 
     @property
     def viewer(self) -> Principal:

@@ -16,18 +16,32 @@ log = logging.getLogger("sharedgoals.graphql")
 UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
+def _bearer(header: object) -> str | None:
+    scheme, _, secret = str(header or "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def authenticate_websocket(context) -> None:
+    """Who a websocket acts for, now: the token of its connection_init payload ({"Authorization": "Bearer ..."}),
+    else of its handshake's Authorization header (which may be a read-only export token); None once revoked."""
+    params = getattr(context, "connection_params", None)
+    secret = _bearer(params.get("Authorization") or params.get("authorization")) if isinstance(params, dict) else None
+    if secret is not None:
+        context.principal = await authenticate(secret)
+        return
+    request = getattr(context, "request", None)
+    header = _bearer(request.headers.get("authorization")) if request is not None else None
+    context.principal = await authenticate(header, for_export=True) if header else None
+
+
 class RequireAuthentication(SchemaExtension):
     """Without a valid token no operation runs: one error with code UNAUTHENTICATED. Over a websocket the token
     comes in the connection_init payload as {"Authorization": "Bearer <token>"}."""
 
     async def on_execute(self):
         context = self.execution_context.context
-        params = getattr(context, "connection_params", None)
-        if getattr(context, "principal", None) is None and isinstance(params, dict):
-            header = str(params.get("Authorization") or params.get("authorization") or "")
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() == "bearer":
-                context.principal = await authenticate(secret.strip())
+        if getattr(context, "websocket", False):
+            await authenticate_websocket(context)  # each time: a token revoked since the last one stops here
         principal = getattr(context, "principal", None)
         if principal is not None and principal.read_only and \
                 self.execution_context.operation_type is not OperationType.QUERY:
@@ -90,11 +104,30 @@ def code_unavailable(error: GraphQLError) -> bool:
     return True
 
 
+INTERNAL = "INTERNAL"
+INVALID = "INVALID"
+BAD_REQUEST = "BAD_REQUEST"
+
+
+class RefuseSubscriptionsOverHttp(SchemaExtension):
+    """A subscription runs over a websocket (graphql-transport-ws); sent in an HTTP POST it would end at its first
+    event with "Cannot return null" and an unexpected error in the log. It is refused with code BAD_REQUEST."""
+
+    async def on_execute(self):
+        context = self.execution_context
+        if context.result is None and context.operation_type is OperationType.SUBSCRIPTION and \
+                not getattr(context.context, "websocket", True):
+            context.result = ExecutionResult(data=None, errors=[GraphQLError(
+                "A subscription is served over a websocket (graphql-transport-ws at /graphql), not over HTTP.",
+                extensions={"code": BAD_REQUEST})])
+        yield
+
+
 def is_unexpected(error: GraphQLError) -> bool:
-    """An error the client did not cause: a bug or an outage, to be logged and (in production) masked. A database
-    busy or down is an outage, but an expected one with its own code (see code_unavailable)."""
-    if (error.extensions or {}).get("code"):
-        return False
+    """An error the client did not cause: a bug or an outage, to be logged and (in production) masked."""
+    code = (error.extensions or {}).get("code")
+    if code:
+        return code == INTERNAL
     original = error.original_error
     if original is not None and unavailable_cause(original) is not None:
         return False
@@ -103,6 +136,14 @@ def is_unexpected(error: GraphQLError) -> bool:
     if error.path is None and isinstance(original, ValueError):
         return False  # a literal in the query that a scalar refused, e.g. "abc" for a Decimal (found by fuzzing)
     return True
+
+
+def ensure_code(error: GraphQLError) -> None:
+    """Every execution error carries `extensions.code`: INTERNAL for what the client did not cause, INVALID for a
+    value the schema refused while executing (e.g. `node(id: "")`: "Value cannot represent a GlobalID")."""
+    if error.path is None or (error.extensions or {}).get("code"):
+        return
+    error.extensions = {**(error.extensions or {}), "code": INTERNAL if is_unexpected(error) else INVALID}
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -14,8 +14,12 @@ from domain.access import rules as access
 from domain.leads import models as m
 from domain.leads import queries, rules
 from domain.org import queries as org_queries
+from domain.errors import ErrorCode
 from schema.core.context import Info
+from schema.core.errors import ClientError
 from schema.org.types import Person, Team, _nodes, load_person
+
+MAX_TIMELINE = 500  # events of one lead's timeline in one answer
 
 Stage = strawberry.enum(rules.Stage, name="LeadStage", description="Where a lead is in the shared funnel.")
 RecycleReason = strawberry.enum(rules.RecycleReason, description="Why sales handed a lead back to marketing.")
@@ -204,11 +208,14 @@ class Lead(relay.Node):
                          attempts=f.attempts, decision=f.decision, decision_at=f.decision_at, sal_at=f.sal_at,
                          sql_at=f.sql_at)
 
-    @strawberry.field(description="Behaviours, stage changes and assignments, oldest first.")
+    @strawberry.field(description=f"Behaviours, stage changes and assignments, oldest first: the last `last` "
+                                  f"(1 to {MAX_TIMELINE}).")
     async def timeline(self, info: Info, last: int = 50) -> list[LeadEvent]:
+        if not 1 <= last <= MAX_TIMELINE:  # refused like a page size, not quietly clamped
+            raise ClientError(f"last must be between 1 and {MAX_TIMELINE}", ErrorCode.INVALID.value)
         rows = await info.context.loaders(queries.events_by_lead).load(self.id)
         return [LeadEvent(at=e.at, type=e.type, stage=e.stage, reason_code=e.reason_code, reason_text=e.reason_text,
-                          actor_name=e.actor_name, owner_id=e.owner_person_id) for e in rows[-max(1, min(last, 500)):]]
+                          actor_name=e.actor_name, owner_id=e.owner_person_id) for e in rows[-last:]]
 
     @strawberry.field(description="The score under the active definition now, rule by rule (null without one).")
     async def score(self, info: Info) -> LeadScore | None:

@@ -36,8 +36,8 @@ from domain.org.models import Person
 from domain.org.rules import Role
 from domain.org.service import create_token
 from tests.api.support import codes
-from tests.fuzz_support import (POOL, Pool, ServerLog, Stats, dumps, is_known, outcome, problems,
-                                 register_scalars, shape_arguments)
+from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_known, nested_cases,
+                                 nested_fields_with_arguments, outcome, problems, register_scalars, shape_arguments)
 
 # Both kinds of admin: a service token, and Ada's (an admin who is a person in a team)
 SERVICE, PERSON = "service token", ADMIN_EMAIL
@@ -219,6 +219,48 @@ def test_the_graphql_api_survives_fuzzing(fuzz):
             fuzz_one()
         except Exception as exc:  # collect every operation's failure, then report them all
             failures[operation.label] = exc
+    assert not failures, "\n\n".join(f"{label}: {exc}" for label, exc in failures.items())
+
+
+def test_the_arguments_of_nested_fields_survive_fuzzing(fuzz):
+    """Every field with arguments below the root (Opportunity.credits, the trace connections, Lead.timeline, ...)
+    fuzzed on its own, on rows of its type: its arguments must be checked like the same arguments of a root field."""
+    loaded = schemathesis.graphql.from_url(fuzz.url, headers=fuzz.headers(), timeout=60)
+    schema = loaded.client_schema
+    nested = nested_fields_with_arguments(schema)
+    assert nested and not [t for t, _ in nested if t not in REACH], "add a REACH query for each type listed"
+    fuzz.harvest([t.name for t in schema.type_map.values()
+                  if getattr(t, "interfaces", None) and any(i.name == "Node" for i in t.interfaces)])
+    url, failures = fuzz.url, {}
+    for type_name, field_name in nested:
+        label = f"{type_name}.{field_name}"
+
+        @seed(derive_operation_seed(SEED, label))
+        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=False,
+                  suppress_health_check=list(HealthCheck), phases=PHASES)
+        @given(query=nested_cases(schema, type_name, field_name), period=st.sampled_from(["2026-Q4", "2026-Q3"]),
+               data=st.data())
+        def fuzz_one(query, period, data):
+            query = shape_arguments(data.draw, query, field_name)
+            response = httpx.post(url, json={"query": query, "variables": {"p": period}}, headers=fuzz.headers(),
+                                  timeout=60)
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+            found = problems(response.status_code, body, fuzz.log.take())
+            fuzz.stats.cases += 1
+            fuzz.stats.by_operation[label] += 1
+            fuzz.stats.outcomes[f"nested   {outcome(response.status_code, body)}"] += 1
+            if found:
+                report = f"{label}: {'; '.join(found)}\nquery: {query}\nresponse: {dumps(body)}"
+                fuzz.stats.failures.append(report)
+                raise AssertionError(report)
+
+        try:
+            fuzz_one()
+        except Exception as exc:  # every field's failure, then all of them
+            failures[label] = exc
     assert not failures, "\n\n".join(f"{label}: {exc}" for label, exc in failures.items())
 
 

@@ -471,4 +471,4 @@ def snapshot(build: Callable[..., Any]):
         return api.snapshot(key, lambda: build(**arguments))
     fixture.__name__ = build.__name__
     fixture.__doc__ = build.__doc__
-    return pytest.fixture(name=build.__name__)(fixture)
+    return pytest.fixture(fixture)  # named as the module names it: `from ... import x as org` gives `org`

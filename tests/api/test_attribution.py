@@ -1,37 +1,16 @@
 """Attribution through GraphQL: one answer per model, credit that adds up to 100%, a jointly approved model of record."""
 from datetime import datetime, timezone
 
-import pytest
-from strawberry import relay
 
-from domain.attribution.models import Opportunity, OpportunityStatus
-from domain.org.models import Person
+from tests.api.fixtures import APPROVE, PROPOSE, write_deal
 from tests.api.leads_support import Org
+from tests.harness import snapshot
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
 ATTRIBUTION = """query($m: AttributionModel, $g: CreditGroupBy!) { attribution(period: "2026-Q4", model: $m, groupBy: $g) {
   key label pipeline bookings pipelineShare bookingsShare } }"""
-PROPOSE = """mutation($input: AttributionModelOfRecordProposeInput!) { attributionModelOfRecordPropose(input: $input) {
-  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
-APPROVE = """mutation($id: ID!) { attributionModelOfRecordApprove(input: {id: $id}) {
-  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
-
-
-def _lead_id(gid):
-    return int(relay.GlobalID.from_id(gid).node_id)
-
-
-def _deal(api, lead_gid, amount_cents, created, status="WON", closed=None, external_id="O-1", owner=None):
-    async def write():
-        owner_id = (await Person.get(email=owner)).id if owner else None
-        return await Opportunity.create(external_id=external_id, lead_id=_lead_id(lead_gid) if lead_gid else None,
-                                        name=f"Deal {external_id}", amount_cents=amount_cents, created_at=created,
-                                        status=OpportunityStatus(status), closed_at=closed, owner_id=owner_id)
-    return api.run(write())
-
-
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)
@@ -44,7 +23,7 @@ def org(api, admin):
     org.touch(lead, day(10), channel="call", external_id="t3")
     org.touch(lead, day(20), channel="demo", external_id="t4")
     org.touch(lead, day(28), channel="call", external_id="t5-after-close")
-    org.deal = _deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
+    org.deal = write_deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
     return org
 
 
@@ -82,7 +61,7 @@ def test_models_side_by_side(org, api):
 
 
 def test_a_deal_without_touches_is_unattributed_so_totals_still_add_up(org, api):
-    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    write_deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
     lines = api.gql(ATTRIBUTION, {"m": "W_SHAPED", "g": "CHANNEL"}, org.seller_token)["attribution"]
     unattributed = next(line for line in lines if line["key"] == "UNATTRIBUTED")
     assert (unattributed["pipeline"], unattributed["bookings"]) == ("2500.00", "0.00")
@@ -173,7 +152,7 @@ def test_the_attribution_csv_has_the_graphql_lines(org, api):
 
 
 def test_the_credits_csv_has_one_row_per_deal_and_touch_summing_to_the_amount(org, api):
-    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    write_deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
     rows = _csv(api, org.seller_token, "credits")
     won = [r for r in rows if r["opportunity"] == "O-1"]
     assert [(r["channel"], r["amount"]) for r in won] == [("webinar", "3000.00"), ("email", "3000.00"),
@@ -194,7 +173,7 @@ def test_grouped_totals_equal_the_sum_of_per_deal_credits(org, api):
               channel="ads", external_id="s1")
     org.touch(lead, day(8), channel="call", external_id="s2")
     org.touch(lead, day(9), channel="call", external_id="s3")
-    _deal(api, lead, 333_333, day(9), closed=day(30), external_id="O-3")
+    write_deal(api, lead, 333_333, day(9), closed=day(30), external_id="O-3")
     for model in ("W_SHAPED", "LINEAR", "TIME_DECAY", "J_SHAPED"):
         per_team = {}
         for deal in api.gql("""query($m: AttributionModel!) { opportunities(first: 50) { edges { node {

@@ -7,9 +7,10 @@ import pytest
 
 from domain.comp.models import CompPlan
 from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
+from tests.api.fixtures import imported, write_deal
 from tests.api.leads_support import Org
 from tests.api.support import codes, create_person
-from tests.api.test_attribution import _deal
+from tests.harness import snapshot
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
@@ -21,7 +22,7 @@ STATEMENTS = """query($p: String!, $person: ID) { compStatements(period: $p, per
   adjustments { amount reason authorName } } }"""
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)
@@ -31,7 +32,7 @@ def org(api, admin):
               channel="webinar", external_id="t1")
     org.events(lead, (day(2), "STAGE", "MQL"))
     org.touch(lead, day(5), channel="call", external_id="t2")
-    _deal(api, lead, 55_000_000, day(6), closed=day(25), owner="seller@example.com")  # 550,000.00 won
+    write_deal(api, lead, 55_000_000, day(6), closed=day(25), owner="seller@example.com")  # 550,000.00 won
     return org
 
 
@@ -106,7 +107,7 @@ def test_pay_is_private(org, api):
 def test_closing_locks_statements_and_later_changes_are_adjustments(org, api):
     _plan(api, org, org.seller["id"], [{"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "500000", "weight": "1"}])
     api.gql('mutation { periodClose(input: {period: "2026-Q4"}) { userErrors { code } } }', token=org.sales_leader)
-    _deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE", owner="seller@example.com")
+    write_deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE", owner="seller@example.com")
     statement = api.gql(STATEMENTS, {"p": "2026-Q4"}, org.seller_token)["compStatements"][0]
     assert statement["locked"] is True and statement["totalPayout"] == "22000.00"  # the late deal does not move it
     dispute = api.gql("""mutation { compDisputeCreate(input: {period: "2026-Q4", component: "Bookings",
@@ -142,7 +143,6 @@ def test_finance_pulls_the_same_figures_as_csv(org, api):
 
 def test_a_worked_plan_end_to_end_from_imported_deals_to_the_csv_row(api, admin):
     """Target 20,000; bookings weight 0.4 at 125% with accelerator 2 and cap 150%: 0.4 × 20,000 × 1.5 = 12,000.00."""
-    from tests.api.test_imports import imported
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)
     finance = api.token("FINANCE")

@@ -5,7 +5,6 @@ opportunities follows their import."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
 
 import pytest
@@ -18,14 +17,13 @@ from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.rules import Role
+from tests.api.fixtures import OPPORTUNITY_HEADER, TOUCH_HEADER, imported, post_import
 from tests.api.support import create_person, create_team
-from tests.api.test_cli import SHAREDGOALS, cli_env  # noqa: F401  (the fixture)
+from tests.harness import snapshot
 
 UTC = timezone.utc
 LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
 EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
-TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
-OPPORTUNITY_HEADER = "external_id,lead_external_id,name,amount,created_at,status,closed_at,owner_email"
 OPPORTUNITIES_CSV = (OPPORTUNITY_HEADER + "\n"
                      "O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,\n"
                      "O-2,L-2,Beta rollout,4800.5,2026-11-03T09:00:00Z,WON,2026-11-20T17:00:00+01:00,"
@@ -37,7 +35,7 @@ LEADS_CSV = (LEAD_HEADER + "\n"
              "L-3,Gamma,,,,,,,,2026-11-03T08:00:00Z\n")
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     sales = create_team(api, admin, "Field Sales", "SALES")
     marketing = create_team(api, admin, "Demand Generation", "MARKETING")
@@ -46,22 +44,6 @@ def org(api, admin):
     create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
     return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
             "member": api.token(person="seller@example.com")}
-
-
-def post(api, kind: str, body: str, token: str | None, content_type="text/csv", skip_bad=False):
-    headers = {"Content-Type": content_type}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    params = {"skipBad": "true"} if skip_bad else {}
-    return api.http.post(f"/import/{kind}", content=body.encode(), headers=headers, params=params)
-
-
-def imported(api, kind: str, body: str, token: str, **options) -> dict:
-    response = post(api, kind, body, token, **options)
-    assert response.status_code == 200, response.text
-    result = response.json()
-    assert result["imported"] is True and result["errors"] == [], result
-    return result
 
 
 def counts(result: dict) -> tuple[int, int, int]:
@@ -117,7 +99,7 @@ def test_a_changed_event_is_a_line_error_and_nothing_is_written(api, org):
     assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
     changed = events.replace("E-2,L-1,2026-11-02T09:30:00Z", "E-2,L-1,2026-11-02T09:45:00Z") + \
         "E-3,L-2,2026-11-02T10:00:00Z,FORM_SUBMIT,,,,,\n"
-    response = post(api, "lead-events", changed, org["leader"])
+    response = post_import(api, "lead-events", changed, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -139,7 +121,7 @@ def test_bad_csv_lines_are_reported_by_number_and_nothing_is_written(api, org):
             "L-2,Beta,,,,lots,,,,2026-11-02T09:00:00Z\n"
             '"L-3","Gamma\nGroup",,,,,,,,2026-11-02T09:00:00Z\n'
             "L-4,Delta,,,,,,,,2026-11-02 09:00\n")
-    response = post(api, "leads", body, org["leader"])
+    response = post_import(api, "leads", body, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -155,7 +137,7 @@ def test_skip_bad_imports_the_good_rows_and_reports_the_bad(api, org):
             "L-1,Acme,,,,,,,,2026-11-02T09:00:00Z\n"
             "L-2,,,,,,,,,2026-11-02T09:00:00Z\n"
             "L-3,Gamma,,,,,,,,2026-11-02T09:00:00Z\n")
-    response = post(api, "leads", body, org["leader"], skip_bad=True)
+    response = post_import(api, "leads", body, org["leader"], skip_bad=True)
     assert response.status_code == 200
     result = response.json()
     assert result["imported"] is True and counts(result) == (2, 0, 0)
@@ -164,7 +146,7 @@ def test_skip_bad_imports_the_good_rows_and_reports_the_bad(api, org):
 
 
 def test_a_file_without_a_required_column_is_refused_at_its_header(api, org):
-    response = post(api, "leads", "external_id,company\nL-1,Acme\n", org["leader"], skip_bad=True)
+    response = post_import(api, "leads", "external_id,company\nL-1,Acme\n", org["leader"], skip_bad=True)
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["line"] == 1 and error["reason"].startswith("header: missing keys: contact_name")
@@ -177,14 +159,14 @@ def test_events_and_touches_must_name_known_leads_people_and_teams(api, org):
               "E-1,L-404,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
               "E-2,L-1,2026-11-02T09:00:00Z,ASSIGNED,,ghost@example.com,,,\n"
               "E-3,L-1,2026-11-02T09:00:00Z,STAGE,RECYCLED,,,,\n")
-    result = post(api, "lead-events", events, org["leader"]).json()
+    result = post_import(api, "lead-events", events, org["leader"]).json()
     assert [(e["line"], e["reason"].split(" (")[0]) for e in result["errors"]] == [
         (2, "lead_external_id 'L-404' names no lead"),
         (3, "owner_email 'ghost@example.com' names no person"),
         (4, "a recycle needs a reason: one of BAD_TIMING, NO_BUDGET, NO_RESPONSE, NOT_DECISION_MAKER, "
             "NURTURE_REQUESTED, OTHER")]
     touches = TOUCH_HEADER + "\nT-1,L-1,2026-11-02T12:00:00Z,SALES,phone,,Nobody's Team,,\n"
-    result = post(api, "touchpoints", touches, org["leader"]).json()
+    result = post_import(api, "touchpoints", touches, org["leader"]).json()
     assert [(e["line"], e["reason"]) for e in result["errors"]] == [(2, "team 'Nobody's Team' names no team")]
     assert count(api, LeadEvent) == 0 and count(api, Touchpoint) == 0
 
@@ -203,7 +185,7 @@ def test_ndjson_imports_like_csv(api, org):
     assert counts(imported(api, "leads", body, org["leader"], content_type="application/x-ndjson")) == (0, 0, 2)
     assert api.run(Lead.get(external_id="L-1")).employees == 500
     bad = body + '{"external_id": "L-3", "company": "Gamma"}\n'
-    result = post(api, "leads", bad, org["leader"], content_type="application/x-ndjson").json()
+    result = post_import(api, "leads", bad, org["leader"], content_type="application/x-ndjson").json()
     assert result["errors"][0]["line"] == 3 and result["errors"][0]["reason"].startswith("missing keys")
 
 
@@ -225,21 +207,21 @@ def test_a_file_larger_than_the_graphql_body_limit_imports_in_batches(api, org):
 # --- access -----------------------------------------------------------------------------------------
 
 def test_imports_are_for_leaders_and_admins(api, org):
-    anonymous = post(api, "leads", LEADS_CSV, None)
+    anonymous = post_import(api, "leads", LEADS_CSV, None)
     assert anonymous.status_code == 401
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     for token in (org["member"], api.token(Role.FINANCE)):
-        refused = post(api, "leads", LEADS_CSV, token)
+        refused = post_import(api, "leads", LEADS_CSV, token)
         assert refused.status_code == 403
         assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert count(api, Lead) == 0
-    assert post(api, "leads", LEADS_CSV, api.token(Role.ADMIN)).status_code == 200
+    assert post_import(api, "leads", LEADS_CSV, api.token(Role.ADMIN)).status_code == 200
 
 
 def test_an_unknown_kind_is_not_found_and_an_unknown_format_is_unsupported(api, org):
-    unknown = post(api, "deals", LEADS_CSV, org["leader"])
+    unknown = post_import(api, "deals", LEADS_CSV, org["leader"])
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    assert post(api, "leads", LEADS_CSV, org["leader"], content_type="application/json").status_code == 415
+    assert post_import(api, "leads", LEADS_CSV, org["leader"], content_type="application/json").status_code == 415
 
 
 # --- derived facts ----------------------------------------------------------------------------------
@@ -346,7 +328,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
             "O-6,L-1,Closed early,10,2026-11-02T09:00:00Z,LOST,2026-11-01T09:00:00Z,\n"
             "O-7,L-1,Open but closed,10,2026-11-02T09:00:00Z,OPEN,2026-11-03T09:00:00Z,\n"
             "O-8,L-1,Ghost owner,10,2026-11-02T09:00:00Z,OPEN,,ghost@example.com\n")
-    response = post(api, "opportunities", body, org["leader"])
+    response = post_import(api, "opportunities", body, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -360,7 +342,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
         (9, "owner_email 'ghost@example.com' names no person")]
     assert count(api, Opportunity) == 0 and refreshed == []
 
-    skipped = post(api, "opportunities", body, org["leader"], skip_bad=True).json()
+    skipped = post_import(api, "opportunities", body, org["leader"], skip_bad=True).json()
     assert skipped["imported"] is True and counts(skipped) == (1, 0, 0) and skipped["errorCount"] == 7
     assert refreshed == [opportunity_ids(api, "O-1")]
 
@@ -375,7 +357,7 @@ def test_opportunities_import_from_ndjson(api, org, refreshed):
              {"external_id": "O-3", "lead_external_id": "L-3", "name": "Gamma pilot", "amount": 19.99,
               "created_at": "2026-11-04T09:00:00Z", "status": "LOST", "closed_at": None, "owner_email": None}]
     body = "\n".join(json.dumps(line) for line in lines) + "\n"
-    result = post(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
+    result = post_import(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
     assert result["errors"] == [{"line": 3, "reason": "closed_at is required for a LOST opportunity"}]
     assert count(api, Opportunity) == 0
     lines[2]["closed_at"] = "2026-11-05T09:00:00Z"

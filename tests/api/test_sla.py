@@ -1,14 +1,12 @@
 """The two-way SLA through GraphQL, with the worked numbers."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
+from tests.api.fixtures import SLA_CREATE, agree
 from tests.api.leads_support import Org
 from tests.api.support import codes
+from tests.harness import snapshot
 
 UTC = timezone.utc
-CREATE = """mutation($input: SlaAgreementCreateInput!) { slaAgreementCreate(input: $input) {
-  slaAgreement { id followUpHours marketingTeam { name } salesTeam { name } } userErrors { field code } } }"""
 REPORT = """query($p: String!) { slaReport(period: $p) {
   period { key } mqlVolume volumeMet acceptanceRate followUpCompliance followUpMet medianResponseHours p90ResponseHours
   marketing { met counted compliance } sales { met counted compliance }
@@ -18,21 +16,14 @@ REPORT = """query($p: String!) { slaReport(period: $p) {
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(NOW)
     return Org(api, admin)
 
 
-def _agree(org, api, **changes):
-    data = {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales, "mqlVolume": 10,
-            "acceptanceRateTarget": 0.6, "handoverHours": "4", "followUpHours": "24", "followUpRateTarget": 0.8,
-            "decisionDays": "5", **changes}
-    return api.gql(CREATE, {"input": data}, org.sales_leader)["slaAgreementCreate"]
-
-
 def test_ten_mqls_handed_over_seven_touched_within_a_day_is_seventy_percent_follow_up(org, api):
-    assert _agree(org, api)["userErrors"] == []
+    assert agree(org, api)["userErrors"] == []
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     for i in range(10):
         lead = org.lead(f"L-{i}", company=f"Company {i}")
@@ -65,11 +56,11 @@ def test_ten_mqls_handed_over_seven_touched_within_a_day_is_seventy_percent_foll
 
 
 def test_an_sla_needs_a_marketing_and_a_sales_team_and_sane_targets(org, api):
-    result = _agree(org, api, marketingTeamId=org.sales, acceptanceRateTarget=1.5, followUpHours="0")
+    result = agree(org, api, marketingTeamId=org.sales, acceptanceRateTarget=1.5, followUpHours="0")
     assert sorted((e["code"], e["field"][-1]) for e in result["userErrors"]) == [
         ("INVALID", "acceptanceRateTarget"), ("INVALID", "followUpHours"), ("INVALID", "marketingTeamId")]
-    assert _agree(org, api)["userErrors"] == []
-    assert [e["code"] for e in _agree(org, api)["userErrors"]] == ["DUPLICATE"]
+    assert agree(org, api)["userErrors"] == []
+    assert [e["code"] for e in agree(org, api)["userErrors"]] == ["DUPLICATE"]
 
 
 def test_a_period_without_an_sla_has_no_report(org, api):
@@ -77,7 +68,7 @@ def test_a_period_without_an_sla_has_no_report(org, api):
 
 
 def test_members_cannot_agree_an_sla(org, api):
-    body = api.post(CREATE, {"input": {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales,
+    body = api.post(SLA_CREATE, {"input": {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales,
                                        "mqlVolume": 1, "acceptanceRateTarget": 0.5, "handoverHours": "1",
                                        "followUpHours": "1", "followUpRateTarget": 0.5, "decisionDays": "1"}},
                     org.seller_token)
@@ -107,7 +98,7 @@ def test_facts_kept_current_equal_facts_rebuilt_from_the_raw_rows(org, api):
 
 def test_the_per_person_rows_come_through_a_fragment_too(org, api):
     """slaReport looks up each lead's marketing person only when people or awards are selected, fragments included."""
-    _agree(org, api)
+    agree(org, api)
     lead = org.lead("L-F", created_at=datetime(2026, 10, 1, tzinfo=UTC))
     org.touch(lead, datetime(2026, 10, 2, 9, tzinfo=UTC), kind="MARKETING", team="Demand Generation",
               person="dana@example.com", channel="webinar", external_id="m-f")

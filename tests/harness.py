@@ -467,8 +467,8 @@ def snapshot(build: Callable[..., Any]):
 
     def fixture(request):
         api = request.getfixturevalue("api")
-        arguments = {name: request.getfixturevalue(name) for name in parameters}
-        return api.snapshot(key, lambda: build(**arguments))
+        # The arguments are asked for only to build: a restore needs none of them (nor the snapshots below it).
+        return api.snapshot(key, lambda: build(**{name: request.getfixturevalue(name) for name in parameters}))
     fixture.__name__ = build.__name__
     fixture.__doc__ = build.__doc__
     return pytest.fixture(fixture)  # named as the module names it: `from ... import x as org` gives `org`

@@ -270,6 +270,7 @@ class Harness:
         self.snapshots: dict[str, Snapshot] = {}
         self.now: datetime | None = None         # the clock as `Api.set_now` left it
         self.admin_used = False                  # this test asked for the `admin` fixture
+        self.in_place: str | None = None         # the snapshot this test built or restored
         self._live: LiveServer | None = None
         self._exit = contextlib.AsyncExitStack()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
@@ -316,7 +317,15 @@ class Harness:
     # --- between tests ----------------------------------------------------------------------------------------
     def begin_test(self) -> None:
         self.run(self.tables.clean())
-        self.now, self.admin_used = None, False
+        self.now, self.admin_used, self.in_place = None, False, None
+
+    def _strays(self, written: list[str], key: str, doing: str) -> None:
+        """Refuse rows that other fixtures wrote before a snapshot was built or restored (only the `admin`
+        fixture's token and its audit entry may come first): they would be baked into it, or silently lost."""
+        stray = set(written) - ({"api_token", "audit_entry"} if self.admin_used else set())
+        if stray:
+            raise RuntimeError(f"rows were written to {sorted(stray)} before the snapshot {key!r} was {doing}: "
+                               "ask for the snapshot fixture before the fixtures that write")
 
     def admin_token(self) -> str:
         """The ADMIN service token of the `admin` fixture, written once per clean database."""
@@ -333,15 +342,15 @@ class Harness:
         """`build()`'s value, built on the first call with `key` and restored (its rows as they were) after."""
         known = self.snapshots.get(key)
         if known is None:
+            if self.in_place is None:  # else it builds on the snapshot in place (one it asks for)
+                self._strays(self.run(self.tables.written()), key, "built")
             value = build()
             tables, sequences = self.run(self.tables.take())
             self.snapshots[key] = Snapshot(tables, sequences, (api, value), self.now, domain_config.current())
+            self.in_place = key
             return value
-        emptied = self.run(self.tables.restore(known))
-        stray = set(emptied) - ({"api_token", "audit_entry"} if self.admin_used else set())
-        if stray:
-            raise RuntimeError(f"rows were written to {sorted(stray)} before the snapshot {key!r} was restored "
-                               "(and are gone now): ask for the snapshot fixture before the fixtures that write")
+        self._strays(self.run(self.tables.restore(known)), key, "restored (and are gone now)")
+        self.in_place = key
         if self.admin_used:
             self.run(self._ensure_admin())  # when the snapshot was built without the `admin` fixture
         clock.set_now(known.now)

@@ -107,7 +107,8 @@ def test_pay_is_private(org, api):
 def test_closing_locks_statements_and_later_changes_are_adjustments(org, api):
     _plan(api, org, org.seller["id"], [{"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "500000", "weight": "1"}])
     api.gql('mutation { periodClose(input: {period: "2026-Q4"}) { userErrors { code } } }', token=org.sales_leader)
-    write_deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE", owner="seller@example.com")
+    write_deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE",
+               owner="seller@example.com")
     statement = api.gql(STATEMENTS, {"p": "2026-Q4"}, org.seller_token)["compStatements"][0]
     assert statement["locked"] is True and statement["totalPayout"] == "22000.00"  # the late deal does not move it
     dispute = api.gql("""mutation { compDisputeCreate(input: {period: "2026-Q4", component: "Bookings",

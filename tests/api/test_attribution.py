@@ -2,7 +2,8 @@
 from datetime import datetime, timezone
 
 
-from tests.api.fixtures import APPROVE, PROPOSE, write_deal
+from tests.api.fixtures import APPROVE, PROPOSE
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
 from tests.harness import snapshot
 
@@ -23,7 +24,7 @@ def org(api, admin):
     org.touch(lead, day(10), channel="call", external_id="t3")
     org.touch(lead, day(20), channel="demo", external_id="t4")
     org.touch(lead, day(28), channel="call", external_id="t5-after-close")
-    org.deal = write_deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
+    org.deal = _deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
     return org
 
 
@@ -61,7 +62,7 @@ def test_models_side_by_side(org, api):
 
 
 def test_a_deal_without_touches_is_unattributed_so_totals_still_add_up(org, api):
-    write_deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
     lines = api.gql(ATTRIBUTION, {"m": "W_SHAPED", "g": "CHANNEL"}, org.seller_token)["attribution"]
     unattributed = next(line for line in lines if line["key"] == "UNATTRIBUTED")
     assert (unattributed["pipeline"], unattributed["bookings"]) == ("2500.00", "0.00")
@@ -152,7 +153,7 @@ def test_the_attribution_csv_has_the_graphql_lines(org, api):
 
 
 def test_the_credits_csv_has_one_row_per_deal_and_touch_summing_to_the_amount(org, api):
-    write_deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
+    _deal(api, None, 250_000, day(3, 11), status="OPEN", external_id="O-2")
     rows = _csv(api, org.seller_token, "credits")
     won = [r for r in rows if r["opportunity"] == "O-1"]
     assert [(r["channel"], r["amount"]) for r in won] == [("webinar", "3000.00"), ("email", "3000.00"),
@@ -173,7 +174,7 @@ def test_grouped_totals_equal_the_sum_of_per_deal_credits(org, api):
               channel="ads", external_id="s1")
     org.touch(lead, day(8), channel="call", external_id="s2")
     org.touch(lead, day(9), channel="call", external_id="s3")
-    write_deal(api, lead, 333_333, day(9), closed=day(30), external_id="O-3")
+    _deal(api, lead, 333_333, day(9), closed=day(30), external_id="O-3")
     for model in ("W_SHAPED", "LINEAR", "TIME_DECAY", "J_SHAPED"):
         per_team = {}
         for deal in api.gql("""query($m: AttributionModel!) { opportunities(first: 50) { edges { node {

@@ -6,12 +6,13 @@ import time
 import httpx
 
 from schema.schema import export_sdl
-from tests.api.fixtures import SHAREDGOALS, free_port
+from tests.api.fixtures import SHAREDGOALS, cli_env  # noqa: F401  (a fixture; still importable from here)
+from tests.api.fixtures import free_port as _free_port
 
 @contextlib.contextmanager
 def serving(cli_env):
     """`sharedgoals serve` on a free port until the block ends; yields the port once the database answers."""
-    port = free_port()
+    port = _free_port()
     server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=cli_env.env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -7,7 +7,8 @@ import pytest
 
 from domain.comp.models import CompPlan
 from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
-from tests.api.fixtures import imported, write_deal
+from tests.api.fixtures import imported
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
 from tests.api.support import codes, create_person
 from tests.harness import snapshot
@@ -32,7 +33,7 @@ def org(api, admin):
               channel="webinar", external_id="t1")
     org.events(lead, (day(2), "STAGE", "MQL"))
     org.touch(lead, day(5), channel="call", external_id="t2")
-    write_deal(api, lead, 55_000_000, day(6), closed=day(25), owner="seller@example.com")  # 550,000.00 won
+    _deal(api, lead, 55_000_000, day(6), closed=day(25), owner="seller@example.com")  # 550,000.00 won
     return org
 
 
@@ -107,8 +108,7 @@ def test_pay_is_private(org, api):
 def test_closing_locks_statements_and_later_changes_are_adjustments(org, api):
     _plan(api, org, org.seller["id"], [{"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "500000", "weight": "1"}])
     api.gql('mutation { periodClose(input: {period: "2026-Q4"}) { userErrors { code } } }', token=org.sales_leader)
-    write_deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE",
-               owner="seller@example.com")
+    _deal(api, None, 10_000_000, day(3, 11), closed=day(10, 11), external_id="O-LATE", owner="seller@example.com")
     statement = api.gql(STATEMENTS, {"p": "2026-Q4"}, org.seller_token)["compStatements"][0]
     assert statement["locked"] is True and statement["totalPayout"] == "22000.00"  # the late deal does not move it
     dispute = api.gql("""mutation { compDisputeCreate(input: {period: "2026-Q4", component: "Bookings",

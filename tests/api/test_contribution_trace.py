@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from tests.api.fixtures import write_deal
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
 from tests.api.support import codes, create_person
 from tests.harness import snapshot
@@ -61,7 +61,7 @@ def _journeys(org, api, n: int) -> None:
     org.events(lead, (at(2), "STAGE", "MQL"), (at(3), "ASSIGNED", None, "seller@example.com"),
                (at(4), "STAGE", "SAL"), (at(6), "STAGE", "SQL"))
     org.touch(lead, at(5), channel="call", minutes=60, external_id=f"t2{s}")
-    write_deal(api, lead, 3_000_000, at(7), closed=at(25), owner="seller@example.com", external_id=f"O-1{s}")
+    _deal(api, lead, 3_000_000, at(7), closed=at(25), owner="seller@example.com", external_id=f"O-1{s}")
     # L-2: marketing's MQL, handed to Omar, worked for 65 minutes, then recycled: wasted selling time
     lead = org.lead(f"L-2{s}", company=f"Brightside{s}")
     org.touch(lead, at(3, h=9), channel="email", external_id=f"t3{s}", **mkt)
@@ -77,22 +77,22 @@ def _journeys(org, api, n: int) -> None:
                (at(5), "STAGE", "SAL"), (at(12), "STAGE", "DISQUALIFIED", None, "NOT_ICP"))
     org.touch(lead, at(9), minutes=25, external_id=f"t7{s}")
     org.touch(lead, at(11), person="saleslead@example.com", minutes=15, external_id=f"t8{s}")
-    write_deal(api, lead, 1_234_567, at(8), status="OPEN", owner="seller@example.com", external_id=f"O-3{s}")
+    _deal(api, lead, 1_234_567, at(8), status="OPEN", owner="seller@example.com", external_id=f"O-3{s}")
     # L-4: marketing's MQL, handed over at once, SQL, created in October and won in November by Omar
     lead = org.lead(f"L-4{s}", company=f"Dune{s}")
     org.touch(lead, at(20, h=9), channel="webinar", external_id=f"t9{s}", **mkt)
     org.events(lead, (at(21), "STAGE", "MQL"), (at(21, h=12, minute=30), "ASSIGNED", None, "seller@example.com"),
                (at(22), "STAGE", "SAL"), (at(23), "STAGE", "SQL"))
     org.touch(lead, at(22, h=10), channel="demo", external_id=f"t10{s}")
-    write_deal(api, lead, 777_777, at(24), closed=at(10, m=11), owner="omar@example.com", external_id=f"O-4{s}")
+    _deal(api, lead, 777_777, at(24), closed=at(10, m=11), owner="omar@example.com", external_id=f"O-4{s}")
     # L-5: an MQL of the previous quarter whose deal is won in this one: bookings, not pipeline
     lead = org.lead(f"L-5{s}", company=f"Evergreen{s}")
     org.touch(lead, at(1, m=9), channel="webinar", external_id=f"t11{s}", **mkt)
     org.events(lead, (at(2, m=9), "STAGE", "MQL"), (at(3, m=9), "ASSIGNED", None, "seller@example.com"),
                (at(4, m=9), "STAGE", "SAL"))
-    write_deal(api, lead, 2_000_000, at(15, m=9), closed=at(15), owner="seller@example.com", external_id=f"O-5{s}")
+    _deal(api, lead, 2_000_000, at(15, m=9), closed=at(15), owner="seller@example.com", external_id=f"O-5{s}")
     # O-6: a deal without a lead, so without touches: UNATTRIBUTED, no team's credit
-    write_deal(api, None, 500_000, at(2), closed=at(30), owner="omar@example.com", external_id=f"O-6{s}")
+    _deal(api, None, 500_000, at(2), closed=at(30), owner="omar@example.com", external_id=f"O-6{s}")
 
 
 def _plan(api, org, person_id, target, components):

@@ -84,9 +84,9 @@ def demo_with_history(demo, api, admin):
 
 
 class Fuzz:
-    def __init__(self, api, base_url: str) -> None:
+    def __init__(self, api) -> None:
         self.api = api
-        self.url = base_url + "/graphql"
+        self.url = api.server.base_url + "/graphql"
         self.tokens: dict[str, str] = {}
         self.mint(SERVICE)
         self.stats = Stats()
@@ -175,8 +175,8 @@ def _unauthenticated(response) -> bool:
 
 
 @pytest.fixture
-def fuzz(demo_with_history, api, live_server, request):
-    fuzz = Fuzz(api, live_server.base_url)  # schemathesis calls a real URL
+def fuzz(demo_with_history, api, request):
+    fuzz = Fuzz(api)
     fuzz.seed()
     began = time.perf_counter()
     with fuzz.log:
@@ -235,8 +235,8 @@ def test_the_graphql_api_survives_fuzzing(fuzz):
 
 # --- what fuzzing found, as explicit examples ---------------------------------------------------------------
 
-def _production(api, query: str, token: str) -> dict:
-    app = create_app(replace(api.settings, env="production"), manage_db=False)
+def _production(api, live_server, query: str, token: str) -> dict:
+    app = create_app(replace(live_server.settings, env="production"), manage_db=False)
 
     async def ask():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
@@ -245,7 +245,7 @@ def _production(api, query: str, token: str) -> dict:
     return api.run(ask())
 
 
-def test_a_scalar_literal_the_scalar_refuses_is_the_clients_error_in_production(api, admin, caplog):
+def test_a_scalar_literal_the_scalar_refuses_is_the_clients_error_in_production(api, admin, live_server, caplog):
     # Was masked as "Unexpected error" (INTERNAL) and logged as an incident; 0001-01-01T00:00:00+01:00 overflowed.
     queries = {
         '{ attribution(period: "2026-Q4", halfLifeDays: "abc") { __typename } }': "'abc' is not a decimal number",
@@ -257,7 +257,7 @@ def test_a_scalar_literal_the_scalar_refuses_is_the_clients_error_in_production(
     }
     with caplog.at_level(logging.ERROR, logger="sharedgoals.graphql"):
         for query, message in queries.items():
-            body = _production(api, query, admin)
+            body = _production(api, live_server, query, admin)
             assert body["data"] is None and message in body["errors"][0]["message"], body
             assert "INTERNAL" not in str(body)
     assert not caplog.records

@@ -17,7 +17,8 @@ from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.rules import Role
-from tests.api.fixtures import OPPORTUNITY_HEADER, TOUCH_HEADER, imported, post_import
+from tests.api.fixtures import OPPORTUNITY_HEADER, TOUCH_HEADER, imported
+from tests.api.fixtures import post_import as post
 from tests.api.support import create_person, create_team
 from tests.harness import snapshot
 
@@ -99,7 +100,7 @@ def test_a_changed_event_is_a_line_error_and_nothing_is_written(api, org):
     assert counts(imported(api, "lead-events", events, org["leader"])) == (2, 0, 0)
     changed = events.replace("E-2,L-1,2026-11-02T09:30:00Z", "E-2,L-1,2026-11-02T09:45:00Z") + \
         "E-3,L-2,2026-11-02T10:00:00Z,FORM_SUBMIT,,,,,\n"
-    response = post_import(api, "lead-events", changed, org["leader"])
+    response = post(api, "lead-events", changed, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -121,7 +122,7 @@ def test_bad_csv_lines_are_reported_by_number_and_nothing_is_written(api, org):
             "L-2,Beta,,,,lots,,,,2026-11-02T09:00:00Z\n"
             '"L-3","Gamma\nGroup",,,,,,,,2026-11-02T09:00:00Z\n'
             "L-4,Delta,,,,,,,,2026-11-02 09:00\n")
-    response = post_import(api, "leads", body, org["leader"])
+    response = post(api, "leads", body, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -137,7 +138,7 @@ def test_skip_bad_imports_the_good_rows_and_reports_the_bad(api, org):
             "L-1,Acme,,,,,,,,2026-11-02T09:00:00Z\n"
             "L-2,,,,,,,,,2026-11-02T09:00:00Z\n"
             "L-3,Gamma,,,,,,,,2026-11-02T09:00:00Z\n")
-    response = post_import(api, "leads", body, org["leader"], skip_bad=True)
+    response = post(api, "leads", body, org["leader"], skip_bad=True)
     assert response.status_code == 200
     result = response.json()
     assert result["imported"] is True and counts(result) == (2, 0, 0)
@@ -146,7 +147,7 @@ def test_skip_bad_imports_the_good_rows_and_reports_the_bad(api, org):
 
 
 def test_a_file_without_a_required_column_is_refused_at_its_header(api, org):
-    response = post_import(api, "leads", "external_id,company\nL-1,Acme\n", org["leader"], skip_bad=True)
+    response = post(api, "leads", "external_id,company\nL-1,Acme\n", org["leader"], skip_bad=True)
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["line"] == 1 and error["reason"].startswith("header: missing keys: contact_name")
@@ -159,14 +160,14 @@ def test_events_and_touches_must_name_known_leads_people_and_teams(api, org):
               "E-1,L-404,2026-11-02T09:00:00Z,WEBINAR,,,,,\n"
               "E-2,L-1,2026-11-02T09:00:00Z,ASSIGNED,,ghost@example.com,,,\n"
               "E-3,L-1,2026-11-02T09:00:00Z,STAGE,RECYCLED,,,,\n")
-    result = post_import(api, "lead-events", events, org["leader"]).json()
+    result = post(api, "lead-events", events, org["leader"]).json()
     assert [(e["line"], e["reason"].split(" (")[0]) for e in result["errors"]] == [
         (2, "lead_external_id 'L-404' names no lead"),
         (3, "owner_email 'ghost@example.com' names no person"),
         (4, "a recycle needs a reason: one of BAD_TIMING, NO_BUDGET, NO_RESPONSE, NOT_DECISION_MAKER, "
             "NURTURE_REQUESTED, OTHER")]
     touches = TOUCH_HEADER + "\nT-1,L-1,2026-11-02T12:00:00Z,SALES,phone,,Nobody's Team,,\n"
-    result = post_import(api, "touchpoints", touches, org["leader"]).json()
+    result = post(api, "touchpoints", touches, org["leader"]).json()
     assert [(e["line"], e["reason"]) for e in result["errors"]] == [(2, "team 'Nobody's Team' names no team")]
     assert count(api, LeadEvent) == 0 and count(api, Touchpoint) == 0
 
@@ -185,7 +186,7 @@ def test_ndjson_imports_like_csv(api, org):
     assert counts(imported(api, "leads", body, org["leader"], content_type="application/x-ndjson")) == (0, 0, 2)
     assert api.run(Lead.get(external_id="L-1")).employees == 500
     bad = body + '{"external_id": "L-3", "company": "Gamma"}\n'
-    result = post_import(api, "leads", bad, org["leader"], content_type="application/x-ndjson").json()
+    result = post(api, "leads", bad, org["leader"], content_type="application/x-ndjson").json()
     assert result["errors"][0]["line"] == 3 and result["errors"][0]["reason"].startswith("missing keys")
 
 
@@ -207,21 +208,21 @@ def test_a_file_larger_than_the_graphql_body_limit_imports_in_batches(api, org):
 # --- access -----------------------------------------------------------------------------------------
 
 def test_imports_are_for_leaders_and_admins(api, org):
-    anonymous = post_import(api, "leads", LEADS_CSV, None)
+    anonymous = post(api, "leads", LEADS_CSV, None)
     assert anonymous.status_code == 401
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     for token in (org["member"], api.token(Role.FINANCE)):
-        refused = post_import(api, "leads", LEADS_CSV, token)
+        refused = post(api, "leads", LEADS_CSV, token)
         assert refused.status_code == 403
         assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert count(api, Lead) == 0
-    assert post_import(api, "leads", LEADS_CSV, api.token(Role.ADMIN)).status_code == 200
+    assert post(api, "leads", LEADS_CSV, api.token(Role.ADMIN)).status_code == 200
 
 
 def test_an_unknown_kind_is_not_found_and_an_unknown_format_is_unsupported(api, org):
-    unknown = post_import(api, "deals", LEADS_CSV, org["leader"])
+    unknown = post(api, "deals", LEADS_CSV, org["leader"])
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    assert post_import(api, "leads", LEADS_CSV, org["leader"], content_type="application/json").status_code == 415
+    assert post(api, "leads", LEADS_CSV, org["leader"], content_type="application/json").status_code == 415
 
 
 # --- derived facts ----------------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
             "O-6,L-1,Closed early,10,2026-11-02T09:00:00Z,LOST,2026-11-01T09:00:00Z,\n"
             "O-7,L-1,Open but closed,10,2026-11-02T09:00:00Z,OPEN,2026-11-03T09:00:00Z,\n"
             "O-8,L-1,Ghost owner,10,2026-11-02T09:00:00Z,OPEN,,ghost@example.com\n")
-    response = post_import(api, "opportunities", body, org["leader"])
+    response = post(api, "opportunities", body, org["leader"])
     assert response.status_code == 422
     result = response.json()
     assert result["imported"] is False and counts(result) == (0, 0, 0)
@@ -342,7 +343,7 @@ def test_bad_opportunity_rows_are_reported_by_line_and_nothing_is_written(api, o
         (9, "owner_email 'ghost@example.com' names no person")]
     assert count(api, Opportunity) == 0 and refreshed == []
 
-    skipped = post_import(api, "opportunities", body, org["leader"], skip_bad=True).json()
+    skipped = post(api, "opportunities", body, org["leader"], skip_bad=True).json()
     assert skipped["imported"] is True and counts(skipped) == (1, 0, 0) and skipped["errorCount"] == 7
     assert refreshed == [opportunity_ids(api, "O-1")]
 
@@ -357,7 +358,7 @@ def test_opportunities_import_from_ndjson(api, org, refreshed):
              {"external_id": "O-3", "lead_external_id": "L-3", "name": "Gamma pilot", "amount": 19.99,
               "created_at": "2026-11-04T09:00:00Z", "status": "LOST", "closed_at": None, "owner_email": None}]
     body = "\n".join(json.dumps(line) for line in lines) + "\n"
-    result = post_import(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
+    result = post(api, "opportunities", body, org["leader"], content_type="application/x-ndjson").json()
     assert result["errors"] == [{"line": 3, "reason": "closed_at is required for a LOST opportunity"}]
     assert count(api, Opportunity) == 0
     lines[2]["closed_at"] = "2026-11-05T09:00:00Z"

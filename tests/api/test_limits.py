@@ -1,6 +1,6 @@
 """Abuse limits, through HTTP: depth, aliases, tokens, cost, batch size, body size, rate, production hardening.
 
-The app under test runs with the default limits; smaller limits get a second app of their own, also in process.
+The live server runs with the default limits; smaller limits get a second app of their own, called in process.
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ PEOPLE_BY_VARIABLE = "query($n: Int!) { people(first: $n) { edges { node { name 
 
 
 class App:
-    """A second app with its own settings, asked through httpx's ASGI transport on the harness's loop."""
+    """A second app with its own settings, asked through httpx's ASGI transport on the server's loop."""
 
-    def __init__(self, api, **settings) -> None:
+    def __init__(self, api, live_server, **settings) -> None:
         self.api = api
-        self.app = create_app(replace(api.settings, **settings), manage_db=False)
+        self.app = create_app(replace(live_server.settings, **settings), manage_db=False)
 
     def send(self, *requests: dict) -> list[httpx.Response]:
         async def go():
@@ -72,8 +72,8 @@ def test_the_limits_have_safe_defaults_and_come_from_the_environment(tmp_path, m
         load_settings(custom)
 
 
-def test_a_query_deeper_than_the_limit_is_refused(api, admin):
-    app = App(api, max_depth=3)
+def test_a_query_deeper_than_the_limit_is_refused(api, admin, live_server):
+    app = App(api, live_server, max_depth=3)
     _served(app.post("{ people(first: 1) { edges { node { name } } } }", admin))  # name is at depth 3
     message = _refused(app.post(PEOPLE % 1, admin))  # team { name } reaches depth 4
     assert "maximum operation depth of 3" in message
@@ -81,8 +81,8 @@ def test_a_query_deeper_than_the_limit_is_refused(api, admin):
     _served(api.post(PEOPLE % 5, token=admin))
 
 
-def test_more_aliases_than_the_limit_are_refused(api, admin):
-    app = App(api, max_aliases=2)
+def test_more_aliases_than_the_limit_are_refused(api, admin, live_server):
+    app = App(api, live_server, max_aliases=2)
     assert _served(app.post("{ a: viewer { name } b: viewer { role } }", admin))["b"] == {"role": "ADMIN"}
     message = _refused(app.post("{ a: viewer { name } b: viewer { role } c: teams { name } }", admin))
     assert "3 aliases found. Allowed: 2" in message
@@ -94,8 +94,8 @@ def test_more_aliases_than_the_limit_are_refused(api, admin):
     assert f"Allowed: {default}" in _refused(body)
 
 
-def test_a_document_with_more_tokens_than_the_limit_is_refused(api, admin):
-    app = App(api, max_tokens=20)
+def test_a_document_with_more_tokens_than_the_limit_is_refused(api, admin, live_server):
+    app = App(api, live_server, max_tokens=20)
     _served(app.post("{ viewer { name role } }", admin))  # 6 tokens
     message = _refused(app.post("{ viewer { %s } }" % " ".join(["name role"] * 10), admin))
     assert "more than 20 tokens" in message
@@ -107,9 +107,9 @@ def test_a_document_with_more_tokens_than_the_limit_is_refused(api, admin):
     assert "more than 3000 tokens" in _refused(body)
 
 
-def test_the_estimated_cost_multiplies_by_page_size_and_refuses_above_the_limit(api, admin):
+def test_the_estimated_cost_multiplies_by_page_size_and_refuses_above_the_limit(api, admin, live_server):
     create_team(api, admin)
-    app = App(api, max_cost=100)
+    app = App(api, live_server, max_cost=100)
     # people(first: n) { edges { node { name team { name } } } } costs 1 + n × 5.
     _served(app.post(PEOPLE % 19, admin))  # 96
     message = _refused(app.post(PEOPLE % 20, admin))  # 101
@@ -122,7 +122,7 @@ def test_the_estimated_cost_multiplies_by_page_size_and_refuses_above_the_limit(
     assert body["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "cost": 101, "maxCost": 100}
 
     # A list without `first` counts 10 items: teams { name } costs 1 + 10 × 1, and aliases add up.
-    app = App(api, max_cost=22)
+    app = App(api, live_server, max_cost=22)
     _served(app.post("{ a: teams { name } b: teams { name } }", admin))  # 22
     _refused(app.post("{ a: teams { name } b: teams { name } viewer { name } }", admin))  # 24
 
@@ -147,8 +147,8 @@ def test_a_batch_of_operations_is_served_up_to_the_limit(api, admin):
     assert "at most 10 operations" in response.json()["errors"][0]["message"]
 
 
-def test_each_operation_of_a_batch_meets_the_limits(api, admin):
-    app = App(api, max_batch=2, max_depth=3)
+def test_each_operation_of_a_batch_meets_the_limits(api, admin, live_server):
+    app = App(api, live_server, max_batch=2, max_depth=3)
     headers = {"Authorization": f"Bearer {admin}"}
     [response] = app.send({"json": [{"query": "{ viewer { role } }"}, {"query": PEOPLE % 1}], "headers": headers})
     first, second = response.json()
@@ -182,8 +182,8 @@ def test_a_body_above_the_limit_is_refused_with_413(api, admin):
     assert response.status_code == 200 and response.json() == {"data": {"viewer": {"name": "admin service token"}}}
 
 
-def test_the_body_limit_is_a_setting(api, admin):
-    app = App(api, max_body_bytes=200)
+def test_the_body_limit_is_a_setting(api, admin, live_server):
+    app = App(api, live_server, max_body_bytes=200)
     query = {"query": "{ viewer { role } }", "variables": {"pad": ""}}
     small, large = app.send({"json": query, "headers": {"Authorization": f"Bearer {admin}"}},
                             {"json": {**query, "variables": {"pad": "x" * 200}}})
@@ -191,8 +191,8 @@ def test_the_body_limit_is_a_setting(api, admin):
     assert large.status_code == 413 and "limit of 200 bytes" in large.text
 
 
-def test_a_token_over_its_rate_is_refused_with_429_while_others_are_served(api):
-    app = App(api, rate_limit_per_minute=3)
+def test_a_token_over_its_rate_is_refused_with_429_while_others_are_served(api, live_server):
+    app = App(api, live_server, rate_limit_per_minute=3)
     first, second = api.token("ADMIN"), api.token("MEMBER")
 
     def ask(token=None):
@@ -215,9 +215,9 @@ def test_a_token_over_its_rate_is_refused_with_429_while_others_are_served(api):
     assert health.status_code == 200
 
 
-def test_made_up_tokens_spend_the_budget_of_their_address(api):
+def test_made_up_tokens_spend_the_budget_of_their_address(api, live_server):
     """A stream of invented bearer tokens gets no fresh budget per token: they all spend the client address's."""
-    app = App(api, rate_limit_per_minute=3)
+    app = App(api, live_server, rate_limit_per_minute=3)
 
     def ask(token):
         [response] = app.send({"json": {"query": "{ viewer { role } }"},
@@ -269,8 +269,8 @@ def test_a_websocket_spends_the_budget_to_connect_and_for_each_message():
     assert second == [{"type": "websocket.close", "code": 1008}]
 
 
-def test_a_rate_limit_of_zero_turns_it_off(api, admin):
-    app = App(api, rate_limit_per_minute=0)
+def test_a_rate_limit_of_zero_turns_it_off(api, admin, live_server):
+    app = App(api, live_server, rate_limit_per_minute=0)
     responses = app.send(*[{"json": {"query": "{ viewer { role } }"}, "headers": {"Authorization": f"Bearer {admin}"}}
                            for _ in range(30)])
     assert {r.status_code for r in responses} == {200}
@@ -279,8 +279,8 @@ def test_a_rate_limit_of_zero_turns_it_off(api, admin):
 INTROSPECTION = "{ __schema { queryType { name } } __type(name: \"Person\") { name } }"
 
 
-def test_production_answers_no_introspection_and_no_suggestions(api, admin):
-    production = App(api, env="production")
+def test_production_answers_no_introspection_and_no_suggestions(api, admin, live_server):
+    production = App(api, live_server, env="production")
     body = production.post(INTROSPECTION, admin)
     assert body["data"] is None and "introspection has been disabled" in body["errors"][0]["message"]
     assert _served(production.post("{ viewer { __typename name } }", admin))["viewer"]["__typename"] == "Viewer"

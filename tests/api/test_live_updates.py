@@ -13,7 +13,8 @@ from strawberry import relay
 
 from domain import events
 from tests.api.goals_support import CHECK_IN, Goals
-from tests.api.fixtures import SHAREDGOALS, free_port
+from tests.api.fixtures import SHAREDGOALS
+from tests.api.fixtures import free_port as _free_port
 
 SUBSCRIBE = "subscription($id: ID!) { keyResultUpdated(objectiveId: $id) { title current progress } }"
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -62,21 +63,21 @@ async def _first_update(url, token, objective_id, after_subscribed, then_silent=
         return update
 
 
-def test_a_check_in_is_pushed_to_subscribers(api, admin, live_server):
+def test_a_check_in_is_pushed_to_subscribers(api, admin):
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(live_server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: goals.check_in(kr["id"], "50")))
     assert update == {"title": "New-logo bookings", "current": "50", "progress": 0.25}
 
 
-def test_a_subscription_without_a_token_is_unauthenticated(api, admin, live_server):
+def test_a_subscription_without_a_token_is_unauthenticated(api, admin):
     goals = Goals(api, admin)
     objective = goals.objective()
 
     async def attempt():
-        url = live_server.base_url.replace("http", "ws") + "/graphql"
+        url = api.server.base_url.replace("http", "ws") + "/graphql"
         async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             await ws.recv()
@@ -88,7 +89,7 @@ def test_a_subscription_without_a_token_is_unauthenticated(api, admin, live_serv
     assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
 
 
-def test_an_import_that_moves_a_metric_key_result_pushes_it_once(api, admin, live_server):
+def test_an_import_that_moves_a_metric_key_result_pushes_it_once(api, admin):
     goals = Goals(api, admin)
     objective = goals.objective()
     goals.key_result(objective["id"], title="Typed in", target="10")  # MANUAL: an import does not move it
@@ -106,7 +107,7 @@ def test_an_import_that_moves_a_metric_key_result_pushes_it_once(api, admin, liv
     def import_deals():
         response = api.http.post("/import/opportunities", content=deals, headers=headers)
         assert response.json()["created"] == 2, response.text
-    update = asyncio.run(_first_update(_ws_url(live_server.base_url), goals.seller, objective["id"], import_deals,
+    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"], import_deals,
                                        then_silent=0.5))
     assert update == {"title": "Sales bookings", "current": "5000", "progress": 0.25}
 
@@ -174,7 +175,7 @@ def test_a_slow_subscriber_does_not_hold_up_publishers_or_other_subscribers(in_p
 @pytest.fixture(scope="module")
 def other_server(live_server, tmp_path_factory):
     """A second `sharedgoals serve` process on the same PostgreSQL database."""
-    port = free_port()
+    port = _free_port()
     env = dict(os.environ, DATABASE_URL=live_server.url, SHAREDGOALS_LOG_LEVEL="WARNING",
                SHAREDGOALS_RATE_LIMIT_PER_MINUTE="0", SHAREDGOALS_ENV="development")
     env.pop("SHAREDGOALS_CLOCK", None)
@@ -207,13 +208,13 @@ def _check_in_on(base_url, token, key_result_id, value):
 
 
 @postgres_only
-def test_a_check_in_on_one_server_reaches_a_subscriber_on_another(api, admin, live_server, other_server):
+def test_a_check_in_on_one_server_reaches_a_subscriber_on_another(api, admin, other_server):
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
 
     # Subscribed here (the test server), checked in there.
-    update = asyncio.run(_first_update(_ws_url(live_server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: _check_in_on(other_server, goals.seller, kr["id"], "50")))
     assert update == {"title": "New-logo bookings", "current": "50", "progress": 0.25}
 
@@ -232,17 +233,17 @@ def test_a_check_in_on_one_server_reaches_a_subscriber_on_another(api, admin, li
 
 
 @postgres_only
-def test_an_event_is_delivered_once_in_the_process_that_published_it(api, admin, live_server):
+def test_an_event_is_delivered_once_in_the_process_that_published_it(api, admin):
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(live_server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: goals.check_in(kr["id"], "50"), then_silent=0.5))
     assert update["current"] == "50"
 
 
 @postgres_only
-def test_the_listener_reconnects_when_its_connection_drops(api, admin, live_server, other_server):
+def test_the_listener_reconnects_when_its_connection_drops(api, admin, other_server):
     from tortoise import connections
     bridge = events.installed()
     assert bridge is not None, "on PostgreSQL the test harness installs the bridge, as the service's lifespan does"
@@ -258,6 +259,6 @@ def test_the_listener_reconnects_when_its_connection_drops(api, admin, live_serv
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(live_server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: _check_in_on(other_server, goals.seller, kr["id"], "150")))
     assert update == {"title": "New-logo bookings", "current": "150", "progress": 0.75}

@@ -64,10 +64,10 @@ def _ask_teams(api, settings, token):
     return api.run(ask())
 
 
-def test_unexpected_errors_are_masked_and_logged_in_production(api, admin, monkeypatch, caplog):
+def test_unexpected_errors_are_masked_and_logged_in_production(api, admin, live_server, monkeypatch, caplog):
     _failing_teams(monkeypatch)
     with caplog.at_level(logging.ERROR, logger="sharedgoals.graphql"):
-        body = _ask_teams(api, replace(api.settings, env="production"), admin)
+        body = _ask_teams(api, replace(live_server.settings, env="production"), admin)
     error = body["errors"][0]
     assert "secret" not in str(body)
     assert error["message"].startswith("Unexpected error (request id ")
@@ -75,14 +75,14 @@ def test_unexpected_errors_are_masked_and_logged_in_production(api, admin, monke
     assert any("secret internals" in repr(r.exc_info) for r in caplog.records)
 
 
-def test_unexpected_errors_are_shown_in_development(api, admin, monkeypatch):
+def test_unexpected_errors_are_shown_in_development(api, admin, live_server, monkeypatch):
     _failing_teams(monkeypatch)
-    body = _ask_teams(api, api.settings, admin)
+    body = _ask_teams(api, live_server.settings, admin)
     assert "secret internals" in body["errors"][0]["message"]
 
 
-def test_production_serves_no_graphiql(api):
-    app = create_app(replace(api.settings, env="production"), manage_db=False)
+def test_production_serves_no_graphiql(api, live_server):
+    app = create_app(replace(live_server.settings, env="production"), manage_db=False)
 
     async def page():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
@@ -98,6 +98,6 @@ def test_migrations_match_the_models(api):
 
     from api.db import tortoise_config
 
-    apps_config = tortoise_config(api.database_url)["apps"]
+    apps_config = tortoise_config(api.server.url)["apps"]
     writers = api.run(MigrationAutodetector(Tortoise.apps, apps_config).changes())
     assert [w.name for w in writers] == [], "run `make migrations` and commit the new migration"

@@ -366,10 +366,14 @@ class Harness:
 class SyncHttp:
     """`api.http`: httpx's synchronous calls (paths, params, headers, json, content) sent in process."""
 
-    base_url = "http://testserver"
-
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
+
+    @property
+    def base_url(self) -> str:
+        """The live server's address (started on first use), for clients of a test's own, as in threads: requests
+        through `api.http` itself stay in process."""
+        return self.harness.live().base_url
 
     def request(self, method: str, url: str, **kwargs) -> httpx.Response:
         content = kwargs.get("content")

@@ -1,6 +1,7 @@
 """The test harness itself: the clean-up between tests and snapshots leave exactly the rows and ids they promise."""
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 
 from domain import clock
@@ -63,3 +64,10 @@ def test_rows_written_before_a_snapshot_is_restored_are_refused(api, admin):
     create_team(api, admin, "Written too early", "SALES")
     with pytest.raises(RuntimeError, match=r"\['team'\]"):
         api.snapshot(key, lambda: None)
+
+
+def test_clients_of_a_tests_own_reach_the_same_app_at_api_http_base_url(api, admin):
+    create_team(api, admin, "Field Sales", "SALES")
+    with httpx.Client(base_url=api.http.base_url, timeout=60) as client:  # a real socket: the live server
+        response = client.post("/graphql", json={"query": TEAMS}, headers={"Authorization": f"Bearer {admin}"})
+    assert response.json()["data"]["teams"] == _teams(api, admin)

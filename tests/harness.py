@@ -346,7 +346,8 @@ class Harness:
                 self._strays(self.run(self.tables.written()), key, "built")
             value = build()
             tables, sequences = self.run(self.tables.take())
-            self.snapshots[key] = Snapshot(tables, sequences, (api, value), self.now, domain_config.current())
+            kept = _copied(value, api, api)  # as built: what this test changes in its value stays its own
+            self.snapshots[key] = Snapshot(tables, sequences, (api, kept), self.now, domain_config.current())
             self.in_place = key
             return value
         self._strays(self.run(self.tables.restore(known)), key, "restored (and are gone now)")
@@ -357,10 +358,16 @@ class Harness:
         self.now = known.now
         domain_config.configure(**known.config.__dict__)
         built_with, value = known.value
-        try:  # the value as built, with the Api of that test swapped for this test's
-            return copy.deepcopy(value, {id(built_with): api})
-        except Exception:
-            return value
+        return _copied(value, built_with, api)
+
+
+def _copied(value: Any, built_with: "Api", api: "Api") -> Any:
+    """A deep copy of a snapshot's value with the Api it was built with swapped for `api` (the value itself when
+    it cannot be copied)."""
+    try:
+        return copy.deepcopy(value, {id(built_with): api})
+    except Exception:
+        return value
 
 
 class SyncHttp:

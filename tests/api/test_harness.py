@@ -71,3 +71,11 @@ def test_clients_of_a_tests_own_reach_the_same_app_at_api_http_base_url(api, adm
     with httpx.Client(base_url=api.http.base_url, timeout=60) as client:  # a real socket: the live server
         response = client.post("/graphql", json={"query": TEAMS}, headers={"Authorization": f"Bearer {admin}"})
     assert response.json()["data"]["teams"] == _teams(api, admin)
+
+
+def test_a_test_that_changes_a_snapshots_value_changes_only_its_own_copy(api, admin):
+    key = f"{__name__}.value"
+    first = api.snapshot(key, lambda: {"count": 0})
+    first["count"] += 5
+    _next_test(api)
+    assert api.snapshot(key, lambda: None) == {"count": 0}

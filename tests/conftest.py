@@ -11,7 +11,7 @@ import pytest
 
 from domain import clock
 from domain import config as domain_config
-from tests.harness import TEST_DATABASE_URL, Api, Harness, LiveServer
+from tests.harness import TEST_DATABASE_URL, Api, Harness, LiveServer, truncate_all  # noqa: F401  (importable here)
 
 
 @pytest.fixture(scope="session")

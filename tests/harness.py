@@ -276,8 +276,10 @@ class Harness:
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
 
     def start(self) -> None:
+        global _current
         self._thread.start()
         self.run(self._open(), timeout=300)
+        _current = self
 
     async def _open(self) -> None:
         await _drop_everything(self.url)
@@ -370,6 +372,15 @@ def _copied(value: Any, built_with: "Api", api: "Api") -> Any:
         return value
 
 
+_current: Harness | None = None  # the session's harness, for truncate_all
+
+
+async def truncate_all() -> None:
+    """Empty every table a test wrote (and restart their ids), on the session's database: what the `api` fixture
+    does before each test, for fixtures of a wider scope (the name is the former harness's)."""
+    await _current.tables.clean()
+
+
 class SyncHttp:
     """`api.http`: httpx's synchronous calls (paths, params, headers, json, content) sent in process."""
 
@@ -408,9 +419,10 @@ async def _chunks(iterable):
 class Api:
     """What a test uses: GraphQL in process, tokens, the clock, and direct reads of stored rows."""
 
-    def __init__(self, harness: Harness) -> None:
-        self.harness = harness
-        self.http = SyncHttp(harness)
+    def __init__(self, harness: "Harness | LiveServer") -> None:
+        # Api(live_server), as fixtures written for the former harness build it, is the same Api.
+        self.harness = harness.harness if isinstance(harness, LiveServer) else harness
+        self.http = SyncHttp(self.harness)
 
     @property
     def server(self) -> LiveServer:

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS, add_deals
+from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS
+from tests.api.fixtures import add_deals as _add_deals
 from tests.api.support import create_person
 
 UTC = timezone.utc
@@ -38,19 +39,19 @@ def _same_count_for_few_and_many(api, query, token, grow) -> None:
 
 
 def test_leads_with_owner_facts_timeline_and_score(org, api):
-    _same_count_for_few_and_many(api, LEADS, org.admin, lambda n: add_deals(api, org, n))
+    _same_count_for_few_and_many(api, LEADS, org.admin, lambda n: _add_deals(api, org, n))
 
 
 def test_opportunities_with_credits_teams_and_people(org, api):
-    _same_count_for_few_and_many(api, OPPORTUNITIES, org.admin, lambda n: add_deals(api, org, n))
+    _same_count_for_few_and_many(api, OPPORTUNITIES, org.admin, lambda n: _add_deals(api, org, n))
 
 
 def test_shared_wins_with_touching_teams_and_credits(org, api):
-    _same_count_for_few_and_many(api, SHARED_WINS, org.admin, lambda n: add_deals(api, org, n))
+    _same_count_for_few_and_many(api, SHARED_WINS, org.admin, lambda n: _add_deals(api, org, n))
 
 
 def test_statements_with_lines_deals_and_leads(org, api):
-    add_deals(api, org, 3)
+    _add_deals(api, org, 3)
     sellers = []
 
     def add_sellers(n):
@@ -87,5 +88,5 @@ def test_team_contribution_with_objectives_and_the_previous_period(org, api):
     def add_teams(n):
         for _ in range(n):
             teams.append(create_team(api, org.admin, f"Pod {len(teams) + 1}", "SALES"))
-    add_deals(api, org, 2)
+    _add_deals(api, org, 2)
     _same_count_for_few_and_many(api, CONTRIBUTION, org.admin, add_teams)

@@ -10,7 +10,9 @@ import sqlite3
 
 import pytest
 
-from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS, add_deals, agree
+from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS
+from tests.api.fixtures import add_deals as _add_deals
+from tests.api.fixtures import agree as _agree
 from tests.harness import TEST_DATABASE_URL
 
 LARGE = {"lead", "lead_fact", "lead_event", "touchpoint", "opportunity", "check_in", "audit_entry", "deal_credit",
@@ -71,8 +73,8 @@ def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
 def test_every_report_statement_on_a_large_table_uses_an_index(org, api, capsys):
     from api.db import normalise_url
 
-    add_deals(api, org, 3)
-    assert agree(org, api)["userErrors"] == []
+    _add_deals(api, org, 3)
+    assert _agree(org, api)["userErrors"] == []
     conn = sqlite3.connect(normalise_url(TEST_DATABASE_URL)[len("sqlite://"):])
     problems, explained = [], 0
     try:

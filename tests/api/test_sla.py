@@ -1,7 +1,8 @@
 """The two-way SLA through GraphQL, with the worked numbers."""
 from datetime import datetime, timedelta, timezone
 
-from tests.api.fixtures import SLA_CREATE, agree
+from tests.api.fixtures import SLA_CREATE as CREATE
+from tests.api.fixtures import agree as _agree
 from tests.api.leads_support import Org
 from tests.api.support import codes
 from tests.harness import snapshot
@@ -23,7 +24,7 @@ def org(api, admin):
 
 
 def test_ten_mqls_handed_over_seven_touched_within_a_day_is_seventy_percent_follow_up(org, api):
-    assert agree(org, api)["userErrors"] == []
+    assert _agree(org, api)["userErrors"] == []
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     for i in range(10):
         lead = org.lead(f"L-{i}", company=f"Company {i}")
@@ -56,11 +57,11 @@ def test_ten_mqls_handed_over_seven_touched_within_a_day_is_seventy_percent_foll
 
 
 def test_an_sla_needs_a_marketing_and_a_sales_team_and_sane_targets(org, api):
-    result = agree(org, api, marketingTeamId=org.sales, acceptanceRateTarget=1.5, followUpHours="0")
+    result = _agree(org, api, marketingTeamId=org.sales, acceptanceRateTarget=1.5, followUpHours="0")
     assert sorted((e["code"], e["field"][-1]) for e in result["userErrors"]) == [
         ("INVALID", "acceptanceRateTarget"), ("INVALID", "followUpHours"), ("INVALID", "marketingTeamId")]
-    assert agree(org, api)["userErrors"] == []
-    assert [e["code"] for e in agree(org, api)["userErrors"]] == ["DUPLICATE"]
+    assert _agree(org, api)["userErrors"] == []
+    assert [e["code"] for e in _agree(org, api)["userErrors"]] == ["DUPLICATE"]
 
 
 def test_a_period_without_an_sla_has_no_report(org, api):
@@ -68,7 +69,7 @@ def test_a_period_without_an_sla_has_no_report(org, api):
 
 
 def test_members_cannot_agree_an_sla(org, api):
-    body = api.post(SLA_CREATE, {"input": {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales,
+    body = api.post(CREATE, {"input": {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales,
                                        "mqlVolume": 1, "acceptanceRateTarget": 0.5, "handoverHours": "1",
                                        "followUpHours": "1", "followUpRateTarget": 0.5, "decisionDays": "1"}},
                     org.seller_token)
@@ -98,7 +99,7 @@ def test_facts_kept_current_equal_facts_rebuilt_from_the_raw_rows(org, api):
 
 def test_the_per_person_rows_come_through_a_fragment_too(org, api):
     """slaReport looks up each lead's marketing person only when people or awards are selected, fragments included."""
-    agree(org, api)
+    _agree(org, api)
     lead = org.lead("L-F", created_at=datetime(2026, 10, 1, tzinfo=UTC))
     org.touch(lead, datetime(2026, 10, 2, 9, tzinfo=UTC), kind="MARKETING", team="Demand Generation",
               person="dana@example.com", channel="webinar", external_id="m-f")

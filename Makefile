@@ -28,8 +28,10 @@ serve: $(STAMP)
 	@echo
 	$(BIN)/sharedgoals serve --host $(HOST) --port $(PORT)
 
+# Prints how long the run took (wall clock) and on which database, pass or fail. TEST_ARGS go to pytest.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@start=$$(date +%s); $(BIN)/python -m pytest $(TEST_ARGS); status=$$?; db=$${TEST_DATABASE_URL:+TEST_DATABASE_URL}; \
+	echo "make test: $$(( $$(date +%s) - start )) s on $${db:-SQLite}, exit status $$status"; exit $$status
 
 # A longer fuzzing run of the GraphQL API than `make test` does (tests/api/test_fuzz.py): FUZZ_EXAMPLES cases per
 # operation, FUZZ_SEED for other (still deterministic) cases; every failing case is written to FUZZ_REPORT.

@@ -1,37 +1,17 @@
 """Attribution through GraphQL: one answer per model, credit that adds up to 100%, a jointly approved model of record."""
 from datetime import datetime, timezone
 
-import pytest
-from strawberry import relay
 
-from domain.attribution.models import Opportunity, OpportunityStatus
-from domain.org.models import Person
+from tests.api.fixtures import APPROVE, PROPOSE
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
+from tests.harness import snapshot
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
 ATTRIBUTION = """query($m: AttributionModel, $g: CreditGroupBy!) { attribution(period: "2026-Q4", model: $m, groupBy: $g) {
   key label pipeline bookings pipelineShare bookingsShare } }"""
-PROPOSE = """mutation($input: AttributionModelOfRecordProposeInput!) { attributionModelOfRecordPropose(input: $input) {
-  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
-APPROVE = """mutation($id: ID!) { attributionModelOfRecordApprove(input: {id: $id}) {
-  modelOfRecord { id model status approvedBy } userErrors { field code } } }"""
-
-
-def _lead_id(gid):
-    return int(relay.GlobalID.from_id(gid).node_id)
-
-
-def _deal(api, lead_gid, amount_cents, created, status="WON", closed=None, external_id="O-1", owner=None):
-    async def write():
-        owner_id = (await Person.get(email=owner)).id if owner else None
-        return await Opportunity.create(external_id=external_id, lead_id=_lead_id(lead_gid) if lead_gid else None,
-                                        name=f"Deal {external_id}", amount_cents=amount_cents, created_at=created,
-                                        status=OpportunityStatus(status), closed_at=closed, owner_id=owner_id)
-    return api.run(write())
-
-
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)

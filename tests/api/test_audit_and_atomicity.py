@@ -47,20 +47,21 @@ def test_a_mutation_that_fails_half_way_leaves_the_database_as_it_was(api, admin
     assert api.run(AuditEntry.all().count()) == before
 
 
-def _race(api, requests):
+def _race(live_server, requests):
+    """The requests sent at once by eight clients of the live server."""
     def send(args):
         query, variables, token = args
-        with httpx.Client(base_url=api.server.base_url, timeout=60) as client:
+        with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
             return client.post("/graphql", json={"query": query, "variables": variables},
                                headers={"Authorization": f"Bearer {token}"}).json()
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(send, requests))
 
 
-def test_concurrent_updates_with_the_same_version_let_exactly_one_win(api, admin):
+def test_concurrent_updates_with_the_same_version_let_exactly_one_win(api, admin, live_server):
     goals = Goals(api, admin)
     objective = goals.objective()
-    results = _race(api, [(OBJECTIVE_UPDATE, {"input": {"id": objective["id"], "expectedVersion": 1,
+    results = _race(live_server, [(OBJECTIVE_UPDATE, {"input": {"id": objective["id"], "expectedVersion": 1,
                                                         "title": f"Title {i}"}}, goals.leader) for i in range(12)])
     outcomes = [r["data"]["objectiveUpdate"]["userErrors"] for r in results]
     assert sum(1 for errors in outcomes if errors == []) == 1
@@ -71,10 +72,10 @@ def test_concurrent_updates_with_the_same_version_let_exactly_one_win(api, admin
     assert (stored.version, stored.title) == (2, winner)
 
 
-def test_concurrent_check_ins_lose_nothing(api, admin):
+def test_concurrent_check_ins_lose_nothing(api, admin, live_server):
     goals = Goals(api, admin)
     kr = goals.key_result(goals.objective()["id"])
-    results = _race(api, [(CHECK_IN, {"input": {"keyResultId": kr["id"], "value": str(i)}}, goals.seller)
+    results = _race(live_server, [(CHECK_IN, {"input": {"keyResultId": kr["id"], "value": str(i)}}, goals.seller)
                           for i in range(1, 25)])
     assert all(r["data"]["keyResultCheckIn"]["userErrors"] == [] for r in results)
     assert api.run(CheckIn.all().count()) == 24

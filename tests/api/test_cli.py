@@ -1,39 +1,13 @@
 """The `sharedgoals` command, run as a newcomer would, on a database of its own."""
 import contextlib
-import os
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 
 from schema.schema import export_sdl
-
-SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
-
-
-@pytest.fixture
-def cli_env(tmp_path):
-    env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp_path / 'cli.sqlite3'}", SHAREDGOALS_LOG_LEVEL="WARNING")
-    env.pop("SHAREDGOALS_CLOCK", None)
-
-    def run(*args, check=True):
-        done = subprocess.run([SHAREDGOALS, *args], env=env, capture_output=True, text=True, timeout=120)
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
-    run.env = env
-    return run
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.api.fixtures import SHAREDGOALS, cli_env  # noqa: F401  (a fixture; still importable from here)
+from tests.api.fixtures import free_port as _free_port
 
 @contextlib.contextmanager
 def serving(cli_env):

@@ -7,9 +7,11 @@ import pytest
 
 from domain.comp.models import CompPlan
 from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
+from tests.api.fixtures import imported
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
 from tests.api.support import codes, create_person
-from tests.api.test_attribution import _deal
+from tests.harness import snapshot
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
@@ -21,7 +23,7 @@ STATEMENTS = """query($p: String!, $person: ID) { compStatements(period: $p, per
   adjustments { amount reason authorName } } }"""
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)
@@ -143,7 +145,6 @@ def test_finance_pulls_the_same_figures_as_csv(org, api):
 
 def test_a_worked_plan_end_to_end_from_imported_deals_to_the_csv_row(api, admin):
     """Target 20,000; bookings weight 0.4 at 125% with accelerator 2 and cap 150%: 0.4 × 20,000 × 1.5 = 12,000.00."""
-    from tests.api.test_imports import imported
     api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
     org = Org(api, admin)
     finance = api.token("FINANCE")

@@ -5,10 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
-from tests.api.leads_support import Org
 from tests.api.support import codes
-from tests.api.test_attribution import _deal
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
@@ -18,29 +15,8 @@ QUERY = """{ teamContribution(period: "2026-Q4") { team { name } goalProgress mq
 
 
 @pytest.fixture
-def org(api, admin):
-    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
-    org = Org(api, admin)
-    org.finance = api.token("FINANCE")
-    lead = org.lead("L-1")
-    org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
-              channel="webinar", external_id="t1")
-    org.events(lead, (day(2), "STAGE", "MQL"), (day(3), "ASSIGNED", None, "seller@example.com"),
-               (day(4), "STAGE", "SAL"), (day(6), "STAGE", "SQL"))
-    org.touch(lead, day(5), channel="call", minutes=60, external_id="t2")
-    _deal(api, lead, 3_000_000, day(7), closed=day(25), owner="seller@example.com")
-    objective = api.gql(OBJECTIVE_CREATE, {"input": {"title": "Grow bookings", "period": "2026-Q4", "owners": [
-        {"teamId": org.sales, "share": "0.6"}, {"teamId": org.marketing, "share": "0.4"}]}},
-                        org.sales_leader)["objectiveCreate"]["objective"]
-    kr = api.gql(KR_CREATE, {"input": {"objectiveId": objective["id"], "title": "Bookings", "kind": "INCREASE_TO",
-                                       "unit": "CURRENCY", "start": "0", "target": "60000", "source": "METRIC",
-                                       "metric": {"name": "BOOKINGS", "teamIds": [org.sales]}}},
-                 org.sales_leader)["keyResultCreate"]
-    assert kr["userErrors"] == []
-    api.gql("""mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) { userErrors { code } } }""",
-            {"input": {"personId": org.seller["id"], "period": "2026-Q4", "targetVariable": "20000", "components": [
-                {"name": "Bookings", "metric": "OWN_BOOKINGS", "quota": "60000", "weight": "1"}]}}, org.finance)
-    return org
+def org(contribution_org):
+    return contribution_org
 
 
 def _by_team(rows):

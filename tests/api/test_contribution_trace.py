@@ -8,9 +8,10 @@ from fractions import Fraction
 
 import pytest
 
+from tests.api.fixtures import write_deal as _deal
 from tests.api.leads_support import Org
 from tests.api.support import codes, create_person
-from tests.api.test_attribution import _deal
+from tests.harness import snapshot
 
 UTC = timezone.utc
 PERIOD = "2026-Q4"
@@ -100,7 +101,7 @@ def _plan(api, org, person_id, target, components):
     assert result["userErrors"] == [], result
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(NOW)
     org = Org(api, admin)

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.test_contribution import org  # noqa: F401  (the seeded teams, lead, deal and objective)
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -33,6 +32,11 @@ const cells = (tr) => Object.fromEntries(Array.from(tr.querySelectorAll('[data-f
 return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr')).map(
   (tr) => ({key: tr.dataset.team || tr.dataset.title, cells: cells(tr)}));
 """
+
+
+@pytest.fixture
+def org(contribution_org):
+    return contribution_org
 
 
 # --- plain HTTP ------------------------------------------------------------------------------------
@@ -76,9 +80,9 @@ def chromium():
 
 
 @pytest.fixture
-def browser(chromium, api):
+def browser(chromium, api, live_server):
     """The module's browser with this tab's session storage emptied (the token of an earlier test gone)."""
-    chromium.get(f"{api.server.base_url}/healthz")
+    chromium.get(f"{live_server.base_url}/healthz")
     chromium.execute_script("window.sessionStorage.clear()")
     chromium.get_log("browser")  # drain: each test reads only its own console
     return chromium
@@ -114,9 +118,9 @@ def assert_same_figures(cells: dict, figures: dict) -> None:
             assert int(cell["value"]) == value and cell["text"] == str(value), (team, field, cell, value)
 
 
-def test_the_dashboard_shows_the_seeded_teams_figures_as_the_api_gives_them(org, api, browser):  # noqa: F811
+def test_the_dashboard_shows_the_seeded_teams_figures_as_the_api_gives_them(org, api, browser, live_server):
     token = org.finance
-    open_dashboard(browser, f"{api.server.base_url}/#token={token}")
+    open_dashboard(browser, f"{live_server.base_url}/#token={token}")
     assert token not in browser.current_url  # the token left the address bar...
     assert browser.execute_script("return sessionStorage.getItem('sharedgoals.token')") == token  # ...for the tab
     assert browser.find_element("id", "period").get_attribute("value") == "2026-Q4"  # the current period
@@ -140,7 +144,7 @@ def test_the_dashboard_shows_the_seeded_teams_figures_as_the_api_gives_them(org,
             f"{o['team']['name']} {Decimal(o['share']) * 100:.0f}%" for o in node["owners"])
 
     # Another period by the URL: the figures follow the API's for that period too.
-    open_dashboard(browser, f"{api.server.base_url}/#period=2026-Q3")  # the token is still in the tab
+    open_dashboard(browser, f"{live_server.base_url}/#period=2026-Q3")  # the token is still in the tab
     assert browser.find_element("id", "period").get_attribute("value") == "2026-Q3"
     rows = shown(browser, "contribution")
     for figures in api.gql(CONTRIBUTION, {"period": "2026-Q3"}, token)["teamContribution"]:
@@ -150,8 +154,8 @@ def test_the_dashboard_shows_the_seeded_teams_figures_as_the_api_gives_them(org,
     assert severe == []  # no script errors, no failed requests (the /healthz visit's favicon aside)
 
 
-def test_a_leader_sees_a_dash_for_other_teams_pay_and_the_page_still_loads(org, api, browser):  # noqa: F811
-    open_dashboard(browser, f"{api.server.base_url}/#token={org.marketing_leader}")
+def test_a_leader_sees_a_dash_for_other_teams_pay_and_the_page_still_loads(org, api, browser, live_server):
+    open_dashboard(browser, f"{live_server.base_url}/#token={org.marketing_leader}")
     rows = shown(browser, "contribution")
     assert rows["Field Sales"]["payoutsAccrued"]["isNull"] and rows["Field Sales"]["payoutsAccrued"]["text"] == "—"
     assert rows["Demand Generation"]["payoutsAccrued"]["value"] == "0.00"
@@ -159,8 +163,8 @@ def test_a_leader_sees_a_dash_for_other_teams_pay_and_the_page_still_loads(org, 
         assert_same_figures(rows[figures["team"]["name"]], figures)
 
 
-def test_a_refused_token_asks_for_another_and_a_pasted_one_opens_the_page(org, api, browser):  # noqa: F811
-    open_dashboard(browser, f"{api.server.base_url}/#token=sg_not-a-real-token", until=("needs-token",))
+def test_a_refused_token_asks_for_another_and_a_pasted_one_opens_the_page(org, api, browser, live_server):
+    open_dashboard(browser, f"{live_server.base_url}/#token=sg_not-a-real-token", until=("needs-token",))
     assert browser.find_element("id", "token-form").is_displayed()
     assert browser.execute_script("return sessionStorage.getItem('sharedgoals.token')") is None
     browser.find_element("id", "token-input").send_keys(org.seller_token)
@@ -177,7 +181,7 @@ def test_a_refused_token_asks_for_another_and_a_pasted_one_opens_the_page(org, a
     assert root.get_attribute("data-state") == "ready", browser.find_element("id", "message").text
 
 
-def test_without_a_token_the_page_asks_for_one(api, browser):
-    open_dashboard(browser, f"{api.server.base_url}/", until=("needs-token",))
+def test_without_a_token_the_page_asks_for_one(api, browser, live_server):
+    open_dashboard(browser, f"{live_server.base_url}/", until=("needs-token",))
     assert browser.find_element("id", "token-form").is_displayed()
     assert not browser.find_element("id", "contribution-section").is_displayed()

@@ -9,6 +9,7 @@ import pytest
 from api.exports import LEAD_COLUMNS, LEAD_SCORE_COLUMNS, OBJECTIVE_COLUMNS, SLA_COLUMNS
 from tests.api.goals_support import CHECK_IN, KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org
+from tests.harness import snapshot
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -36,7 +37,7 @@ EXPORT_TOKEN = """mutation { exportTokenCreate(input: {name: "Sheets", expiresIn
   secret userErrors { code } } }"""
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(NOW)
     org = Org(api, admin)

@@ -10,7 +10,7 @@ NOT_FOUND or userErrors is a right answer.
 `make test` runs a bounded, derandomized run (FUZZ_EXAMPLES examples per operation, 30 by default); `make fuzz`
 a longer one (FUZZ_EXAMPLES=500 by default there). Each operation has its own seed derived from FUZZ_SEED, so
 a run is the same every time; FUZZ_SEED picks other cases. Mutations run after all queries, in the same test, on
-data the `api` fixture truncates before the next test. Cases alternate between two admins: a service token and
+data the `api` fixture empties before the next test. Cases alternate between two admins: a service token and
 Ada, an admin who is a person (made an active admin again before each operation).
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ from domain.org.models import Person
 from domain.org.rules import Role
 from domain.org.service import create_token
 from tests.api.support import codes
+from tests.harness import snapshot
 from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_known, nested_cases,
                                  nested_fields_with_arguments, outcome, problems, register_scalars, shape_arguments)
 
@@ -70,6 +71,18 @@ PROPOSE = """mutation($p: String!) { attributionModelOfRecordPropose(input: {per
 EXPORT_TOKEN = """mutation { exportTokenCreate(input: {name: "fuzz"}) { token { id } userErrors { message } } }"""
 
 
+@snapshot
+def demo(api, admin):
+    """The demo organisation of `sharedgoals seed-demo` (built once, restored for each test)."""
+    api.run(seed_demo())
+
+
+@snapshot
+def demo_with_history(demo, api, admin):
+    """The demo organisation and a generated history of 120 leads over two quarters."""
+    api.run(generate(Options(leads=120, seed=7, quarters=2)))
+
+
 class Fuzz:
     def __init__(self, api) -> None:
         self.api = api
@@ -93,8 +106,6 @@ class Fuzz:
         return self.tokens[SERVICE]
 
     def seed(self) -> None:
-        self.api.run(seed_demo())
-        self.api.run(generate(Options(leads=120, seed=7, quarters=2)))
         period = self.api.gql("{ periods { key } }", token=self.token)["periods"][0]["key"]
         people = self.api.gql("{ people(first: 100) { edges { node { id email } } } }", token=self.token)
         seller = next(e["node"]["id"] for e in people["people"]["edges"] if e["node"]["email"].startswith("sofia"))
@@ -164,7 +175,7 @@ def _unauthenticated(response) -> bool:
 
 
 @pytest.fixture
-def fuzz(api, request):
+def fuzz(demo_with_history, api, request):
     fuzz = Fuzz(api)
     fuzz.seed()
     began = time.perf_counter()
@@ -336,10 +347,9 @@ def test_an_audit_filter_longer_than_the_column_finds_nothing(api, admin):
     assert data == {"auditLog": {"edges": []}, "a": {"edges": []}, "b": {"edges": []}}
 
 
-def test_a_failing_field_does_not_cancel_a_loader_that_other_fields_wait_for(api, admin):
+def test_a_failing_field_does_not_cancel_a_loader_that_other_fields_wait_for(demo, api, admin):
     # graphql-core cancels the sibling fields of a field that fails; a cancelled field waiting on a DataLoader
     # cancelled the loader's shared future, so every other field waiting on it raised CancelledError: HTTP 500
-    api.run(seed_demo())
     edges = api.gql('{ objectives(period: "%s") { edges { node { id keyResults { id } } } } }'
                     % _current_period(api, admin), token=admin)["objectives"]["edges"]
     objective = next(e["node"]["id"] for e in edges if e["node"]["keyResults"])
@@ -358,14 +368,13 @@ def _current_period(api, admin) -> str:
     return api.gql("{ periods { key } }", token=admin)["periods"][0]["key"]
 
 
-def test_an_export_token_name_longer_than_the_column_is_a_user_error(api, admin):
+def test_an_export_token_name_longer_than_the_column_is_a_user_error(demo, api, admin):
     # Was a tortoise ValidationError on save; the default name of a person with a 200-character name was too
     query = """mutation($name: String) { exportTokenCreate(input: {name: $name}) { token { name }
       userErrors { field code message } } }"""
     result = api.gql(query, {"name": "a" * 201}, admin)["exportTokenCreate"]
     assert result == {"token": None, "userErrors": [
         {"field": ["input", "name"], "code": "INVALID", "message": "a token name has at most 200 characters"}]}
-    api.run(seed_demo())
     long_name = "L" * 200
     ada = api.gql("{ people(first: 1) { edges { node { id version } } } }", token=admin)["people"]["edges"][0]["node"]
     renamed = api.gql("""mutation($id: ID!, $name: String) { personUpdate(input: {id: $id, name: $name}) {
@@ -386,8 +395,7 @@ def _demo_person(api, admin, email_start: str) -> dict:
     ({"sellingHoursPerWeek": "0.001"}, "sellingHoursPerWeek"),       # stored as 0.00: costPerSellingHour / 0
     ({"workingWeeksPerYear": "1E-18"}, "workingWeeksPerYear"),
 ])
-def test_person_figures_the_columns_cannot_hold_are_user_errors(api, admin, figures, field):
-    api.run(seed_demo())
+def test_person_figures_the_columns_cannot_hold_are_user_errors(demo, api, admin, figures, field):
     sofia = _demo_person(api, admin, "sofia")
     result = api.gql("""mutation($input: PersonUpdateInput!) { personUpdate(input: $input) {
       person { costPerSellingHour } userErrors { field code } } }""", {"input": {"id": sofia["id"], **figures}},
@@ -396,8 +404,7 @@ def test_person_figures_the_columns_cannot_hold_are_user_errors(api, admin, figu
     assert api.gql('{ people(first: 100) { edges { node { costPerSellingHour } } } }', token=admin)
 
 
-def test_pay_amounts_the_columns_cannot_hold_are_user_errors(api, admin):
-    api.run(seed_demo())
+def test_pay_amounts_the_columns_cannot_hold_are_user_errors(demo, api, admin):
     sofia = _demo_person(api, admin, "sofia")
     period = _current_period(api, admin)
     component = {"name": "B", "metric": "OWN_BOOKINGS", "quota": "1", "weight": "1"}
@@ -426,10 +433,9 @@ NUMERIC_OVERFLOWS = [
 
 
 @pytest.mark.parametrize("query", NUMERIC_OVERFLOWS)
-def test_numbers_beyond_a_numeric_column_are_refused_as_invalid(api, admin, query):
+def test_numbers_beyond_a_numeric_column_are_refused_as_invalid(demo, api, admin, query):
     # Found by the fuzzer on PostgreSQL ("numeric field overflow"): the domain now bounds these numbers by their
     # columns, on both databases, and answers a userError on the field.
-    api.run(seed_demo())
     teams = {t["name"]: t["id"] for t in api.gql("{ teams { id name } }", token=admin)["teams"]}
     body = api.post(query, {"m": teams["Demand Generation"], "s": teams["Field Sales"]} if "$m" in query else None,
                     admin)
@@ -438,12 +444,10 @@ def test_numbers_beyond_a_numeric_column_are_refused_as_invalid(api, admin, quer
     assert [e["code"] for e in payload["userErrors"]] == ["INVALID"], payload
 
 
-def test_a_plan_with_a_tiny_quota_still_has_statements_and_the_period_still_closes(api, admin):
+def test_a_plan_with_a_tiny_quota_still_has_statements_and_the_period_still_closes(demo_with_history, api, admin):
     # The payout of a tiny quota × a steep curve was too long to round to cents: compStatements and periodClose
     # failed with decimal.InvalidOperation; locking a curve beyond NUMERIC(24, 6) failed the close too. A line now
     # pays at most what an amount can be, and a locked line keeps its figures at the column's limit.
-    api.run(seed_demo())
-    api.run(generate(Options(leads=120, seed=7, quarters=2)))
     period, sofia = _current_period(api, admin), _demo_person(api, admin, "sofia")
     plan = api.gql(PLAN, {"input": {"personId": sofia["id"], "period": period, "targetVariable": "999999999999",
                                     "components": [{"name": "B", "metric": "TEAM_BOOKINGS", "quota": "0.000001",
@@ -462,7 +466,7 @@ def test_a_plan_with_a_tiny_quota_still_has_statements_and_the_period_still_clos
 
 # --- found on PostgreSQL --------------------------------------------------------------------------------------
 
-def test_ids_and_cursors_beyond_a_32_bit_id_column_find_nothing(api, admin):
+def test_ids_and_cursors_beyond_a_32_bit_id_column_find_nothing(demo, api, admin):
     # Most ids are 32-bit on PostgreSQL ("value out of int32 range"), some (leads, deals) 64-bit
     big = 2**40
     gid = lambda type_name: base64.b64encode(f"{type_name}:{big}".encode()).decode()
@@ -477,7 +481,6 @@ def test_ids_and_cursors_beyond_a_32_bit_id_column_find_nothing(api, admin):
                    "auditLog(after: $a) { edges { cursor } } }", {"a": after}, admin)
     assert data == {"people": {"edges": []}, "leads": {"edges": []}, "auditLog": {"edges": []}}
     before = base64.b64encode(f"cursor:{-big}".encode()).decode()
-    api.run(seed_demo())
     assert len(api.gql("query($a: String) { people(first: 5, after: $a) { edges { cursor } } }", {"a": before},
                        admin)["people"]["edges"]) == 5  # a cursor below every id starts at the first
 

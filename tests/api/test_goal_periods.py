@@ -1,11 +1,10 @@
 """Closing a quarter freezes scores; overrides carry a reason; reopening is for admins; roll-over copies goals."""
 from datetime import datetime, timezone
 
-import pytest
-
 from domain.goals.models import CheckIn, Objective
 from tests.api.goals_support import OBJECTIVE_UPDATE, Goals
 from tests.api.support import codes
+from tests.harness import snapshot
 
 # The clock is 20 December, before 2026-Q4 ends: only an ADMIN may close it then, with a reason (test_period_governance).
 CLOSE = """mutation($p: String!) { periodClose(input: {period: $p, reason: "the year-end close is brought forward"}) {
@@ -21,7 +20,7 @@ ROLL = """mutation($input: ObjectiveRollOverInput!) { objectiveRollOver(input: $
   userErrors { code field message } } }"""
 
 
-@pytest.fixture
+@snapshot
 def goals(api, admin):
     api.set_now(datetime(2026, 12, 20, tzinfo=timezone.utc))
     return Goals(api, admin)

@@ -1,16 +1,15 @@
 """Shared goals through GraphQL: objectives co-owned by sales and marketing, key results, check-ins, status."""
 from datetime import datetime, timezone
 
-import pytest
-
 from domain.goals.models import CheckIn, KeyResult, Objective, ObjectiveOwner
 from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE, OBJECTIVE_UPDATE, Goals
 from tests.api.support import codes
+from tests.harness import snapshot
 
 MIDPOINT = datetime(2026, 11, 16, tzinfo=timezone.utc)  # half of 2026-Q4 (Oct 1 .. Jan 1) has elapsed
 
 
-@pytest.fixture
+@snapshot
 def goals(api, admin):
     api.set_now(MIDPOINT)
     return Goals(api, admin)

@@ -5,7 +5,6 @@ opportunities follows their import."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
 
 import pytest
@@ -19,14 +18,14 @@ from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.rules import Role
+from tests.api.fixtures import OPPORTUNITY_HEADER, TOUCH_HEADER, imported
+from tests.api.fixtures import post_import as post
 from tests.api.support import create_person, create_team
-from tests.api.test_cli import SHAREDGOALS, cli_env  # noqa: F401  (the fixture)
+from tests.harness import snapshot
 
 UTC = timezone.utc
 LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
 EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
-TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
-OPPORTUNITY_HEADER = "external_id,lead_external_id,name,amount,created_at,status,closed_at,owner_email"
 OPPORTUNITIES_CSV = (OPPORTUNITY_HEADER + "\n"
                      "O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,\n"
                      "O-2,L-2,Beta rollout,4800.5,2026-11-03T09:00:00Z,WON,2026-11-20T17:00:00+01:00,"
@@ -38,7 +37,7 @@ LEADS_CSV = (LEAD_HEADER + "\n"
              "L-3,Gamma,,,,,,,,2026-11-03T08:00:00Z\n")
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     sales = create_team(api, admin, "Field Sales", "SALES")
     marketing = create_team(api, admin, "Demand Generation", "MARKETING")
@@ -47,22 +46,6 @@ def org(api, admin):
     create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
     return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
             "member": api.token(person="seller@example.com"), "admin": admin}
-
-
-def post(api, kind: str, body: str, token: str | None, content_type="text/csv", skip_bad=False):
-    headers = {"Content-Type": content_type}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    params = {"skipBad": "true"} if skip_bad else {}
-    return api.http.post(f"/import/{kind}", content=body.encode(), headers=headers, params=params)
-
-
-def imported(api, kind: str, body: str, token: str, **options) -> dict:
-    response = post(api, kind, body, token, **options)
-    assert response.status_code == 200, response.text
-    result = response.json()
-    assert result["imported"] is True and result["errors"] == [], result
-    return result
 
 
 def counts(result: dict) -> tuple[int, int, int]:

@@ -1,11 +1,10 @@
 """Leads through GraphQL: the jointly approved definition, scoring into MQL, the lifecycle and hand-back."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from domain.leads.models import LeadEvent, LeadFact
 from tests.api.leads_support import DEFINITION_APPROVE, DEFINITION_CREATE, ICP, Org
 from tests.api.support import codes
+from tests.harness import snapshot
 
 UTC = timezone.utc
 LEAD = """query($id: ID!) { node(id: $id) { ... on Lead { company stage owner { name } firstTouchTeam { name }
@@ -20,7 +19,7 @@ ASSIGN = """mutation($input: LeadAssignInput!) { leadAssign(input: $input) {
   lead { owner { name } facts { handoverAt } } userErrors { field message code } } }"""
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(datetime(2026, 11, 2, 12, tzinfo=UTC))
     return Org(api, admin)

@@ -13,7 +13,8 @@ from strawberry import relay
 
 from domain import events
 from tests.api.goals_support import CHECK_IN, Goals
-from tests.api.test_cli import SHAREDGOALS, _free_port
+from tests.api.fixtures import SHAREDGOALS
+from tests.api.fixtures import free_port as _free_port
 
 SUBSCRIBE = "subscription($id: ID!) { keyResultUpdated(objectiveId: $id) { title current progress } }"
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -245,7 +246,7 @@ def test_an_event_is_delivered_once_in_the_process_that_published_it(api, admin)
 def test_the_listener_reconnects_when_its_connection_drops(api, admin, other_server):
     from tortoise import connections
     bridge = events.installed()
-    assert bridge is not None, "the test server runs on PostgreSQL: its lifespan installs the bridge"
+    assert bridge is not None, "on PostgreSQL the test harness installs the bridge, as the service's lifespan does"
     before, pid = bridge.connections, bridge.connection.get_server_pid()
     _, rows = api.run(connections.get("default").execute_query("SELECT pg_terminate_backend($1)", [pid]))
     assert rows[0][0] is True

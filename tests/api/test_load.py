@@ -19,7 +19,7 @@ import pytest
 from domain.goals.models import CheckIn, Objective
 from domain.leads.models import Lead
 from tests.api.goals_support import CHECK_IN, OBJECTIVE_UPDATE, Goals
-from tests.conftest import TEST_DATABASE_URL
+from tests.harness import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")

@@ -6,66 +6,19 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.api.leads_support import Org
+from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS
+from tests.api.fixtures import add_deals as _add_deals
 from tests.api.support import create_person
-from tests.api.test_attribution import _deal
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
-
-LEADS = """{ leads(first: 100) { edges { node {
-  externalId company stage owner { name team { name } } firstTouchTeam { name }
-  facts { mqlAt handoverAt firstFollowUpAt attempts decision responseHours }
-  timeline { at type stage reasonCode actorName owner { name } }
-  score { definitionVersion fit engagement qualifies fitLines { rule points } engagementLines { rule points } }
-} } } }"""
-
-OPPORTUNITIES = """{ opportunities(first: 100, period: "2026-Q4") { edges { node {
-  name amount status owner { name team { name } } lead { company stage }
-  credits(model: W_SHAPED) { at channel weight amount team { name } person { name } }
-  linear: credits(model: LINEAR) { amount team { name } }
-  sourcedTeam { name } touchingTeams { name } touchingPeople { name } influencingTeams { name }
-} } } }"""
-
-SHARED_WINS = """{ sharedWins(period: "2026-Q4") { name owner { name } touchingTeams { name } touchingPeople { name }
-  credits { amount team { name } } } }"""
-
-STATEMENTS = """{ compStatements(period: "2026-Q4") { person { name team { name } } targetVariable totalPayout locked
-  lines { component metric metricValue payout deals { name owner { name } } leads { company } }
-  adjustments { amount reason authorName } } }"""
-
-AUDIT = """{ auditLog(first: 100) { edges { node { at actorName action entity entityId before after } } } }"""
-
-CONTRIBUTION = """{ teamContribution(period: "2026-Q4") { team { name } goalProgress mqlsDelivered sals sqls
-  sourcedPipeline attributedBookings slaCompliance payoutsAccrued wastedSellingCost
-  objectives { title progress keyResults { title progress } }
-  previousPeriod { team { name } mqlsDelivered } } }"""
 
 PLAN = """mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) { compPlan { id } userErrors { code } } }"""
 
 
 @pytest.fixture
-def org(api, admin):
-    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
-    org = Org(api, admin)
-    org.active_definition()
-    org.finance = api.token("FINANCE")
-    org.count = 0
-    return org
-
-
-def _add_deals(api, org, n: int) -> None:
-    """n leads, each touched by marketing and sales, MQL, handed over, with a won deal owned by the seller."""
-    for _ in range(n):
-        org.count += 1
-        i = org.count
-        lead = org.lead(f"L-{i}", company=f"Company {i}", email=f"buyer{i}@example.com")
-        org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
-                  channel="webinar", external_id=f"m-{i}")
-        org.events(lead, (day(2), "BEHAVIOUR", None), (day(3), "STAGE", "MQL"),
-                   (day(4), "ASSIGNED", None, "seller@example.com"))
-        org.touch(lead, day(5), channel="call", minutes=30, external_id=f"s-{i}")
-        _deal(api, lead, 1_000_000 + i, day(6), closed=day(20), external_id=f"O-{i}", owner="seller@example.com")
+def org(reports_org):
+    return reports_org
 
 
 def _statements(api, query, token) -> tuple[int, int]:

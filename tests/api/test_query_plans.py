@@ -10,9 +10,10 @@ import sqlite3
 
 import pytest
 
-from tests.api.test_query_counts import (AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS,
-                                         _add_deals, org)  # noqa: F401 (org is a fixture)
-from tests.api.test_sla import _agree
+from tests.api.fixtures import AUDIT, CONTRIBUTION, LEADS, OPPORTUNITIES, SHARED_WINS, STATEMENTS
+from tests.api.fixtures import add_deals as _add_deals
+from tests.api.fixtures import agree as _agree
+from tests.harness import TEST_DATABASE_URL
 
 LARGE = {"lead", "lead_fact", "lead_event", "touchpoint", "opportunity", "check_in", "audit_entry", "deal_credit",
          "sla_lead"}
@@ -37,6 +38,11 @@ REPORTS = [
     ("objectives", '{ objectives(period: "2026-Q4") { edges { node { title progress '
                    'keyResults { progress checkIns(first: 5) { value } } } } } }'),
 ]
+
+@pytest.fixture
+def org(reports_org):
+    return reports_org
+
 
 sqlite_only = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")),
                                  reason="EXPLAIN QUERY PLAN is SQLite's; the same migrations make the same indexes")
@@ -65,7 +71,6 @@ def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
 
 @sqlite_only
 def test_every_report_statement_on_a_large_table_uses_an_index(org, api, capsys):
-    from tests.conftest import TEST_DATABASE_URL
     from api.db import normalise_url
 
     _add_deals(api, org, 3)

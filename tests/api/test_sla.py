@@ -1,14 +1,13 @@
 """The two-way SLA through GraphQL, with the worked numbers."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
+from tests.api.fixtures import SLA_CREATE as CREATE
+from tests.api.fixtures import agree as _agree
 from tests.api.leads_support import Org
 from tests.api.support import codes
+from tests.harness import snapshot
 
 UTC = timezone.utc
-CREATE = """mutation($input: SlaAgreementCreateInput!) { slaAgreementCreate(input: $input) {
-  slaAgreement { id followUpHours marketingTeam { name } salesTeam { name } } userErrors { field code } } }"""
 REPORT = """query($p: String!) { slaReport(period: $p) {
   period { key } mqlVolume volumeMet acceptanceRate followUpCompliance followUpMet medianResponseHours p90ResponseHours
   marketing { met counted compliance } sales { met counted compliance }
@@ -18,17 +17,10 @@ REPORT = """query($p: String!) { slaReport(period: $p) {
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-@pytest.fixture
+@snapshot
 def org(api, admin):
     api.set_now(NOW)
     return Org(api, admin)
-
-
-def _agree(org, api, **changes):
-    data = {"period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales, "mqlVolume": 10,
-            "acceptanceRateTarget": 0.6, "handoverHours": "4", "followUpHours": "24", "followUpRateTarget": 0.8,
-            "decisionDays": "5", **changes}
-    return api.gql(CREATE, {"input": data}, org.sales_leader)["slaAgreementCreate"]
 
 
 def test_ten_mqls_handed_over_seven_touched_within_a_day_is_seventy_percent_follow_up(org, api):

@@ -2,14 +2,12 @@
 approvals, equal to a rebuild from the raw rows, and giving the same figures as the live computation."""
 from datetime import datetime, timezone
 
-import pytest
-
 from domain.attribution import queries, rules, stored
 from domain.attribution.models import DealCredit, Opportunity
 from domain.dataset.service import Options, generate
 from domain.org.service import get_period
-from tests.api.test_attribution import APPROVE, PROPOSE
-from tests.api.test_imports import OPPORTUNITY_HEADER, TOUCH_HEADER, imported
+from tests.api.fixtures import APPROVE, OPPORTUNITY_HEADER, PROPOSE, TOUCH_HEADER, imported
+from tests.harness import snapshot
 
 UTC = timezone.utc
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -18,7 +16,7 @@ COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "at", "te
            "influencing")
 
 
-@pytest.fixture
+@snapshot
 def dataset(api, admin):
     """A small generated organisation (through the import path) as of AS_OF, the clock there."""
     api.set_now(AS_OF)

@@ -5,14 +5,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import pytest
-
 from domain import config as domain_config
 from domain.dataset.service import GENERATOR, Options, generate
 from domain.leads import queries, service, sla, sla_store
 from domain.leads.models import SlaAgreement, SlaLead
 from domain.org.models import Period, Person, Team
 from domain.org.service import get_period
+from tests.harness import snapshot
 
 UTC = timezone.utc
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -21,7 +20,7 @@ COLUMNS = ("agreement_id", "lead_id", "mql_us", "marketing_person_id", "handover
            "decision_month", "follow_up_us", "decision", "decision_us", "attempts_ok", "tz")
 
 
-@pytest.fixture
+@snapshot
 def dataset(api, admin):
     """A small generated organisation (through the import path) as of AS_OF, the clock there."""
     api.set_now(AS_OF)

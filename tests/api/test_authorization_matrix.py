@@ -21,8 +21,8 @@ service refused this caller for this record), NOT_FOUND_IN_PAYLOAD (the caller h
 to dispute), ROW_REFUSED (an import that names the ownership rule on a line and imports nothing), UNAUTHENTICATED.
 A refused case must change nothing: the row counts of every table are compared before and after.
 
-The organisation is built once and reused while cases only read or are refused; a case that writes makes the next
-one build it anew. The clock is pinned inside the open period, so the outcomes do not move with the calendar.
+The organisation is built once (a snapshot of its rows, restored before each case). The clock is pinned inside the
+open period, so the outcomes do not move with the calendar.
 """
 from __future__ import annotations
 
@@ -44,10 +44,8 @@ from domain.org.rules import Role
 from domain.org.service import create_token
 from schema.core.ids import encode_id
 from tests.api.leads_support import ICP
-from domain import clock
-from domain import config as domain_config
 from tests.api.support import create_person, create_team
-from tests.conftest import Api, truncate_all
+from tests.harness import snapshot
 
 SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 
@@ -606,45 +604,11 @@ async def row_counts() -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
-class Built:
-    """The organisation of a module, built once and built again only after a case that wrote."""
-
-    def __init__(self) -> None:
-        self.org: Org | None = None
-
-    def get(self, live_server) -> tuple[Org, Any]:
-        api = Api(live_server)
-        api.set_now(NOW)
-        if self.org is None:
-            live_server.run(truncate_all())
-            self.org = Org.build(api)
-        self.org.api = api
-        return self.org, api
-
-    def spoiled(self) -> None:
-        self.org = None
-
-
-@pytest.fixture(scope="module")
-def built():
-    return Built()
-
-
-@pytest.fixture
-def org(live_server, built):
-    """The module's organisation, with the clock pinned in the open period; rebuilt after a case that wrote."""
-    saved = domain_config.current()
-    organisation, api = built.get(live_server)
-    before = api.run(row_counts())
-    yield organisation
-    try:
-        after = api.run(row_counts())
-        if after != before:
-            built.spoiled()
-    finally:
-        api.http.close()
-        clock.set_now(None)
-        domain_config.configure(**saved.__dict__)
+@snapshot
+def org(api):
+    """The organisation, with the clock pinned in the open period: built once, its rows restored before each case."""
+    api.set_now(NOW)
+    return Org.build(api)
 
 
 @pytest.mark.parametrize(("row", "caller"), MATRIX)

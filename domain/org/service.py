@@ -22,7 +22,7 @@ from domain.money import from_cents, to_cents
 from domain.org.models import ApiToken, Period, Person, Team
 from domain.org.rules import (
     FiscalQuarter, PeriodKeyError, PeriodStatus, Principal, Role, TeamFunction,
-    parse_period_key, period_bounds, person_figure_problems, previous_period_key, quarter_of, resolve_period_key,
+    period_bounds, person_figure_problems, previous_period_key, quarter_of, resolve_period_key,
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

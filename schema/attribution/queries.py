@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from strawberry import relay
 
 from domain.attribution import queries, rules
 from domain.attribution.models import OpportunityStatus as StatusRow
@@ -17,7 +16,7 @@ from schema.attribution.types import (
 )
 from schema.core.context import Info
 from schema.core.errors import client_error
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 from schema.org.types import Team
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from domain.errors import DomainError
 from schema.core.pagination import Connection

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.audit import models as m
 from domain.audit import queries
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 
 
 @strawberry.type(description="One recorded change: who, when, what it was before and after.")

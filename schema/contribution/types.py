@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry import relay
 
 from domain import numbers
 from domain.attribution import queries as attribution_queries

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from domain.errors import DomainError
 from domain.goals import metrics, queries
@@ -11,7 +10,7 @@ from domain.org.service import parse_key
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.ids import decode_id
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 from schema.goals.types import MetricInfo, Objective
 
 

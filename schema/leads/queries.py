@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from domain.errors import DomainError
 from domain.leads import queries
@@ -10,7 +9,7 @@ from domain.org import service as org_service
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.ids import decode_id
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 from schema.leads.types import Lead, LeadDefinition, Stage
 
 

@@ -20,7 +20,7 @@ from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
 from schema.core.mutations import payload
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead

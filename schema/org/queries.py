@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from domain.errors import DomainError
 from domain.org import queries, service
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.ids import decode_id
-from schema.core.pagination import Connection, connection, counted, page_request
+from schema.core.pagination import Connection, connection, page_request
 from schema.org.types import ApiToken, Period, Person, Role, Team, Viewer
 
 

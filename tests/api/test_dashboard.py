@@ -5,16 +5,11 @@ they are skipped only when those binaries are absent (`.ci/run` installs them, s
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from decimal import Decimal
 
 import pytest
 
-
-CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+from tests.api.browser_support import headless_chromium
 
 CONTRIBUTION = """query($period: String!) { teamContribution(period: $period) { team { name } goalProgress
   mqlsDelivered sals sqls sourcedPipeline influencedPipeline attributedBookings slaCompliance payoutsAccrued
@@ -56,27 +51,8 @@ def test_the_page_is_served_at_the_root_without_a_token(api):
 # --- headless Chromium ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chromium():
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (os.path.isfile(p) and os.access(p, os.X_OK))]
-    if missing:
-        pytest.skip(f"headless Chromium not installed ({', '.join(missing)} missing): "
-                    "apt-get install chromium chromium-driver (.ci/run does)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install -e '.[dev]')")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="sharedgoals-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,900", f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ import uvicorn
 from tortoise import Tortoise, connections
 from tortoise.fields.relational import ForeignKeyFieldInstance, OneToOneFieldInstance
 
-from api import db, pubsub
+from api import db, pubsub, revocation
 from api.app import create_app
 from api.settings import Settings, load_settings
 from domain import clock
@@ -287,6 +287,8 @@ class Harness:
         await db.init_db(self.url)
         # On PostgreSQL live updates cross processes as the service's do (LISTEN/NOTIFY; see api/pubsub.py).
         await self._exit.enter_async_context(pubsub.running(self.url))
+        # and a revoked token's websockets are closed, as the service's lifespan does (api/revocation.py)
+        await self._exit.enter_async_context(revocation.watching())
         self.app = create_app(self.settings, manage_db=False)
         # A 500 comes back as a response, as from a server, rather than as the app's exception.
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)

@@ -95,6 +95,11 @@ class LeadOwnership:
     owner_team_id: int | None
     handed_back: bool = False
 
+    @classmethod
+    def at_stage(cls, owner_person_id: int | None, owner_team_id: int | None, stage: str | None) -> "LeadOwnership":
+        """A lead with this owner at this stage (a stage name or the leads' Stage): a RECYCLED lead was handed back."""
+        return cls(owner_person_id, owner_team_id, handed_back=stage == "RECYCLED")
+
     @property
     def with_marketing(self) -> bool:
         return self.owner_person_id is None or self.handed_back

@@ -47,8 +47,7 @@ def lead_event_refusal(actor: Principal, values: tuple, owners: Owners) -> str |
     if type_ == "STAGE":
         refusal = access.lead_stage_refusal(actor, lead, stage)
         if refusal is None:
-            owners.leads[lead_id] = LeadOwnership(lead.owner_person_id, lead.owner_team_id,
-                                                  handed_back=stage == "RECYCLED")
+            owners.leads[lead_id] = LeadOwnership.at_stage(lead.owner_person_id, lead.owner_team_id, stage)
         return refusal
     if type_ == "ASSIGNED":
         problem = access.owner_problem(owners.team_function(owner_id))

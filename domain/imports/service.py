@@ -338,9 +338,8 @@ class _Run:
                 f'SELECT "lead_id", "owner_person_id", "stage" FROM "lead_fact" WHERE "lead_id" IN '
                 f'({",".join(str(int(i)) for i in part)})', [])
             for lead_id, owner_id, stage in rows:
-                self.owners.leads[lead_id] = LeadOwnership(
-                    owner_id, self.owners.team_of_person.get(owner_id) if owner_id is not None else None,
-                    handed_back=stage == "RECYCLED")
+                self.owners.leads[lead_id] = LeadOwnership.at_stage(
+                    owner_id, self.owners.team_of_person.get(owner_id) if owner_id is not None else None, stage)
 
     async def _existing(self, external_ids: list[str]) -> dict[str, tuple[int, tuple]]:
         kind = self.kind

@@ -158,7 +158,7 @@ async def ownership(lead_id: int, stage: rules.Stage | None = None) -> LeadOwner
         owner_team_id = (await Person.get(id=owner_id).values("team_id"))["team_id"]
     if stage is None:
         stage = rules.Stage(fact["stage"]) if fact else rules.Stage.LEAD
-    return LeadOwnership(owner_id, owner_team_id, handed_back=stage is rules.Stage.RECYCLED)
+    return LeadOwnership.at_stage(owner_id, owner_team_id, stage)
 
 
 async def transition(actor: Principal, lead_id: int, stage: rules.Stage, reason_code: str | None = None,

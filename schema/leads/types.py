@@ -186,7 +186,7 @@ class Lead(relay.Node):
         owner = await info.context.loaders(org_queries.people_by_ids).load(owner_id) if owner_id else None
         can = access.lead_abilities(
             info.context.viewer,
-            access.LeadOwnership(owner_id, owner.team_id if owner else None, stage is rules.Stage.RECYCLED),
+            access.LeadOwnership.at_stage(owner_id, owner.team_id if owner else None, stage),
             [s.value for s in rules.next_stages(stage)])
         return LeadViewerCan(assign=can.assign, recycle=can.recycle, transition_to=[rules.Stage(s) for s in can.stages])
 

@@ -393,13 +393,13 @@ async def check_in(actor: Principal, key_result_id: int, value: Decimal | None, 
 
 # --- roll-over ---------------------------------------------------------------------------
 
-async def _rolled_over_by(actor: Principal, objectives: list[Objective], named: bool) -> list[Objective]:
+def _rolled_over_by(actor: Principal, objectives: list[Objective], owner_rows: list[ObjectiveOwner],
+                    named: bool) -> list[Objective]:
     """The objectives the actor may copy: those they may edit. Naming another is FORBIDDEN; without names, the
     others are left where they are."""
     owners: dict[int, list[int]] = {}
-    for objective_id, team_id in await ObjectiveOwner.filter(
-            objective_id__in=[o.id for o in objectives]).values_list("objective_id", "team_id"):
-        owners.setdefault(objective_id, []).append(team_id)
+    for w in owner_rows:
+        owners.setdefault(w.objective_id, []).append(w.team_id)
     allowed, refusal = [], None
     for o in objectives:
         refusal = objective_edit_refusal(actor, owners.get(o.id, []))
@@ -431,7 +431,8 @@ async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
         objectives = await query.order_by("id")
         if objective_ids is not None and len(objectives) != len(set(objective_ids)):
             raise not_found("an objective id names nothing live in the source period", "objectiveIds")
-        objectives = await _rolled_over_by(actor, objectives, named=objective_ids is not None)
+        owners = await ObjectiveOwner.filter(objective_id__in=[o.id for o in objectives])
+        objectives = _rolled_over_by(actor, objectives, owners, named=objective_ids is not None)
         if not objectives:
             raise invalid(f"{source_q.key} has no live objectives that you may roll over", "fromPeriod")
         destination = await ensure_period(target_q.key)
@@ -446,7 +447,8 @@ async def roll_over(actor: Principal, from_key: str, to_key: str | None = None,
         unknown = set(targets) - {k.id for k in krs}
         if unknown:
             raise not_found("a key result id of `targets` is not among those rolled over", "targets")
-        owners = await ObjectiveOwner.filter(objective_id__in=ids)
+        copied = set(ids)
+        owners = [w for w in owners if w.objective_id in copied]
         links = await ObjectiveLink.filter(child_id__in=ids)
         problems = Problems()
         for kr in krs:

@@ -12,7 +12,7 @@ from domain.leads.models import LeadEvent, LeadFact
 from tests.api.goals_support import ERRORS, KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org as LeadsOrg
 from tests.api.support import create_person, create_team
-from tests.api.test_cli import cli_env  # noqa: F401  (the fixture)
+from tests.api.fixtures import post_import as post
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)
@@ -184,11 +184,6 @@ EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_ema
 TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
 LEADS = ("external_id,company,contact_name,email,industry,employees,region,title,source,created_at\n"
          "L-1,Acme,,,,,,,,2026-11-02T09:00:00Z\nL-2,Beta,,,,,,,,2026-11-02T09:00:00Z\n")
-
-
-def post(api, kind, body, token):
-    return api.http.post(f"/import/{kind}", content=body.encode(), headers={
-        "Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
 
 
 def test_lead_event_rows_follow_the_lead_rules_in_file_order(api, company):

@@ -30,19 +30,11 @@ from domain import texts
 from domain.goals.service import freeze_goals, thaw_goals
 from domain.leads.models import DefinitionStatus, LeadDefinition
 from domain.org.models import Period, PeriodCloseSignOff, Person
-from domain.org.rules import PeriodStatus, Principal, TeamFunction
+from domain.org.rules import PeriodStatus, Principal
 from domain.org.service import PeriodView, ensure_period, get_period, parse_key
 
 
-# --- who acts --------------------------------------------------------------------------
-
-async def _team_function(actor: Principal) -> TeamFunction | None:
-    """The function of the actor's team, read from the person's row (a service token has none)."""
-    if actor.person_id is None:
-        return None
-    found = await Person.filter(id=actor.person_id).values_list("team__function", flat=True)
-    return TeamFunction(found[0]) if found and found[0] is not None else None
-
+# --- the period -----------------------------------------------------------------------------
 
 def _bounds(view: PeriodView) -> access.PeriodBounds:
     return access.PeriodBounds(view.key, view.start, view.end)
@@ -90,7 +82,7 @@ async def close_period(actor: Principal, key: str, reason: str | None = None, fo
     """An ADMIN before the end (with a reason), FINANCE or an ADMIN after it. Open disputes need force and a reason."""
     q = parse_key(key, "period")
     reason = (reason or "").strip() or None
-    decision = access.may_close(actor.role, await _team_function(actor), _bounds(await get_period(q.key)),
+    decision = access.may_close(actor.role, actor.team_function, _bounds(await get_period(q.key)),
                                 clock.now())
     if not decision.allowed:
         raise forbidden(decision.message, "period")
@@ -113,7 +105,7 @@ async def sign_off_period(actor: Principal, key: str, reason: str | None = None,
     """A sales-side or marketing-side leader signs an ended period off; the second side's sign-off closes it."""
     q = parse_key(key, "period")
     reason = (reason or "").strip() or None
-    decision = access.may_sign_off(actor.role, await _team_function(actor), _bounds(await get_period(q.key)),
+    decision = access.may_sign_off(actor.role, actor.team_function, _bounds(await get_period(q.key)),
                                    clock.now())
     if not decision.allowed:
         raise forbidden(decision.message, "period")

@@ -9,7 +9,6 @@ from domain.attribution import queries, rules
 from domain.attribution.models import OpportunityStatus as StatusRow
 from domain.errors import DomainError, invalid
 from domain.money import from_cents
-from domain.org import queries as org_queries
 from domain.org import service as org_service
 from schema.attribution.types import (
     AttributionModel, CreditLine, CustomWeightsInput, GroupBy, ModelOfRecord, Opportunity, OpportunityStatus,
@@ -17,7 +16,7 @@ from schema.attribution.types import (
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.pagination import Connection, connection, page_request
-from schema.org.types import Team
+from schema.org.types import Team, load_team_row
 
 
 async def _choice(period_key: str, model, half_life_days, weights) -> queries.ModelChoice:
@@ -42,7 +41,7 @@ class TeamPipeline:
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
-        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
+        return Team.from_model(await load_team_row(info, self.team_id))
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from domain.org import queries as org_queries
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.leads.types import Lead
-from schema.org.types import Person, Team, _nodes, load_person
+from schema.org.types import Person, Team, _nodes, load_person, load_team_row, load_team_rows
 
 AttributionModel = strawberry.enum(rules.Model, name="AttributionModel", description="How credit is shared.")
 GroupBy = strawberry.enum(queries.GroupBy, name="CreditGroupBy", description="What credit lines group by.")
@@ -70,7 +70,7 @@ class Credit:
     async def team(self, info: Info) -> Team | None:
         if self.team_id is None:
             return None
-        row = await info.context.loaders(org_queries.teams_by_ids).load(self.team_id)
+        row = await load_team_row(info, self.team_id)
         return Team.from_model(row) if row else None
 
     @strawberry.field
@@ -136,12 +136,12 @@ class Opportunity(relay.Node):
         team_id = rules.sourced_team((await self._deal(info)).journey)
         if team_id is None:
             return None
-        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(team_id))
+        return Team.from_model(await load_team_row(info, team_id))
 
     @strawberry.field(description="Every team that touched the deal (up to its close), for the shared celebration.")
     async def touching_teams(self, info: Info) -> list[Team]:
         ids = sorted({t.team_id for t in (await self._deal(info)).journey.touches if t.team_id is not None})
-        return [Team.from_model(t) for t in await info.context.loaders(org_queries.teams_by_ids).load_many(ids) if t]
+        return [Team.from_model(t) for t in await load_team_rows(info, ids) if t]
 
     @strawberry.field(description="Every person who touched the deal (up to its close).")
     async def touching_people(self, info: Info) -> list[Person]:
@@ -151,7 +151,7 @@ class Opportunity(relay.Node):
     @strawberry.field(description="Every team with a touch at or before the opportunity was created.")
     async def influencing_teams(self, info: Info) -> list[Team]:
         ids = sorted(rules.influencing_teams((await self._deal(info)).journey))
-        return [Team.from_model(t) for t in await info.context.loaders(org_queries.teams_by_ids).load_many(ids) if t]
+        return [Team.from_model(t) for t in await load_team_rows(info, ids) if t]
 
 
 @strawberry.type(description="A proposed or approved model of record for a period.")

@@ -18,7 +18,6 @@ from domain.goals import queries as goal_queries
 from domain.leads import queries as lead_queries
 from domain.leads import sla
 from domain.money import from_cents
-from domain.org import queries as org_queries
 from domain.errors import DomainError
 from domain.org.service import get_period, previous_key
 from domain.paging import Page
@@ -31,7 +30,7 @@ from schema.core.permissions import CanSeePay
 from schema.goals.types import Objective
 from schema.leads.sla import SlaItemKind, SlaItemState, SlaSide
 from schema.leads.types import Lead
-from schema.org.types import Period, Person, Team, load_person
+from schema.org.types import Period, Person, Team, load_person, load_team_row
 
 PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
@@ -223,7 +222,7 @@ class TeamContribution:
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
-        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
+        return Team.from_model(await load_team_row(info, self.team_id))
 
     @strawberry.field(permission_classes=[CanSeePay], description="Pay statements' totals of the team's people.")
     async def payouts_accrued(self) -> Decimal | None:

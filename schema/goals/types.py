@@ -13,11 +13,10 @@ from domain.access import rules as access
 from domain.goals import metrics, queries, rules
 from domain.org.rules import PeriodStatus
 from domain.goals import models as m
-from domain.org import queries as org_queries
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
 from schema.core.pagination import Connection, page_request
-from schema.org.types import Period, Person, Team, _nodes, load_person
+from schema.org.types import Period, Person, Team, _nodes, load_person, load_team_row, load_team_rows
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
 Unit = strawberry.enum(rules.Unit, description="Unit of a key result's values (PERCENT values are fractions).")
@@ -103,7 +102,7 @@ class MetricBinding:
         if not ids:
             owners = await info.context.loaders(queries.owners_by_objective).load(self.objective_id)
             ids = [w.team_id for w in owners]
-        rows = await info.context.loaders(org_queries.teams_by_ids).load_many(ids)
+        rows = await load_team_rows(info, ids)
         return [Team.from_model(t) for t in rows if t is not None]
 
 
@@ -195,7 +194,7 @@ class OwnerShare:
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
-        return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(self.team_id))
+        return Team.from_model(await load_team_row(info, self.team_id))
 
 
 @strawberry.type(description="An alignment between two objectives.")

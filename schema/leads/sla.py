@@ -13,7 +13,6 @@ from domain.errors import DomainError, invalid, not_found
 from domain.goals import queries as goals_queries
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
-from domain.org import queries as org_queries
 from domain.org import service as org_service
 from domain.org.models import Period as PeriodRow
 from schema.core.context import Info
@@ -24,7 +23,7 @@ from schema.core.pagination import Connection, connection, page_request
 from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
-from schema.org.types import Period, Person, Team, _nodes, load_person
+from schema.org.types import Period, Person, Team, _nodes, load_person, load_team_row
 
 SlaSide = strawberry.enum(sla.Side, name="SlaSide")
 SlaItemKind = strawberry.enum(sla.ItemKind, name="SlaItemKind")
@@ -76,7 +75,7 @@ async def _agreements_by_ids(ids):
 
 
 async def _team(info: Info, team_id: int) -> Team:
-    return Team.from_model(await info.context.loaders(org_queries.teams_by_ids).load(team_id))
+    return Team.from_model(await load_team_row(info, team_id))
 
 
 @strawberry.type(description="Met ÷ counted over one side's per-lead commitments (an item counts once due or met).")

@@ -17,7 +17,7 @@ from domain.org import queries as org_queries
 from domain.errors import ErrorCode
 from schema.core.context import Info
 from schema.core.errors import ClientError
-from schema.org.types import Person, Team, _nodes, load_person
+from schema.org.types import Person, Team, _nodes, load_person, load_team_row
 
 MAX_TIMELINE = 500  # events of one lead's timeline in one answer
 
@@ -195,7 +195,7 @@ class Lead(relay.Node):
         facts = await self._facts(info)
         if facts is None or facts.first_touch_team_id is None:
             return None
-        row = await info.context.loaders(org_queries.teams_by_ids).load(facts.first_touch_team_id)
+        row = await load_team_row(info, facts.first_touch_team_id)
         return Team.from_model(row) if row else None
 
     @strawberry.field

@@ -91,7 +91,7 @@ class Person(relay.Node):
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
-        return Team.from_model(await info.context.loaders(queries.teams_by_ids).load(self.team_id))
+        return Team.from_model(await load_team_row(info, self.team_id))
 
     @strawberry.field(permission_classes=[CanSeePay],
                       description="Annual fully loaded cost. Private: the person, their team's leaders, FINANCE, ADMIN.")
@@ -120,6 +120,18 @@ class Person(relay.Node):
     def quota_per_selling_hour(self) -> Decimal | None:
         return numbers.money(rules.quota_per_selling_hour(self.annual_quota, self.selling_hours_per_week,
                                                           self.working_weeks_per_year))
+
+
+async def load_team_row(info: Info, team_id: int | None) -> m.Team | None:
+    """A team's row by id (None for no id or a missing row), from the team table read once a request."""
+    if team_id is None:
+        return None
+    return (await info.context.loaders(queries.team_table).load(None)).get(team_id)
+
+
+async def load_team_rows(info: Info, team_ids) -> list[m.Team | None]:
+    teams = await info.context.loaders(queries.team_table).load(None)
+    return [teams.get(i) for i in team_ids]
 
 
 async def load_person(info: Info, person_id: int | None) -> Person | None:

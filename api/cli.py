@@ -28,6 +28,8 @@ def cmd_migrate(args) -> int:
     def progress(event, app_label, name):
         if event == "apply_start":
             print(f"  applying {app_label}.{name} ...", flush=True)
+        elif event == "backfill":
+            print(f"  wrote the {name}", flush=True)
     _run(db.migrate(progress=progress))
     print("migrations applied")
     return 0

@@ -13,6 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api.settings import ROOT, get_settings
+from domain.attribution import stored
 
 log = logging.getLogger("sharedgoals.db")
 
@@ -158,6 +159,20 @@ async def migrate(url: str | None = None, progress=None) -> None:
     config = tortoise_config(url)
     await tortoise_migrate(config=config, progress=progress)
     await Tortoise.close_connections()
+    await backfill_derived(url, progress)
+
+
+async def backfill_derived(url: str | None = None, progress=None) -> None:
+    """Derived rows a new version keeps that an existing database has not written yet: the stored credit rows of a
+    model newly stored (domain.attribution.stored.backfill; one indexed look-up a model when there is nothing to
+    do)."""
+    await init_db(url)
+    try:
+        written = await stored.backfill()
+    finally:
+        await close_db()
+    if written and progress is not None:
+        progress("backfill", "models", "stored credit rows of " + ", ".join(written))
 
 
 READ_PROBE_SECONDS = 1.0   # /readyz: a read slower than this counts as not served

@@ -169,19 +169,19 @@ async def credit_rows(principal: Principal, period_key: str) -> AsyncIterator[li
     choice = await attribution.model_of_record(view.key)
     teams = dict(await Team.all().values_list("id", "name"))
     people = dict(await Person.all().values_list("id", "name"))
-    now = clock.now()
-    for deal in await attribution.deals(view):
-        o = deal.opportunity
+    deal_list = await attribution.deals(view)
+    for rows in attribution.iter_credit_rows(deal_list, choice, clock.now()):
+        o, deal = rows[0].deal.opportunity, rows[0].deal
         base = [view.key, choice.model.value, o.external_id, o.name, o.status.value, str(deal.in_pipeline).lower(),
                 str(deal.in_bookings).lower()]
-        touches = deal.journey.touches
-        if not touches:
-            yield base + ["", "", "", attribution.UNATTRIBUTED, "", "", numbers.money(from_cents(o.amount_cents))]
-            continue
-        weights = attribution_rules.weights(choice.model, deal.journey, choice.half_life_days, choice.custom, now)
-        for touch, weight, cents in zip(touches, weights, attribution_rules.split(o.amount_cents, weights)):
+        for row in rows:
+            touch = row.touch
+            if touch is None:
+                yield base + ["", "", "", attribution.UNATTRIBUTED, "", "", numbers.money(from_cents(row.cents))]
+                continue
             yield base + [touch.at.isoformat(), touch.channel, touch.campaign, teams.get(touch.team_id, ""),
-                          people.get(touch.person_id, ""), numbers.weight(weight), numbers.money(from_cents(cents))]
+                          people.get(touch.person_id, ""), numbers.weight(row.weight),
+                          numbers.money(from_cents(row.cents))]
 
 
 OBJECTIVE_COLUMNS = ["period", "objective_id", "objective", "owners", "status", "progress", "expected_progress",

@@ -1,31 +1,29 @@
-"""Attribution reads: a period's deals with their journeys, credit per group under any model, sourced and
-influenced pipeline. Set-based: a fixed number of queries per request, then pure rules per deal."""
+"""Attribution reads: credit per group under any model, sourced and influenced pipeline, shared wins, models
+side by side. Stored models are summed in SQL from the stored credit rows (stored.py), the rest (and the deals
+without fresh rows) computed live over the deals read set-based (journeys.py) and split by credit.py."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from tortoise.expressions import Q, Subquery
-
 from domain.batch import by_ids
-from domain.errors import ErrorCode, Problems
+from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
 from domain.attribution import rules, stored
-from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
-from domain.leads.models import LeadFact
-from domain.leads.queries import raw_values_list
-from domain.rawsql import as_utc
+from domain.attribution.credit import (  # noqa: F401  (the deal and credit names other areas read from here)
+    DEFAULT_MODEL, UNATTRIBUTED, CreditRow, Deal, ModelChoice, iter_credit_rows,
+)
+from domain.attribution import credit
+from domain.attribution.journeys import DealOpportunity, deals, read_opportunities, with_journeys  # noqa: F401
+from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus
 from domain.org.models import Person, Team
 from domain.org.service import PeriodView
 from domain.paging import Page, Paged, fetch_page
 from domain.turns import Turns
-
-UNATTRIBUTED = "UNATTRIBUTED"
-JOURNEY_READ_CHUNK = 250  # leads whose touches one statement reads, when a read covers more
 
 
 class GroupBy(str, Enum):
@@ -33,16 +31,6 @@ class GroupBy(str, Enum):
     PERSON = "PERSON"
     CHANNEL = "CHANNEL"
     CAMPAIGN = "CAMPAIGN"
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    model: rules.Model
-    half_life_days: Decimal = rules.DEFAULT_HALF_LIFE_DAYS
-    custom: rules.CustomWeights | None = None
-
-
-DEFAULT_MODEL = ModelChoice(rules.Model.W_SHAPED)
 
 
 def model_choice(model: rules.Model, half_life_days: Decimal | None = None,
@@ -65,95 +53,6 @@ async def model_of_record(period_key: str) -> ModelChoice:
     custom = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in row.custom_weights.items()}) \
         if row.custom_weights else None
     return ModelChoice(rules.Model(row.model), row.half_life_days, custom)
-
-
-@dataclass(frozen=True, slots=True)
-class DealOpportunity:
-    """An Opportunity row as plain values (the attributes of the model a deal needs; times aware UTC)."""
-    id: int
-    external_id: str
-    lead_id: int | None
-    name: str
-    amount_cents: int
-    created_at: datetime
-    status: OpportunityStatus
-    closed_at: datetime | None
-    owner_id: int | None
-
-
-_OPPORTUNITY_FIELDS = ("id", "external_id", "lead_id", "name", "amount_cents", "created_at", "status", "closed_at",
-                       "owner_id")
-
-
-async def _opportunities(query) -> list[DealOpportunity]:
-    status = OpportunityStatus
-    return [DealOpportunity(i, external_id, lead_id, name, amount, as_utc(created_at), status(st), as_utc(closed_at),
-                            owner_id)
-            for i, external_id, lead_id, name, amount, created_at, st, closed_at, owner_id
-            in await raw_values_list(query.values_list(*_OPPORTUNITY_FIELDS))]
-
-
-@dataclass
-class Deal:
-    opportunity: Opportunity | DealOpportunity
-    journey: rules.Journey
-    in_pipeline: bool       # created in the period
-    in_bookings: bool       # won in the period
-
-
-def _in_period(period: PeriodView) -> Q:
-    """Created in the period, or won in it."""
-    return Q(created_at__gte=period.start, created_at__lt=period.end) | Q(
-        status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
-
-
-async def deals(period: PeriodView) -> list[Deal]:
-    """Deals created in the period (pipeline) or won in it (bookings), each with its source lead's journey."""
-    created = Opportunity.filter(created_at__gte=period.start, created_at__lt=period.end)
-    won = Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
-    opportunities = {o.id: o for o in await _opportunities(created)}
-    opportunities.update({o.id: o for o in await _opportunities(won)})
-    leads = Subquery(Opportunity.filter(_in_period(period), lead_id__not_isnull=True).values("lead_id"))
-    return await _with_journeys(list(opportunities.values()), period, leads)
-
-
-async def _with_journeys(opportunities: Sequence[Opportunity | DealOpportunity], period: PeriodView | None,
-                         lead_filter=None, as_of: datetime | None = None) -> list[Deal]:
-    """Each opportunity with its lead's journey as of `as_of` (the clock's now by default). `lead_filter` (a
-    subquery of lead ids covering the opportunities' leads) stands in for the list of their ids in the reads."""
-    lead_ids = {o.lead_id for o in opportunities if o.lead_id is not None}
-    turns = Turns()
-    touches: dict[int, list[rules.Touch]] = defaultdict(list)
-    mql_at: dict[int, datetime | None] = {}
-    # Many leads are read a chunk at a time: each statement holds SQLite's one connection only that long, so other
-    # requests' statements run in between (one statement over a large period's touches held it for a second).
-    if len(lead_ids) > JOURNEY_READ_CHUNK:
-        ordered = sorted(lead_ids)
-        chunks = [ordered[k:k + JOURNEY_READ_CHUNK] for k in range(0, len(ordered), JOURNEY_READ_CHUNK)]
-    else:
-        chunks = [lead_ids if lead_filter is None else lead_filter] if lead_ids else []
-    touch = rules.Touch  # rules.journey puts each lead's touches in (time, id) order: read them in index order
-    for leads in chunks:
-        for i, (touch_id, lead_id, at, team_id, person_id, channel, campaign) in enumerate(await raw_values_list(
-                Touchpoint.filter(lead_id__in=leads).order_by("lead_id", "at", "id").values_list(
-                    "id", "lead_id", "at", "team_id", "person_id", "channel", "campaign"))):
-            touches[lead_id].append(touch(touch_id, as_utc(at), team_id, person_id, channel, campaign))
-            if turns.due(i):
-                await turns.give()
-        mql_at.update({lead_id: as_utc(at) for lead_id, at in await raw_values_list(
-            LeadFact.filter(lead_id__in=leads).values_list("lead_id", "mql_at"))})
-    now = clock.now() if as_of is None else as_of
-    out = []
-    for o in opportunities:
-        closed = o.closed_at if o.status is not OpportunityStatus.OPEN else None
-        j = rules.journey(touches.get(o.lead_id, []), mql_at.get(o.lead_id), o.created_at, closed, now)
-        out.append(Deal(o, j,
-                        in_pipeline=period is not None and period.start <= o.created_at < period.end,
-                        in_bookings=period is not None and o.status is OpportunityStatus.WON
-                        and o.closed_at is not None and period.start <= o.closed_at < period.end))
-        if turns.due():
-            await turns.give()
-    return out
 
 
 @dataclass
@@ -180,45 +79,21 @@ def _group_key(group_by: GroupBy, touch: rules.Touch) -> str:
     return "NONE" if value is None else str(value)
 
 
-def _weights(choice: ModelChoice, now) -> Callable[[rules.Journey], list[Decimal]]:
-    """journey -> rules.weights(choice's model, journey, ...). Except under TIME_DECAY (which weighs the touches'
-    times) the weights depend only on the number of touches and the positions of the milestones, so journeys that
-    share them share one computation."""
-    def compute(j: rules.Journey) -> list[Decimal]:
-        return rules.weights(choice.model, j, choice.half_life_days, choice.custom, now)
-    if rules.Model(choice.model) is rules.Model.TIME_DECAY:
-        return compute
-    memo: dict[tuple, list[Decimal]] = {}
-
-    def weights(j: rules.Journey) -> list[Decimal]:
-        key = (len(j.touches), tuple(rules.milestones(j).values()))
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = compute(j)
-        return found
-    return weights
-
-
 async def credit_by_group(deal_list: Sequence[Deal], choice: ModelChoice, group_by: GroupBy) -> dict[str, list[int]]:
-    """{group key: [pipeline cents, bookings cents]}: each deal's credit split by the model, deals without touches
-    on UNATTRIBUTED, so every total equals the deals' amounts. Gives the event loop a turn every few ms."""
+    """{group key: [pipeline cents, bookings cents]}: each deal's credit split by the model (credit.py), deals without
+    touches on UNATTRIBUTED, so every total equals the deals' amounts. Gives the event loop a turn every few ms."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    weights_of = _weights(choice, clock.now())
     turns = Turns()
-    for deal in deal_list:
+    for rows in iter_credit_rows(deal_list, choice, clock.now()):
         if turns.due():
             await turns.give()
-        amount = deal.opportunity.amount_cents
-        if not deal.journey.touches:
-            shares = [(UNATTRIBUTED, amount)]
-        else:
-            cents = rules.split(amount, weights_of(deal.journey))  # = rules.credit(...) of a journey with touches
-            shares = [(_group_key(group_by, t), c) for t, c in zip(deal.journey.touches, cents)]
-        for key, cents in shares:
+        deal = rows[0].deal
+        for row in rows:
+            key = UNATTRIBUTED if row.touch is None else _group_key(group_by, row.touch)
             if deal.in_pipeline:
-                totals[key][0] += cents
+                totals[key][0] += row.cents
             if deal.in_bookings:
-                totals[key][1] += cents
+                totals[key][1] += row.cents
     return totals
 
 
@@ -232,7 +107,7 @@ async def _labels(group_by: GroupBy, keys: Sequence[str]) -> dict[str, str]:
 
 
 async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
-    return await _with_journeys(await _opportunities(Opportunity.filter(id__in=sorted(ids))), period) if ids else []
+    return await with_journeys(await read_opportunities(Opportunity.filter(id__in=sorted(ids))), period) if ids else []
 
 
 async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy, *, pipeline: bool = True,
@@ -265,6 +140,45 @@ async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy
     lines = [Line(key, labels.get(key, key), p, b) for key, (p, b) in totals.items() if p or b]
     lines.sort(key=lambda line: (-line.bookings_cents, -line.pipeline_cents, line.label))
     return Attribution(lines, sum(p for p, _ in totals.values()), sum(b for _, b in totals.values()))
+
+
+MAX_COMPARED = len(rules.Model)
+
+
+def compared_models(models: Sequence[rules.Model]) -> list[rules.Model]:
+    """The models of a side-by-side comparison, each once in first-seen order, or INVALID: one to ten models, no
+    CUSTOM (its weights go through `attribution(weights:)`)."""
+    if not 1 <= len(models) <= MAX_COMPARED:
+        raise invalid("name between one and ten models", "models")
+    if rules.Model.CUSTOM in models:
+        raise invalid("compare CUSTOM weights through `attribution(weights:)`", "models")
+    return list(dict.fromkeys(rules.Model(m) for m in models))
+
+
+async def attribution_comparison(period: PeriodView, models: Sequence[rules.Model],
+                                 group_by: GroupBy) -> list[tuple[rules.Model, Attribution]]:
+    """Each distinct model's credit per group (compared_models): a stored model summed from its rows (attribution),
+    the others computed over the period's deals, read once for them all."""
+    columns = []
+    deal_list: list[Deal] | None = None
+    for model in compared_models(models):
+        choice = ModelChoice(model)
+        if await stored.is_stored(choice):
+            columns.append((model, await attribution(period, choice, group_by)))
+            continue
+        if deal_list is None:
+            deal_list = await deals(period)
+        columns.append((model, await attribution(period, choice, group_by, deal_list)))
+    return columns
+
+
+async def shared_wins(period: PeriodView) -> list[Deal]:
+    """The deals won in the period that marketing and sales (or SDR) both touched before the opportunity was created
+    (rules.is_shared_win over the functions of its influencing teams)."""
+    wins = [d for d in await deals(period) if d.in_bookings]
+    functions = await team_functions()
+    return [d for d in wins
+            if rules.is_shared_win({functions.get(t) for t in rules.influencing_teams(d.journey)})]
 
 
 @dataclass
@@ -324,7 +238,7 @@ async def opportunities_by_ids(ids: Sequence[int]) -> list[Opportunity | None]:
 
 
 async def deals_by_opportunity(ids: Sequence[int]) -> list[Deal | None]:
-    found = {d.opportunity.id: d for d in await _with_journeys(await Opportunity.filter(id__in=list(ids)), None)}
+    found = {d.opportunity.id: d for d in await with_journeys(await Opportunity.filter(id__in=list(ids)), None)}
     return [found.get(i) for i in ids]
 
 
@@ -351,29 +265,10 @@ async def team_functions() -> dict[int, str]:
 
 # --- the rows behind the common view's figures -------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class CreditRow:
-    """One touch's share of one deal under a model: the row behind a credit figure. `touch` is None (and the weight
-    1) for a deal without touches, credited in full to UNATTRIBUTED."""
-    deal: Deal
-    touch: rules.Touch | None
-    weight: Decimal
-    cents: int
-
-
 def credit_rows(deal_list: Sequence[Deal], choice: ModelChoice, now: datetime | None = None) -> list[CreditRow]:
-    """Every deal's credit per touch, split as credit_by_group splits it (the same weights, the same cents), deals in
-    the given order and touches in journey order: summed by group they give credit_by_group's totals."""
-    weights_of = _weights(choice, now or clock.now())
-    rows = []
-    for deal in deal_list:
-        amount = deal.opportunity.amount_cents
-        if not deal.journey.touches:
-            rows.append(CreditRow(deal, None, Decimal(1), amount))
-            continue
-        ws = weights_of(deal.journey)
-        rows.extend(CreditRow(deal, t, w, c) for t, w, c in zip(deal.journey.touches, ws, rules.split(amount, ws)))
-    return rows
+    """Every deal's credit per touch (credit.credit_rows, as of the clock's now unless given), deals in the given
+    order and touches in journey order: summed by group they give credit_by_group's totals."""
+    return credit.credit_rows(deal_list, choice, now or clock.now())
 
 
 @dataclass

@@ -418,6 +418,12 @@ def influencing_teams(j: Journey) -> set[int]:
     return {t.team_id for t in j.touches[:oc + 1] if t.team_id is not None}
 
 
+def is_shared_win(touching_functions: set[str | None]) -> bool:
+    """A won deal is a shared win when marketing and sales (or SDR) both touched it before it was created: given
+    the functions of its influencing teams."""
+    return "MARKETING" in touching_functions and bool(touching_functions & {"SALES", "SDR"})
+
+
 def share_of_total(part_cents: int, whole_cents: int) -> Decimal | None:
     """A credit line's share of the period's total (pipeline or bookings); None when the total is 0."""
     return None if whole_cents == 0 else Decimal(part_cents) / Decimal(whole_cents)

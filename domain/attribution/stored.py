@@ -1,27 +1,40 @@
-"""Stored credit rows (DealCredit): each deal's credit per touch under the default model and under every active
-model of record, kept current in the transaction that changes their inputs, so that reports sum rows in SQL
-instead of rebuilding journeys.
+"""Stored credit rows (DealCredit): each deal's credit per touch under every built-in model (STORED_MODELS, TIME_DECAY
+at its default half-life) and under every active model of record, kept current in the transaction that changes
+their inputs, so that reports sum rows in SQL instead of rebuilding journeys.
 
 A deal's rows are worked out as of the end of time (every touch up to the close, or all of them while open) and
 carry the deal's `horizon`: the latest moment among its inputs (touches used, MQL, creation, close). As of any
 `now` at or after the horizon the live journey is the same journey, so the rows hold; a deal whose horizon is
 still ahead (a future-dated touch or close), or that has no rows for the model (TIME_DECAY while open, whose
-weights move with the clock, or a model nobody stored), is computed live by the caller, with the same rules.
-`rebuild_all()` recomputes every row from the raw ones (a test compares it with the kept-current rows)."""
+weights move with the clock; a CUSTOM weighting or a half-life nobody stored), is computed live by the caller,
+with the same rules. A won or lost deal's touch ages are fixed (TIME_DECAY measures them to the close), so its
+TIME_DECAY rows hold like any other model's.
+`rebuild_all()` recomputes every row from the raw rows (a test compares it with the kept-current rows);
+`backfill()` writes the rows of a stored model that has none yet (an upgrade that stores a new model: `migrate`
+runs it)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from tortoise.transactions import in_transaction
 
-from domain.attribution import rules
 from domain import rawsql
+from domain.attribution import rules
+from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, iter_credit_rows
+from domain.attribution.journeys import read_opportunities, with_journeys
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
 
 BATCH = 500
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
 UTC = timezone.utc
+
+# The built-in models kept in stored rows: every model whose credit of a deal depends on that deal alone (not
+# CUSTOM, whose weights are the client's), TIME_DECAY at its default half-life.
+STORED_MODELS = (rules.Model.FIRST_TOUCH, rules.Model.LAST_TOUCH, rules.Model.LINEAR, rules.Model.U_SHAPED,
+                 rules.Model.W_SHAPED, rules.Model.FULL_PATH, rules.Model.TIME_DECAY, rules.Model.J_SHAPED,
+                 rules.Model.INVERSE_J)
 
 
 def model_key(model: rules.Model, half_life_days: Decimal, custom: rules.CustomWeights | None) -> str:
@@ -36,19 +49,27 @@ def model_key(model: rules.Model, half_life_days: Decimal, custom: rules.CustomW
     return model.value
 
 
-def _key_of(choice) -> str:
+def key_of(choice: ModelChoice) -> str:
     return model_key(choice.model, choice.half_life_days, choice.custom)
 
 
-async def stored_choices() -> dict[str, object]:
-    """{model key: ModelChoice} of the models kept stored: the default (W_SHAPED) and each active model of record."""
-    from domain.attribution.queries import DEFAULT_MODEL, ModelChoice
-    choices = {_key_of(DEFAULT_MODEL): DEFAULT_MODEL}
+BUILT_IN: dict[str, ModelChoice] = {key_of(c): c for c in [DEFAULT_MODEL] + [ModelChoice(m) for m in STORED_MODELS]}
+
+
+def is_built_in(choice: ModelChoice) -> bool:
+    """Whether a model's rows are always stored (whatever the models of record)."""
+    return key_of(choice) in BUILT_IN
+
+
+async def stored_choices() -> dict[str, ModelChoice]:
+    """{model key: ModelChoice} of the models kept stored: the built-in ones (the default, W_SHAPED, first) and each
+    active model of record."""
+    choices = dict(BUILT_IN)
     for model, half_life, custom in await ModelOfRecord.filter(status=ProposalStatus.ACTIVE).values_list(
             "model", "half_life_days", "custom_weights"):
         weights = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in custom.items()}) if custom else None
         choice = ModelChoice(rules.Model(model), Decimal(str(half_life)), weights)
-        choices.setdefault(_key_of(choice), choice)
+        choices.setdefault(key_of(choice), choice)
     return choices
 
 
@@ -61,49 +82,60 @@ def _horizon(o, j: rules.Journey) -> datetime:
     return max(moments)
 
 
-def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
-    """The stored rows of one deal (its journey as of the end of time) under each of `choices`."""
-    o, j = deal.opportunity, deal.journey
-    won_at = o.closed_at if o.status is OpportunityStatus.WON else None
-    horizon = _horizon(o, j)
-    common = dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at, won_at=won_at,
-                  horizon=horizon)
-    oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
-    from domain.attribution.queries import credit_rows  # the same split as every live report
+def _weighed_live(choice: ModelChoice, deal: Deal) -> bool:
+    """TIME_DECAY weighs an open deal's touches against the clock: such a deal has no rows under it."""
+    return bool(deal.journey.touches) and rules.Model(choice.model) is rules.Model.TIME_DECAY \
+        and deal.opportunity.status is OpportunityStatus.OPEN
+
+
+def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> list[DealCredit]:
+    """The stored rows of deals (their journeys as of the end of time) under each of `choices`, split by
+    credit.deal_credit (the same split as every live report)."""
+    facts = {}
+    for deal in deals:
+        o, j = deal.opportunity, deal.journey
+        won_at = o.closed_at if o.status is OpportunityStatus.WON else None
+        oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
+        facts[o.id] = (dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at,
+                            won_at=won_at, horizon=_horizon(o, j)), oc)
     rows = []
     for key, choice in choices.items():
-        if j.touches and rules.Model(choice.model) is rules.Model.TIME_DECAY and o.status is OpportunityStatus.OPEN:
-            continue  # weighed against the clock while open: computed live
-        influencers: set[int] = set()
-        for position, row in enumerate(credit_rows([deal], choice, horizon)):
-            touch = row.touch
-            if touch is None:  # no touches: the whole amount on UNATTRIBUTED
-                rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=row.cents,
-                                       influencing=False, **common))
-                continue
-            # influencing: the team's first touch at or before OC (each influencing team once a deal)
-            influencing = oc is not None and position <= oc and touch.team_id is not None \
-                and touch.team_id not in influencers
-            if influencing:
-                influencers.add(touch.team_id)
-            rows.append(DealCredit(
-                model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
-                person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(row.weight),
-                amount_cents=row.cents, influencing=influencing, **common))
+        kept = [d for d in deals if not _weighed_live(choice, d)]
+        # the weights of a closed deal's TIME_DECAY are measured to its close, of the others to nothing: any `now`
+        for credit in iter_credit_rows(kept, choice, END_OF_TIME):
+            common, oc = facts[credit[0].deal.opportunity.id]
+            influencers: set[int] = set()
+            for position, row in enumerate(credit):
+                touch = row.touch
+                if touch is None:  # no touches: the whole amount on UNATTRIBUTED
+                    rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=row.cents,
+                                           influencing=False, **common))
+                    continue
+                # influencing: the team's first touch at or before OC (each influencing team once a deal)
+                influencing = oc is not None and position <= oc and touch.team_id is not None \
+                    and touch.team_id not in influencers
+                if influencing:
+                    influencers.add(touch.team_id)
+                rows.append(DealCredit(
+                    model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
+                    person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign,
+                    weight=str(row.weight), amount_cents=row.cents, influencing=influencing, **common))
     return rows
+
+
+async def _deals_as_of_the_end(query) -> list[Deal]:
+    return await with_journeys(await read_opportunities(query), None, as_of=END_OF_TIME)
 
 
 async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
     """Recompute the stored rows of these deals under every stored model (call in the changing transaction)."""
-    from domain.attribution.queries import _opportunities, _with_journeys
     ids = sorted(set(opportunity_ids))
     if not ids:
         return
     choices = await stored_choices()
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
-        deals = await _with_journeys(await _opportunities(Opportunity.filter(id__in=chunk)), None, as_of=END_OF_TIME)
-        rows = [row for deal in deals for row in credit_rows_of(deal, choices)]
+        rows = credit_rows_of(await _deals_as_of_the_end(Opportunity.filter(id__in=chunk)), choices)
         await DealCredit.filter(opportunity_id__in=chunk).delete()
         await DealCredit.bulk_create(rows, batch_size=BATCH)
 
@@ -117,20 +149,28 @@ async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
     await refresh_deals(deal_ids)
 
 
-async def refresh_model(choice) -> None:
-    """After a model of record became active: every deal's rows under it (the others are unchanged)."""
-    from domain.attribution.queries import _opportunities, _with_journeys
-    key = _key_of(choice)
-    await DealCredit.filter(model_key=key).delete()
+async def refresh_models(choices: dict[str, ModelChoice]) -> None:
+    """Every deal's rows under these models (the others are unchanged): the deals read a batch at a time, each
+    batch's journeys once for all the models."""
+    if not choices:
+        return
+    await DealCredit.filter(model_key__in=list(choices)).delete()
     last = 0
     while True:
-        batch = await _opportunities(Opportunity.filter(id__gt=last).order_by("id").limit(BATCH))
-        if not batch:
+        deals = await _deals_as_of_the_end(Opportunity.filter(id__gt=last).order_by("id").limit(BATCH))
+        if not deals:
             return
-        last = batch[-1].id
-        deals = await _with_journeys(batch, None, as_of=END_OF_TIME)
-        await DealCredit.bulk_create([row for deal in deals for row in credit_rows_of(deal, {key: choice})],
-                                     batch_size=BATCH)
+        last = deals[-1].opportunity.id
+        await DealCredit.bulk_create(credit_rows_of(deals, choices), batch_size=BATCH)
+
+
+async def refresh_model(choice: ModelChoice) -> None:
+    """After a model of record became active: every deal's rows under it."""
+    await refresh_models({key_of(choice): choice})
+
+
+async def _has_rows(key: str) -> bool:
+    return await DealCredit.filter(model_key=key).exists()
 
 
 async def models_changed() -> None:
@@ -138,10 +178,21 @@ async def models_changed() -> None:
     yet), none under a model no longer stored."""
     choices = await stored_choices()
     await DealCredit.exclude(model_key__in=list(choices)).delete()
-    present = set(await DealCredit.all().distinct().values_list("model_key", flat=True))
-    for key, choice in choices.items():
-        if key not in present:
-            await refresh_model(choice)
+    missing = {key: choice for key, choice in choices.items() if not await _has_rows(key)}
+    await refresh_models(missing)
+
+
+async def backfill() -> list[str]:
+    """The rows of every stored model that has none yet, in one transaction (so a model has all its rows or none):
+    after an upgrade that stores more models. Nothing to do, and one indexed look-up a model, on a database that
+    has them (or has no deals). Returns the keys written."""
+    if not await Opportunity.exists():
+        return []
+    async with in_transaction():
+        choices = await stored_choices()
+        missing = {key: choice for key, choice in choices.items() if not await _has_rows(key)}
+        await refresh_models(missing)
+    return sorted(missing)
 
 
 async def rebuild_all() -> None:
@@ -156,8 +207,9 @@ async def rebuild_all() -> None:
 _GROUP_COLUMN = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", "CAMPAIGN": "campaign"}
 
 
-async def is_stored(choice) -> bool:
-    return _key_of(choice) in await stored_choices()
+async def is_stored(choice: ModelChoice) -> bool:
+    """Whether a model's rows are stored: a built-in one always (no statement), else an active model of record."""
+    return is_built_in(choice) or key_of(choice) in await stored_choices()
 
 
 _CREATED = "(created_at >= :start AND created_at < :end)"
@@ -187,7 +239,7 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str, n
     [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
     (the caller computes those live). Without `pipeline` only the deals won in the period are read (every pipeline
     figure 0), without `bookings` only those created in it (every bookings figure 0)."""
-    key = _key_of(choice)
+    key = key_of(choice)
     column = _GROUP_COLUMN[group_by]
     rows = await rawsql.rows(f"""
         SELECT {column}, position < 0, {_side_sum(pipeline, bookings, _CREATED, "amount_cents")},
@@ -233,8 +285,7 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
     every team with a touch at or before OC, in full (its first such row is marked `influencing`). Without
     `bookings` only the deals created in the period are read (both bookings figures 0). Only a deal's first row and
     its influencing rows count, so only those are read."""
-    from domain.attribution.queries import DEFAULT_MODEL
-    key = _key_of(DEFAULT_MODEL)
+    key = key_of(DEFAULT_MODEL)
     pipeline = f"CASE WHEN {_CREATED} THEN deal_amount_cents ELSE 0 END" if bookings else "deal_amount_cents"
     booked = f"CASE WHEN {_WON} THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"

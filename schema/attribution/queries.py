@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import strawberry
 
-from domain.attribution import queries, rules
+from domain.attribution import queries
 from domain.attribution.models import OpportunityStatus as StatusRow
-from domain.errors import DomainError, invalid
+from domain.errors import DomainError
 from domain.money import from_cents
 from domain.org import service as org_service
 from schema.attribution.types import (
@@ -65,19 +65,11 @@ class AttributionQuery:
                                      group_by: GroupBy = queries.GroupBy.TEAM) -> list[AttributionColumn]:
         try:
             view = await org_service.get_period(period)
-            if not 1 <= len(models) <= len(rules.Model):
-                raise invalid("name between one and ten models", "models")
-            if rules.Model.CUSTOM in models:
-                raise invalid("compare CUSTOM weights through `attribution(weights:)`", "models")
+            columns = await queries.attribution_comparison(view, models, group_by)
         except DomainError as e:
             raise client_error(e) from None
-        models = list(dict.fromkeys(models))
-        deal_list = await queries.deals(view)
-        columns = []
-        for model in models:
-            result = await queries.attribution(view, queries.ModelChoice(model), group_by, deal_list)
-            columns.append(AttributionColumn(model=model, lines=[CreditLine.of(line, result) for line in result.lines]))
-        return columns
+        return [AttributionColumn(model=model, lines=[CreditLine.of(line, result) for line in result.lines])
+                for model, result in columns]
 
     @strawberry.field(description="Per team: sourced and influenced pipeline and bookings in the period.")
     async def pipeline_by_team(self, info: Info, period: str) -> list[TeamPipeline]:
@@ -99,12 +91,7 @@ class AttributionQuery:
             view = await org_service.get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        wins = [d for d in await queries.deals(view) if d.in_bookings]
-        functions = await queries.team_functions()
-        def shared(deal) -> bool:
-            touched = {functions.get(t) for t in rules.influencing_teams(deal.journey)}
-            return "MARKETING" in touched and bool(touched & {"SALES", "SDR"})
-        return [Opportunity.from_model(d.opportunity) for d in wins if shared(d)]
+        return [Opportunity.from_model(d.opportunity) for d in await queries.shared_wins(view)]
 
     @strawberry.field(description="Deals, created in a period if one is given.")
     async def opportunities(self, info: Info, first: int = 20, after: str | None = None, period: str | None = None,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from domain import clock, numbers
+from domain import numbers
 from domain.attribution import models as m
 from domain.attribution import queries, rules
 from domain.errors import DomainError
@@ -123,13 +123,12 @@ class Opportunity(relay.Node):
         except DomainError as e:
             raise client_error(e) from None
         deal = await self._deal(info)
-        touches = deal.journey.touches
-        if not touches:
+        if not deal.journey.touches:
             return []
-        shares = rules.weights(choice.model, deal.journey, choice.half_life_days, choice.custom, clock.now())
-        cents = rules.split(deal.opportunity.amount_cents, shares)
-        return [Credit(at=t.at, channel=t.channel, campaign=t.campaign, weight=numbers.weight(w), amount=numbers.money(from_cents(c)),
-                       team_id=t.team_id, person_id=t.person_id) for t, w, c in zip(touches, shares, cents)]
+        return [Credit(at=row.touch.at, channel=row.touch.channel, campaign=row.touch.campaign,
+                       weight=numbers.weight(row.weight), amount=numbers.money(from_cents(row.cents)),
+                       team_id=row.touch.team_id, person_id=row.touch.person_id)
+                for row in queries.credit_rows([deal], choice)]
 
     @strawberry.field(description="The team of the first touch.")
     async def sourced_team(self, info: Info) -> Team | None:

@@ -19,13 +19,19 @@ STORED_REPORT = 100          # a report summed in SQL from stored rows (credit, 
 FIGURE = 10                  # one figure of the common view (computed once a request for every team)
 TRACE = 100                  # a connection of the rows behind a figure: gathers them all, then pages
 PERIOD_DEALS = 10_000        # every deal of a period read with its journey (touches, MQL time)
-LIVE_MODEL = 20_000          # a model not kept in stored rows (TIME_DECAY, CUSTOM) over a whole period
+LIVE_MODEL = 20_000          # a model not kept in stored rows (CUSTOM, TIME_DECAY at another half-life) over a period
+OPEN_DEALS = 2_000           # TIME_DECAY at its default half-life: stored rows, the period's open deals weighed live
 POSITION_MODEL = 2_000       # a position model computed live over a period's deals already read
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
 
-LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})
+LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})  # weighed per touch (Opportunity.credits)
+# The models kept in stored credit rows (domain/attribution/stored.py STORED_MODELS): TIME_DECAY only at its default
+# half-life (DEFAULT_HALF_LIFE_DAYS); any other model, or another half-life, is computed live.
+STORED_MODELS = frozenset({"FIRST_TOUCH", "LAST_TOUCH", "LINEAR", "U_SHAPED", "W_SHAPED", "FULL_PATH", "TIME_DECAY",
+                           "J_SHAPED", "INVERSE_J"})
+DEFAULT_HALF_LIFE_DAYS = 7
 MAX_NODE_IDS = 100           # nodes(ids:) names at most this many records
 MAX_TIMELINE = 500           # Lead.timeline(last:) gives at most this many events
 
@@ -40,9 +46,25 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def model_cost(model: Any) -> int:
-    """`attribution(model:)`: the model of record (null) and every position model are summed from stored rows."""
-    return LIVE_MODEL if _name(model) in LIVE_MODELS else STORED_REPORT
+def _default_half_life(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return float(value) == DEFAULT_HALF_LIFE_DAYS
+    except (TypeError, ValueError):
+        return False
+
+
+def model_cost(model: Any, half_life_days: Any = None) -> int:
+    """`attribution(model:, halfLifeDays:)`: the model of record (null) and every stored model are summed from stored
+    rows (TIME_DECAY at its default half-life plus its open deals weighed live); CUSTOM and TIME_DECAY at another
+    half-life are computed live over the whole period."""
+    name = _name(model)
+    if name is None:
+        return STORED_REPORT
+    if name not in STORED_MODELS or (name == "TIME_DECAY" and not _default_half_life(half_life_days)):
+        return LIVE_MODEL
+    return STORED_REPORT + (OPEN_DEALS if name == "TIME_DECAY" else 0)
 
 
 def distinct_models(models: Any) -> list[str]:
@@ -51,8 +73,12 @@ def distinct_models(models: Any) -> list[str]:
 
 
 def comparison_cost(models: Any) -> int:
-    """`attributionComparison`: the period's deals read once, then each distinct model computed over them."""
-    return PERIOD_DEALS + sum(LIVE_MODEL if m in LIVE_MODELS else POSITION_MODEL for m in distinct_models(models))
+    """`attributionComparison`: each distinct stored model summed from its rows (as `attribution`); the period's
+    deals read once if any model is not stored, then each such model computed over them."""
+    names = distinct_models(models)
+    live = [m for m in names if m not in STORED_MODELS]
+    return (PERIOD_DEALS if live else 0) + LIVE_MODEL * len(live) \
+        + sum(model_cost(m) for m in names if m in STORED_MODELS)
 
 
 @dataclass(frozen=True)
@@ -82,7 +108,7 @@ _COMPANY_TRACES = ("mqlLeads", "salLeads", "sqlLeads", "pipelineDeals", "bookedD
 
 FIELD_COSTS: dict[str, FieldCost] = {
     "Query.nodes": FieldCost(max_items={"ids": MAX_NODE_IDS}),
-    "Query.attribution": FieldCost(lambda a: model_cost(a.get("model"))),
+    "Query.attribution": FieldCost(lambda a: model_cost(a.get("model"), a.get("halfLifeDays"))),
     "Query.attributionComparison": FieldCost(lambda a: comparison_cost(a.get("models")),
                                              list_size=lambda a: len(distinct_models(a.get("models")))),
     "Query.sharedWins": FieldCost(PERIOD_DEALS, list_size=100),

@@ -1,7 +1,8 @@
 """Bounded cost (issue 15, points 1 and 3): costs that reflect the work, a budget of cost units a minute, a time
 budget per operation, a hang-up that stops the work, and heavy work that lets a trivial query through.
 
-The heavy operation here is a live TIME_DECAY attribution over the demo's quarter (74 deals), twice, with the pure
+The heavy operation here is a live TIME_DECAY attribution (a half-life of 3 days: stored rows hold the default 7 days
+only) over the demo's quarter (74 deals), twice, with the pure
 weighting rule made slower by a CPU-bound wait of 4 ms a deal: real CPU work of the event loop's thread, as a
 large period's weighting is, and a counter of the deals weighed tells whether the work went on.
 """
@@ -22,8 +23,9 @@ from schema.core import costs
 from tests.api.support import codes
 
 PERIOD = "2026-Q4"
-HEAVY = '{ team: attribution(period: "%s", model: TIME_DECAY) { key bookings } ' \
-        'person: attribution(period: "%s", model: TIME_DECAY, groupBy: PERSON) { key bookings } }' % (PERIOD, PERIOD)
+HEAVY = '{ team: attribution(period: "%s", model: TIME_DECAY, halfLifeDays: 3) { key bookings } ' \
+        'person: attribution(period: "%s", model: TIME_DECAY, halfLifeDays: 3, groupBy: PERSON) { key bookings } }' \
+        % (PERIOD, PERIOD)
 WEIGHED = 2 * 74  # the deals of the demo's quarter, weighed once for each of HEAVY's two groupings
 TRIVIAL = "{ viewer { name } }"
 
@@ -91,8 +93,12 @@ def test_nodes_takes_at_most_100_ids_and_counts_each(api, admin, live_server):
 def test_a_live_model_costs_what_it_computes_and_a_stored_one_little(api, admin, live_server):
     app = App(api, live_server, rate_limit_per_minute=100_000)
     line = "{ key }"
-    assert _cost(app.post('{ attribution(period: "%s", model: TIME_DECAY) %s }' % (PERIOD, line), admin)) \
-        == costs.LIVE_MODEL + 10
+    assert _cost(app.post('{ attribution(period: "%s", model: TIME_DECAY, halfLifeDays: 3) %s }' % (PERIOD, line),
+                          admin)) == costs.LIVE_MODEL + 10
+    # TIME_DECAY at its default half-life is stored for closed deals: its open deals are weighed live
+    for default in ("", ", halfLifeDays: 7", ", halfLifeDays: 7.0"):
+        assert _cost(app.post('{ attribution(period: "%s", model: TIME_DECAY%s) %s }' % (PERIOD, default, line),
+                              admin)) == costs.STORED_REPORT + costs.OPEN_DEALS + 10
     assert _cost(app.post('{ attribution(period: "%s", model: W_SHAPED) %s }' % (PERIOD, line), admin)) \
         == costs.STORED_REPORT + 10
     assert _cost(app.post('{ attribution(period: "%s") %s }' % (PERIOD, line), admin)) == costs.STORED_REPORT + 10
@@ -114,11 +120,12 @@ def test_attribution_comparison_computes_each_distinct_model_once_in_first_seen_
     columns = mixed.json()["data"]["attributionComparison"]
     assert [c["model"] for c in columns] == ["TIME_DECAY", "W_SHAPED"]
     lines = lambda n: 1 + 10 * 2  # noqa: E731  (model, and lines { key bookings } under a list)
-    assert _cost(mixed) == costs.PERIOD_DEALS + costs.LIVE_MODEL + costs.POSITION_MODEL + 2 * (1 + lines(2))
+    # both stored: summed from their rows (TIME_DECAY's open deals weighed live), no period's deals read
+    assert _cost(mixed) == costs.STORED_REPORT + costs.OPEN_DEALS + costs.STORED_REPORT + 2 * (1 + lines(2))
 
     once = app.post(query % (PERIOD, "TIME_DECAY"), admin)
     ten = app.post(query % (PERIOD, ", ".join(["TIME_DECAY"] * 10)), admin)
-    assert _cost(ten) == _cost(once) == costs.PERIOD_DEALS + costs.LIVE_MODEL + 1 + lines(1)
+    assert _cost(ten) == _cost(once) == costs.STORED_REPORT + costs.OPEN_DEALS + 1 + lines(1)
     assert ten.json()["data"] == once.json()["data"]
     assert once.json()["data"]["attributionComparison"][0] == columns[0]
     # The same credit as attribution(model:) itself.
@@ -130,7 +137,7 @@ def test_attribution_comparison_computes_each_distinct_model_once_in_first_seen_
 
 def test_a_loop_of_heavy_queries_runs_out_of_budget_while_cheap_ones_still_fit(api, admin, live_server):
     app = App(api, live_server, rate_limit_per_minute=50_000)  # the least allowed: the per-operation limit
-    heavy = '{ attribution(period: "%s", model: TIME_DECAY) { key } }' % PERIOD
+    heavy = '{ attribution(period: "%s", model: TIME_DECAY, halfLifeDays: 3) { key } }' % PERIOD
     cheap = [app.post(TRIVIAL, admin) for _ in range(30)]
     assert {r.status_code for r in cheap} == {200}
     assert [r.json()["extensions"]["rateLimit"]["remaining"] for r in cheap[:3]] == [49_998, 49_996, 49_994]
@@ -161,7 +168,7 @@ def test_the_rest_routes_spend_the_cost_of_their_graphql_twin(api, admin, live_s
     before = remaining()
     export = app.send("GET", f"/export/attribution.csv?period={PERIOD}&model=TIME_DECAY", admin)
     assert export.status_code == 200, export.text
-    assert remaining() == before - costs.LIVE_MODEL - 2
+    assert remaining() == before - costs.STORED_REPORT - costs.OPEN_DEALS - 2  # (the default half-life: stored)
 
     before = remaining()
     rows = "external_id,company\n" + "".join(f"L-{i},\n" for i in range(2_499))  # 2,500 lines: 3 units

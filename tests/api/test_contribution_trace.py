@@ -483,23 +483,56 @@ def test_a_sellers_wasted_cost_is_shared_over_their_touches_to_the_cent():
         assert sum(shares) == total and all(s >= 0 for s in shares)
 
 
+# The weights of the journeys below written out by hand (touch k on October 1+k at noon, MQL on the 2nd, created on
+# the 3rd, closed on the 20th: FT = 0, LC = 1, OC = 2, CW = the last touch), by number of touches.
+_F = Fraction
+HAND_WEIGHTS = {
+    "W_SHAPED": {5: [_F(3, 10)] * 3 + [_F(1, 20)] * 2, 4: [_F(3, 10)] * 3 + [_F(1, 10)], 3: [_F(1, 3)] * 3},
+    "LINEAR": {n: [_F(1, n)] * n for n in (3, 4, 5)},
+    "FULL_PATH": {5: [_F(9, 40)] * 3 + [_F(1, 10), _F(9, 40)], 4: [_F(1, 4)] * 4, 3: [_F(1, 4), _F(1, 4), _F(1, 2)]},
+    "INVERSE_J": {5: [_F(3, 5)] + [_F(1, 15)] * 3 + [_F(1, 5)], 4: [_F(3, 5), _F(1, 10), _F(1, 10), _F(1, 5)],
+                  3: [_F(3, 5), _F(1, 5), _F(1, 5)]},
+    # 2^(-age / 7 days), the age of touch k to the close being 19 - k days, normalised
+    "TIME_DECAY": {n: [Decimal(2) ** (Decimal(k - 19) / 7) for k in range(n)] for n in (3, 4, 5)},
+}
+
+
+def _hand_split(amount: int, weights) -> list[int]:
+    """Largest remainder, written here independently of the service: floors, then a cent each to the largest
+    fractional parts, the earliest touch first among equal ones."""
+    total = sum(weights)
+    quotas = [Fraction(amount) * Fraction(w) / Fraction(total) for w in weights]
+    cents = [q.numerator // q.denominator for q in quotas]
+    for k in sorted(range(len(quotas)), key=lambda k: (-(quotas[k] - cents[k]), k))[:amount - sum(cents)]:
+        cents[k] += 1
+    return cents
+
+
 @pytest.mark.parametrize("model", ["W_SHAPED", "LINEAR", "TIME_DECAY", "FULL_PATH", "INVERSE_J"])
-def test_credit_rows_summed_by_team_are_the_credit_by_team_of_every_model(model):
+def test_credit_rows_and_credit_by_team_are_a_hand_computed_split_of_every_model(model):
+    """Both credit paths (the rows behind a figure, the figure per group) against the split worked out by hand."""
     from domain.attribution import queries as attribution
     from domain.attribution import rules as attribution_rules
     from domain.attribution.models import OpportunityStatus
-    deals = []
+    deals, expected = [], defaultdict(int)
     for i, (amount, touches) in enumerate([(1_000_001, 5), (333, 3), (99_999, 1), (500, 0), (7, 4)], start=1):
+        teams = [1 + k % 3 for k in range(touches)]
         journey = attribution_rules.journey(
-            [attribution_rules.Touch(100 * i + k, at(1 + k), team_id=1 + k % 3) for k in range(touches)],
+            [attribution_rules.Touch(100 * i + k, at(1 + k), team_id=team) for k, team in enumerate(teams)],
             at(2), at(3), at(20), NOW)
         opportunity = attribution.DealOpportunity(i, f"O-{i}", i, f"Deal {i}", amount, at(3), OpportunityStatus.WON,
                                                   at(20), None)
         deals.append(attribution.Deal(opportunity, journey, in_pipeline=True, in_bookings=True))
+        if touches == 0:
+            expected[attribution.UNATTRIBUTED] += amount
+        for team, cents in zip(teams, _hand_split(amount, HAND_WEIGHTS[model].get(touches, [1]))):
+            expected[str(team)] += cents
     choice = attribution.ModelChoice(attribution_rules.Model(model))
     by_team = defaultdict(int)
     for row in attribution.credit_rows(deals, choice, NOW):
         by_team[attribution.UNATTRIBUTED if row.touch is None else str(row.touch.team_id)] += row.cents
     import asyncio
     by_group = asyncio.run(attribution.credit_by_group(deals, choice, attribution.GroupBy.TEAM))
-    assert dict(by_team) == {key: bookings for key, (_, bookings) in by_group.items()}
+    assert dict(by_team) == dict(expected)
+    assert {key: bookings for key, (_, bookings) in by_group.items()} == dict(expected)
+    assert sum(expected.values()) == 1_000_001 + 333 + 99_999 + 500 + 7

@@ -1,9 +1,14 @@
 """Stored credit rows (domain/attribution/stored.py): kept current by imports, mutations and model-of-record
 approvals, equal to a rebuild from the raw rows, and giving the same figures as the live computation."""
+import re
 from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
 
 from domain.attribution import queries, rules, stored
 from domain.attribution.models import DealCredit, Opportunity
+from domain.attribution.stored import BUILT_IN
 from domain.dataset.service import Options, generate
 from domain.org.service import get_period
 from tests.api.fixtures import APPROVE, OPPORTUNITY_HEADER, PROPOSE, TOUCH_HEADER, imported
@@ -81,14 +86,66 @@ def test_imports_keep_the_rows_current_and_a_rebuild_gives_the_same_rows(api, ad
     kept = _rows(api)
     deals = api.run(Opportunity.all().count())
     assert deals > 20 and len(kept) > deals  # every deal has rows (a row per touch, or one UNATTRIBUTED)
-    assert {r[1] for r in kept} == {"W_SHAPED"}
+    assert {r[1] for r in kept} == set(BUILT_IN) == {m.value for m in stored.STORED_MODELS} - {"TIME_DECAY"} \
+        | {"TIME_DECAY:7"}
     api.run(stored.rebuild_all())
     assert _rows(api) == kept
 
 
-def test_the_stored_figures_equal_the_live_computation(api, admin, dataset):
-    seen = sum(_figures_agree(api, key, queries.DEFAULT_MODEL) for key in dataset.periods)
+def test_time_decay_rows_are_stored_for_the_closed_deals_only(api, admin, dataset):
+    """A won or lost deal's touch ages are fixed (measured to its close): its TIME_DECAY rows are stored; an open
+    deal with touches is weighed against the clock, so it has none (a deal without touches has its UNATTRIBUTED row
+    under every model)."""
+    status = dict(api.run(Opportunity.all().values_list("id", "status")))
+    by_model = lambda key: set(api.run(DealCredit.filter(model_key=key, position__gte=0)  # noqa: E731
+                                      .values_list("opportunity_id", flat=True)))
+    decayed, positional = by_model("TIME_DECAY:7"), by_model("W_SHAPED")
+    open_deals = {i for i in positional if status[i] == "OPEN"}
+    assert open_deals and decayed == positional - open_deals
+
+
+MODELS = [queries.ModelChoice(m) for m in stored.STORED_MODELS]
+
+
+@pytest.mark.parametrize("choice", MODELS, ids=lambda c: c.model.value)
+def test_the_stored_figures_equal_the_live_computation(api, admin, dataset, choice):
+    """Summed in SQL from the stored rows (open deals under TIME_DECAY computed live and added) or computed from the
+    raw rows for the whole period: the same figures to the cent, for every grouping and period."""
+    seen = sum(_figures_agree(api, key, choice) for key in dataset.periods)
     assert seen > 10
+
+
+def test_a_deal_that_changes_updates_its_time_decay_rows(api, admin, dataset):
+    """An open deal won: its TIME_DECAY rows appear, equal to its credits(model: TIME_DECAY) as GraphQL computes them
+    live; a touch before its close moves them; each time the kept rows are a rebuild's."""
+    deal = api.run(Opportunity.filter(lead_id__not_isnull=True, status="OPEN").order_by("id").first())
+    lead = api.run(deal.lead).external_id
+    rows = lambda: api.run(DealCredit.filter(opportunity_id=deal.id, model_key="TIME_DECAY:7")  # noqa: E731
+                           .order_by("position").values_list("at", "amount_cents"))
+    assert rows() == []
+    imported(api, "opportunities", OPPORTUNITY_HEADER + f"\n{deal.external_id},{lead},{deal.name},"
+                                                        f"{deal.amount_cents / 100:.2f},{deal.created_at.isoformat()},"
+                                                        f"WON,2026-11-19T12:00:00Z,\n", admin)
+    won = rows()
+    assert won and sum(c for _, c in won) == deal.amount_cents
+    assert won == _live_credits(api, admin, deal.id)
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-LATE-1,{lead},2026-11-19T09:00:00Z,SALES,call,,Field Sales,,"
+                                                f"\n", admin)
+    moved = rows()
+    assert len(moved) == len(won) + 1 and moved[-1][0] == datetime(2026, 11, 19, 9, tzinfo=UTC)
+    assert moved == _live_credits(api, admin, deal.id)
+    kept = _rows(api)
+    api.run(stored.rebuild_all())
+    assert _rows(api) == kept
+    _figures_agree(api, dataset.periods[-1], queries.ModelChoice(rules.Model.TIME_DECAY))
+
+
+def _live_credits(api, admin, deal_id: int) -> list[tuple]:
+    """The deal's credits under TIME_DECAY through GraphQL (computed live from its journey), as (at, cents)."""
+    from strawberry.relay import to_base64
+    node = api.gql('query($id: ID!) { node(id: $id) { ... on Opportunity { credits(model: TIME_DECAY) '
+                   '{ at amount } } } }', {"id": to_base64("Opportunity", deal_id)}, admin)["node"]
+    return [(datetime.fromisoformat(c["at"]), int(Decimal(c["amount"]) * 100)) for c in node["credits"]]
 
 
 def test_a_new_model_of_record_gets_its_rows_and_later_imports_keep_them_current(api, admin, dataset):
@@ -114,7 +171,7 @@ def test_a_new_model_of_record_gets_its_rows_and_later_imports_keep_them_current
                                                         f"{deal.created_at.isoformat()},WON,2026-11-19T12:00:00Z,\n",
              admin)
     kept = _rows(api)
-    assert {r[1] for r in kept} == {"W_SHAPED", "TIME_DECAY:3"}
+    assert {r[1] for r in kept} == set(BUILT_IN) | {"TIME_DECAY:3"}
     api.run(stored.rebuild_all())
     assert _rows(api) == kept
     assert _figures_agree(api, period, choice) > 0
@@ -138,3 +195,27 @@ def test_the_attribution_report_sums_stored_rows_without_reading_touches(api, ad
         api.gql('{ attribution(period: "%s", model: W_SHAPED) { key pipeline bookings } }' % dataset.periods[0],
                 token=admin)
     assert not [s for s in counter.statements if '"touchpoint"' in s or "touchpoint " in s], counter.statements
+
+
+
+def test_attribution_under_time_decay_reads_the_stored_rows_and_only_the_open_deals_journeys(api, admin, dataset):
+    """A fixed number of statements (the stored sums, then one read each of the open deals, their touches and their
+    MQL times), and the only journeys read are those of the period's open deals."""
+    for key in dataset.periods:
+        period = api.run(get_period(key))
+        open_leads = set(api.run(Opportunity.filter(status="OPEN", created_at__gte=period.start,
+                                                    created_at__lt=period.end).values_list("lead_id", flat=True)))
+        assert open_leads, key  # (the generated periods have open deals: each is weighed live)
+        api.gql('{ viewer { name } }', token=admin)  # (the token's first use of the day writes its last use)
+        statements = {}
+        for model in ("W_SHAPED", "TIME_DECAY"):
+            with api.count_queries() as counter:
+                api.gql('{ attribution(period: "%s", model: %s) { key pipeline bookings } }' % (key, model),
+                        token=admin)
+            statements[model] = counter.statements
+        assert len(statements["TIME_DECAY"]) == len(statements["W_SHAPED"]) + 4, statements["TIME_DECAY"]
+        journeys = [s for s in statements["TIME_DECAY"] if '"touchpoint"' in s or '"lead_fact"' in s]
+        assert len(journeys) == 2
+        for statement in journeys:
+            read = {int(i) for i in re.search(r"\[([^\]]*)\]\s*$", statement).group(1).split(",")}
+            assert read == open_leads, (key, statement)

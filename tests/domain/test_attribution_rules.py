@@ -382,3 +382,16 @@ def test_split_of_model_weights_equals_the_decimal_largest_remainder():
     # equal thirds: the cent left over goes to the earliest touch, on both paths
     thirds = weights(M.LINEAR, journey(touches(0, 1, 2), None, day(3), None, day(10)))
     assert split(100, thirds) == [34, 33, 33]
+
+
+def test_pow2_is_the_decimal_power_of_two_it_replaces():
+    """TIME_DECAY's 2^(-age / half-life) by exp(x ln 2) with guard digits: the same Decimal as TWO ** x."""
+    import random
+    from decimal import Decimal as D
+    from domain.attribution.rules import pow2
+    rng = random.Random(15)
+    exponents = [D(rng.randrange(0, 400 * 86_400_000_000)) / D(86_400_000_000) / D(rng.choice([1, 3, 7, 14, 30]))
+                 for _ in range(3_000)]
+    exponents += [D(0), D(1), D(-1), D("0.5"), D(-1000), D("-0.000001")]
+    for x in exponents:
+        assert pow2(-x) == D(2) ** (-x), x

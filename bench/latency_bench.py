@@ -431,13 +431,17 @@ def _ts(moment: datetime) -> str:
 
 # Credit by team from the stored credit rows (deal_credit, one row per deal, touch and stored model: the database's own
 # limit for the figure): the rows of the deals created (pipeline) or won (bookings) in the period, summed by team
-# (UNATTRIBUTED for a deal without touches).
+# (UNATTRIBUTED for a deal without touches), each side from its covering index (an OR of both reads the table).
 STORED_CREDIT_SQL = """
 SELECT CASE WHEN position < 0 THEN 'UNATTRIBUTED' ELSE coalesce(CAST(team_id AS TEXT), 'NONE') END AS key,
-       sum(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END) AS pipeline,
+       sum(amount_cents) AS pipeline,
        sum(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END) AS bookings
-FROM deal_credit
-WHERE model_key = '%s' AND ((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))
+FROM deal_credit WHERE model_key = '%(key)s' AND created_at >= :start AND created_at < :end GROUP BY 1
+UNION ALL
+SELECT CASE WHEN position < 0 THEN 'UNATTRIBUTED' ELSE coalesce(CAST(team_id AS TEXT), 'NONE') END, 0,
+       sum(amount_cents)
+FROM deal_credit WHERE model_key = '%(key)s' AND won_at >= :start AND won_at < :end
+  AND NOT (created_at >= :start AND created_at < :end)
 GROUP BY 1
 """
 
@@ -461,10 +465,13 @@ GROUP BY 1
 # attributionComparison of the stored models from their rows, in one statement: credit by model and team.
 STORED_COMPARISON_SQL = """
 SELECT model_key, CASE WHEN position < 0 THEN 'UNATTRIBUTED' ELSE coalesce(CAST(team_id AS TEXT), 'NONE') END,
-       sum(CASE WHEN created_at >= :start AND created_at < :end THEN amount_cents ELSE 0 END),
-       sum(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END)
-FROM deal_credit
-WHERE model_key IN (%s) AND ((created_at >= :start AND created_at < :end) OR (won_at >= :start AND won_at < :end))
+       sum(amount_cents), sum(CASE WHEN won_at >= :start AND won_at < :end THEN amount_cents ELSE 0 END)
+FROM deal_credit WHERE model_key IN (%(keys)s) AND created_at >= :start AND created_at < :end GROUP BY 1, 2
+UNION ALL
+SELECT model_key, CASE WHEN position < 0 THEN 'UNATTRIBUTED' ELSE coalesce(CAST(team_id AS TEXT), 'NONE') END, 0,
+       sum(amount_cents)
+FROM deal_credit WHERE model_key IN (%(keys)s) AND won_at >= :start AND won_at < :end
+  AND NOT (created_at >= :start AND created_at < :end)
 GROUP BY 1, 2
 """
 
@@ -503,13 +510,13 @@ class Baselines:
             c.close()
 
     def attribution(self, model: str) -> dict[str, tuple[float, float]]:
-        rows = self._rows(STORED_CREDIT_SQL % _model_key(model))
+        rows = self._rows(STORED_CREDIT_SQL % {"key": _model_key(model)})
         if model == "TIME_DECAY":
             rows += self._rows(OPEN_TIME_DECAY_SQL)
         return {k: (p, b) for k, (p, b) in _credit_lines(rows).items() if p or b}
 
     def comparison(self) -> dict[str, dict[str, tuple[float, float]]]:
-        rows = self._rows(STORED_COMPARISON_SQL % ", ".join(f"'{_model_key(m)}'" for m in COMPARED_MODELS))
+        rows = self._rows(STORED_COMPARISON_SQL % {"keys": ", ".join(f"'{_model_key(m)}'" for m in COMPARED_MODELS)})
         rows += [("TIME_DECAY:7", *r) for r in self._rows(OPEN_TIME_DECAY_SQL)]
         by_model: dict[str, list] = {}
         for key, *line in rows:

@@ -126,8 +126,10 @@ class DealCredit(Model):
 
     class Meta:
         table = "deal_credit"
-        # a period's rows by creation (pipeline) or win (bookings), each with what its team figures sum (read from
-        # the index alone); and a deal's rows
-        indexes = (("model_key", "created_at", "horizon", "position", "influencing", "team_id", "deal_amount_cents"),
-                   ("model_key", "won_at", "horizon", "position", "team_id", "amount_cents"),
+        # a period's rows by creation (pipeline) or win (bookings), each with everything a team figure of either
+        # side reads (the sums read the index alone: no row is fetched); and a deal's rows
+        indexes = (("model_key", "created_at", "horizon", "position", "team_id", "amount_cents", "won_at",
+                    "influencing", "deal_amount_cents"),
+                   ("model_key", "won_at", "horizon", "position", "team_id", "amount_cents", "created_at",
+                    "influencing", "deal_amount_cents"),
                    ("opportunity_id", "model_key"))

@@ -111,7 +111,7 @@ async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
 
 
 async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy, *, pipeline: bool = True,
-                               bookings: bool = True) -> dict[str, list[int]]:
+                               bookings: bool = True, deal_count: int | None = None) -> dict[str, list[int]]:
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
@@ -119,7 +119,7 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
         totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
-                                                  pipeline=pipeline, bookings=bookings)
+                                                  pipeline=pipeline, bookings=bookings, deal_count=deal_count)
         for key, (p, b) in (await credit_by_group(await _live_deals(period, live), choice, group_by)).items():
             line = totals.setdefault(key, [0, 0])
             line[0] += p
@@ -128,11 +128,11 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
 
 
 async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
-                      deal_list: Sequence[Deal] | None = None) -> Attribution:
+                      deal_list: Sequence[Deal] | None = None, *, deal_count: int | None = None) -> Attribution:
     """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
     deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
     if deal_list is None:
-        totals = await period_credit_totals(period, choice, group_by)
+        totals = await period_credit_totals(period, choice, group_by, deal_count=deal_count)
     else:
         totals = await credit_by_group(deal_list, choice, group_by)
     labels = await _labels(group_by, list(totals))
@@ -161,10 +161,13 @@ async def attribution_comparison(period: PeriodView, models: Sequence[rules.Mode
     the others computed over the period's deals, read once for them all."""
     columns = []
     deal_list: list[Deal] | None = None
+    deal_count: int | None = None  # the period's deals, counted once for every stored model
     for model in compared_models(models):
         choice = ModelChoice(model)
         if await stored.is_stored(choice):
-            columns.append((model, await attribution(period, choice, group_by)))
+            if deal_count is None:
+                deal_count = await stored.period_deal_count(period.start, period.end)
+            columns.append((model, await attribution(period, choice, group_by, deal_count=deal_count)))
             continue
         if deal_list is None:
             deal_list = await deals(period)

@@ -225,49 +225,67 @@ def _either(pipeline: bool, bookings: bool, created: str, won: str) -> str:
     return f"({created} OR {won})" if pipeline and bookings else created if pipeline else won
 
 
-def _side_sum(side: bool, other: bool, condition: str, amount: str) -> str:
-    """The SQL sum of one side's amounts (0 when that side is not read); rows of the other side too are read only
-    when both are."""
-    if not side:
-        return "0"
-    return f"SUM(CASE WHEN {condition} THEN {amount} ELSE 0 END)" if other else f"SUM({amount})"
+def _parts(pipeline: bool, bookings: bool, select: str, created: str, won: str, group: str) -> str:
+    """A period's rows read as disjoint parts, each from one covering index (an OR of both sides reads every row
+    from the table): the rows of the deals created in the period (`created`: their pipeline, and their bookings
+    when won in it too), then those won in it but created at another time (`won`: bookings only). Without
+    `pipeline` only the rows won in the period are read, without `bookings` only those created in it."""
+    if not (pipeline or bookings):
+        raise ValueError("a period's credit needs its pipeline, its bookings or both")
+    parts = []
+    if pipeline:
+        parts.append(f"SELECT {created} {select} AND {_CREATED} GROUP BY {group}")
+    if bookings:
+        parts.append(f"SELECT {won} {select} AND {_WON}" + (f" AND NOT {_CREATED}" if pipeline else "")
+                     + f" GROUP BY {group}")
+    return "\nUNION ALL\n".join(parts)
 
 
 async def credit_totals(start: datetime, end: datetime, choice, group_by: str, now: datetime, *,
-                        pipeline: bool = True, bookings: bool = True) -> tuple[dict[str, list[int]], set[int]]:
+                        pipeline: bool = True, bookings: bool = True,
+                        deal_count: int | None = None) -> tuple[dict[str, list[int]], set[int]]:
     """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
     [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
     (the caller computes those live). Without `pipeline` only the deals won in the period are read (every pipeline
     figure 0), without `bookings` only those created in it (every bookings figure 0)."""
     key = key_of(choice)
     column = _GROUP_COLUMN[group_by]
-    rows = await rawsql.rows(f"""
-        SELECT {column}, position < 0, {_side_sum(pipeline, bookings, _CREATED, "amount_cents")},
-               {_side_sum(bookings, pipeline, _WON, "amount_cents")}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_either(pipeline, bookings, _CREATED, _WON)}
-        GROUP BY 1, 2""", start=start, end=end, key=key, now=now)
+    deals = "SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)"
+    booked = f"SUM(CASE WHEN {_WON} THEN amount_cents ELSE 0 END)" if bookings else "0"
+    rows = await rawsql.rows(_parts(
+        pipeline, bookings, "FROM deal_credit WHERE model_key = :key AND horizon <= :now",
+        created=f"{column}, position < 0, SUM(amount_cents), {booked}, {deals}",
+        won=f"{column}, position < 0, 0, SUM(amount_cents), {deals}", group="1, 2"),
+        start=start, end=end, key=key, now=now)
     totals: dict[str, list[int]] = {}
     fresh = 0
-    for group, unattributed, pipeline_cents, bookings_cents, deals in rows:
+    for group, unattributed, pipeline_cents, bookings_cents, deal_rows in rows:
         name = "UNATTRIBUTED" if unattributed else ("NONE" if group is None else str(group))
         line = totals.setdefault(name, [0, 0])
         line[0] += int(pipeline_cents or 0)
         line[1] += int(bookings_cents or 0)
-        fresh += int(deals or 0)
-    return totals, await _live_deals(start, end, key, now, fresh, pipeline, bookings)
+        fresh += int(deal_rows or 0)
+    return totals, await _live_deals(start, end, key, now, fresh, pipeline, bookings, deal_count)
 
 
-async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int, pipeline: bool,
-                      bookings: bool) -> set[int]:
-    """The deals created (`pipeline`) or won (`bookings`) in [start, end) without fresh rows under `key`, given how
-    many have them (each deal has one row at position 0, or -1 without touches): none to look for when that is
-    all of them."""
+async def period_deal_count(start: datetime, end: datetime, pipeline: bool = True, bookings: bool = True) -> int:
+    """How many deals were created (`pipeline`) or won (`bookings`) in [start, end)."""
     if pipeline and bookings:  # created in the period, plus won in it but created at another time
         count_sql = f"""SELECT (SELECT count(*) FROM opportunity o WHERE {_DEAL_CREATED})
                              + (SELECT count(*) FROM opportunity o WHERE {_DEAL_WON} AND NOT {_DEAL_CREATED})"""
     else:
         count_sql = f"SELECT count(*) FROM opportunity o WHERE {_DEAL_CREATED if pipeline else _DEAL_WON}"
     (count,), = await rawsql.rows(count_sql, start=start, end=end)
+    return int(count)
+
+
+async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int, pipeline: bool,
+                      bookings: bool, count: int | None = None) -> set[int]:
+    """The deals created (`pipeline`) or won (`bookings`) in [start, end) without fresh rows under `key`, given how
+    many have them (each deal has one row at position 0, or -1 without touches): none to look for when that is
+    all of them (`count`: period_deal_count, when the caller has it)."""
+    if count is None:
+        count = await period_deal_count(start, end, pipeline, bookings)
     if count == fresh:
         return set()
     rows = await rawsql.rows(f"""
@@ -286,22 +304,26 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
     `bookings` only the deals created in the period are read (both bookings figures 0). Only a deal's first row and
     its influencing rows count, so only those are read."""
     key = key_of(DEFAULT_MODEL)
-    pipeline = f"CASE WHEN {_CREATED} THEN deal_amount_cents ELSE 0 END" if bookings else "deal_amount_cents"
-    booked = f"CASE WHEN {_WON} THEN deal_amount_cents ELSE 0 END"
     sourced = "position = 0 AND team_id IS NOT NULL"
-    sums = [f"SUM(CASE WHEN {sourced} THEN {pipeline} ELSE 0 END)",
-            f"SUM(CASE WHEN {sourced} THEN {booked} ELSE 0 END)" if bookings else "0",
-            f"SUM(CASE WHEN influencing THEN {pipeline} ELSE 0 END)",
-            f"SUM(CASE WHEN influencing THEN {booked} ELSE 0 END)" if bookings else "0"]
-    rows = await rawsql.rows(f"""
-        SELECT team_id, {", ".join(sums)}, SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)
-        FROM deal_credit WHERE model_key = :key AND horizon <= :now AND {_either(True, bookings, _CREATED, _WON)}
-          AND (position <= 0 OR influencing)
-        GROUP BY team_id""", start=start, end=end, key=key, now=now)
+    booked = f"CASE WHEN {_WON} THEN deal_amount_cents ELSE 0 END"
+    deals = "SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)"
+    created = [f"SUM(CASE WHEN {sourced} THEN deal_amount_cents ELSE 0 END)",
+               f"SUM(CASE WHEN {sourced} THEN {booked} ELSE 0 END)" if bookings else "0",
+               "SUM(CASE WHEN influencing THEN deal_amount_cents ELSE 0 END)",
+               f"SUM(CASE WHEN influencing THEN {booked} ELSE 0 END)" if bookings else "0"]
+    won = ["0", f"SUM(CASE WHEN {sourced} THEN deal_amount_cents ELSE 0 END)", "0",
+           "SUM(CASE WHEN influencing THEN deal_amount_cents ELSE 0 END)"]
+    sql = _parts(True, bookings,
+                 "FROM deal_credit WHERE model_key = :key AND horizon <= :now AND (position <= 0 OR influencing)",
+                 created=f"team_id, {', '.join(created)}, {deals}", won=f"team_id, {', '.join(won)}, {deals}",
+                 group="team_id")
+    rows = await rawsql.rows(sql, start=start, end=end, key=key, now=now)
     teams: dict[int, list[int]] = {}
     fresh = 0
-    for team_id, *cents, deals in rows:
-        fresh += int(deals or 0)
+    for team_id, *cents, deal_rows in rows:
+        fresh += int(deal_rows or 0)
         if team_id is not None:
-            teams[team_id] = [int(c or 0) for c in cents]
+            line = teams.setdefault(team_id, [0, 0, 0, 0])
+            for k, c in enumerate(cents):
+                line[k] += int(c or 0)
     return teams, await _live_deals(start, end, key, now, fresh, True, bookings)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from domain.attribution.models import TouchKind, Touchpoint
+from domain.attribution.stored import refresh_for_leads as credit_rows_for_leads
 from domain.leads import rules, sla_store
 from domain.leads.definitions import definitions_in_force
 from domain.leads.models import Lead, LeadEvent, LeadFact
@@ -108,8 +109,7 @@ async def refresh_leads(lead_ids: Iterable[int]) -> None:
         await LeadFact.bulk_create(facts, batch_size=BATCH)
         await sla_store.refresh_for_leads(agreements, list(leads), facts,
                                           {lead_id: person for lead_id, (_, person) in first_marketing.items()})
-    from domain.attribution.stored import refresh_for_leads  # a lead's touches and MQL time shape its deals' credit
-    await refresh_for_leads(ids)
+    await credit_rows_for_leads(ids)  # a lead's touches and MQL time shape its deals' credit
 
 
 async def rebuild_all_facts() -> None:

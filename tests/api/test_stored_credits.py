@@ -219,3 +219,14 @@ def test_attribution_under_time_decay_reads_the_stored_rows_and_only_the_open_de
         for statement in journeys:
             read = {int(i) for i in re.search(r"\[([^\]]*)\]\s*$", statement).group(1).split(",")}
             assert read == open_leads, (key, statement)
+
+
+def test_an_older_database_gets_the_rows_of_the_newly_stored_models_from_the_backfill(api, admin, dataset):
+    """A database written when only W_SHAPED was stored: `migrate`'s backfill writes every other stored model's rows
+    (the same rows the refresh writes), and a second run has nothing to do."""
+    kept = _rows(api)
+    api.run(DealCredit.exclude(model_key="W_SHAPED").delete())
+    assert set(api.run(stored.backfill())) == set(BUILT_IN) - {"W_SHAPED"}
+    assert _rows(api) == kept
+    assert api.run(stored.backfill()) == []
+    _figures_agree(api, dataset.periods[0], queries.ModelChoice(rules.Model.TIME_DECAY))

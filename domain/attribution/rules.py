@@ -90,6 +90,8 @@ class Model(str, Enum):
     J_SHAPED = "J_SHAPED"
     INVERSE_J = "INVERSE_J"
     CUSTOM = "CUSTOM"
+    MARKOV = "MARKOV"      # data-driven: markov.py, driven.py
+    SHAPLEY = "SHAPLEY"    # data-driven: shapley.py, driven.py
 
 
 class Milestone(str, Enum):
@@ -235,6 +237,8 @@ def weights(model: Model, j: Journey, half_life_days: Decimal = DEFAULT_HALF_LIF
     """One weight per touch of `j`, in journey order, summing to exactly 1; [] for a journey without touches."""
     model = Model(model)
     n = len(j.touches)
+    if model in (Model.MARKOV, Model.SHAPLEY):
+        raise ValueError("a data-driven model weighs touches by the period's chain: driven.weights")
     if model is Model.TIME_DECAY and not half_life_days > ZERO:
         raise ValueError("the half-life must be above 0 days")
     if model is Model.CUSTOM:
@@ -294,6 +298,12 @@ def _time_decay(j: Journey, half_life_days: Decimal, as_of: datetime | None) -> 
     for t in j.touches:
         age_days = Decimal((reference - t.at) // micro) / _DAY
         raw.append(TWO ** (-age_days / half_life_days))
+    return _exact(raw)
+
+
+def proportional(raw: list[Decimal]) -> list[Decimal]:
+    """Raw weights (at least 0, positive total) as exact weights of 24 places summing to 1 (the data-driven models'
+    per-touch effects, driven.py)."""
     return _exact(raw)
 
 

@@ -47,3 +47,16 @@ def weights(effects: Mapping[str, Decimal], j: rules.Journey) -> list[Decimal]:
     if not sum(raw, ZERO) > ZERO:
         return rules.weights(rules.Model.LINEAR, j)
     return rules.proportional(raw)
+
+
+def memoised(effects: Mapping[str, Decimal]):
+    """journey -> weights(effects, journey), computed once per sequence of channels (a report's deals share few)."""
+    memo: dict[tuple, list[Decimal]] = {}
+
+    def of(j: rules.Journey) -> list[Decimal]:
+        key = tuple(t.channel for t in j.touches)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = weights(effects, j)
+        return found
+    return of

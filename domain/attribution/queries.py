@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -14,7 +14,7 @@ from tortoise.expressions import Q, Subquery
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems
 from domain import clock
-from domain.attribution import rules, stored
+from domain.attribution import driven, journeys, markov, rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, Opportunity, OpportunityStatus, ProposalStatus, Touchpoint
 from domain.leads.models import LeadFact
 from domain.leads.queries import raw_values_list
@@ -40,21 +40,33 @@ class ModelChoice:
     model: rules.Model
     half_life_days: Decimal = rules.DEFAULT_HALF_LIFE_DAYS
     custom: rules.CustomWeights | None = None
+    markov_order: int = 1                  # MARKOV's chain order (1-3); ignored by the other models
+    effects: object = None                 # journeys.Effects of the period, once resolved (MARKOV, SHAPLEY)
 
 
 DEFAULT_MODEL = ModelChoice(rules.Model.W_SHAPED)
 
 
 def model_choice(model: rules.Model, half_life_days: Decimal | None = None,
-                 custom: rules.CustomWeights | None = None) -> ModelChoice:
-    """A model a client named, with its half-life (default 7 days) and weights, or INVALID on each argument at
-    fault (rules.model_choice_problems)."""
+                 custom: rules.CustomWeights | None = None, markov_order: int = 1) -> ModelChoice:
+    """A model a client named, with its half-life (default 7 days), weights and Markov order, or INVALID on each
+    argument at fault (rules.model_choice_problems, markov.order_problem)."""
     problems = Problems()
     for argument, message in rules.model_choice_problems(model, half_life_days, custom):
         problems.add(ErrorCode.INVALID, message, argument)
+    if (message := markov.order_problem(markov_order)) is not None:
+        problems.add(ErrorCode.INVALID, message, "markovOrder")
     problems.raise_if_any()
     return ModelChoice(rules.Model(model), half_life_days if half_life_days is not None
-                       else rules.DEFAULT_HALF_LIFE_DAYS, custom)
+                       else rules.DEFAULT_HALF_LIFE_DAYS, custom, markov_order)
+
+
+async def with_effects(period: PeriodView, choice: ModelChoice) -> ModelChoice:
+    """`choice` with the period's per-channel effects when it is a data-driven model (MARKOV, SHAPLEY: the chain
+    of the period where the figures count), else as it is."""
+    if not driven.is_data_driven(choice.model) or choice.effects is not None:
+        return choice
+    return replace(choice, effects=await journeys.period_effects(period, choice.model, choice.markov_order))
 
 
 async def model_of_record(period_key: str) -> ModelChoice:
@@ -64,7 +76,11 @@ async def model_of_record(period_key: str) -> ModelChoice:
         return DEFAULT_MODEL
     custom = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in row.custom_weights.items()}) \
         if row.custom_weights else None
-    return ModelChoice(rules.Model(row.model), row.half_life_days, custom)
+    choice = ModelChoice(rules.Model(row.model), row.half_life_days, custom, row.markov_order or 1)
+    if driven.is_data_driven(choice.model):  # a model of record weighs its own period's deals: its chain
+        from domain.org.service import get_period
+        choice = await with_effects(await get_period(period_key), choice)
+    return choice
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +202,10 @@ def _weights(choice: ModelChoice, now) -> Callable[[rules.Journey], list[Decimal
     share them share one computation."""
     def compute(j: rules.Journey) -> list[Decimal]:
         return rules.weights(choice.model, j, choice.half_life_days, choice.custom, now)
+    if driven.is_data_driven(choice.model):
+        if choice.effects is None:
+            raise ValueError("a data-driven model needs its period's effects: with_effects()")
+        return driven.memoised(choice.effects.by_channel)
     if rules.Model(choice.model) is rules.Model.TIME_DECAY:
         return compute
     memo: dict[tuple, list[Decimal]] = {}
@@ -240,6 +260,7 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
+    choice = await with_effects(period, choice)
     if not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
@@ -256,6 +277,7 @@ async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy
                       deal_list: Sequence[Deal] | None = None) -> Attribution:
     """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
     deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
+    choice = await with_effects(period, choice)
     if deal_list is None:
         totals = await period_credit_totals(period, choice, group_by)
     else:
@@ -394,3 +416,33 @@ def pipeline_deals_by_team(deal_list: Sequence[Deal]) -> dict[int, PipelineDeals
         for team_id in sorted(rules.influencing_teams(deal.journey)):
             teams.setdefault(team_id, PipelineDeals([], [])).influenced.append(deal)
     return teams
+
+
+# --- the data-driven models' chains, per deal and per period ----------------------------------------
+
+def touch_weights(choice: ModelChoice, now: datetime | None = None) -> Callable[[rules.Journey], list[Decimal]]:
+    """journey -> its touches' weights under `choice` (with its period's effects resolved when data-driven): the
+    split every report, export and trace uses."""
+    return _weights(choice, now or clock.now())
+
+
+def counting_period_key(o: Opportunity | DealOpportunity) -> str:
+    """The period where a deal's credit counts, for one deal alone (`Opportunity.credits`): its win period when
+    WON (bookings), else its creation period (pipeline)."""
+    from domain import config
+    from domain.org.rules import quarter_of
+    cfg = config.current()
+    moment = o.closed_at if o.status is OpportunityStatus.WON and o.closed_at is not None else o.created_at
+    return quarter_of(moment, cfg.fiscal_year_start_month, cfg.timezone).key
+
+
+async def effects_by_key(keys: Sequence[tuple[str, str, int]]) -> list:
+    """DataLoader batch: (period key, model, order) -> journeys.Effects (each period's chain once a request)."""
+    from domain.org.service import get_period
+    return [await journeys.period_effects(await get_period(key), rules.Model(model), order)
+            for key, model, order in keys]
+
+
+async def drivers(period: PeriodView, order: int = 1):
+    """The period's Markov chain of `order`: every channel's removal effect, shares and journeys."""
+    return await journeys.period_chain(period, order)

@@ -46,6 +46,8 @@ async def stored_choices() -> dict[str, object]:
     choices = {_key_of(DEFAULT_MODEL): DEFAULT_MODEL}
     for model, half_life, custom in await ModelOfRecord.filter(status=ProposalStatus.ACTIVE).values_list(
             "model", "half_life_days", "custom_weights"):
+        if model in ("MARKOV", "SHAPLEY"):
+            continue  # weighed by its period's chain: computed live (journeys.py caches a closed period's chain)
         weights = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in custom.items()}) if custom else None
         choice = ModelChoice(rules.Model(model), Decimal(str(half_life)), weights)
         choices.setdefault(_key_of(choice), choice)

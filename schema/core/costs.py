@@ -24,8 +24,12 @@ POSITION_MODEL = 2_000       # a position model computed live over a period's de
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
+DRIVERS = 10_000             # a period's training journeys read and its Markov chain solved (cached once closed)
+DATA_DRIVEN_MODEL = LIVE_MODEL + DRIVERS  # MARKOV or SHAPLEY over a period: the chain, then every deal live
+DEAL_CREDIT_DRIVEN = 100     # one deal's credit under MARKOV or SHAPLEY (its period's chain shared by the request)
 
 LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})
+DATA_DRIVEN_MODELS = frozenset({"MARKOV", "SHAPLEY"})
 MAX_NODE_IDS = 100           # nodes(ids:) names at most this many records
 MAX_TIMELINE = 500           # Lead.timeline(last:) gives at most this many events
 
@@ -42,6 +46,8 @@ def _int(value: Any, default: int) -> int:
 
 def model_cost(model: Any) -> int:
     """`attribution(model:)`: the model of record (null) and every position model are summed from stored rows."""
+    if _name(model) in DATA_DRIVEN_MODELS:
+        return DATA_DRIVEN_MODEL
     return LIVE_MODEL if _name(model) in LIVE_MODELS else STORED_REPORT
 
 
@@ -52,7 +58,8 @@ def distinct_models(models: Any) -> list[str]:
 
 def comparison_cost(models: Any) -> int:
     """`attributionComparison`: the period's deals read once, then each distinct model computed over them."""
-    return PERIOD_DEALS + sum(LIVE_MODEL if m in LIVE_MODELS else POSITION_MODEL for m in distinct_models(models))
+    return PERIOD_DEALS + sum(POSITION_MODEL + DRIVERS if m in DATA_DRIVEN_MODELS  # its chain, then the deals read
+                              else LIVE_MODEL if m in LIVE_MODELS else POSITION_MODEL for m in distinct_models(models))
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.attributionComparison": FieldCost(lambda a: comparison_cost(a.get("models")),
                                              list_size=lambda a: len(distinct_models(a.get("models")))),
     "Query.sharedWins": FieldCost(PERIOD_DEALS, list_size=100),
+    "Query.attributionDrivers": FieldCost(DRIVERS, list_size=20),
     "Query.pipelineByTeam": FieldCost(STORED_REPORT),
     "Query.slaReport": FieldCost(STORED_REPORT),
     "Query.leadFeedback": FieldCost(STORED_REPORT),
@@ -93,7 +101,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.teamContribution": FieldCost(STORED_REPORT),
     "Query.companyContribution": FieldCost(STORED_REPORT),
     "Lead.timeline": FieldCost(list_size=lambda a: max(1, min(_int(a.get("last"), 50), MAX_TIMELINE))),
-    "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
+    "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_DRIVEN if _name(a.get("model")) in DATA_DRIVEN_MODELS
+                                     else DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
                                      else DEAL_CREDIT),
     **{f"TeamContribution.{name}": FieldCost(FIGURE) for name in _TEAM_FIGURES},
     **{f"TeamContribution.{name}": FieldCost(TRACE) for name in _TEAM_TRACES},

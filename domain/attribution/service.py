@@ -36,6 +36,10 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
     if (message := markov.order_problem(markov_order)) is not None:
         problems.add(ErrorCode.INVALID, message, "markovOrder")
     problems.raise_if_any()
+    if rules.Model(model) is rules.Model.SHAPLEY:  # refused now rather than in every figure once approved
+        from domain.attribution import journeys
+        from domain.org.service import get_period
+        await journeys.period_shapley(await get_period(period_key))
     async with in_transaction():
         period = await ensure_period(period_key)
         if period.status is PeriodStatus.CLOSED:

@@ -137,6 +137,9 @@ def test_shapley_over_more_than_twelve_channels_is_invalid_naming_the_count(org,
     csv = api.http.get("/export/attribution.csv", params={"period": "2026-Q4", "model": "SHAPLEY"},
                        headers={"Authorization": f"Bearer {org.seller_token}"})
     assert csv.status_code == 400 and "13" in csv.text
+    proposal = api.gql(PROPOSE, {"input": {"period": "2026-Q4", "model": "SHAPLEY"}},
+                       org.marketing_leader)["attributionModelOfRecordPropose"]
+    assert [(e["code"], e["field"]) for e in proposal["userErrors"]] == [("INVALID", ["input", "model"])]
     assert api.gql(ATTRIBUTION, {"m": "MARKOV", "g": "CHANNEL"}, org.seller_token)["attribution"]  # MARKOV still
 
 
@@ -179,11 +182,20 @@ def test_comparison_puts_markov_and_shapley_beside_the_position_models(org, api)
     assert markov_column["webinar"] == "3333.33"
 
 
+def _journey_reads(api, token) -> tuple[dict, int]:
+    """The drivers, and how many statements read training journeys for them."""
+    with api.count_queries() as counter:
+        drivers = _drivers(api, token)
+    return drivers, sum("UNION ALL" in statement for statement in counter.statements)
+
+
 def test_a_closed_periods_chain_is_kept_and_new_facts_in_it_are_seen(org, api):
-    before = _drivers(api, org.seller_token)
+    before, reads = _journey_reads(api, org.seller_token)
+    assert reads == 1 and _journey_reads(api, org.seller_token)[1] == 1  # open: computed on every request
     api.gql('mutation { periodClose(input: {period: "2026-Q4", reason: "early close"}) { userErrors { code } } }',
             token=org.admin)
-    assert _drivers(api, org.seller_token) == before
+    assert _journey_reads(api, org.seller_token) == (before, 1)  # the first read of the closed period
+    assert _journey_reads(api, org.seller_token) == (before, 0)  # then kept
     lead = org.lead("L-late", company="Late")
     org.touch(lead, day(2), channel="webinar", external_id="L-late-t")
     _deal(api, lead, 100_000, day(3), status="LOST", closed=day(9), external_id="O-late")

@@ -22,6 +22,9 @@ from domain.attribution import driven, markov, rules, shapley
 from domain.errors import invalid
 from domain.rawsql import as_utc
 
+# "without a deal" is NOT IN a list read once (SQLite builds it as one ephemeral index, PostgreSQL as a hashed
+# subplan): opportunity.lead_id has no index, so a correlated NOT EXISTS scanned the deals once per disqualified lead
+# (0.95 s against 0.13 s for a quarter of the 100k dataset).
 _JOURNEYS = """
     SELECT j.kind, j.jid, j.converted, j.value, j.until, t.channel, t.at
     FROM (SELECT 'D' AS kind, o.id AS jid, o.lead_id AS lead_id, o.closed_at AS until,
@@ -33,7 +36,7 @@ _JOURNEYS = """
           SELECT 'Q', e.lead_id, e.lead_id, MIN(e.at), 0, 0
           FROM lead_event e
           WHERE e.stage = 'DISQUALIFIED' AND e.type = 'STAGE' AND e.at >= :start AND e.at < :end AND e.at <= :now
-            AND NOT EXISTS (SELECT 1 FROM opportunity d WHERE d.lead_id = e.lead_id)
+            AND e.lead_id NOT IN (SELECT d.lead_id FROM opportunity d WHERE d.lead_id IS NOT NULL)
           GROUP BY e.lead_id) j
     LEFT JOIN touchpoint t ON t.lead_id = j.lead_id
     ORDER BY j.kind, j.jid, t.at, t.id"""

@@ -15,6 +15,8 @@ The models (share of the amount), written as position weights {milestone: weight
   INVERSE_J   {FT .6, last .2} + .2 others                    CUSTOM  {FT ft, LC lc, OC oc, CW cw} + others
   TIME_DECAY  2^(-age/half_life) per touch, age in days to the close (to as_of while open), normalised.
 "last" is the last touch of the journey (J_SHAPED, INVERSE_J, LAST_TOUCH); it always exists, like FT.
+MARKOV and SHAPLEY (data-driven) are not position models: a touch weighs its channel's effect in a period's chain
+(markov.py, shapley.py, driven.py), so `weights()` refuses them; `proportional()` and `split()` finish their split.
 
 Position weights are applied in this order (steps 2 and 4 are proportional rescalings of the milestones, so
 their order does not change the result):

@@ -41,22 +41,32 @@ def as_effect(value: float | Fraction) -> Decimal:
 def weights(effects: Mapping[str, Decimal], j: rules.Journey) -> list[Decimal]:
     """One weight per touch of `j`, summing to exactly 1 ([] without touches): effect over the deal's sum, or LINEAR
     when every touch's channel has no effect."""
-    if not j.touches:
+    return channel_weights(effects, tuple(t.channel for t in j.touches))
+
+
+def channel_weights(effects: Mapping[str, Decimal], channels: tuple[str | None, ...]) -> list[Decimal]:
+    """weights() of a journey whose touches have these channels, in order (all a data-driven split depends on)."""
+    if not channels:
         return []
-    raw = [effects.get(t.channel, ZERO) if t.channel is not None else ZERO for t in j.touches]
+    raw = [effects.get(c, ZERO) if c is not None else ZERO for c in channels]
     if not sum(raw, ZERO) > ZERO:
-        return rules.weights(rules.Model.LINEAR, j)
+        return rules.proportional([Decimal(1)] * len(channels))  # LINEAR: rules.weights(LINEAR) is the same
     return rules.proportional(raw)
 
 
 def memoised(effects: Mapping[str, Decimal]):
     """journey -> weights(effects, journey), computed once per sequence of channels (a report's deals share few)."""
+    by_channels = memoised_channels(effects)
+    return lambda j: by_channels(tuple(t.channel for t in j.touches))
+
+
+def memoised_channels(effects: Mapping[str, Decimal]):
+    """channels -> channel_weights(effects, channels), computed once per sequence."""
     memo: dict[tuple, list[Decimal]] = {}
 
-    def of(j: rules.Journey) -> list[Decimal]:
-        key = tuple(t.channel for t in j.touches)
-        found = memo.get(key)
+    def of(channels: tuple) -> list[Decimal]:
+        found = memo.get(channels)
         if found is None:
-            found = memo[key] = weights(effects, j)
+            found = memo[channels] = channel_weights(effects, channels)
         return found
     return of

@@ -261,7 +261,10 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
     choice = await with_effects(period, choice)
-    if not await stored.is_stored(choice):
+    if driven.is_data_driven(choice.model):  # the default model's stored rows, re-weighed by the period's chain
+        from domain.attribution import driven_totals
+        totals = await driven_totals.credit_totals(period, choice, group_by)
+    elif not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
         totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),

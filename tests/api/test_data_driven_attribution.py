@@ -200,3 +200,25 @@ def test_a_closed_periods_chain_is_kept_and_new_facts_in_it_are_seen(org, api):
     org.touch(lead, day(2), channel="webinar", external_id="L-late-t")
     _deal(api, lead, 100_000, day(3), status="LOST", closed=day(9), external_id="O-late")
     assert _drivers(api, org.seller_token)["webinar"]["journeys"] == 3  # the cached chain was not reused
+
+
+@pytest.mark.parametrize("model", ["MARKOV", "SHAPLEY"])
+def test_the_stored_rows_reweighed_give_the_live_figures(org, api, model):
+    """Deals with fresh stored rows (after a rebuild) are re-weighed from them; without rows they are computed from
+    their journeys: the same lines for every grouping."""
+    from domain.attribution import stored
+    lead = org.lead("L-5", company="Mixed")
+    org.touch(lead, day(2), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="email", external_id="L-5-t0")
+    org.touch(lead, day(3), channel="webinar", external_id="L-5-t1")
+    _deal(api, lead, 123_457, day(4), status="OPEN", external_id="O-5")  # pipeline only
+    _deal(api, None, 50_000, day(4), status="WON", closed=day(20), external_id="O-6")  # no lead: UNATTRIBUTED
+    live = {g: api.gql(ATTRIBUTION, {"m": model, "g": g}, org.seller_token)["attribution"]
+            for g in ("TEAM", "PERSON", "CHANNEL", "CAMPAIGN")}
+    api.run(stored.rebuild_all())
+    for group, lines in live.items():
+        with api.count_queries() as counter:
+            again = api.gql(ATTRIBUTION, {"m": model, "g": group}, org.seller_token)["attribution"]
+        assert again == lines, group
+        assert any("FROM deal_credit WHERE" in s for s in counter.statements)
+        assert not any('"touchpoint"' in s for s in counter.statements), group  # no journey rebuilt

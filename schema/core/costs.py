@@ -25,7 +25,8 @@ DEAL_CREDIT = 2              # one deal's credit under a position model (its jou
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
 DRIVERS = 10_000             # a period's training journeys read and its Markov chain solved (cached once closed)
-DATA_DRIVEN_MODEL = LIVE_MODEL + DRIVERS  # MARKOV or SHAPLEY over a period: the chain, then every deal live
+DATA_DRIVEN_MODEL = DRIVERS + POSITION_MODEL  # MARKOV or SHAPLEY over a period: the chain, then the stored rows
+                                              # re-weighed in Python (deals without fresh rows live)
 DEAL_CREDIT_DRIVEN = 100     # one deal's credit under MARKOV or SHAPLEY (its period's chain shared by the request)
 
 LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})

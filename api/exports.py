@@ -144,11 +144,13 @@ ATTRIBUTION_COLUMNS = ["period", "model", "group_by", "key", "label", "pipeline"
 
 
 async def attribution_rows(principal: Principal, period_key: str, model: str | None = None,
-                           group_by: str | None = None) -> AsyncIterator[list]:
-    """The credit lines of `attribution(period, model, groupBy)`: model of record and TEAM by default."""
+                           group_by: str | None = None, choice=None) -> AsyncIterator[list]:
+    """The credit lines of `attribution(period, model, groupBy, markovOrder)`: model of record and TEAM by default
+    (`choice`: the model already checked and resolved by the route)."""
     view = await get_period(period_key)
-    choice = await attribution.model_of_record(view.key) if not model else attribution.ModelChoice(
-        attribution_rules.Model(model))
+    if choice is None:
+        choice = await attribution.model_of_record(view.key) if not model else attribution.ModelChoice(
+            attribution_rules.Model(model))
     grouping = attribution.GroupBy(group_by or "TEAM")
     result = await attribution.attribution(view, choice, grouping)
     share = lambda part, whole: numbers.ratio(attribution_rules.share_of_total(part, whole))
@@ -378,6 +380,10 @@ async def export(request: Request):
             return _error(400, "INVALID", "CUSTOM weights go through GraphQL's attribution(weights:)")
         if options["group_by"] and options["group_by"] not in attribution.GroupBy.__members__:
             return _error(400, "INVALID", f"groupBy is one of {', '.join(attribution.GroupBy.__members__)}")
+        order = request.query_params.get("markovOrder", "1")
+        if order not in ("1", "2", "3"):
+            return _error(400, "INVALID", "markovOrder is 1, 2 or 3")
+        options["markov_order"] = int(order)
     if report == "leads":
         stage, score = request.query_params.get("stage"), request.query_params.get("score", "false")
         if stage and stage not in Stage.__members__:
@@ -388,9 +394,15 @@ async def export(request: Request):
         if options["score"]:
             columns = columns + LEAD_SCORE_COLUMNS
     try:
-        period = (await get_period(period)).key  # "current", "previous", "next" resolved here, once
+        view = await get_period(period)
+        period = view.key  # "current", "previous", "next" resolved here, once
+        if report == "attribution":  # a data-driven model's chain (and its refusals) before the first row
+            order = options.pop("markov_order")
+            if options["model"]:
+                options["choice"] = await attribution.with_effects(view, attribution.model_choice(
+                    attribution_rules.Model(options["model"]), markov_order=order))
     except DomainError as e:
-        return _error(400, "INVALID", e.problems[0].message)
+        return _error(400, e.problems[0].code.value, e.problems[0].message)
     allowance = allowance_of(request.scope)  # the cost of the report's GraphQL twin (README, Field costs)
     if allowance is not None and (receipt := allowance.spend(export_cost(report, request.query_params))).refused:
         return over_budget(receipt, f"The {report} export")

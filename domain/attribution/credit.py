@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domain.attribution import rules
+from domain.attribution import driven, rules
 
 UNATTRIBUTED = "UNATTRIBUTED"
 
@@ -21,6 +21,8 @@ class ModelChoice:
     model: rules.Model
     half_life_days: Decimal = rules.DEFAULT_HALF_LIFE_DAYS
     custom: rules.CustomWeights | None = None
+    markov_order: int = 1                  # MARKOV's chain order (1-3); ignored by the other models
+    effects: object = None                 # training.Effects of the period, once resolved (MARKOV, SHAPLEY)
 
 
 DEFAULT_MODEL = ModelChoice(rules.Model.W_SHAPED)
@@ -55,6 +57,10 @@ def weights_of(choice: ModelChoice, now: datetime) -> Callable[[rules.Journey], 
     share them share one computation."""
     def compute(j: rules.Journey) -> list[Decimal]:
         return rules.weights(choice.model, j, choice.half_life_days, choice.custom, now)
+    if driven.is_data_driven(choice.model):
+        if choice.effects is None:
+            raise ValueError("a data-driven model needs its period's effects: with_effects()")
+        return driven.memoised(choice.effects.by_channel)
     if rules.Model(choice.model) is rules.Model.TIME_DECAY:
         return compute
     memo: dict[tuple, list[Decimal]] = {}

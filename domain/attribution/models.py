@@ -77,6 +77,7 @@ class ModelOfRecord(Model):
     model = fields.CharField(max_length=16)
     half_life_days = fields.DecimalField(max_digits=9, decimal_places=3)
     custom_weights = fields.JSONField(null=True)
+    markov_order = fields.SmallIntField(default=1)   # the chain order of a MARKOV model (1-3)
     status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.PROPOSED)
     proposed_by = fields.CharField(max_length=200)
     created_at = fields.DatetimeField()

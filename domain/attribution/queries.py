@@ -4,8 +4,8 @@ without fresh rows) computed live over the deals read set-based (journeys.py) an
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -13,7 +13,7 @@ from enum import Enum
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
-from domain.attribution import rules, stored
+from domain.attribution import driven, markov, rules, stored, training
 from domain.attribution.credit import (  # noqa: F401  (the deal and credit names other areas read from here)
     DEFAULT_MODEL, UNATTRIBUTED, CreditRow, Deal, ModelChoice, iter_credit_rows,
 )
@@ -34,15 +34,25 @@ class GroupBy(str, Enum):
 
 
 def model_choice(model: rules.Model, half_life_days: Decimal | None = None,
-                 custom: rules.CustomWeights | None = None) -> ModelChoice:
-    """A model a client named, with its half-life (default 7 days) and weights, or INVALID on each argument at
-    fault (rules.model_choice_problems)."""
+                 custom: rules.CustomWeights | None = None, markov_order: int = 1) -> ModelChoice:
+    """A model a client named, with its half-life (default 7 days), weights and Markov order, or INVALID on each
+    argument at fault (rules.model_choice_problems, markov.order_problem)."""
     problems = Problems()
     for argument, message in rules.model_choice_problems(model, half_life_days, custom):
         problems.add(ErrorCode.INVALID, message, argument)
+    if (message := markov.order_problem(markov_order)) is not None:
+        problems.add(ErrorCode.INVALID, message, "markovOrder")
     problems.raise_if_any()
     return ModelChoice(rules.Model(model), half_life_days if half_life_days is not None
-                       else rules.DEFAULT_HALF_LIFE_DAYS, custom)
+                       else rules.DEFAULT_HALF_LIFE_DAYS, custom, markov_order)
+
+
+async def with_effects(period: PeriodView, choice: ModelChoice) -> ModelChoice:
+    """`choice` with the period's per-channel effects when it is a data-driven model (MARKOV, SHAPLEY: the chain
+    of the period where the figures count), else as it is."""
+    if not driven.is_data_driven(choice.model) or choice.effects is not None:
+        return choice
+    return replace(choice, effects=await training.period_effects(period, choice.model, choice.markov_order))
 
 
 async def model_of_record(period_key: str) -> ModelChoice:
@@ -52,7 +62,11 @@ async def model_of_record(period_key: str) -> ModelChoice:
         return DEFAULT_MODEL
     custom = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in row.custom_weights.items()}) \
         if row.custom_weights else None
-    return ModelChoice(rules.Model(row.model), row.half_life_days, custom)
+    choice = ModelChoice(rules.Model(row.model), row.half_life_days, custom, row.markov_order or 1)
+    if driven.is_data_driven(choice.model):  # a model of record weighs its own period's deals: its chain
+        from domain.org.service import get_period
+        choice = await with_effects(await get_period(period_key), choice)
+    return choice
 
 
 @dataclass
@@ -115,7 +129,11 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
-    if not await stored.is_stored(choice):
+    choice = await with_effects(period, choice)
+    if driven.is_data_driven(choice.model):  # the default model's stored rows, re-weighed by the period's chain
+        from domain.attribution import driven_totals
+        totals = await driven_totals.credit_totals(period, choice, group_by)
+    elif not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
         totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
@@ -131,6 +149,7 @@ async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy
                       deal_list: Sequence[Deal] | None = None, *, deal_count: int | None = None) -> Attribution:
     """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
     deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
+    choice = await with_effects(period, choice)
     if deal_list is None:
         totals = await period_credit_totals(period, choice, group_by, deal_count=deal_count)
     else:
@@ -149,21 +168,21 @@ def compared_models(models: Sequence[rules.Model]) -> list[rules.Model]:
     """The models of a side-by-side comparison, each once in first-seen order, or INVALID: one to ten models, no
     CUSTOM (its weights go through `attribution(weights:)`)."""
     if not 1 <= len(models) <= MAX_COMPARED:
-        raise invalid("name between one and ten models", "models")
+        raise invalid(f"name between one and {MAX_COMPARED} models", "models")
     if rules.Model.CUSTOM in models:
         raise invalid("compare CUSTOM weights through `attribution(weights:)`", "models")
     return list(dict.fromkeys(rules.Model(m) for m in models))
 
 
-async def attribution_comparison(period: PeriodView, models: Sequence[rules.Model],
-                                 group_by: GroupBy) -> list[tuple[rules.Model, Attribution]]:
+async def attribution_comparison(period: PeriodView, models: Sequence[rules.Model], group_by: GroupBy,
+                                 markov_order: int = 1) -> list[tuple[rules.Model, Attribution]]:
     """Each distinct model's credit per group (compared_models): a stored model summed from its rows (attribution),
-    the others computed over the period's deals, read once for them all."""
+    the others computed over the period's deals, read once for them all (MARKOV with its chain of `markov_order`)."""
     columns = []
     deal_list: list[Deal] | None = None
     deal_count: int | None = None  # the period's deals, counted once for every stored model
     for model in compared_models(models):
-        choice = ModelChoice(model)
+        choice = model_choice(model, markov_order=markov_order)
         if await stored.is_stored(choice):
             if deal_count is None:
                 deal_count = await stored.period_deal_count(period.start, period.end)
@@ -292,3 +311,33 @@ def pipeline_deals_by_team(deal_list: Sequence[Deal]) -> dict[int, PipelineDeals
         for team_id in sorted(rules.influencing_teams(deal.journey)):
             teams.setdefault(team_id, PipelineDeals([], [])).influenced.append(deal)
     return teams
+
+
+# --- the data-driven models' chains, per deal and per period ----------------------------------------
+
+def touch_weights(choice: ModelChoice, now: datetime | None = None) -> Callable[[rules.Journey], list[Decimal]]:
+    """journey -> its touches' weights under `choice` (with its period's effects resolved when data-driven): the
+    split every report, export and trace uses."""
+    return credit.weights_of(choice, now or clock.now())
+
+
+def counting_period_key(o: Opportunity | DealOpportunity) -> str:
+    """The period where a deal's credit counts, for one deal alone (`Opportunity.credits`): its win period when
+    WON (bookings), else its creation period (pipeline)."""
+    from domain import config
+    from domain.org.rules import quarter_of
+    cfg = config.current()
+    moment = o.closed_at if o.status is OpportunityStatus.WON and o.closed_at is not None else o.created_at
+    return quarter_of(moment, cfg.fiscal_year_start_month, cfg.timezone).key
+
+
+async def effects_by_key(keys: Sequence[tuple[str, str, int]]) -> list:
+    """DataLoader batch: (period key, model, order) -> training.Effects (each period's chain once a request)."""
+    from domain.org.service import get_period
+    return [await training.period_effects(await get_period(key), rules.Model(model), order)
+            for key, model, order in keys]
+
+
+async def drivers(period: PeriodView, order: int = 1):
+    """The period's Markov chain of `order`: every channel's removal effect, shares and journeys."""
+    return await training.period_chain(period, order)

@@ -15,6 +15,8 @@ The models (share of the amount), written as position weights {milestone: weight
   INVERSE_J   {FT .6, last .2} + .2 others                    CUSTOM  {FT ft, LC lc, OC oc, CW cw} + others
   TIME_DECAY  2^(-age/half_life) per touch, age in days to the close (to as_of while open), normalised.
 "last" is the last touch of the journey (J_SHAPED, INVERSE_J, LAST_TOUCH); it always exists, like FT.
+MARKOV and SHAPLEY (data-driven) are not position models: a touch weighs its channel's effect in a period's chain
+(markov.py, shapley.py, driven.py), so `weights()` refuses them; `proportional()` and `split()` finish their split.
 
 Position weights are applied in this order (steps 2 and 4 are proportional rescalings of the milestones, so
 their order does not change the result):
@@ -90,6 +92,8 @@ class Model(str, Enum):
     J_SHAPED = "J_SHAPED"
     INVERSE_J = "INVERSE_J"
     CUSTOM = "CUSTOM"
+    MARKOV = "MARKOV"      # data-driven: markov.py, driven.py
+    SHAPLEY = "SHAPLEY"    # data-driven: shapley.py, driven.py
 
 
 class Milestone(str, Enum):
@@ -235,6 +239,8 @@ def weights(model: Model, j: Journey, half_life_days: Decimal = DEFAULT_HALF_LIF
     """One weight per touch of `j`, in journey order, summing to exactly 1; [] for a journey without touches."""
     model = Model(model)
     n = len(j.touches)
+    if model in (Model.MARKOV, Model.SHAPLEY):
+        raise ValueError("a data-driven model weighs touches by the period's chain: driven.weights")
     if model is Model.TIME_DECAY and not half_life_days > ZERO:
         raise ValueError("the half-life must be above 0 days")
     if model is Model.CUSTOM:
@@ -309,6 +315,12 @@ def _time_decay(j: Journey, half_life_days: Decimal, as_of: datetime | None) -> 
     for t in j.touches:
         age_days = Decimal((reference - t.at) // micro) / _DAY
         raw.append(pow2(-age_days / half_life_days))
+    return _exact(raw)
+
+
+def proportional(raw: list[Decimal]) -> list[Decimal]:
+    """Raw weights (at least 0, positive total) as exact weights of 24 places summing to 1 (the data-driven models'
+    per-touch effects, driven.py)."""
     return _exact(raw)
 
 

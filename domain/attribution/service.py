@@ -7,7 +7,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain import clock
-from domain.attribution import rules, stored
+from domain.attribution import markov, rules, stored
 from domain.attribution.models import ModelOfRecord, ModelOfRecordApproval, ProposalStatus
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
@@ -25,7 +25,7 @@ def _closed(period: Period) -> DomainError:
 
 
 async def propose(actor: Principal, period_key: str, model: rules.Model, half_life_days: Decimal | None = None,
-                  custom: rules.CustomWeights | None = None) -> ModelOfRecord:
+                  custom: rules.CustomWeights | None = None, markov_order: int = 1) -> ModelOfRecord:
     """A proposal takes effect only when a sales leader and a marketing leader have both approved it."""
     enforce(joint_draft_refusal(actor, "a model-of-record proposal"), "model")
     problems = Problems()
@@ -33,7 +33,13 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
     half_life = half_life_days if half_life_days is not None else rules.DEFAULT_HALF_LIFE_DAYS
     for argument, message in rules.model_choice_problems(model, half_life_days, custom):
         problems.add(ErrorCode.INVALID, message, argument)
+    if (message := markov.order_problem(markov_order)) is not None:
+        problems.add(ErrorCode.INVALID, message, "markovOrder")
     problems.raise_if_any()
+    if rules.Model(model) is rules.Model.SHAPLEY:  # refused now rather than in every figure once approved
+        from domain.attribution import training
+        from domain.org.service import get_period
+        await training.period_shapley(await get_period(period_key))
     async with in_transaction():
         period = await ensure_period(period_key)
         if period.status is PeriodStatus.CLOSED:
@@ -41,9 +47,10 @@ async def propose(actor: Principal, period_key: str, model: rules.Model, half_li
         proposal = await ModelOfRecord.create(
             period_id=period.id, model=model.value, half_life_days=half_life,
             custom_weights={k: str(v) for k, v in custom.__dict__.items()} if custom else None,
-            proposed_by=actor.name, created_at=clock.now())
+            markov_order=markov_order, proposed_by=actor.name, created_at=clock.now())
         await record(actor, "attributionModelOfRecordPropose", "ModelOfRecord", proposal.id, None,
-                     {"period": period.key, "model": model.value, "half_life_days": str(half_life)})
+                     {"period": period.key, "model": model.value, "half_life_days": str(half_life),
+                      **({"markov_order": markov_order} if model is rules.Model.MARKOV else {})})
     return proposal
 
 

@@ -67,6 +67,8 @@ async def stored_choices() -> dict[str, ModelChoice]:
     choices = dict(BUILT_IN)
     for model, half_life, custom in await ModelOfRecord.filter(status=ProposalStatus.ACTIVE).values_list(
             "model", "half_life_days", "custom_weights"):
+        if model in ("MARKOV", "SHAPLEY"):
+            continue  # weighed by its period's chain: computed live (training.py caches a closed period's chain)
         weights = rules.CustomWeights(**{k: Decimal(str(v)) for k, v in custom.items()}) if custom else None
         choice = ModelChoice(rules.Model(model), Decimal(str(half_life)), weights)
         choices.setdefault(key_of(choice), choice)

@@ -20,6 +20,7 @@ class AttributionModelOfRecordProposeInput:
     model: AttributionModel
     half_life_days: Decimal | None = None
     weights: CustomWeightsInput | None = None
+    markov_order: int = 1
 
 
 @strawberry.input
@@ -41,7 +42,7 @@ class AttributionMutation:
             self, info: Info, input: AttributionModelOfRecordProposeInput) -> ModelOfRecordPayload | None:
         return await payload(ModelOfRecordPayload, "model_of_record", lambda: service.propose(
             info.context.viewer, input.period, input.model, input.half_life_days,
-            input.weights.to_rules() if input.weights else None), ModelOfRecord.from_model)
+            input.weights.to_rules() if input.weights else None, input.markov_order), ModelOfRecord.from_model)
 
     @strawberry.mutation(permission_classes=[SideLeaders],
                          description="Approve a proposal as a sales or marketing leader; with both it takes effect.")

@@ -19,10 +19,19 @@ from schema.core.pagination import Connection, connection, page_request
 from schema.org.types import Team, load_team_row
 
 
-async def _choice(period_key: str, model, half_life_days, weights) -> queries.ModelChoice:
+async def _choice(period_key: str, model, half_life_days, weights, markov_order: int = 1) -> queries.ModelChoice:
     if model is None:
         return await queries.model_of_record(period_key)
-    return queries.model_choice(model, half_life_days, weights.to_rules() if weights else None)
+    return queries.model_choice(model, half_life_days, weights.to_rules() if weights else None, markov_order)
+
+
+@strawberry.type(description="A channel's removal effect in a period's Markov chain (the drivers of conversion).")
+class AttributionDriver:
+    channel: str
+    removal_effect: float = strawberry.field(description="1 - P(conversion without the channel) / P(conversion).")
+    share: float = strawberry.field(description="Its share of the period's conversions (the shares sum to 1).")
+    value_share: float = strawberry.field(description="Its share of the period's conversion value.")
+    journeys: int = strawberry.field(description="How many training journeys it appears in.")
 
 
 @strawberry.type(description="One model's credit lines, for side-by-side comparison.")
@@ -50,26 +59,38 @@ class AttributionQuery:
                                   "model (default: the period's model of record).")
     async def attribution(self, info: Info, period: str, model: AttributionModel | None = None,
                           group_by: GroupBy = queries.GroupBy.TEAM, half_life_days: Decimal | None = None,
-                          weights: CustomWeightsInput | None = None) -> list[CreditLine]:
+                          weights: CustomWeightsInput | None = None, markov_order: int = 1) -> list[CreditLine]:
         try:
             view = await org_service.get_period(period)
-            choice = await _choice(view.key, model, half_life_days, weights)
+            choice = await _choice(view.key, model, half_life_days, weights, markov_order)
+            result = await queries.attribution(view, choice, group_by)
         except DomainError as e:
             raise client_error(e) from None
-        result = await queries.attribution(view, choice, group_by)
         return [CreditLine.of(line, result) for line in result.lines]
 
     @strawberry.field(description="Several models side by side for the same period: one column per distinct model, "
                                   "in the order first named (a model named twice is computed once).")
     async def attribution_comparison(self, info: Info, period: str, models: list[AttributionModel],
-                                     group_by: GroupBy = queries.GroupBy.TEAM) -> list[AttributionColumn]:
+                                     group_by: GroupBy = queries.GroupBy.TEAM,
+                                     markov_order: int = 1) -> list[AttributionColumn]:
         try:
             view = await org_service.get_period(period)
-            columns = await queries.attribution_comparison(view, models, group_by)
+            columns = await queries.attribution_comparison(view, models, group_by, markov_order)
         except DomainError as e:
             raise client_error(e) from None
         return [AttributionColumn(model=model, lines=[CreditLine.of(line, result) for line in result.lines])
                 for model, result in columns]
+
+    @strawberry.field(description="The period's Markov chain (`order` 1-3): each channel's removal effect and its "
+                                  "shares of the conversions and of their value, by channel name.")
+    async def attribution_drivers(self, info: Info, period: str, order: int = 1) -> list[AttributionDriver]:
+        try:
+            view = await org_service.get_period(period)
+            chain = await queries.drivers(view, order)
+        except DomainError as e:
+            raise client_error(e) from None
+        return [AttributionDriver(channel=d.channel, removal_effect=d.removal_effect, share=d.share,
+                                  value_share=d.value_share, journeys=d.journeys) for d in chain.drivers]
 
     @strawberry.field(description="Per team: sourced and influenced pipeline and bookings in the period.")
     async def pipeline_by_team(self, info: Info, period: str) -> list[TeamPipeline]:

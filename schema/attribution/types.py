@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from strawberry import relay
 
 from domain import numbers
 from domain.attribution import models as m
-from domain.attribution import queries, rules
+from domain.attribution import driven, queries, rules
 from domain.errors import DomainError
 from domain.leads import queries as lead_queries
 from domain.money import from_cents
@@ -117,12 +118,17 @@ class Opportunity(relay.Node):
     @strawberry.field(description="Every touch's share under a model (default: W_SHAPED); they sum to the amount. "
                                   "Empty for a deal with no touches (it is credited to UNATTRIBUTED).")
     async def credits(self, info: Info, model: AttributionModel = rules.Model.W_SHAPED,
-                      half_life_days: Decimal | None = None, weights: CustomWeightsInput | None = None) -> list[Credit]:
+                      half_life_days: Decimal | None = None, weights: CustomWeightsInput | None = None,
+                      markov_order: int = 1) -> list[Credit]:
         try:  # checked as the same arguments of `attribution` are
-            choice = queries.model_choice(model, half_life_days, weights.to_rules() if weights else None)
+            choice = queries.model_choice(model, half_life_days, weights.to_rules() if weights else None,
+                                          markov_order)
+            deal = await self._deal(info)
+            if driven.is_data_driven(choice.model):  # the chain of the period where the deal's credit counts
+                choice = replace(choice, effects=await info.context.loaders(queries.effects_by_key).load(
+                    (queries.counting_period_key(deal.opportunity), choice.model.value, choice.markov_order)))
         except DomainError as e:
             raise client_error(e) from None
-        deal = await self._deal(info)
         if not deal.journey.touches:
             return []
         return [Credit(at=row.touch.at, channel=row.touch.channel, campaign=row.touch.campaign,
@@ -158,6 +164,7 @@ class ModelOfRecord(relay.Node):
     id: relay.NodeID[int]
     model: AttributionModel
     half_life_days: Decimal
+    markov_order: int = strawberry.field(description="The chain order of a MARKOV model (1 for the others).")
     status: ProposalStatus
     proposed_by: str
     created_at: datetime
@@ -165,7 +172,8 @@ class ModelOfRecord(relay.Node):
 
     @classmethod
     def from_model(cls, r: m.ModelOfRecord) -> "ModelOfRecord":
-        return cls(id=r.id, model=rules.Model(r.model), half_life_days=numbers.setting(r.half_life_days), status=r.status,
+        return cls(id=r.id, model=rules.Model(r.model), half_life_days=numbers.setting(r.half_life_days),
+                   markov_order=r.markov_order or 1, status=r.status,
                    proposed_by=r.proposed_by, created_at=r.created_at, activated_at=r.activated_at)
 
     @classmethod

@@ -25,10 +25,16 @@ POSITION_MODEL = 2_000       # a position model computed live over a period's de
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
+DRIVERS = 10_000             # a period's training journeys read and its Markov chain solved (cached once closed)
+DATA_DRIVEN_MODEL = DRIVERS + POSITION_MODEL  # MARKOV or SHAPLEY over a period: the chain, then the stored rows
+                                              # re-weighed in Python (deals without fresh rows live)
+DEAL_CREDIT_DRIVEN = 100     # one deal's credit under MARKOV or SHAPLEY (its period's chain shared by the request)
 
 LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})  # weighed per touch (Opportunity.credits)
+DATA_DRIVEN_MODELS = frozenset({"MARKOV", "SHAPLEY"})
 # The models kept in stored credit rows (domain/attribution/stored.py STORED_MODELS): TIME_DECAY only at its default
-# half-life (DEFAULT_HALF_LIFE_DAYS); any other model, or another half-life, is computed live.
+# half-life (DEFAULT_HALF_LIFE_DAYS); any other model, or another half-life, is computed live (MARKOV and SHAPLEY
+# re-weigh the stored rows of the default model by their period's chain: DATA_DRIVEN_MODEL).
 STORED_MODELS = frozenset({"FIRST_TOUCH", "LAST_TOUCH", "LINEAR", "U_SHAPED", "W_SHAPED", "FULL_PATH", "TIME_DECAY",
                            "J_SHAPED", "INVERSE_J"})
 DEFAULT_HALF_LIFE_DAYS = 7
@@ -57,11 +63,14 @@ def _default_half_life(value: Any) -> bool:
 
 def model_cost(model: Any, half_life_days: Any = None) -> int:
     """`attribution(model:, halfLifeDays:)`: the model of record (null) and every stored model are summed from stored
-    rows (TIME_DECAY at its default half-life plus its open deals weighed live); CUSTOM and TIME_DECAY at another
-    half-life are computed live over the whole period."""
+    rows (TIME_DECAY at its default half-life plus its open deals weighed live); MARKOV and SHAPLEY solve their
+    period's chain and re-weigh the stored rows; CUSTOM and TIME_DECAY at another half-life are computed live over
+    the whole period."""
     name = _name(model)
     if name is None:
         return STORED_REPORT
+    if name in DATA_DRIVEN_MODELS:
+        return DATA_DRIVEN_MODEL
     if name not in STORED_MODELS or (name == "TIME_DECAY" and not _default_half_life(half_life_days)):
         return LIVE_MODEL
     return STORED_REPORT + (OPEN_DEALS if name == "TIME_DECAY" else 0)
@@ -73,12 +82,13 @@ def distinct_models(models: Any) -> list[str]:
 
 
 def comparison_cost(models: Any) -> int:
-    """`attributionComparison`: each distinct stored model summed from its rows (as `attribution`); the period's
-    deals read once if any model is not stored, then each such model computed over them."""
+    """`attributionComparison`: each distinct stored model summed from its rows (as `attribution`), each MARKOV /
+    SHAPLEY as `attribution`; the period's deals read once if any other model is not stored, then each such model
+    computed over them."""
     names = distinct_models(models)
-    live = [m for m in names if m not in STORED_MODELS]
+    live = [m for m in names if m not in STORED_MODELS and m not in DATA_DRIVEN_MODELS]
     return (PERIOD_DEALS if live else 0) + LIVE_MODEL * len(live) \
-        + sum(model_cost(m) for m in names if m in STORED_MODELS)
+        + sum(model_cost(m) for m in names if m in STORED_MODELS or m in DATA_DRIVEN_MODELS)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.attributionComparison": FieldCost(lambda a: comparison_cost(a.get("models")),
                                              list_size=lambda a: len(distinct_models(a.get("models")))),
     "Query.sharedWins": FieldCost(PERIOD_DEALS, list_size=100),
+    "Query.attributionDrivers": FieldCost(DRIVERS, list_size=20),
     "Query.pipelineByTeam": FieldCost(STORED_REPORT),
     "Query.slaReport": FieldCost(STORED_REPORT),
     "Query.leadFeedback": FieldCost(STORED_REPORT),
@@ -119,7 +130,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.teamContribution": FieldCost(STORED_REPORT),
     "Query.companyContribution": FieldCost(STORED_REPORT),
     "Lead.timeline": FieldCost(list_size=lambda a: max(1, min(_int(a.get("last"), 50), MAX_TIMELINE))),
-    "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
+    "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_DRIVEN if _name(a.get("model")) in DATA_DRIVEN_MODELS
+                                     else DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
                                      else DEAL_CREDIT),
     **{f"TeamContribution.{name}": FieldCost(FIGURE) for name in _TEAM_FIGURES},
     **{f"TeamContribution.{name}": FieldCost(TRACE) for name in _TEAM_TRACES},

@@ -552,6 +552,9 @@ ROWS: list[Row] = [
         lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
         note="statement totals follow the pay privacy rule (test_period_governance)"),
     Row("currentPeriod", "currentPeriod", "{ currentPeriod { key status isCurrent } }", no_variables, EVERYONE),
+    Row("attributionDrivers", "attributionDrivers",
+        "query($period: String!) { attributionDrivers(period: $period, order: 2) { channel removalEffect share "
+        "valueShare journeys } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 ]
 
 

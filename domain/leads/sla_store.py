@@ -24,7 +24,10 @@ from domain.rawsql import as_utc
 from domain.memo import Memo
 from domain.leads import sla
 from domain.leads.models import LeadFact, SlaAgreement, SlaLead
+from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.org.models import Period
+from domain.org.rules import PeriodStatus
+from domain.org.service import PeriodView
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,6 +62,14 @@ def terms_tz(agreement: SlaAgreement) -> str:
     return config.current().timezone if agreement.business_hours_only else ""
 
 
+def agreement_terms(a: SlaAgreement, timezone: str) -> sla.Agreement:
+    """An agreement's terms as the pure rules take them, its business hours in `timezone`."""
+    return sla.Agreement(mql_volume=a.mql_volume, acceptance_rate_target=a.acceptance_rate_target,
+                         handover_hours=a.handover_hours, follow_up_hours=a.follow_up_hours,
+                         follow_up_rate_target=a.follow_up_rate_target, minimum_attempts=a.minimum_attempts,
+                         decision_days=a.decision_days, business_hours_only=a.business_hours_only, timezone=timezone)
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -73,7 +84,6 @@ class _Terms:
 
 async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms]:
     """The agreements (all by default) with their due-time functions and period bounds, for the writers."""
-    from domain.leads.queries import agreement_terms
     found = list(agreements) if agreements is not None else await SlaAgreement.all().order_by("id")
     periods = {p.id: p for p in await Period.filter(id__in=sorted({a.period_id for a in found}))}
     zone = config.current().timezone
@@ -138,13 +148,10 @@ async def refresh_for_leads(all_terms: list[_Terms], lead_ids: Sequence[int], fa
 async def write_agreement(agreement: SlaAgreement) -> None:
     """The rows of a new agreement: every existing lead that became MQL in its period, first touched by its
     marketing team (the leads `sla_leads` reads)."""
-    from domain.leads.queries import _first_marketing_person, mql_facts_query
-    from domain.org.rules import PeriodStatus
-    from domain.org.service import PeriodView
     (t,) = await terms([agreement])
     view = PeriodView("", t.start, t.end, PeriodStatus.OPEN)
     facts = mql_facts_query(view, [agreement.marketing_team_id])
-    marketers = await _first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
+    marketers = await first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
                                                        .values("lead_id")))
     await SlaLead.filter(agreement_id=agreement.id).delete()
     await SlaLead.bulk_create(_rows_of_facts([t], await facts, marketers), batch_size=BATCH)

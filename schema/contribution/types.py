@@ -36,7 +36,7 @@ PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
 
 
-async def _contribution_by_period(keys) -> list[queries.PeriodContribution]:
+async def contribution_by_period(keys) -> list[queries.PeriodContribution]:
     return [await queries.period_contribution(await get_period(key)) for key in keys]
 
 
@@ -291,7 +291,7 @@ class TeamContribution:
             previous = previous_key(self.period_key)
         except DomainError as e:
             raise client_error(e) from None
-        c = await info.context.loaders(_contribution_by_period).load(previous)
+        c = await info.context.loaders(contribution_by_period).load(previous)
         return TeamContribution.of(c, self.team_id) if self.team_id in c.team_ids else None
 
 

@@ -23,7 +23,7 @@ from schema.core.pagination import Connection, connection, page_request
 from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
-from schema.org.types import Period, Person, Team, _nodes, load_person, load_team_row
+from schema.org.types import Period, Person, Team, load_nodes, load_person, load_team_row
 
 SlaSide = strawberry.enum(sla.Side, name="SlaSide")
 SlaItemKind = strawberry.enum(sla.ItemKind, name="SlaItemKind")
@@ -55,7 +55,7 @@ class SlaAgreement(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        return await _nodes(info, _agreements_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, _agreements_by_ids, node_ids, cls.from_model)
 
     @strawberry.field(description="The quarter the agreement is for.")
     async def period(self, info: Info) -> Period:

@@ -19,10 +19,9 @@ from api.limits import allowance_of, over_budget
 from domain import clock, numbers
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
-from domain.comp import queries as comp_queries
 from domain.contribution import queries as contribution
-from domain.contribution.rules import can_see_team_pay
-from domain.comp.service import visible_people
+from domain.access.rules import can_see_team_pay
+from domain.comp.service import visible_statements
 from domain.errors import DomainError
 from domain.goals import queries as goals_queries
 from domain.leads import queries as lead_queries
@@ -104,7 +103,7 @@ PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", 
 async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
     """One row per person and component (accrued while open, locked once closed), then one per adjustment."""
     view = await get_period(period_key)
-    statements = await comp_queries.statements(view, await visible_people(principal))
+    statements = await visible_statements(principal, view)
     people = {p.id: p for p in await Person.filter(id__in=[s.person_id for s in statements])}
     teams = dict(await Team.all().values_list("id", "name"))
     for s in statements:
@@ -131,12 +130,12 @@ async def contribution_rows(principal: Principal, period_key: str) -> AsyncItera
     view = await get_period(period_key)
     names = dict(await Team.all().values_list("id", "name"))
     for team_id, f in (await contribution.team_contribution(view)).items():
-        private = can_see_team_pay(principal, team_id)
+        visible = can_see_team_pay(principal, team_id)
         yield [view.key, names[team_id], numbers.ratio(f.goal_progress), f.mqls_delivered, f.sals, f.sqls,
                numbers.money(f.sourced_pipeline), numbers.money(f.influenced_pipeline),
                numbers.money(f.attributed_bookings), numbers.ratio(f.sla_compliance),
-               numbers.money(f.payouts_accrued) if private else None,
-               numbers.money(f.wasted_selling_cost) if private else None]
+               numbers.money(f.payouts_accrued) if visible else None,
+               numbers.money(f.wasted_selling_cost) if visible else None]
 
 
 ATTRIBUTION_COLUMNS = ["period", "model", "group_by", "key", "label", "pipeline", "bookings", "pipeline_share",

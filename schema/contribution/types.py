@@ -13,7 +13,8 @@ from domain import numbers
 from domain.attribution import queries as attribution_queries
 from domain.comp.queries import PayoutKind as PayoutKindRow
 from domain.comp.queries import PayoutRow
-from domain.contribution import queries, rules
+from domain.access.rules import can_see_team_pay
+from domain.contribution import queries
 from domain.goals import queries as goal_queries
 from domain.leads import queries as lead_queries
 from domain.leads import sla
@@ -218,7 +219,7 @@ class TeamContribution:
         return numbers.ratio(await self.contribution.sla_compliance(self.team_id))
 
     def can_see_pay(self, principal) -> bool:
-        return rules.can_see_team_pay(principal, self.team_id)
+        return can_see_team_pay(principal, self.team_id)
 
     @strawberry.field
     async def team(self, info: Info) -> Team:

@@ -89,7 +89,7 @@ class Person(relay.Node):
         return await load_nodes(info, queries.people_by_ids, node_ids, cls.from_model)
 
     def can_see_pay(self, principal: rules.Principal) -> bool:
-        return rules.can_see_pay(principal, self.id, self.team_id)
+        return access.can_see_pay(principal, self.id, self.team_id)
 
     @strawberry.field
     async def team(self, info: Info) -> Team:

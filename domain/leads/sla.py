@@ -45,13 +45,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from domain.leads.rules import DECISIONS, LeadFacts, Stage
+from domain.leads.rules import (
+    DECISIONS, MICROS_PER_HOUR as _MICROS_PER_HOUR, LeadFacts, Stage, hours_of, lead_response_micros, micros_between,
+)
 
 UTC = timezone.utc
 OPENING = time(9, 0)
 CLOSING = time(17, 0)
 BUSINESS_DAY_HOURS = Decimal(8)
-_MICROS_PER_HOUR = 3_600_000_000
 _WEEK_MICROS = 5 * 8 * _MICROS_PER_HOUR
 
 
@@ -243,9 +244,7 @@ def _micros(hours: Decimal) -> int:
 
 def hours_between(start: datetime, end: datetime) -> Decimal:
     """Elapsed hours from start to end (negative if end is earlier), exact to the microsecond."""
-    delta = end - start
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
+    return hours_of(micros_between(start, end))
 
 
 def _require_aware(moment: datetime, what: str) -> None:
@@ -477,21 +476,15 @@ def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
     return [hours_of(micros) for micros in response_micros_of(leads, as_of)]
 
 
-def hours_of(micros: int) -> Decimal:
-    """Microseconds as hours, as hours_between gives them."""
-    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
-
-
 def response_micros_of(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
     """response_hours in whole microseconds (exact integers; turned into hours only where a figure needs them)."""
     out = []
     for lead in leads:
         if lead.mql_at > as_of:
             continue
-        handover, follow_up = _known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of)
-        if handover is not None and follow_up is not None:
-            delta = follow_up - handover
-            out.append((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+        micros = lead_response_micros(_known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of))
+        if micros is not None:
+            out.append(micros)
     return out
 
 

@@ -392,3 +392,19 @@ def test_long_business_hours_skip_whole_weeks_with_the_same_result_across_daylig
             start, hours, tz)
     far = sla.add_business_hours(datetime(2026, 1, 1, tzinfo=timezone.utc), Decimal(999_999), "Europe/Berlin")
     assert far.year == 2505  # 999,999 business hours are 25,000 weeks less an hour, worked out at once
+
+
+def test_a_leads_response_time_is_one_rule_for_the_lead_and_the_slas_median():
+    """Lead.responseHours (and the leads CSV) and the SLA's response times read the same function, exactly."""
+    from domain.leads import rules as lead_rules, sla as sla_rules
+    t0 = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
+    lags = [timedelta(hours=1, microseconds=1), timedelta(minutes=90), timedelta(days=2, seconds=7)]
+    leads = [sla_rules.LeadSla(lead_id=i, mql_at=t0, handover_at=t0, handover_owner_id=1, marketing_person_id=None,
+                               first_follow_up_at=t0 + lag, attempts=1, decision=None, decision_at=None)
+             for i, lag in enumerate(lags)]
+    each = [lead_rules.lead_response_hours(lead.handover_at, lead.first_follow_up_at) for lead in leads]
+    assert each[0] == Decimal(3_600_000_001) / Decimal(3_600_000_000)  # exact to the microsecond
+    assert sla_rules.response_hours(leads, t0 + timedelta(days=3)) == each
+    assert sla_rules.response_hours(leads, t0 + timedelta(hours=2)) == each[:2]  # a follow-up not yet made
+    assert lead_rules.lead_response_hours(t0, None) is None and lead_rules.lead_response_hours(None, t0) is None
+    assert sla_rules.hours_between(t0, t0 + lags[1]) == Decimal("1.5") == each[1]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from tortoise.expressions import Q, Subquery
 
 from domain.batch import by_ids
+from domain.errors import invalid, not_found
 from domain import clock, config
 from domain.attribution.models import TouchKind, Touchpoint
 from domain import rawsql
@@ -22,7 +23,7 @@ from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.leads.models import (
     DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, LeadFact, SlaAgreement,
 )
-from domain.org.models import Person
+from domain.org.models import Period, Person
 from domain.org.service import PeriodView
 from domain.paging import Page, Paged, fetch_page
 
@@ -170,6 +171,20 @@ async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | No
 
 async def agreements(period_id: int) -> list[SlaAgreement]:
     return await SlaAgreement.filter(period_id=period_id).order_by("id")
+
+
+async def agreement_between(period: PeriodView, marketing_team_id: int | None = None,
+                            sales_team_id: int | None = None) -> SlaAgreement:
+    """The period's SLA between these teams (`slaReport`): a team left out matches any, so a period with one SLA
+    needs neither. NOT_FOUND when none matches, INVALID when several do."""
+    stored = await Period.get_or_none(key=period.key)
+    found = [a for a in (await agreements(stored.id) if stored else [])
+             if marketing_team_id in (None, a.marketing_team_id) and sales_team_id in (None, a.sales_team_id)]
+    if not found:
+        raise not_found(f"no SLA agreement for {period.key} with these teams", "period")
+    if len(found) > 1:
+        raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
+    return found[0]
 
 
 @dataclass(frozen=True)

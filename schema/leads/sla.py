@@ -9,12 +9,11 @@ from strawberry import relay
 
 from domain import numbers
 from domain.batch import by_ids
-from domain.errors import DomainError, invalid, not_found
+from domain.errors import DomainError
 from domain.goals import queries as goals_queries
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import service as org_service
-from domain.org.models import Period as PeriodRow
 from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
@@ -209,17 +208,11 @@ class SlaQuery:
             view = await org_service.get_period(period)
             marketing = decode_id(marketing_team_id, "Team", "marketingTeamId") if marketing_team_id else None
             sales_pk = decode_id(sales_team_id, "Team", "salesTeamId") if sales_team_id else None
-            stored = await PeriodRow.get_or_none(key=view.key)
-            found = [a for a in (await queries.agreements(stored.id) if stored else [])
-                     if marketing in (None, a.marketing_team_id) and sales_pk in (None, a.sales_team_id)]
-            if not found:
-                raise not_found(f"no SLA agreement for {view.key} with these teams", "period")
-            if len(found) > 1:
-                raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
+            agreement = await queries.agreement_between(view, marketing, sales_pk)
         except DomainError as e:
             raise client_error(e) from None
-        return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(found[0]),
-                         report=await queries.sla_report(found[0], view))
+        return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(agreement),
+                         report=await queries.sla_report(agreement, view))
 
 
 @strawberry.type

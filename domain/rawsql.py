@@ -3,13 +3,14 @@ parameters written once, bound as each dialect wants, times bound as the ORM sto
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from datetime import datetime, timezone
 
 from tortoise import connections
 
 UTC = timezone.utc
+T = TypeVar("T")
 
 
 # One pass over the text, left to right: a string literal, a quoted name, a comment or a `::` cast is taken whole
@@ -53,6 +54,16 @@ async def rows(text: str, **params) -> list:
     _, found = await conn.execute_query(placeholders(conn.capabilities.dialect, text, names),
                                         bound(*params.values()))
     return list(found)
+
+
+async def records(make: Callable[..., T], text: str, **params) -> list[T]:
+    """The rows of `text` as named records: `make(**row)`, each row's columns by name (a dataclass, a NamedTuple or
+    an `of` that converts). Name every column with AS, in lower case (PostgreSQL folds names that are not quoted)."""
+    conn = connections.get("default")
+    names = list(params)
+    found = await conn.execute_query_dict(placeholders(conn.capabilities.dialect, text, names),
+                                          bound(*params.values()))
+    return [make(**row) for row in found]
 
 
 async def raw_values_list(query) -> list:

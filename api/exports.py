@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 
@@ -249,19 +248,12 @@ async def sla_rows(principal: Principal, period_key: str) -> AsyncIterator[list]
         pair = dict(period=view.key, marketing_team=teams.get(agreement.marketing_team_id, ""),
                     sales_team=teams.get(agreement.sales_team_id, ""))
         team_of_side = {sla.Side.MARKETING: pair["marketing_team"], sla.Side.SALES: pair["sales_team"]}
-        breached = Counter()  # (side or None, person or None, state) -> count
-        person_of = {}
-        for item in f.items:
-            if item.state is sla.ItemState.OPEN_BREACH or item.state is sla.ItemState.MISSED:
-                person_of[(item.lead_id, item.kind)] = item.person_id
-                breached[(None, None, item.state)] += 1
-                breached[(item.side, None, item.state)] += 1
-                if item.person_id is not None:
-                    breached[(item.side, item.person_id, item.state)] += 1
+        tally = sla.breach_tally(f.items)
+        person_of = tally.person_of
 
         def counts(side=None, person=None) -> dict:
-            return dict(open_breaches=breached[(side, person, sla.ItemState.OPEN_BREACH)],
-                        missed=breached[(side, person, sla.ItemState.MISSED)])
+            open_breaches, missed = tally.open_and_missed(side, person)
+            return dict(open_breaches=open_breaches, missed=missed)
 
         def who(person_id) -> dict:
             email, name, team_id = people.get(person_id, ("", "", None))

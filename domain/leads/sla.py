@@ -33,6 +33,10 @@ Choices made here (where the brief left room):
   the award only considers people with at least one counted item, and names the best even if that is 0.
 - Awards are grouped by the calendar month (UTC) of each item's due time; output is ordered by month, then side
   (MARKETING before SALES).
+
+The SQL twin: for speed, reports count states, compliance, people, awards and breaches in SQL over stored due times
+(domain/leads/sla_store.py: `_HANDOVER_MET` ... `_BREACHES` say item_state, compliance_of, _by_person, _awards and
+the breaches in SQL). tests/api/test_sla_twins.py runs both on random facts and compares every figure.
 """
 from __future__ import annotations
 
@@ -374,6 +378,7 @@ def _known(moment: datetime | None, as_of: datetime) -> datetime | None:
 
 
 def item_state(due: datetime, done_at: datetime | None, as_of: datetime) -> ItemState:
+    """An item's state (its SQL twin: the `_..._MET` and `_..._COUNTED` expressions of sla_store.py)."""
     if done_at is not None:
         return ItemState.MET if done_at <= due else ItemState.MISSED
     return ItemState.OPEN_BREACH if due < as_of else ItemState.PENDING
@@ -609,3 +614,29 @@ def awards_of(counts: Iterable[tuple[str, Side, int, int, int]]) -> list[Award]:
         person, best = min(groups[(month, side)], key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
         awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
     return awards
+
+
+@dataclass(frozen=True)
+class BreachTally:
+    """An agreement's breaches counted (the SLA CSV's `open_breaches` and `missed`): in all, by side, and by person
+    on a side; `person_of` names whose commitment each breach was, by (lead, item kind)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int]
+    person_of: dict[tuple[int, ItemKind], int | None]
+
+    def open_and_missed(self, side: Side | None = None, person_id: int | None = None) -> tuple[int, int]:
+        return (self.counts.get((side, person_id, ItemState.OPEN_BREACH), 0),
+                self.counts.get((side, person_id, ItemState.MISSED), 0))
+
+
+def breach_tally(items: Iterable[SlaItem]) -> BreachTally:
+    """Count the OPEN_BREACH and MISSED items once in all, once for their side, once for their person (if any)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int] = defaultdict(int)
+    person_of: dict[tuple[int, ItemKind], int | None] = {}
+    for item in items:
+        if item.state is ItemState.OPEN_BREACH or item.state is ItemState.MISSED:
+            person_of[(item.lead_id, item.kind)] = item.person_id
+            counts[(None, None, item.state)] += 1
+            counts[(item.side, None, item.state)] += 1
+            if item.person_id is not None:
+                counts[(item.side, item.person_id, item.state)] += 1
+    return BreachTally(dict(counts), person_of)

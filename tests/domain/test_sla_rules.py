@@ -408,3 +408,22 @@ def test_a_leads_response_time_is_one_rule_for_the_lead_and_the_slas_median():
     assert sla_rules.response_hours(leads, t0 + timedelta(hours=2)) == each[:2]  # a follow-up not yet made
     assert lead_rules.lead_response_hours(t0, None) is None and lead_rules.lead_response_hours(None, t0) is None
     assert sla_rules.hours_between(t0, t0 + lags[1]) == Decimal("1.5") == each[1]
+
+
+def test_breaches_are_tallied_in_all_by_side_and_by_person():
+    from domain.leads.sla import ItemKind, ItemState, Side, SlaItem, breach_tally
+    t = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    item = lambda lead, side, kind, person, state: SlaItem(lead, side, kind, person, t, None, state)
+    tally = breach_tally([
+        item(1, Side.MARKETING, ItemKind.HANDOVER, 7, ItemState.OPEN_BREACH),
+        item(1, Side.SALES, ItemKind.FOLLOW_UP, 8, ItemState.MISSED),
+        item(2, Side.SALES, ItemKind.DECISION, 8, ItemState.OPEN_BREACH),
+        item(2, Side.SALES, ItemKind.ATTEMPTS, None, ItemState.MISSED),
+        item(3, Side.SALES, ItemKind.FOLLOW_UP, 9, ItemState.MET),
+        item(3, Side.MARKETING, ItemKind.HANDOVER, 7, ItemState.PENDING),
+    ])
+    assert tally.open_and_missed() == (2, 2)
+    assert tally.open_and_missed(Side.SALES) == (1, 2) and tally.open_and_missed(Side.MARKETING) == (1, 0)
+    assert tally.open_and_missed(Side.SALES, 8) == (1, 1) and tally.open_and_missed(Side.SALES, 9) == (0, 0)
+    assert tally.person_of == {(1, ItemKind.HANDOVER): 7, (1, ItemKind.FOLLOW_UP): 8, (2, ItemKind.DECISION): 8,
+                               (2, ItemKind.ATTEMPTS): None}

@@ -432,12 +432,14 @@ class WastedTouch:
     channel: str
     campaign: str | None
 
+    @classmethod
+    def of(cls, *, touchpoint_id, lead_id, person_id, at, minutes, channel, campaign) -> "WastedTouch":
+        return cls(touchpoint_id, lead_id, person_id, as_utc(at), minutes, channel, campaign)
+
 
 async def wasted_selling_touches(period: PeriodView) -> list[WastedTouch]:
     """The touches behind wasted selling time, one row each in touchpoint id order (the selection
     wasted_selling_minutes sums per seller)."""
-    found = await rawsql.rows(_wasted_selection(
-        "t.id, t.lead_id, t.person_id, t.at, t.duration_minutes, t.channel, t.campaign", "ORDER BY t.id"),
-        **_wasted_params(period))
-    return [WastedTouch(touch_id, lead_id, person_id, as_utc(at), duration, channel, campaign)
-            for touch_id, lead_id, person_id, at, duration, channel, campaign in found]
+    return await rawsql.records(WastedTouch.of, _wasted_selection(
+        "t.id AS touchpoint_id, t.lead_id, t.person_id, t.at, t.duration_minutes AS minutes, t.channel, t.campaign",
+        "ORDER BY t.id"), **_wasted_params(period))

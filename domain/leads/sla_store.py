@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import Subquery
@@ -271,8 +272,7 @@ _ROWS = _BASE + """
   FROM x ORDER BY lead_id"""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRow:
+class StoredRow(NamedTuple):
     """A row of _ROWS: an SLA row's stored times (microseconds) as written, and `in_team`: whether the lead was
     handed over to a person of the agreement's sales team (SQLite gives 0/1, NULL when not handed over)."""
     lead_id: int

@@ -12,7 +12,7 @@ from tortoise.expressions import Q, Subquery
 from domain.batch import by_ids
 from domain.errors import invalid, not_found
 from domain import clock, config
-from domain.attribution.models import TouchKind, Touchpoint
+from domain.attribution.models import TouchKind
 from domain import rawsql
 from domain.rawsql import as_utc, raw_values_list
 from domain.leads import rules, sla, sla_store

@@ -193,6 +193,26 @@ def sla_agreement_refusal(actor: Principal, marketing_team_id: int, sales_team_i
     return "an SLA is agreed by a leader of its marketing or its sales team (or an admin)"
 
 
+def pay_manage_refusal(actor: Principal, person_team_id: int) -> Refusal:
+    """Adjusting a locked statement: FINANCE, an admin, or a leader of the person's team."""
+    if actor.role in (Role.ADMIN, Role.FINANCE) or leads_team(actor, person_team_id):
+        return None
+    return "adjustments are for finance, admins and the leaders of the person's team"
+
+
+def dispute_resolve_refusal(actor: Principal, person_id: int, person_team_id: int) -> Refusal:
+    """Resolving a dispute: FINANCE, an admin, or a leader of the person's team, never the person who raised it."""
+    if pay_manage_refusal(actor, person_team_id) is None and actor.person_id != person_id:
+        return None
+    return "a dispute is resolved by a leader of the person's team, finance or an admin (not by its author)"
+
+
+def dispute_raise_refusal(actor: Principal) -> Refusal:
+    if is_person(actor):
+        return None
+    return "a dispute is raised by the person whose statement it is"
+
+
 # --- pay and cost privacy ------------------------------------------------------------------------------------------
 
 PAY_READERS = frozenset({Role.FINANCE, Role.ADMIN})  # see everyone's pay and cost
@@ -231,26 +251,6 @@ def can_see_pay(viewer: Principal, person_id: int, person_team_id: int | None) -
 def can_see_team_pay(viewer: Principal, team_id: int) -> bool:
     """A team's pay and cost totals: its leaders, FINANCE and ADMIN."""
     return pay_scope(viewer).covers_team(team_id)
-
-
-def pay_manage_refusal(actor: Principal, person_team_id: int) -> Refusal:
-    """Adjusting a locked statement: FINANCE, an admin, or a leader of the person's team."""
-    if actor.role in (Role.ADMIN, Role.FINANCE) or leads_team(actor, person_team_id):
-        return None
-    return "adjustments are for finance, admins and the leaders of the person's team"
-
-
-def dispute_resolve_refusal(actor: Principal, person_id: int, person_team_id: int) -> Refusal:
-    """Resolving a dispute: FINANCE, an admin, or a leader of the person's team, never the person who raised it."""
-    if pay_manage_refusal(actor, person_team_id) is None and actor.person_id != person_id:
-        return None
-    return "a dispute is resolved by a leader of the person's team, finance or an admin (not by its author)"
-
-
-def dispute_raise_refusal(actor: Principal) -> Refusal:
-    if is_person(actor):
-        return None
-    return "a dispute is raised by the person whose statement it is"
 
 
 # --- tokens ------------------------------------------------------------------------------------------------------

@@ -12,16 +12,16 @@ from domain.comp import rules
 from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
 from domain.comp.queries import component_of, statements
 from domain import texts
-from domain.access.rules import (
-    dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal, pay_scope,
-)
-from domain.batch import fits_key
-from domain.errors import DomainError, ErrorCode, Problems, forbidden, invalid, not_found
+from domain.access.rules import dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal
+from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
 from domain.money import amount_problem, to_cents
 from domain.org.models import Period, Person
 from domain.org.rules import PeriodStatus, Principal
 from domain.org.service import ensure_period, get_period, parse_key
+from domain.access.rules import pay_scope
+from domain.batch import fits_key
+from domain.errors import forbidden
 
 
 @dataclass

@@ -27,7 +27,7 @@ class MetricName(str, Enum):
     MEDIAN_RESPONSE_HOURS = "MEDIAN_RESPONSE_HOURS"
 
 
-# (team ids, the key result's period as goals.queries.StoredPeriod: id, key, start, end, status) -> value
+# (team ids, period start, period end) -> value
 MetricFn = Callable[[Sequence[int], object], Awaitable[Decimal]]
 
 

@@ -2,7 +2,6 @@
 Each counts the leads whose first MQL fell in the period and whose first touch was by one of the teams."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from domain import rawsql
@@ -17,50 +16,36 @@ def ratio(part: int, whole: int) -> Decimal:
     return Decimal(part) / Decimal(whole) if whole else Decimal(0)
 
 
-@dataclass(frozen=True)
-class MqlCounts:
-    """Of the leads whose first MQL fell in the period, first touched by the teams: how many, how many were
-    accepted (SAL), decided, and reached SQL."""
-    mqls: int
-    accepted: int
-    decided: int
-    sqls: int
-
-    @classmethod
-    def of(cls, **row) -> "MqlCounts":
-        return cls(**{name: int(row[name] or 0) for name in cls.__dataclass_fields__})
-
-
-async def _mql_counts(team_ids, period) -> MqlCounts:
-    """One statement, read from the index by first-touch team and MQL time alone (once for the metrics of an
+async def _mql_counts(team_ids, period) -> tuple[int, int, int, int]:
+    """(MQLs, accepted, decided, reached SQL) of the leads whose first MQL fell in the period, first touched by the
+    teams: one statement, read from the index by first-touch team and MQL time alone (once for the metrics of an
     evaluation that ask the same)."""
     teams = rawsql.int_list(sorted(set(team_ids)))
 
     async def count():
-        (found,) = await rawsql.records(MqlCounts.of, f"""
-            SELECT COUNT(*) AS mqls, SUM(CASE WHEN decision = :sal THEN 1 ELSE 0 END) AS accepted,
-                   COUNT(decision) AS decided, COUNT(sql_at) AS sqls
+        (found,) = await rawsql.rows(f"""
+            SELECT COUNT(*), SUM(CASE WHEN decision = :sal THEN 1 ELSE 0 END), COUNT(decision), COUNT(sql_at)
             FROM lead_fact WHERE first_touch_team_id IN ({teams}) AND mql_at >= :start AND mql_at < :end""",
-                                        sal=rules.Stage.SAL.value, start=period.start, end=period.end)
-        return found
+                                     sal=rules.Stage.SAL.value, start=period.start, end=period.end)
+        return tuple(int(v or 0) for v in found)
     return await shared(("mql_counts", teams, period.start, period.end), count)
 
 
 @register(MetricName.MQL_COUNT, Unit.COUNT, "Leads that became MQL in the period, first touched by the teams")
 async def mql_count(team_ids, period) -> Decimal:
-    return Decimal((await _mql_counts(team_ids, period)).mqls)
+    return Decimal((await _mql_counts(team_ids, period))[0])
 
 
 @register(MetricName.MQL_TO_SQL_RATE, Unit.PERCENT, "Of those MQLs, the fraction that reached SQL")
 async def mql_to_sql_rate(team_ids, period) -> Decimal:
-    counts = await _mql_counts(team_ids, period)
-    return ratio(counts.sqls, counts.mqls)
+    mqls, _, _, sqls = await _mql_counts(team_ids, period)
+    return ratio(sqls, mqls)
 
 
 @register(MetricName.ACCEPTANCE_RATE, Unit.PERCENT, "SAL ÷ decided, over the period's MQLs first touched by the teams")
 async def acceptance_rate(team_ids, period) -> Decimal:
-    counts = await _mql_counts(team_ids, period)
-    return ratio(counts.accepted, counts.decided)
+    _, accepted, decided, _ = await _mql_counts(team_ids, period)
+    return ratio(accepted, decided)
 
 
 async def _sla_reports(team_ids, period) -> list:

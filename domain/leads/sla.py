@@ -454,6 +454,32 @@ def _by_person(items: Sequence[SlaItem]) -> dict[int, SideCompliance]:
     return {person: compliance_of(group) for person, group in sorted(groups.items())}
 
 
+@dataclass(frozen=True)
+class BreachTally:
+    """An agreement's breaches counted (the SLA CSV's `open_breaches` and `missed`): in all, by side, and by person
+    on a side; `person_of` names whose commitment each breach was, by (lead, item kind)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int]
+    person_of: dict[tuple[int, ItemKind], int | None]
+
+    def open_and_missed(self, side: Side | None = None, person_id: int | None = None) -> tuple[int, int]:
+        return (self.counts.get((side, person_id, ItemState.OPEN_BREACH), 0),
+                self.counts.get((side, person_id, ItemState.MISSED), 0))
+
+
+def breach_tally(items: Iterable[SlaItem]) -> BreachTally:
+    """Count the OPEN_BREACH and MISSED items once in all, once for their side, once for their person (if any)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int] = defaultdict(int)
+    person_of: dict[tuple[int, ItemKind], int | None] = {}
+    for item in items:
+        if item.state is ItemState.OPEN_BREACH or item.state is ItemState.MISSED:
+            person_of[(item.lead_id, item.kind)] = item.person_id
+            counts[(None, None, item.state)] += 1
+            counts[(item.side, None, item.state)] += 1
+            if item.person_id is not None:
+                counts[(item.side, item.person_id, item.state)] += 1
+    return BreachTally(dict(counts), person_of)
+
+
 def median(values: Sequence[Decimal]) -> Decimal | None:
     """The middle value, or the mean of the two middle values; None for no values."""
     if not values:
@@ -614,29 +640,3 @@ def awards_of(counts: Iterable[tuple[str, Side, int, int, int]]) -> list[Award]:
         person, best = min(groups[(month, side)], key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
         awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
     return awards
-
-
-@dataclass(frozen=True)
-class BreachTally:
-    """An agreement's breaches counted (the SLA CSV's `open_breaches` and `missed`): in all, by side, and by person
-    on a side; `person_of` names whose commitment each breach was, by (lead, item kind)."""
-    counts: dict[tuple[Side | None, int | None, ItemState], int]
-    person_of: dict[tuple[int, ItemKind], int | None]
-
-    def open_and_missed(self, side: Side | None = None, person_id: int | None = None) -> tuple[int, int]:
-        return (self.counts.get((side, person_id, ItemState.OPEN_BREACH), 0),
-                self.counts.get((side, person_id, ItemState.MISSED), 0))
-
-
-def breach_tally(items: Iterable[SlaItem]) -> BreachTally:
-    """Count the OPEN_BREACH and MISSED items once in all, once for their side, once for their person (if any)."""
-    counts: dict[tuple[Side | None, int | None, ItemState], int] = defaultdict(int)
-    person_of: dict[tuple[int, ItemKind], int | None] = {}
-    for item in items:
-        if item.state is ItemState.OPEN_BREACH or item.state is ItemState.MISSED:
-            person_of[(item.lead_id, item.kind)] = item.person_id
-            counts[(None, None, item.state)] += 1
-            counts[(item.side, None, item.state)] += 1
-            if item.person_id is not None:
-                counts[(item.side, item.person_id, item.state)] += 1
-    return BreachTally(dict(counts), person_of)

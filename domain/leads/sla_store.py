@@ -23,9 +23,9 @@ from tortoise.expressions import Subquery
 from domain import config, rawsql
 from domain.rawsql import as_utc
 from domain.memo import Memo
+from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.leads import sla
 from domain.leads.models import LeadFact, SlaAgreement, SlaLead
-from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.org.models import Period
 from domain.org.rules import PeriodStatus
 from domain.org.service import PeriodView

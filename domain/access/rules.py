@@ -213,6 +213,46 @@ def dispute_raise_refusal(actor: Principal) -> Refusal:
     return "a dispute is raised by the person whose statement it is"
 
 
+# --- pay and cost privacy ------------------------------------------------------------------------------------------
+
+PAY_READERS = frozenset({Role.FINANCE, Role.ADMIN})  # see everyone's pay and cost
+
+
+@dataclass(frozen=True)
+class PayScope:
+    """Whose pay and cost figures a viewer may see: everyone's, or their own (`person_id`) and those of the people of
+    the team they lead (`led_team_id`), and that team's totals."""
+
+    everyone: bool
+    person_id: int | None = None
+    led_team_id: int | None = None
+
+    def covers_person(self, person_id: int, person_team_id: int | None) -> bool:
+        return self.everyone or (self.person_id is not None and person_id == self.person_id) or \
+            (self.led_team_id is not None and person_team_id == self.led_team_id)
+
+    def covers_team(self, team_id: int) -> bool:
+        return self.everyone or (self.led_team_id is not None and team_id == self.led_team_id)
+
+
+def pay_scope(viewer: Principal) -> PayScope:
+    """The one pay privacy rule: FINANCE and ADMIN see everyone's; anyone else their own, and a leader their team's
+    (its people and its totals). GraphQL's pay fields, the statements, the close preview and the CSVs all ask it."""
+    if viewer.role in PAY_READERS:
+        return PayScope(everyone=True)
+    return PayScope(False, viewer.person_id, viewer.team_id if leads_team(viewer, viewer.team_id) else None)
+
+
+def can_see_pay(viewer: Principal, person_id: int, person_team_id: int | None) -> bool:
+    """A person's pay and cost figures: the person, leaders of the person's team, FINANCE and ADMIN."""
+    return pay_scope(viewer).covers_person(person_id, person_team_id)
+
+
+def can_see_team_pay(viewer: Principal, team_id: int) -> bool:
+    """A team's pay and cost totals: its leaders, FINANCE and ADMIN."""
+    return pay_scope(viewer).covers_team(team_id)
+
+
 # --- tokens ------------------------------------------------------------------------------------------------------
 
 def token_refusal(actor: Principal, token_id: int, token_person_id: int | None,

@@ -17,8 +17,11 @@ from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
 from domain.money import amount_problem, to_cents
 from domain.org.models import Period, Person
-from domain.org.rules import PeriodStatus, Principal, Role
+from domain.org.rules import PeriodStatus, Principal
 from domain.org.service import ensure_period, get_period, parse_key
+from domain.access.rules import pay_scope
+from domain.batch import fits_key
+from domain.errors import forbidden
 
 
 @dataclass
@@ -156,15 +159,36 @@ async def unlock_statements(period: Period) -> None:
 # --- who may see whose pay ---------------------------------------------------------------------
 
 async def visible_people(viewer: Principal) -> list[int] | None:
-    """None: everyone (FINANCE, ADMIN); else the people whose pay this viewer may see."""
-    if viewer.role in (Role.ADMIN, Role.FINANCE):
+    """None: everyone (FINANCE, ADMIN); else the people whose pay this viewer may see (access.pay_scope: their own,
+    and a leader's team's people)."""
+    scope = pay_scope(viewer)
+    if scope.everyone:
         return None
-    ids = set()
-    if viewer.person_id is not None:
-        ids.add(viewer.person_id)
-    if viewer.role is Role.LEADER and viewer.team_id is not None:
-        ids |= set(await Person.filter(team_id=viewer.team_id).values_list("id", flat=True))
+    ids = set() if scope.person_id is None else {scope.person_id}
+    if scope.led_team_id is not None:
+        ids |= set(await Person.filter(team_id=scope.led_team_id).values_list("id", flat=True))
     return sorted(ids)
+
+
+async def visible_statements(viewer: Principal, view, person_id: int | None = None) -> list:
+    """A period's statements the viewer may see (`compStatements`, the payouts CSV): one person's, FORBIDDEN when
+    that person's pay is private to the viewer, or all of those the viewer may see."""
+    allowed = await visible_people(viewer)
+    if person_id is not None:
+        if allowed is not None and person_id not in allowed:
+            raise forbidden("Pay statements of this person are private.", "personId")
+        return await statements(view, [person_id])
+    return await statements(view, allowed)
+
+
+async def visible_pay_records(viewer: Principal, model, ids: list[int]) -> list:
+    """Pay records (plans, disputes) by id, None for an unknown id; FORBIDDEN when one is of a person whose pay is
+    private to the viewer."""
+    rows = {r.id: r for r in await model.filter(id__in=[i for i in ids if fits_key(model, i)])}
+    allowed = await visible_people(viewer)
+    if allowed is not None and any(r.person_id not in allowed for r in rows.values()):
+        raise forbidden("Pay records of this person are private.")
+    return [rows.get(i) for i in ids]
 
 
 # --- adjustments and disputes ---------------------------------------------------------------------

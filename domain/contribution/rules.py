@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from domain.org.rules import Principal, Role
 
 
 def goal_progress(owned: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
@@ -14,13 +13,6 @@ def goal_progress(owned: Iterable[tuple[Decimal, Decimal]]) -> Decimal | None:
     if total == 0:
         return None
     return sum((share * progress for share, progress in owned), Decimal(0)) / total
-
-
-def can_see_team_pay(viewer: Principal, team_id: int) -> bool:
-    """A team's pay and cost totals: its leaders, FINANCE and ADMIN."""
-    if viewer.role in (Role.ADMIN, Role.FINANCE):
-        return True
-    return viewer.role is Role.LEADER and viewer.team_id == team_id
 
 
 def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:

@@ -157,9 +157,10 @@ class _KeyResult:
     metric_team_ids: list[int] | None
 
     @classmethod
-    def of(cls, kr_id, objective_id, kind, start, target, weight, source, metric_name, team_ids) -> "_KeyResult":
-        return cls(kr_id, objective_id, rules.KeyResultKind(kind), Decimal(str(start)), Decimal(str(target)),
-                   Decimal(str(weight)), KeyResultSource(source), metric_name, _json(team_ids))
+    def of(cls, *, id, objective_id, kind, start, target, weight, source, metric_name, metric_team_ids) -> "_KeyResult":
+        """A row of key_result by column name (rawsql.records)."""
+        return cls(id, objective_id, rules.KeyResultKind(kind), Decimal(str(start)), Decimal(str(target)),
+                   Decimal(str(weight)), KeyResultSource(source), metric_name, _json(metric_team_ids))
 
 
 async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]:
@@ -190,9 +191,9 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
             if child_id not in objectives:
                 pending.append(child_id)
     all_ids = rawsql.int_list(objectives)
-    krs = [_KeyResult.of(*row) for row in await rawsql.rows(f"""
+    krs = await rawsql.records(_KeyResult.of, f"""
         SELECT id, objective_id, kind, start, target, weight, source, metric_name, metric_team_ids FROM key_result
-        WHERE objective_id IN ({all_ids}) AND archived_at IS NULL ORDER BY id""")]
+        WHERE objective_id IN ({all_ids}) AND archived_at IS NULL ORDER BY id""")
     closed_ids = [i for i, o in objectives.items() if periods[o.period_id].status is PeriodStatus.CLOSED]
     snapshots, scores = {}, {}
     if closed_ids:

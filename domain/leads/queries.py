@@ -10,34 +10,25 @@ from decimal import Decimal
 from tortoise.expressions import Q, Subquery
 
 from domain.batch import by_ids
+from domain.errors import invalid, not_found
 from domain import clock, config
-from domain.attribution.models import TouchKind, Touchpoint
+from domain.attribution.models import TouchKind
 from domain import rawsql
-from domain.rawsql import as_utc
+from domain.rawsql import as_utc, raw_values_list
 from domain.leads import rules, sla, sla_store
+from domain.leads.sla_store import agreement_terms
 from domain.memo import Memo
 from domain.leads.definitions import profile_of
+from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.leads.models import (
     DefinitionStatus, Lead, LeadDefinition, LeadDefinitionApproval, LeadEvent, LeadFact, SlaAgreement,
 )
-from domain.org.models import Person
+from domain.org.models import Period, Person
 from domain.org.service import PeriodView
 from domain.paging import Page, Paged, fetch_page
 
 
 UTC = timezone.utc
-
-
-async def raw_values_list(query) -> list:
-    """The rows of a `.values_list(...)` query as the database driver returns them, without Tortoise's per-value
-    conversion (on SQLite that parses every timestamp through iso8601, the bulk of a large read): each row is a
-    sequence in the order of the named fields, times as text (SQLite) or datetimes (PostgreSQL), enums as their
-    stored values. Convert times with as_utc and enums with their class."""
-    query._choose_db_if_not_chosen()
-    query._make_query()
-    sql, params = query.query.get_parameterized_sql()
-    _, rows = await query._db.execute_query(sql, params)
-    return rows
 
 
 def _group(rows, key) -> dict:
@@ -165,14 +156,6 @@ _MQL_FACT_FIELDS = ("lead_id", "stage", "owner_person_id", "owner_team_id", "fir
                     "sal_at", "sql_at")
 
 
-def mql_facts_query(period: PeriodView, first_touch_team_ids: Sequence[int] | None = None):
-    """The LeadFact queryset of mql_facts, to count, aggregate or narrow in SQL."""
-    qs = LeadFact.filter(mql_at__gte=period.start, mql_at__lt=period.end)
-    if first_touch_team_ids is not None:
-        qs = qs.filter(first_touch_team_id__in=list(first_touch_team_ids))
-    return qs
-
-
 async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | None = None) -> list[MqlFact]:
     """Facts of the leads whose first MQL fell in the period (optionally first touched by these teams), as plain
     values (no model instances)."""
@@ -186,23 +169,22 @@ async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | No
             in await raw_values_list(mql_facts_query(period, first_touch_team_ids).values_list(*_MQL_FACT_FIELDS))]
 
 
-async def first_marketing_person(lead_ids: Sequence[int]) -> dict[int, int | None]:
-    """The person of each lead's first MARKETING touch (the marketing side's person in the SLA)."""
-    return await _first_marketing_person(list(lead_ids))
-
-
-async def _first_marketing_person(lead_ids) -> dict[int, int | None]:
-    """first_marketing_person of a list of lead ids or of a subquery selecting them."""
-    rows = await raw_values_list(Touchpoint.filter(lead_id__in=lead_ids, kind=TouchKind.MARKETING).order_by(
-        "lead_id", "at", "id").values_list("lead_id", "person_id"))  # each lead's in (time, id) order, by index
-    first: dict[int, int | None] = {}
-    for lead_id, person_id in rows:
-        first.setdefault(lead_id, person_id)
-    return first
-
-
 async def agreements(period_id: int) -> list[SlaAgreement]:
     return await SlaAgreement.filter(period_id=period_id).order_by("id")
+
+
+async def agreement_between(period: PeriodView, marketing_team_id: int | None = None,
+                            sales_team_id: int | None = None) -> SlaAgreement:
+    """The period's SLA between these teams (`slaReport`): a team left out matches any, so a period with one SLA
+    needs neither. NOT_FOUND when none matches, INVALID when several do."""
+    stored = await Period.get_or_none(key=period.key)
+    found = [a for a in (await agreements(stored.id) if stored else [])
+             if marketing_team_id in (None, a.marketing_team_id) and sales_team_id in (None, a.sales_team_id)]
+    if not found:
+        raise not_found(f"no SLA agreement for {period.key} with these teams", "period")
+    if len(found) > 1:
+        raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -210,13 +192,6 @@ class SlaResult:
     agreement: SlaAgreement
     figures: "sla.SlaFigures"
     awards: list["sla.Award"]
-
-
-def agreement_terms(a: SlaAgreement, timezone: str) -> "sla.Agreement":
-    return sla.Agreement(mql_volume=a.mql_volume, acceptance_rate_target=a.acceptance_rate_target,
-                         handover_hours=a.handover_hours, follow_up_hours=a.follow_up_hours,
-                         follow_up_rate_target=a.follow_up_rate_target, minimum_attempts=a.minimum_attempts,
-                         decision_days=a.decision_days, business_hours_only=a.business_hours_only, timezone=timezone)
 
 
 async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
@@ -227,7 +202,7 @@ async def sla_leads(a: SlaAgreement, period: PeriodView) -> list["sla.LeadSla"]:
         "lead_id", "mql_at", "handover_at", "handover_owner_id", "first_follow_up_at", "attempts", "decision",
         "decision_at"))
     sellers = set(await Person.filter(team_id=a.sales_team_id).values_list("id", flat=True))
-    marketers = await _first_marketing_person(Subquery(mql_facts_query(period, [a.marketing_team_id])
+    marketers = await first_marketing_person(Subquery(mql_facts_query(period, [a.marketing_team_id])
                                                        .values("lead_id"))) if rows else {}
     decisions = {s.value: s.value for s in rules.Stage}
     leads = []
@@ -457,12 +432,14 @@ class WastedTouch:
     channel: str
     campaign: str | None
 
+    @classmethod
+    def of(cls, *, touchpoint_id, lead_id, person_id, at, minutes, channel, campaign) -> "WastedTouch":
+        return cls(touchpoint_id, lead_id, person_id, as_utc(at), minutes, channel, campaign)
+
 
 async def wasted_selling_touches(period: PeriodView) -> list[WastedTouch]:
     """The touches behind wasted selling time, one row each in touchpoint id order (the selection
     wasted_selling_minutes sums per seller)."""
-    found = await rawsql.rows(_wasted_selection(
-        "t.id, t.lead_id, t.person_id, t.at, t.duration_minutes, t.channel, t.campaign", "ORDER BY t.id"),
-        **_wasted_params(period))
-    return [WastedTouch(touch_id, lead_id, person_id, as_utc(at), duration, channel, campaign)
-            for touch_id, lead_id, person_id, at, duration, channel, campaign in found]
+    return await rawsql.records(WastedTouch.of, _wasted_selection(
+        "t.id AS touchpoint_id, t.lead_id, t.person_id, t.at, t.duration_minutes AS minutes, t.channel, t.campaign",
+        "ORDER BY t.id"), **_wasted_params(period))

@@ -274,8 +274,32 @@ def wasted_selling_cost(minutes: int, cost_per_selling_hour: Decimal | None) -> 
     return round_places(Decimal(minutes) * cost_per_selling_hour / Decimal(60), 2)  # exact product, then round
 
 
-def lead_response_hours(handover_at: datetime | None, first_follow_up_at: datetime | None) -> Decimal | None:
-    """Hours from a lead's hand-over to its first sales touch, exactly (None until both happened)."""
+# --- response time ------------------------------------------------------------------------
+
+MICROS_PER_HOUR = 3_600_000_000
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros_between(start: datetime, end: datetime) -> int:
+    """Whole microseconds from start to end (negative if end is earlier): exact integers."""
+    return (end - start) // _MICROSECOND
+
+
+def hours_of(micros: int) -> Decimal:
+    """Microseconds as hours, exactly."""
+    return Decimal(micros) / Decimal(MICROS_PER_HOUR)
+
+
+def lead_response_micros(handover_at: datetime | None, first_follow_up_at: datetime | None) -> int | None:
+    """A lead's response time: from its hand-over to its first sales touch, in microseconds (None until both
+    happened). The one definition: `Lead.responseHours`, the leads CSV and the SLA's median and p90 (sla.py, and its
+    SQL twin `follow_up_us - handover_us` in sla_store.py) all use it."""
     if handover_at is None or first_follow_up_at is None:
         return None
-    return Decimal((first_follow_up_at - handover_at) // timedelta(microseconds=1)) / Decimal(3_600_000_000)
+    return micros_between(handover_at, first_follow_up_at)
+
+
+def lead_response_hours(handover_at: datetime | None, first_follow_up_at: datetime | None) -> Decimal | None:
+    """Hours from a lead's hand-over to its first sales touch, exactly (None until both happened)."""
+    micros = lead_response_micros(handover_at, first_follow_up_at)
+    return None if micros is None else hours_of(micros)

@@ -33,6 +33,10 @@ Choices made here (where the brief left room):
   the award only considers people with at least one counted item, and names the best even if that is 0.
 - Awards are grouped by the calendar month (UTC) of each item's due time; output is ordered by month, then side
   (MARKETING before SALES).
+
+The SQL twin: for speed, reports count states, compliance, people, awards and breaches in SQL over stored due times
+(domain/leads/sla_store.py: `_HANDOVER_MET` ... `_BREACHES` say item_state, compliance_of, _by_person, _awards and
+the breaches in SQL). tests/api/test_sla_twins.py runs both on random facts and compares every figure.
 """
 from __future__ import annotations
 
@@ -45,13 +49,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from domain.leads.rules import DECISIONS, LeadFacts, Stage
+from domain.leads.rules import (
+    DECISIONS, MICROS_PER_HOUR as _MICROS_PER_HOUR, LeadFacts, Stage, hours_of, lead_response_micros, micros_between,
+)
 
 UTC = timezone.utc
 OPENING = time(9, 0)
 CLOSING = time(17, 0)
 BUSINESS_DAY_HOURS = Decimal(8)
-_MICROS_PER_HOUR = 3_600_000_000
 _WEEK_MICROS = 5 * 8 * _MICROS_PER_HOUR
 
 
@@ -243,9 +248,7 @@ def _micros(hours: Decimal) -> int:
 
 def hours_between(start: datetime, end: datetime) -> Decimal:
     """Elapsed hours from start to end (negative if end is earlier), exact to the microsecond."""
-    delta = end - start
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
+    return hours_of(micros_between(start, end))
 
 
 def _require_aware(moment: datetime, what: str) -> None:
@@ -375,6 +378,7 @@ def _known(moment: datetime | None, as_of: datetime) -> datetime | None:
 
 
 def item_state(due: datetime, done_at: datetime | None, as_of: datetime) -> ItemState:
+    """An item's state (its SQL twin: the `_..._MET` and `_..._COUNTED` expressions of sla_store.py)."""
     if done_at is not None:
         return ItemState.MET if done_at <= due else ItemState.MISSED
     return ItemState.OPEN_BREACH if due < as_of else ItemState.PENDING
@@ -450,6 +454,32 @@ def _by_person(items: Sequence[SlaItem]) -> dict[int, SideCompliance]:
     return {person: compliance_of(group) for person, group in sorted(groups.items())}
 
 
+@dataclass(frozen=True)
+class BreachTally:
+    """An agreement's breaches counted (the SLA CSV's `open_breaches` and `missed`): in all, by side, and by person
+    on a side; `person_of` names whose commitment each breach was, by (lead, item kind)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int]
+    person_of: dict[tuple[int, ItemKind], int | None]
+
+    def open_and_missed(self, side: Side | None = None, person_id: int | None = None) -> tuple[int, int]:
+        return (self.counts.get((side, person_id, ItemState.OPEN_BREACH), 0),
+                self.counts.get((side, person_id, ItemState.MISSED), 0))
+
+
+def breach_tally(items: Iterable[SlaItem]) -> BreachTally:
+    """Count the OPEN_BREACH and MISSED items once in all, once for their side, once for their person (if any)."""
+    counts: dict[tuple[Side | None, int | None, ItemState], int] = defaultdict(int)
+    person_of: dict[tuple[int, ItemKind], int | None] = {}
+    for item in items:
+        if item.state is ItemState.OPEN_BREACH or item.state is ItemState.MISSED:
+            person_of[(item.lead_id, item.kind)] = item.person_id
+            counts[(None, None, item.state)] += 1
+            counts[(item.side, None, item.state)] += 1
+            if item.person_id is not None:
+                counts[(item.side, item.person_id, item.state)] += 1
+    return BreachTally(dict(counts), person_of)
+
+
 def median(values: Sequence[Decimal]) -> Decimal | None:
     """The middle value, or the mean of the two middle values; None for no values."""
     if not values:
@@ -477,21 +507,15 @@ def response_hours(leads: Iterable[LeadSla], as_of: datetime) -> list[Decimal]:
     return [hours_of(micros) for micros in response_micros_of(leads, as_of)]
 
 
-def hours_of(micros: int) -> Decimal:
-    """Microseconds as hours, as hours_between gives them."""
-    return Decimal(micros) / Decimal(_MICROS_PER_HOUR)
-
-
 def response_micros_of(leads: Iterable[LeadSla], as_of: datetime) -> list[int]:
     """response_hours in whole microseconds (exact integers; turned into hours only where a figure needs them)."""
     out = []
     for lead in leads:
         if lead.mql_at > as_of:
             continue
-        handover, follow_up = _known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of)
-        if handover is not None and follow_up is not None:
-            delta = follow_up - handover
-            out.append((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+        micros = lead_response_micros(_known(lead.handover_at, as_of), _known(lead.first_follow_up_at, as_of))
+        if micros is not None:
+            out.append(micros)
     return out
 
 

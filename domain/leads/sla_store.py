@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import Subquery
@@ -22,9 +23,12 @@ from tortoise.expressions import Subquery
 from domain import config, rawsql
 from domain.rawsql import as_utc
 from domain.memo import Memo
+from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.leads import sla
 from domain.leads.models import LeadFact, SlaAgreement, SlaLead
 from domain.org.models import Period
+from domain.org.rules import PeriodStatus
+from domain.org.service import PeriodView
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,6 +63,14 @@ def terms_tz(agreement: SlaAgreement) -> str:
     return config.current().timezone if agreement.business_hours_only else ""
 
 
+def agreement_terms(a: SlaAgreement, timezone: str) -> sla.Agreement:
+    """An agreement's terms as the pure rules take them, its business hours in `timezone`."""
+    return sla.Agreement(mql_volume=a.mql_volume, acceptance_rate_target=a.acceptance_rate_target,
+                         handover_hours=a.handover_hours, follow_up_hours=a.follow_up_hours,
+                         follow_up_rate_target=a.follow_up_rate_target, minimum_attempts=a.minimum_attempts,
+                         decision_days=a.decision_days, business_hours_only=a.business_hours_only, timezone=timezone)
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -73,7 +85,6 @@ class _Terms:
 
 async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms]:
     """The agreements (all by default) with their due-time functions and period bounds, for the writers."""
-    from domain.leads.queries import agreement_terms
     found = list(agreements) if agreements is not None else await SlaAgreement.all().order_by("id")
     periods = {p.id: p for p in await Period.filter(id__in=sorted({a.period_id for a in found}))}
     zone = config.current().timezone
@@ -138,13 +149,10 @@ async def refresh_for_leads(all_terms: list[_Terms], lead_ids: Sequence[int], fa
 async def write_agreement(agreement: SlaAgreement) -> None:
     """The rows of a new agreement: every existing lead that became MQL in its period, first touched by its
     marketing team (the leads `sla_leads` reads)."""
-    from domain.leads.queries import _first_marketing_person, mql_facts_query
-    from domain.org.rules import PeriodStatus
-    from domain.org.service import PeriodView
     (t,) = await terms([agreement])
     view = PeriodView("", t.start, t.end, PeriodStatus.OPEN)
     facts = mql_facts_query(view, [agreement.marketing_team_id])
-    marketers = await _first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
+    marketers = await first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
                                                        .values("lead_id")))
     await SlaLead.filter(agreement_id=agreement.id).delete()
     await SlaLead.bulk_create(_rows_of_facts([t], await facts, marketers), batch_size=BATCH)
@@ -183,12 +191,36 @@ _SALES_MET = f"{_FOLLOW_UP_MET} + {_DECISION_MET} + {_ATTEMPTS_MET}"
 _SALES_COUNTED = f"{_FOLLOW_UP_COUNTED} + {_DECISION_COUNTED} + {_ATTEMPTS_COUNTED}"
 
 _HEADLINE = _BASE + f"""
-  SELECT COUNT(*), SUM(CASE WHEN {_DECIDED} AND decision = 'SAL' THEN 1 ELSE 0 END),
-         SUM(CASE WHEN {_DECIDED} THEN 1 ELSE 0 END),
-         SUM({_FOLLOW_UP_MET}), SUM({_FOLLOW_UP_COUNTED}), SUM({_HANDOVER_MET}), SUM({_HANDOVER_COUNTED}),
-         SUM({_SALES_MET}), SUM({_SALES_COUNTED}),
-         SUM(CASE WHEN here AND {_FOLLOW_UP_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN tz <> :tz THEN 1 ELSE 0 END)
+  SELECT COUNT(*) AS volume, SUM(CASE WHEN {_DECIDED} AND decision = 'SAL' THEN 1 ELSE 0 END) AS accepted,
+         SUM(CASE WHEN {_DECIDED} THEN 1 ELSE 0 END) AS decided,
+         SUM({_FOLLOW_UP_MET}) AS follow_up_met, SUM({_FOLLOW_UP_COUNTED}) AS follow_up_counted,
+         SUM({_HANDOVER_MET}) AS handover_met, SUM({_HANDOVER_COUNTED}) AS handover_counted,
+         SUM({_SALES_MET}) AS sales_met, SUM({_SALES_COUNTED}) AS sales_counted,
+         SUM(CASE WHEN here AND {_FOLLOW_UP_DONE} THEN 1 ELSE 0 END) AS responses,
+         SUM(CASE WHEN tz <> :tz THEN 1 ELSE 0 END) AS other_zone
   FROM x"""
+
+
+@dataclass(frozen=True)
+class HeadlineCounts:
+    """_HEADLINE's counts over an agreement's rows: the MQLs, accepted and decided ones, met and counted items of
+    the follow-ups, the hand-overs and the sales side, the response times known, and the rows worked out in another
+    time zone's business hours (`other_zone`: the report is then computed live)."""
+    volume: int
+    accepted: int
+    decided: int
+    follow_up_met: int
+    follow_up_counted: int
+    handover_met: int
+    handover_counted: int
+    sales_met: int
+    sales_counted: int
+    responses: int
+    other_zone: int
+
+    @classmethod
+    def of(cls, **row) -> "HeadlineCounts":
+        return cls(**{name: int(row[name] or 0) for name in cls.__dataclass_fields__})
 
 _RESPONSES = _BASE + f""",
   o AS (SELECT follow_up_us - handover_us AS m,
@@ -236,8 +268,26 @@ _BREACH_COUNT = _BREACHES.rsplit("SELECT lead_id, kind, due, done FROM b", 1)[0]
 _ROWS = _BASE + """
   SELECT lead_id, mql_us, marketing_person_id, handover_due_us, handover_us, handover_owner_id, follow_up_due_us,
          decision_due_us, follow_up_us, decision, decision_us, attempts_ok,
-         handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team)
+         handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team) AS in_team
   FROM x ORDER BY lead_id"""
+
+
+class StoredRow(NamedTuple):
+    """A row of _ROWS: an SLA row's stored times (microseconds) as written, and `in_team`: whether the lead was
+    handed over to a person of the agreement's sales team (SQLite gives 0/1, NULL when not handed over)."""
+    lead_id: int
+    mql_us: int
+    marketing_person_id: int | None
+    handover_due_us: int
+    handover_us: int | None
+    handover_owner_id: int | None
+    follow_up_due_us: int | None
+    decision_due_us: int | None
+    follow_up_us: int | None
+    decision: str | None
+    decision_us: int | None
+    attempts_ok: bool | int
+    in_team: bool | int | None
 
 _KINDS = list(sla.ItemKind)
 
@@ -256,31 +306,31 @@ class StoredSla:
     async def _rows(self, text: str, **extra) -> list:
         return await rawsql.rows(text, **self._params, **extra)
 
-    async def _counts(self) -> tuple:
+    async def _counts(self) -> HeadlineCounts:
         async def compute():
-            (found,) = await self._rows(_HEADLINE, tz=terms_tz(self.agreement))
-            return tuple(int(v or 0) for v in found)
+            (found,) = await rawsql.records(HeadlineCounts.of, _HEADLINE, **self._params, tz=terms_tz(self.agreement))
+            return found
         return await self._memo("counts", compute)
 
     async def stale(self) -> bool:
-        return (await self._counts())[-1] > 0
+        return (await self._counts()).other_zone > 0
 
     async def sides(self) -> dict[sla.Side, sla.SideCompliance]:
-        _, _, _, _, _, hand_met, hand_counted, sales_met, sales_counted, _, _ = await self._counts()
-        return {sla.Side.MARKETING: sla.SideCompliance.of(hand_met, hand_counted),
-                sla.Side.SALES: sla.SideCompliance.of(sales_met, sales_counted)}
+        c = await self._counts()
+        return {sla.Side.MARKETING: sla.SideCompliance.of(c.handover_met, c.handover_counted),
+                sla.Side.SALES: sla.SideCompliance.of(c.sales_met, c.sales_counted)}
 
     async def follow_up(self) -> sla.SideCompliance:
-        counts = await self._counts()
-        return sla.SideCompliance.of(counts[3], counts[4])
+        c = await self._counts()
+        return sla.SideCompliance.of(c.follow_up_met, c.follow_up_counted)
 
     async def headline(self) -> sla.Headline:
-        volume, accepted, decided, fu_met, fu_counted, hand_met, hand_counted, sales_met, sales_counted, \
-            responses, _ = await self._counts()
-        median, p90 = await self._memo("responses", lambda: self._response_hours(responses))
-        return sla.headline(self.terms, volume, accepted, decided, sla.SideCompliance.of(fu_met, fu_counted),
-                            sla.SideCompliance.of(hand_met, hand_counted),
-                            sla.SideCompliance.of(sales_met, sales_counted), median, p90)
+        c = await self._counts()
+        median, p90 = await self._memo("responses", lambda: self._response_hours(c.responses))
+        return sla.headline(self.terms, c.volume, c.accepted, c.decided,
+                            sla.SideCompliance.of(c.follow_up_met, c.follow_up_counted),
+                            sla.SideCompliance.of(c.handover_met, c.handover_counted),
+                            sla.SideCompliance.of(c.sales_met, c.sales_counted), median, p90)
 
     async def _response_hours(self, n: int):
         if not n:
@@ -329,18 +379,17 @@ class StoredSla:
         """The agreement's leads as sla.LeadSla (as queries.sla_leads gives them) and their items, worked out by
         sla.items_from_dues from the stored due times; by lead id."""
         leads, items = [], []
-        for (lead_id, mql_us, marketing_person_id, handover_due_us, handover_us, handover_owner_id,
-             follow_up_due_us, decision_due_us, follow_up_us, decision, decision_us, attempts_ok,
-             in_team) in await self._rows(_ROWS):
-            here = bool(in_team) and handover_us is not None
-            lead = sla.LeadSla(lead_id=lead_id, mql_at=moment(mql_us), handover_at=moment(handover_us) if here else None,
-                               handover_owner_id=handover_owner_id if here else None,
-                               marketing_person_id=marketing_person_id,
-                               first_follow_up_at=moment(follow_up_us) if here else None,
-                               attempts=self.terms.minimum_attempts if here and attempts_ok else 0,
-                               decision=decision, decision_at=moment(decision_us))
+        for r in await rawsql.records(StoredRow, _ROWS, **self._params):
+            here = bool(r.in_team) and r.handover_us is not None
+            lead = sla.LeadSla(lead_id=r.lead_id, mql_at=moment(r.mql_us),
+                               handover_at=moment(r.handover_us) if here else None,
+                               handover_owner_id=r.handover_owner_id if here else None,
+                               marketing_person_id=r.marketing_person_id,
+                               first_follow_up_at=moment(r.follow_up_us) if here else None,
+                               attempts=self.terms.minimum_attempts if here and r.attempts_ok else 0,
+                               decision=r.decision, decision_at=moment(r.decision_us))
             leads.append(lead)
-            items += sla.items_from_dues(lead, self.now, moment(handover_due_us),
-                                         moment(follow_up_due_us) if here else None,
-                                         moment(decision_due_us) if here else None, here and bool(attempts_ok))
+            items += sla.items_from_dues(lead, self.now, moment(r.handover_due_us),
+                                         moment(r.follow_up_due_us) if here else None,
+                                         moment(r.decision_due_us) if here else None, here and bool(r.attempts_ok))
         return leads, items

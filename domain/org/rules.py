@@ -182,12 +182,3 @@ class Principal:
 def operator(name: str) -> Principal:
     """The installation's operator at the command line: an admin, audited under `name` (the host user)."""
     return Principal(token_id=None, name=name, role=Role.ADMIN)
-
-
-def can_see_pay(viewer: Principal, person_id: int, person_team_id: int) -> bool:
-    """Pay and cost figures: the person, leaders of the person's team, FINANCE and ADMIN."""
-    if viewer.role in (Role.ADMIN, Role.FINANCE):
-        return True
-    if viewer.person_id is not None and viewer.person_id == person_id:
-        return True
-    return viewer.role is Role.LEADER and viewer.team_id is not None and viewer.team_id == person_team_id

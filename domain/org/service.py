@@ -231,30 +231,49 @@ async def authenticate(secret: str | None, for_export: bool = False, in_url: boo
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     # every request asks this: one hand-written statement, no model instances
-    found = await rawsql.rows(_TOKEN_LOOKUP, token_hash=hash_token(secret))
+    found = await rawsql.records(TokenLookup, _TOKEN_LOOKUP, token_hash=hash_token(secret))
     if not found:
         return None
-    token_id, name, role, export_only, revoked_at, expires_at, person_id, person_name, person_role, team_id, \
-        active, team_function, last_used_at = found[0]
-    export_only = bool(export_only)
-    if revoked_at is not None or (export_only and not for_export) or (in_url and not export_only):
+    t = found[0]
+    export_only = bool(t.export_only)
+    if t.revoked_at is not None or (export_only and not for_export) or (in_url and not export_only):
         return None
-    if expires_at is not None and rawsql.as_utc(expires_at) <= clock.now():
+    if t.expires_at is not None and rawsql.as_utc(t.expires_at) <= clock.now():
         return None
-    _note_use(token_id, rawsql.as_utc(last_used_at) if last_used_at is not None else None)
-    if person_id is not None:
-        if not active:
+    _note_use(t.token_id, rawsql.as_utc(t.last_used_at) if t.last_used_at is not None else None)
+    if t.person_id is not None:
+        if not t.active:
             return None
-        return Principal(token_id=token_id, name=person_name, role=Role(person_role), person_id=person_id,
-                         team_id=team_id, read_only=export_only, team_function=TeamFunction(team_function))
-    return Principal(token_id=token_id, name=name, role=Role(role), read_only=export_only)
+        return Principal(token_id=t.token_id, name=t.person_name, role=Role(t.person_role), person_id=t.person_id,
+                         team_id=t.team_id, read_only=export_only, team_function=TeamFunction(t.team_function))
+    return Principal(token_id=t.token_id, name=t.name, role=Role(t.role), read_only=export_only)
 
 
 _TOKEN_LOOKUP = """
-    SELECT t.id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id, p.name, p.role, p.team_id, p.active,
-           m.function, t.last_used_at
+    SELECT t.id AS token_id, t.name, t.role, t.export_only, t.revoked_at, t.expires_at, p.id AS person_id,
+           p.name AS person_name, p.role AS person_role, p.team_id, p.active, m.function AS team_function,
+           t.last_used_at
     FROM api_token t LEFT JOIN person p ON p.id = t.person_id LEFT JOIN team m ON m.id = p.team_id
     WHERE t.token_hash = :token_hash"""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLookup:
+    """A row of _TOKEN_LOOKUP: the token and, for a token acting as a person, the person and their team's function
+    (times as the driver gives them: text on SQLite)."""
+    token_id: int
+    name: str
+    role: str
+    export_only: bool | int
+    revoked_at: object
+    expires_at: object
+    person_id: int | None
+    person_name: str | None
+    person_role: str | None
+    team_id: int | None
+    active: bool | int | None
+    team_function: str | None
+    last_used_at: object
 
 
 LAST_USED_EVERY = timedelta(minutes=5)  # a token's last use is written at most this often

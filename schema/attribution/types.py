@@ -19,7 +19,7 @@ from domain.org import queries as org_queries
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.leads.types import Lead
-from schema.org.types import Person, Team, _nodes, load_person, load_team_row, load_team_rows
+from schema.org.types import Person, Team, load_nodes, load_person, load_team_row, load_team_rows
 
 AttributionModel = strawberry.enum(rules.Model, name="AttributionModel", description="How credit is shared.")
 GroupBy = strawberry.enum(queries.GroupBy, name="CreditGroupBy", description="What credit lines group by.")
@@ -99,7 +99,7 @@ class Opportunity(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.opportunities_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.opportunities_by_ids, node_ids, cls.from_model)
 
     @strawberry.field
     async def owner(self, info: Info) -> Person | None:
@@ -178,7 +178,7 @@ class ModelOfRecord(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.proposals_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.proposals_by_ids, node_ids, cls.from_model)
 
     @strawberry.field(description="The sides (SALES, MARKETING) whose leaders approved it.")
     async def approved_by(self, info: Info) -> list[str]:

@@ -6,7 +6,8 @@ from decimal import Decimal
 import strawberry
 
 from domain import closing
-from domain.org.rules import Principal, can_see_pay
+from domain.access.rules import can_see_pay
+from domain.org.rules import Principal
 from schema.attribution.types import AttributionModel, ModelOfRecord
 from schema.comp.types import CompDispute
 from schema.core.context import Info

@@ -6,7 +6,7 @@ import strawberry
 from domain.contribution import queries
 from domain.errors import DomainError
 from domain.org.service import get_period
-from schema.contribution.types import CompanyContribution, TeamContribution, _contribution_by_period
+from schema.contribution.types import CompanyContribution, TeamContribution, contribution_by_period
 from schema.core.context import Info
 from schema.core.errors import client_error
 
@@ -19,7 +19,7 @@ class ContributionQuery:
             view = await get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        c = await info.context.loaders(_contribution_by_period).load(view.key)
+        c = await info.context.loaders(contribution_by_period).load(view.key)
         return [TeamContribution.of(c, team_id) for team_id in c.team_ids]
 
     @strawberry.field(description="The company's totals for the period, each deal counted once.")

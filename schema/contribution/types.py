@@ -13,7 +13,8 @@ from domain import numbers
 from domain.attribution import queries as attribution_queries
 from domain.comp.queries import PayoutKind as PayoutKindRow
 from domain.comp.queries import PayoutRow
-from domain.contribution import queries, rules
+from domain.access.rules import can_see_team_pay
+from domain.contribution import queries
 from domain.goals import queries as goal_queries
 from domain.leads import queries as lead_queries
 from domain.leads import sla
@@ -36,7 +37,7 @@ PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
 
 
-async def _contribution_by_period(keys) -> list[queries.PeriodContribution]:
+async def contribution_by_period(keys) -> list[queries.PeriodContribution]:
     return [await queries.period_contribution(await get_period(key)) for key in keys]
 
 
@@ -218,7 +219,7 @@ class TeamContribution:
         return numbers.ratio(await self.contribution.sla_compliance(self.team_id))
 
     def can_see_pay(self, principal) -> bool:
-        return rules.can_see_team_pay(principal, self.team_id)
+        return can_see_team_pay(principal, self.team_id)
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
@@ -291,7 +292,7 @@ class TeamContribution:
             previous = previous_key(self.period_key)
         except DomainError as e:
             raise client_error(e) from None
-        c = await info.context.loaders(_contribution_by_period).load(previous)
+        c = await info.context.loaders(contribution_by_period).load(previous)
         return TeamContribution.of(c, self.team_id) if self.team_id in c.team_ids else None
 
 

@@ -16,7 +16,7 @@ from domain.goals import models as m
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
 from schema.core.pagination import Connection, page_request
-from schema.org.types import Period, Person, Team, _nodes, load_person, load_team_row, load_team_rows
+from schema.org.types import Period, Person, Team, load_nodes, load_person, load_team_row, load_team_rows
 
 KeyResultKind = strawberry.enum(rules.KeyResultKind, description="How a key result's progress is measured.")
 Unit = strawberry.enum(rules.Unit, description="Unit of a key result's values (PERCENT values are fractions).")
@@ -131,7 +131,7 @@ class KeyResult(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.key_results_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.key_results_by_ids, node_ids, cls.from_model)
 
     async def _figures(self, info: Info) -> queries.KeyResultFigures | None:
         figures = await objective_figures(info, self.objective_id)
@@ -226,7 +226,7 @@ class Objective(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.objectives_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.objectives_by_ids, node_ids, cls.from_model)
 
     @strawberry.field
     async def period(self, info: Info) -> Period:

@@ -9,12 +9,11 @@ from strawberry import relay
 
 from domain import numbers
 from domain.batch import by_ids
-from domain.errors import DomainError, invalid, not_found
+from domain.errors import DomainError
 from domain.goals import queries as goals_queries
 from domain.leads import queries, service, sla
 from domain.leads.models import SlaAgreement as SlaAgreementRow
 from domain.org import service as org_service
-from domain.org.models import Period as PeriodRow
 from schema.core.context import Info
 from schema.core.errors import UserError, client_error
 from schema.core.ids import decode_id
@@ -23,7 +22,7 @@ from schema.core.pagination import Connection, connection, page_request
 from schema.core.permissions import EditsGoals
 from schema.leads.mutations import SlaAgreementCreateInput
 from schema.leads.types import Lead
-from schema.org.types import Period, Person, Team, _nodes, load_person, load_team_row
+from schema.org.types import Period, Person, Team, load_nodes, load_person, load_team_row
 
 SlaSide = strawberry.enum(sla.Side, name="SlaSide")
 SlaItemKind = strawberry.enum(sla.ItemKind, name="SlaItemKind")
@@ -55,7 +54,7 @@ class SlaAgreement(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        return await _nodes(info, _agreements_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, _agreements_by_ids, node_ids, cls.from_model)
 
     @strawberry.field(description="The quarter the agreement is for.")
     async def period(self, info: Info) -> Period:
@@ -209,17 +208,11 @@ class SlaQuery:
             view = await org_service.get_period(period)
             marketing = decode_id(marketing_team_id, "Team", "marketingTeamId") if marketing_team_id else None
             sales_pk = decode_id(sales_team_id, "Team", "salesTeamId") if sales_team_id else None
-            stored = await PeriodRow.get_or_none(key=view.key)
-            found = [a for a in (await queries.agreements(stored.id) if stored else [])
-                     if marketing in (None, a.marketing_team_id) and sales_pk in (None, a.sales_team_id)]
-            if not found:
-                raise not_found(f"no SLA agreement for {view.key} with these teams", "period")
-            if len(found) > 1:
-                raise invalid("this period has several SLAs: name marketingTeamId and salesTeamId", "period")
+            agreement = await queries.agreement_between(view, marketing, sales_pk)
         except DomainError as e:
             raise client_error(e) from None
-        return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(found[0]),
-                         report=await queries.sla_report(found[0], view))
+        return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(agreement),
+                         report=await queries.sla_report(agreement, view))
 
 
 @strawberry.type

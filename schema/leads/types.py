@@ -17,7 +17,7 @@ from domain.org import queries as org_queries
 from domain.errors import ErrorCode
 from schema.core.context import Info
 from schema.core.errors import ClientError
-from schema.org.types import Person, Team, _nodes, load_person, load_team_row
+from schema.org.types import Person, Team, load_nodes, load_person, load_team_row
 
 MAX_TIMELINE = 500  # events of one lead's timeline in one answer
 
@@ -78,7 +78,7 @@ class LeadDefinition(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.definitions_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.definitions_by_ids, node_ids, cls.from_model)
 
     @strawberry.field
     async def approvals(self, info: Info) -> list[LeadDefinitionApproval]:
@@ -163,7 +163,7 @@ class Lead(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.leads_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.leads_by_ids, node_ids, cls.from_model)
 
     async def _facts(self, info: Info) -> m.LeadFact | None:
         return await info.context.loaders(queries.facts_by_lead).load(self.id)

@@ -32,7 +32,9 @@ SignOffSide = strawberry.enum(period_access.SignOffSide, name="PeriodSignOffSide
                                           "MARKETING.")
 
 
-async def _nodes(info: Info, batch_fn, node_ids: Iterable[str], convert, visible=lambda principal, row: True):
+async def load_nodes(info: Info, batch_fn, node_ids: Iterable[str], convert, visible=lambda principal, row: True):
+    """Relay nodes by global id (each type's `resolve_nodes`): the rows through the request's loader of
+    `batch_fn`, converted; None for an unknown id, FORBIDDEN for a row `visible` refuses the viewer."""
     rows = await info.context.loaders(batch_fn).load_many([node_pk(i) for i in node_ids])
     principal = info.context.viewer
     out = []
@@ -55,7 +57,7 @@ class Team(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.teams_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.teams_by_ids, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A person in a team. Pay and cost figures are private (see `annualCost`).")
@@ -84,10 +86,10 @@ class Person(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.people_by_ids, node_ids, cls.from_model)
+        return await load_nodes(info, queries.people_by_ids, node_ids, cls.from_model)
 
     def can_see_pay(self, principal: rules.Principal) -> bool:
-        return rules.can_see_pay(principal, self.id, self.team_id)
+        return access.can_see_pay(principal, self.id, self.team_id)
 
     @strawberry.field
     async def team(self, info: Info) -> Team:
@@ -171,7 +173,7 @@ class ApiToken(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return await _nodes(info, queries.tokens_by_ids, node_ids, cls.from_model, _can_see_token)
+        return await load_nodes(info, queries.tokens_by_ids, node_ids, cls.from_model, _can_see_token)
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:

@@ -198,3 +198,48 @@ def test_a_sales_leader_imports_the_deals_of_their_teams_people():
     assert ownership.opportunity_refusal(SALES_LEADER, deal(None), owners) is not None
     assert ownership.opportunity_refusal(SDR_LEADER, deal(11), owners) is not None
     assert ownership.opportunity_refusal(FINANCE, deal(None), owners) is None
+
+
+# --- pay and cost privacy ----------------------------------------------------------------------------------------
+
+SELLER = dict(person_id=5, person_team_id=1)
+
+
+@pytest.mark.parametrize("viewer, allowed", [
+    (Principal(1, "admin svc", Role.ADMIN), True),
+    (Principal(2, "finance svc", Role.FINANCE), True),
+    (Principal(3, "self", Role.MEMBER, person_id=5, team_id=1), True),
+    (Principal(4, "own leader", Role.LEADER, person_id=9, team_id=1), True),
+    (Principal(5, "other leader", Role.LEADER, person_id=8, team_id=2), False),
+    (Principal(6, "team mate", Role.MEMBER, person_id=7, team_id=1), False),
+    (Principal(7, "leader service token", Role.LEADER), False),
+])
+def test_pay_is_visible_to_the_person_their_leaders_finance_and_admin(viewer, allowed):
+    assert access.can_see_pay(viewer, **SELLER) is allowed
+
+
+@pytest.mark.parametrize("viewer, allowed", [
+    (ADMIN, True), (FINANCE, True), (SALES_LEADER, True), (SDR_LEADER, False), (SALES_MEMBER, False),
+    (LEADER_SERVICE, False), (MEMBER_SERVICE, False),
+])
+def test_a_teams_pay_totals_are_visible_to_its_leaders_finance_and_admin(viewer, allowed):
+    assert access.can_see_team_pay(viewer, SALES) is allowed
+
+
+def test_a_member_sees_their_own_pay_but_not_their_teams_totals():
+    assert access.can_see_pay(SALES_MEMBER, SALES_MEMBER.person_id, SALES)
+    assert not access.can_see_team_pay(SALES_MEMBER, SALES)
+
+
+@pytest.mark.parametrize("viewer", [ADMIN, FINANCE, SALES_LEADER, SALES_MEMBER, SDR_LEADER, MARKETER, LEADER_SERVICE,
+                                    MEMBER_SERVICE])
+def test_whose_pay_a_viewer_sees_is_one_scope_for_people_and_teams(viewer):
+    """The people list of the statements (pay_scope) and the per-person and per-team answers agree for everyone."""
+    scope = access.pay_scope(viewer)
+    people = [(pid, team) for team in FUNCTIONS for pid in (10, 11, 20, 30, 31, 40, 41, team * 1000)]
+    for pid, team in people:
+        assert access.can_see_pay(viewer, pid, team) is scope.covers_person(pid, team)
+        assert access.can_see_pay(viewer, pid, team) is (
+            scope.everyone or pid == viewer.person_id or (scope.led_team_id is not None and team == viewer.team_id))
+    for team in FUNCTIONS:
+        assert access.can_see_team_pay(viewer, team) is (scope.everyone or scope.led_team_id == team)

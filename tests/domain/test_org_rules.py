@@ -5,7 +5,7 @@ import pytest
 
 from domain.money import from_cents, round_cents, to_cents
 from domain.org.rules import (
-    FiscalQuarter, PeriodKeyError, Principal, Role, can_see_pay, cost_per_selling_hour,
+    FiscalQuarter, PeriodKeyError, cost_per_selling_hour,
     parse_period_key, period_bounds, person_figure_problems, quarter_of, quota_per_selling_hour,
 )
 
@@ -80,22 +80,6 @@ def test_period_bounds_are_midnights_in_the_installation_time_zone():
     assert end == datetime(2026, 4, 1, 4, tzinfo=UTC)    # EDT is UTC-4
     # 02:00 UTC on 1 January is still 31 December in New York: the previous quarter
     assert quarter_of(datetime(2026, 1, 1, 2, tzinfo=UTC), 1, "America/New_York") == FiscalQuarter(2025, 4)
-
-
-SELLER = dict(person_id=5, person_team_id=1)
-
-
-@pytest.mark.parametrize("viewer, allowed", [
-    (Principal(1, "admin svc", Role.ADMIN), True),
-    (Principal(2, "finance svc", Role.FINANCE), True),
-    (Principal(3, "self", Role.MEMBER, person_id=5, team_id=1), True),
-    (Principal(4, "own leader", Role.LEADER, person_id=9, team_id=1), True),
-    (Principal(5, "other leader", Role.LEADER, person_id=8, team_id=2), False),
-    (Principal(6, "team mate", Role.MEMBER, person_id=7, team_id=1), False),
-    (Principal(7, "leader service token", Role.LEADER), False),
-])
-def test_pay_is_visible_to_the_person_their_leaders_finance_and_admin(viewer, allowed):
-    assert can_see_pay(viewer, **SELLER) is allowed
 
 
 def test_times_without_a_zone_offset_are_refused_at_the_edge():

@@ -392,3 +392,38 @@ def test_long_business_hours_skip_whole_weeks_with_the_same_result_across_daylig
             start, hours, tz)
     far = sla.add_business_hours(datetime(2026, 1, 1, tzinfo=timezone.utc), Decimal(999_999), "Europe/Berlin")
     assert far.year == 2505  # 999,999 business hours are 25,000 weeks less an hour, worked out at once
+
+
+def test_a_leads_response_time_is_one_rule_for_the_lead_and_the_slas_median():
+    """Lead.responseHours (and the leads CSV) and the SLA's response times read the same function, exactly."""
+    from domain.leads import rules as lead_rules, sla as sla_rules
+    t0 = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
+    lags = [timedelta(hours=1, microseconds=1), timedelta(minutes=90), timedelta(days=2, seconds=7)]
+    leads = [sla_rules.LeadSla(lead_id=i, mql_at=t0, handover_at=t0, handover_owner_id=1, marketing_person_id=None,
+                               first_follow_up_at=t0 + lag, attempts=1, decision=None, decision_at=None)
+             for i, lag in enumerate(lags)]
+    each = [lead_rules.lead_response_hours(lead.handover_at, lead.first_follow_up_at) for lead in leads]
+    assert each[0] == Decimal(3_600_000_001) / Decimal(3_600_000_000)  # exact to the microsecond
+    assert sla_rules.response_hours(leads, t0 + timedelta(days=3)) == each
+    assert sla_rules.response_hours(leads, t0 + timedelta(hours=2)) == each[:2]  # a follow-up not yet made
+    assert lead_rules.lead_response_hours(t0, None) is None and lead_rules.lead_response_hours(None, t0) is None
+    assert sla_rules.hours_between(t0, t0 + lags[1]) == Decimal("1.5") == each[1]
+
+
+def test_breaches_are_tallied_in_all_by_side_and_by_person():
+    from domain.leads.sla import ItemKind, ItemState, Side, SlaItem, breach_tally
+    t = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    item = lambda lead, side, kind, person, state: SlaItem(lead, side, kind, person, t, None, state)
+    tally = breach_tally([
+        item(1, Side.MARKETING, ItemKind.HANDOVER, 7, ItemState.OPEN_BREACH),
+        item(1, Side.SALES, ItemKind.FOLLOW_UP, 8, ItemState.MISSED),
+        item(2, Side.SALES, ItemKind.DECISION, 8, ItemState.OPEN_BREACH),
+        item(2, Side.SALES, ItemKind.ATTEMPTS, None, ItemState.MISSED),
+        item(3, Side.SALES, ItemKind.FOLLOW_UP, 9, ItemState.MET),
+        item(3, Side.MARKETING, ItemKind.HANDOVER, 7, ItemState.PENDING),
+    ])
+    assert tally.open_and_missed() == (2, 2)
+    assert tally.open_and_missed(Side.SALES) == (1, 2) and tally.open_and_missed(Side.MARKETING) == (1, 0)
+    assert tally.open_and_missed(Side.SALES, 8) == (1, 1) and tally.open_and_missed(Side.SALES, 9) == (0, 0)
+    assert tally.person_of == {(1, ItemKind.HANDOVER): 7, (1, ItemKind.FOLLOW_UP): 8, (2, ItemKind.DECISION): 8,
+                               (2, ItemKind.ATTEMPTS): None}

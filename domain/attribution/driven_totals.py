@@ -7,7 +7,8 @@ compares)."""
 from __future__ import annotations
 
 from domain import clock, rawsql
-from domain.attribution import driven, rules
+from domain.attribution import driven, rules, stored
+from domain.attribution.credit import DEFAULT_MODEL
 
 _COLUMN = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", "CAMPAIGN": "campaign"}
 _CREATED = "(created_at >= :start AND created_at < :end)"
@@ -15,11 +16,11 @@ _WON = "(won_at >= :start AND won_at < :end)"
 UNATTRIBUTED = "UNATTRIBUTED"
 
 
-async def credit_totals(period, choice, group_by) -> dict[str, list[int]]:
-    """{group key: [pipeline cents, bookings cents]} of the deals created or won in the period under `choice` (its
-    effects resolved), each deal split to the cent over its touches (rules.split), UNATTRIBUTED without touches."""
-    from domain.attribution import queries, stored
-    key = stored.model_key(queries.DEFAULT_MODEL.model, queries.DEFAULT_MODEL.half_life_days, None)
+async def credit_totals(period, choice, group_by) -> tuple[dict[str, list[int]], set[int]]:
+    """({group key: [pipeline cents, bookings cents]}, ids of the deals without fresh rows, for the caller to weigh
+    live) of the deals created or won in the period under `choice` (its effects resolved), each deal split to the
+    cent over its touches (rules.split), UNATTRIBUTED without touches."""
+    key = stored.model_key(DEFAULT_MODEL.model, DEFAULT_MODEL.half_life_days, None)
     column = _COLUMN[group_by.value]
     now = clock.now()
     rows = await rawsql.rows(f"""
@@ -54,10 +55,4 @@ async def credit_totals(period, choice, group_by) -> dict[str, list[int]]:
             deal[5].append("NONE" if group is None else str(group))
     if deal is not None:
         book(deal)
-    live = await stored._live_deals(period.start, period.end, key, now, fresh, True, True)
-    for name, (p, b) in (await queries.credit_by_group(await queries._live_deals(period, live), choice,
-                                                       group_by)).items():
-        line = totals.setdefault(name, [0, 0])
-        line[0] += p
-        line[1] += b
-    return totals
+    return totals, await stored.deals_without_fresh_rows(period.start, period.end, key, now, fresh, True, True)

@@ -13,7 +13,7 @@ from enum import Enum
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
-from domain.attribution import driven, markov, rules, stored, training
+from domain.attribution import driven, driven_totals, markov, rules, stored, training
 from domain.attribution.credit import (  # noqa: F401  (the deal and credit names other areas read from here)
     DEFAULT_MODEL, UNATTRIBUTED, CreditRow, Deal, ModelChoice, iter_credit_rows,
 )
@@ -130,14 +130,14 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
     choice = await with_effects(period, choice)
-    if driven.is_data_driven(choice.model):  # the default model's stored rows, re-weighed by the period's chain
-        from domain.attribution import driven_totals
-        totals = await driven_totals.credit_totals(period, choice, group_by)
-    elif not await stored.is_stored(choice):
+    if not driven.is_data_driven(choice.model) and not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
-        totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
-                                                  pipeline=pipeline, bookings=bookings, deal_count=deal_count)
+        if driven.is_data_driven(choice.model):  # the default model's stored rows, re-weighed by the period's chain
+            totals, live = await driven_totals.credit_totals(period, choice, group_by)
+        else:
+            totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
+                                                      pipeline=pipeline, bookings=bookings, deal_count=deal_count)
         for key, (p, b) in (await credit_by_group(await _live_deals(period, live), choice, group_by)).items():
             line = totals.setdefault(key, [0, 0])
             line[0] += p

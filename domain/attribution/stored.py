@@ -267,7 +267,7 @@ async def credit_totals(start: datetime, end: datetime, choice, group_by: str, n
         line[0] += int(pipeline_cents or 0)
         line[1] += int(bookings_cents or 0)
         fresh += int(deal_rows or 0)
-    return totals, await _live_deals(start, end, key, now, fresh, pipeline, bookings, deal_count)
+    return totals, await deals_without_fresh_rows(start, end, key, now, fresh, pipeline, bookings, deal_count)
 
 
 async def period_deal_count(start: datetime, end: datetime, pipeline: bool = True, bookings: bool = True) -> int:
@@ -281,7 +281,7 @@ async def period_deal_count(start: datetime, end: datetime, pipeline: bool = Tru
     return int(count)
 
 
-async def _live_deals(start: datetime, end: datetime, key: str, now: datetime, fresh: int, pipeline: bool,
+async def deals_without_fresh_rows(start: datetime, end: datetime, key: str, now: datetime, fresh: int, pipeline: bool,
                       bookings: bool, count: int | None = None) -> set[int]:
     """The deals created (`pipeline`) or won (`bookings`) in [start, end) without fresh rows under `key`, given how
     many have them (each deal has one row at position 0, or -1 without touches): none to look for when that is
@@ -328,4 +328,4 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
             line = teams.setdefault(team_id, [0, 0, 0, 0])
             for k, c in enumerate(cents):
                 line[k] += int(c or 0)
-    return teams, await _live_deals(start, end, key, now, fresh, True, bookings)
+    return teams, await deals_without_fresh_rows(start, end, key, now, fresh, True, bookings)

@@ -294,12 +294,12 @@ class LiveSla:
 SlaReportGroups = sla_store.StoredSla | LiveSla
 
 
-async def sla_report(a: SlaAgreement, period: PeriodView) -> SlaReportGroups:
-    """An agreement's SLA report as of now, each group of figures read when first asked for: from the stored rows
-    (sla_store), or live from the facts when those were worked out in another time zone's business hours.
-    Commitments of the period's MQLs count when they fall due, even after the period ends."""
+async def sla_report(a: SlaAgreement, period: PeriodView, as_of: datetime | None = None) -> SlaReportGroups:
+    """An agreement's SLA report as of `as_of` (default now), each group of figures read when first asked for: from
+    the stored rows (sla_store), or live from the facts when those were worked out in another time zone's business
+    hours. Commitments of the period's MQLs count when they fall due, even after the period ends."""
     terms = agreement_terms(a, config.current().timezone)
-    now = clock.now()
+    now = as_of if as_of is not None else clock.now()
     stored = sla_store.StoredSla(a, terms, now)
     return LiveSla(a, terms, period, now) if await stored.stale() else stored
 

@@ -36,11 +36,12 @@ Choices made here (where the brief left room):
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -616,3 +617,45 @@ def awards_of(counts: Iterable[tuple[str, Side, int, int, int]]) -> list[Award]:
         person, best = min(groups[(month, side)], key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
         awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
     return awards
+
+
+# --- compliance by week ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Week:
+    start: date                 # a Monday, or the period's first day
+    end: date                   # a Sunday, or the period's last day
+    begins: datetime            # the instant the week (so clipped) begins, UTC
+    ends: datetime              # and ends (exclusive)
+
+
+def iso_weeks(first_day: date, last_day: date, tz: str = "UTC") -> list[Week]:
+    """The ISO weeks (Monday to Sunday) of first_day..last_day, the first and last clipped to the range, with the
+    instants they begin and end at midnight in the zone."""
+    zone = ZoneInfo(tz)
+    midnight = lambda day: datetime.combine(day, time(0), zone).astimezone(UTC)
+    weeks, day = [], first_day
+    while day <= last_day:
+        end = min(last_day, day + timedelta(days=6 - day.weekday()))
+        weeks.append(Week(day, end, midnight(day), midnight(end + timedelta(days=1))))
+        day = end + timedelta(days=1)
+    return weeks
+
+
+def weekly_compliance(leads: Iterable[LeadSla], items: Iterable[SlaItem],
+                      weeks: Sequence[Week]) -> list[tuple[SideCompliance, SideCompliance]]:
+    """(marketing, sales) compliance of each week: over the items of the leads that became MQL in that week (so
+    the weeks add up to the report's sides; a sales item belongs to the week its lead qualified in, however
+    late it falls due)."""
+    begins = [w.begins for w in weeks]
+    week_of_lead = {}
+    for lead in leads:
+        i = bisect.bisect_right(begins, lead.mql_at) - 1
+        if 0 <= i < len(weeks) and lead.mql_at < weeks[i].ends:
+            week_of_lead[lead.lead_id] = i
+    grouped: list[tuple[list[SlaItem], list[SlaItem]]] = [([], []) for _ in weeks]
+    for item in items:
+        i = week_of_lead.get(item.lead_id)
+        if i is not None:
+            grouped[i][0 if item.side is Side.MARKETING else 1].append(item)
+    return [(compliance_of(m), compliance_of(s)) for m, s in grouped]

@@ -552,6 +552,20 @@ ROWS: list[Row] = [
         lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
         note="statement totals follow the pay privacy rule (test_period_governance)"),
     Row("currentPeriod", "currentPeriod", "{ currentPeriod { key status isCurrent } }", no_variables, EVERYONE),
+    Row("funnelCohort", "funnelCohort",
+        "query($period: String!) { funnelCohort(period: $period) { team { name } mqls sals sqls won wonAmount } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE, note="like teamContribution: no pay figures"),
+    Row("slaReport (weeks)", "slaReport",
+        "query($period: String!) { slaReport(period: $period) { weeks { start end marketing { met counted } "
+        "sales { met counted } } } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("objectives (series)", "objectives",
+        "query($period: String!) { objectives(period: $period) { edges { node { series { on progress status } "
+        "keyResults { series(every: WEEK) { on value progress expectedProgress status } } } } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("teamContribution (goalProgressSeries)", "teamContribution",
+        "query($period: String!) { teamContribution(period: $period) { team { name } "
+        "goalProgressSeries { on progress expectedProgress status } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 ]
 
 

@@ -64,14 +64,16 @@ def series_range(period_start: datetime, period_end: datetime, closed: bool, eve
     when start is after end; LimitExceeded above rules.MAX_SERIES_POINTS points. A period not begun gives no days."""
     tz = config.current().timezone
     first, last = period_days(period_start, period_end, tz)
+    today = rules.local_day(now if now is not None else clock.now(), tz)
+    chosen = SeriesRange(every, start or first, end or (last if closed else min(today, last)))
+    # the size first: a range too long to answer is refused as such, whatever else is wrong with it
+    points = rules.series_length(chosen.start, chosen.end, every)
+    if points > rules.MAX_SERIES_POINTS:
+        raise LimitExceeded(f"a series has at most {rules.MAX_SERIES_POINTS} points: this one would have "
+                            f"{points} (ask for WEEK steps or a shorter range)", "every")
     problem = rules.series_range_problem(first, last, start, end)
     if problem is not None:
         raise invalid(problem[1], problem[0])
-    today = rules.local_day(now if now is not None else clock.now(), tz)
-    chosen = SeriesRange(every, start or first, end or (last if closed else min(today, last)))
-    if len(chosen.days()) > rules.MAX_SERIES_POINTS:
-        raise LimitExceeded(f"a series has at most {rules.MAX_SERIES_POINTS} points: this one would have "
-                            f"{len(chosen.days())} (ask for WEEK steps or a shorter range)", "every")
     return chosen
 
 

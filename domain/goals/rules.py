@@ -206,6 +206,18 @@ def series_days(start: date, end: date, every: SeriesStep) -> list[date]:
     return days + [end]
 
 
+def series_length(start: date, end: date, every: SeriesStep) -> int:
+    """len(series_days(start, end, every)), without listing the days (a range asked for may be years long)."""
+    if end < start:
+        return 0
+    if every is SeriesStep.DAY:
+        return (end - start).days + 1
+    first_sunday = start + timedelta(days=6 - start.weekday())
+    if first_sunday >= end:
+        return 1
+    return -(-(end - first_sunday).days // 7) + 1   # the Sundays before `end`, and `end`
+
+
 def day_end(day: date, tz: str) -> datetime:
     """The instant a day ends in the time zone: the next local midnight, in UTC."""
     return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(tz)).astimezone(timezone.utc)

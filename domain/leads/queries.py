@@ -338,7 +338,7 @@ async def funnel_cohort(period: PeriodView, as_of: datetime | None = None) -> li
     now = as_of if as_of is not None else clock.now()
     found = await rawsql.rows("""
         WITH cohort AS (SELECT lead_id, first_touch_team_id, sal_at, sql_at FROM lead_fact
-                        WHERE mql_at >= :start AND mql_at < :end),
+                        WHERE mql_at >= :start AND mql_at < :end AND mql_at <= :now),
         won AS (SELECT o.lead_id, SUM(o.amount_cents) AS cents FROM opportunity o
                 WHERE o.status = :won AND o.closed_at <= :now AND o.lead_id IN (SELECT lead_id FROM cohort)
                 GROUP BY o.lead_id)

@@ -285,9 +285,10 @@ def lead_response_hours(handover_at: datetime | None, first_follow_up_at: dateti
 
 @dataclass(frozen=True)
 class CohortLead:
-    """A lead that became MQL in the period: its first-touch team (None: no touch) and when it reached SAL and SQL,
-    and its won deals as (close time, amount in cents)."""
+    """A lead that became MQL in the period (at `mql_at`): its first-touch team (None: no touch) and when it reached
+    SAL and SQL, and its won deals as (close time, amount in cents)."""
     first_touch_team_id: int | None
+    mql_at: datetime
     sal_at: datetime | None
     sql_at: datetime | None
     won: tuple[tuple[datetime, int], ...] = ()
@@ -309,6 +310,8 @@ def cohort_funnel(leads: Iterable[CohortLead], as_of: datetime) -> dict[int | No
     credited to the lead's first-touch team, whenever it happened."""
     out: dict[int | None, CohortCounts] = {}
     for lead in leads:
+        if lead.mql_at > as_of:
+            continue
         line = out.setdefault(lead.first_touch_team_id, CohortCounts())
         line.mqls += 1
         line.sals += lead.sal_at is not None and lead.sal_at <= as_of

@@ -259,3 +259,37 @@ def test_sla_weeks_add_up_to_the_sides(api, admin, history_org):
     assert by_start["2026-11-02"]["marketing"] == {"met": 1, "counted": 1}
     assert by_start["2026-10-19"]["marketing"] == {"met": 0, "counted": 0}
     assert by_start["2026-10-05"]["sales"]["met"] >= 1
+
+
+def test_series_for_many_key_results_costs_the_statements_of_a_few(api, admin, history_org):
+    """Objectives with a MANUAL key result (checked in) and METRIC ones of the same figures and teams: the series
+    of every key result of the period take a fixed number of statements, whatever their number."""
+    org = history_org
+    query = """query($p: String!) { objectives(period: $p, first: 50) { edges { node { title
+      series(every: WEEK) { on progress status } keyResults { title series(every: WEEK) { on value status } } } } } }"""
+    check_in = """mutation($input: KeyResultCheckInInput!) { keyResultCheckIn(input: $input) { userErrors { code } } }"""
+    made = []
+
+    def add(n):
+        for _ in range(n):
+            made.append(api.gql(OBJECTIVE_CREATE, {"input": {"title": f"More {len(made)}", "period": "2026-Q4",
+                                                             "owners": [{"teamId": org.sales, "share": "1"}]}},
+                                org.sales_leader)["objectiveCreate"]["objective"]["id"])
+            manual = _kr(api, org, made[-1], "manual", "INCREASE_TO", "COUNT", "0", "10")
+            api.gql(check_in, {"input": {"keyResultId": manual, "value": "4"}}, org.seller_token)
+            for name in ("BOOKINGS", "MQL_COUNT", "ACCEPTANCE_RATE"):
+                _kr(api, org, made[-1], name, "INCREASE_TO", "COUNT", "0", "10", source="METRIC",
+                    metric={"name": name, "teamIds": [org.sales if name == "BOOKINGS" else org.marketing]})
+
+    def statements():
+        with api.count_queries() as counter:
+            edges = api.gql(query, {"p": "2026-Q4"}, admin)["objectives"]["edges"]
+        return sum(len(e["node"]["keyResults"]) for e in edges), counter.count
+
+    add(2)
+    statements()  # the first read of the period warms what a request reads once (the token's last use)
+    few = statements()
+    add(8)
+    many = statements()
+    assert many[0] == few[0] + 8 * 4
+    assert many[1] == few[1], f"{few[1]} statements for {few[0]} key results but {many[1]} for {many[0]}"

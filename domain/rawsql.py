@@ -60,15 +60,21 @@ def dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
-def time_bucket(column: str, minutes: bool = False) -> str:
-    """A stored time cut to its UTC hour (or minute) as text, "2026-06-18 06" ("2026-06-18 06:28"), the same on both
-    engines (SQLite keeps times as UTC text; PostgreSQL's timestamptz is formatted in UTC): for counts grouped by
-    hour, read back with bucket_start."""
+_BUCKET_TEXT = {"DAY": (10, "YYYY-MM-DD"), "HOUR": (13, "YYYY-MM-DD HH24"), "MINUTE": (16, "YYYY-MM-DD HH24:MI")}
+
+
+def time_bucket(column: str, size: str = "HOUR") -> str:
+    """A stored time cut to its UTC day, hour or minute as text ("2026-06-18", "2026-06-18 06", "2026-06-18 06:28"),
+    the same on both engines (SQLite keeps times as UTC text; PostgreSQL's timestamptz is formatted in UTC): for
+    counts grouped by bucket, read back with bucket_start."""
+    length, pattern = _BUCKET_TEXT[size]
     if dialect() == "sqlite":
-        return f"substr({column}, 1, {16 if minutes else 13})"
-    return f"to_char({column} AT TIME ZONE 'UTC', '{'YYYY-MM-DD HH24:MI' if minutes else 'YYYY-MM-DD HH24'}')"
+        return f"substr({column}, 1, {length})"
+    return f"to_char({column} AT TIME ZONE 'UTC', '{pattern}')"
 
 
 def bucket_start(text: str) -> datetime:
     """time_bucket's text back to the aware UTC instant its bucket starts at."""
-    return datetime.strptime(text, "%Y-%m-%d %H:%M" if len(text) > 13 else "%Y-%m-%d %H").replace(tzinfo=UTC)
+    if len(text) == 13:
+        text += ":00"
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -65,11 +65,11 @@ async def sourced_pipeline(team_ids, period, as_of) -> Decimal:
 # --- the same figures as of many instants, one grouped read each -----------------------------------------------
 
 async def _amounts_by_bucket(team_ids, period, instants, column: str, won: bool) -> list[Decimal]:
-    """Cents of the teams' people's deals dated (by `column`) in the period, summed in SQL by UTC hour (or minute,
-    when an instant is not at a whole hour) of that date, then added up to each instant."""
-    minutes = goal_rules.needs_minute_buckets(instants)
+    """Cents of the teams' people's deals dated (by `column`) in the period, summed in SQL by UTC day, hour or minute
+    (rules.bucket_size) of that date, then added up to each instant."""
+    size = goal_rules.bucket_size(instants)
     teams = rawsql.int_list(sorted(set(team_ids)))
-    bucket = rawsql.time_bucket(f"o.{column}", minutes)
+    bucket = rawsql.time_bucket(f"o.{column}", size)
 
     async def read():
         return await rawsql.rows(f"""
@@ -78,7 +78,7 @@ async def _amounts_by_bucket(team_ids, period, instants, column: str, won: bool)
               AND o.owner_id IN (SELECT p.id FROM person p WHERE p.team_id IN ({teams}))
             GROUP BY {bucket}""", start=period.start, end=period.end,
                                  **({"won": OpportunityStatus.WON.value} if won else {}))
-    found = await shared(("deal_buckets", column, won, teams, period.start, period.end, minutes), read)
+    found = await shared(("deal_buckets", column, won, teams, period.start, period.end, size), read)
     sums = goal_rules.bucketed_at([(rawsql.bucket_start(b), int(c or 0)) for b, c in found], instants)
     return [from_cents(c) for c in sums]
 

@@ -233,10 +233,19 @@ def as_of_end_of(day: date, tz: str) -> datetime:
     return day_end(day, tz) - _MICRO
 
 
-def needs_minute_buckets(instants: Iterable[datetime]) -> bool:
-    """Facts counted by UTC hour add up exactly to an instant just before a whole hour; otherwise (a zone whose
-    midnight is not at a whole UTC hour) they are counted by minute."""
-    return any(((m + _MICRO).minute, (m + _MICRO).second, (m + _MICRO).microsecond) != (0, 0, 0) for m in instants)
+BUCKETS = ("DAY", "HOUR", "MINUTE")
+
+
+def bucket_size(instants: Iterable[datetime]) -> str:
+    """The coarsest UTC bucket facts can be counted by and still add up exactly to each instant (each just before a
+    day's end): DAY when every day ends at a UTC midnight (the zone is UTC), HOUR when at whole UTC hours (most
+    zones), else MINUTE (a zone whose midnight falls between hours)."""
+    ends = [m + _MICRO for m in instants]
+    if all((e.hour, e.minute, e.second, e.microsecond) == (0, 0, 0, 0) for e in ends):
+        return "DAY"
+    if all((e.minute, e.second, e.microsecond) == (0, 0, 0) for e in ends):
+        return "HOUR"
+    return "MINUTE"
 
 
 def bucketed_at(buckets: Iterable[tuple[datetime, int | Decimal]], instants: Sequence[datetime]) -> list:

@@ -58,8 +58,8 @@ async def _mql_count_series(team_ids, period, instants) -> list[tuple[int, int, 
     minute) each count starts to hold (an SQL or a decision counts from the later of it and the MQL), then
     added up to each instant."""
     teams = rawsql.int_list(sorted(set(team_ids)))
-    minutes = goal_rules.needs_minute_buckets(instants)
-    b = lambda column: rawsql.time_bucket(column, minutes)
+    size = goal_rules.bucket_size(instants)
+    b = lambda column: rawsql.time_bucket(column, size)
     later = lambda column: f"CASE WHEN {column} > mql_at THEN {column} ELSE mql_at END"
     where = f"first_touch_team_id IN ({teams}) AND mql_at >= :start AND mql_at < :end"
 
@@ -73,7 +73,7 @@ async def _mql_count_series(team_ids, period, instants) -> list[tuple[int, int, 
             UNION ALL
             SELECT 'S', {b(later("sql_at"))}, COUNT(*) FROM lead_fact WHERE {where} AND sql_at IS NOT NULL
             GROUP BY {b(later("sql_at"))}""", sal=rules.Stage.SAL.value, start=period.start, end=period.end)
-    found = await shared(("mql_buckets", teams, period.start, period.end, minutes), read)
+    found = await shared(("mql_buckets", teams, period.start, period.end, size), read)
     by_kind = {kind: [] for kind in "MADS"}
     for kind, bucket, n in found:
         by_kind[kind].append((rawsql.bucket_start(bucket), int(n)))

@@ -51,9 +51,11 @@ def test_facts_count_from_their_bucket_at_each_instant():
     assert rules.bucketed_at([], ends) == [0, 0, 0, 0]
 
 
-def test_hour_buckets_unless_a_day_ends_between_hours():
-    assert not rules.needs_minute_buckets([rules.as_of_end_of(date(2026, 10, 1), "Europe/Berlin")])
-    assert rules.needs_minute_buckets([rules.as_of_end_of(date(2026, 10, 1), "Asia/Kolkata")])
+def test_facts_are_counted_by_the_coarsest_bucket_that_ends_with_the_days():
+    day = lambda tz: [rules.as_of_end_of(date(2026, 10, 1), tz)]  # noqa: E731
+    assert rules.bucket_size(day("UTC")) == "DAY"
+    assert rules.bucket_size(day("Europe/Berlin")) == "HOUR"
+    assert rules.bucket_size(day("Asia/Kolkata")) == "MINUTE"
 
 
 def test_a_day_ends_at_the_next_local_midnight():

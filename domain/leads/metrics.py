@@ -8,8 +8,9 @@ from domain import rawsql
 from domain.goals import rules as goal_rules
 from domain.goals.metrics import MetricName, as_of_window, register, register_series, shared
 from domain.goals.rules import Unit
-from domain.leads import rules, sla
-from domain.leads.queries import agreements, sla_report
+from domain import config
+from domain.leads import rules, sla, sla_store
+from domain.leads.queries import agreement_terms, agreements, sla_report
 from domain.org.service import PeriodView
 
 
@@ -114,9 +115,45 @@ async def sla_follow_up_rate(team_ids, period, as_of) -> Decimal:
     return ratio(met, counted)
 
 
+async def _follow_up_series(team_ids, period, instants) -> list[tuple[int, int, list[int]]]:
+    """(met, counted, response micros) of the FOLLOW_UP items of every SLA of the period the teams are part of, as
+    of each instant: one read of each agreement's stored rows (sla.follow_up_as_of), or the report as of each
+    instant for an agreement whose rows were worked out in another time zone."""
+    teams = set(team_ids)
+    moments = [sla_store.micros(m) for m in instants]
+    totals = [(0, 0, []) for _ in instants]
+    for a in await agreements(period.id):
+        if a.marketing_team_id not in teams and a.sales_team_id not in teams:
+            continue
+        terms = agreement_terms(a, config.current().timezone)
+        rows = await sla_store.StoredSla(a, terms, instants[-1]).follow_up_rows() if instants else []
+        if rows is None:
+            view = PeriodView(period.key, period.start, period.end, period.status)
+            found = []
+            for moment in instants:
+                report = await sla_report(a, view, moment)
+                follow_up = await report.follow_up()
+                found.append((follow_up.met, follow_up.counted, await report.response_micros()))
+        else:
+            found = sla.follow_up_as_of(rows, moments)
+        totals = [(m + fm, c + fc, r + fr) for (m, c, r), (fm, fc, fr) in zip(totals, found)]
+    return totals
+
+
+@register_series(MetricName.SLA_FOLLOW_UP_RATE)
+async def sla_follow_up_rate_series(team_ids, period, instants) -> list[Decimal]:
+    return [ratio(met, counted) for met, counted, _ in await _follow_up_series(team_ids, period, instants)]
+
+
 @register(MetricName.MEDIAN_RESPONSE_HOURS, Unit.HOURS,
           "Median hours from hand-over to first sales touch, over the SLAs the teams are part of")
 async def median_response_hours(team_ids, period, as_of) -> Decimal:
     hours = [sla.hours_of(m) for report in await _sla_reports(team_ids, period, as_of)
              for m in await report.response_micros()]
     return sla.median(hours) or Decimal(0)
+
+
+@register_series(MetricName.MEDIAN_RESPONSE_HOURS)
+async def median_response_hours_series(team_ids, period, instants) -> list[Decimal]:
+    return [sla.median_of_sorted(sorted(responses)) or Decimal(0)
+            for _, _, responses in await _follow_up_series(team_ids, period, instants)]

@@ -659,3 +659,55 @@ def weekly_compliance(leads: Iterable[LeadSla], items: Iterable[SlaItem],
         if i is not None:
             grouped[i][0 if item.side is Side.MARKETING else 1].append(item)
     return [(compliance_of(m), compliance_of(s)) for m, s in grouped]
+
+
+# --- follow-up compliance and response times as of many instants ----------------------------------------------
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A stored SLA row as the follow-up figures read it (microseconds since the epoch): `in_team` when the lead
+    was handed over to a person of the agreement's sales team."""
+    mql_us: int
+    handover_us: int | None
+    follow_up_us: int | None
+    follow_up_due_us: int | None
+    in_team: bool
+
+
+def follow_up_as_of(rows: Iterable[FollowUpRow], instants_us: Sequence[int]) -> list[tuple[int, int, list[int]]]:
+    """For each instant (ascending), the FOLLOW_UP items' (met, counted) and the response times (microseconds) as
+    the report as of that instant gives them (sla_store's _FOLLOW_UP_MET, _FOLLOW_UP_COUNTED and response_micros):
+    a row counts from the instant all its conditions hold, found once per row."""
+    met_from, counted_from, responses = [], [], []
+    for r in rows:
+        if not r.in_team or r.handover_us is None:
+            continue
+        start = max(r.mql_us, r.handover_us)
+        if r.follow_up_us is not None:
+            responses.append((max(start, r.follow_up_us), r.follow_up_us - r.handover_us))
+            if r.follow_up_due_us is not None and r.follow_up_us <= r.follow_up_due_us:
+                met_from.append(max(start, r.follow_up_us))
+        candidates = [c for c in (r.follow_up_us, None if r.follow_up_due_us is None else r.follow_up_due_us + 1)
+                      if c is not None]
+        if candidates:
+            counted_from.append(max(start, min(candidates)))
+    met_from.sort()
+    counted_from.sort()
+    responses.sort()
+    out, known, i = [], [], 0
+    for moment in instants_us:
+        while i < len(responses) and responses[i][0] <= moment:
+            bisect.insort(known, responses[i][1])
+            i += 1
+        out.append((bisect.bisect_right(met_from, moment), bisect.bisect_right(counted_from, moment), list(known)))
+    return out
+
+
+def median_of_sorted(micros: Sequence[int]) -> Decimal | None:
+    """median() of hours_of these response times, already sorted."""
+    if not micros:
+        return None
+    n = len(micros)
+    if n % 2:
+        return hours_of(micros[n // 2])
+    return (hours_of(micros[n // 2 - 1]) + hours_of(micros[n // 2])) / 2

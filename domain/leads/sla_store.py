@@ -340,6 +340,19 @@ class StoredSla:
         empty = (sla.SideCompliance.of(0, 0), sla.SideCompliance.of(0, 0))
         return [counts.get(i, empty) for i in range(len(weeks))]
 
+    async def follow_up_rows(self) -> list[sla.FollowUpRow] | None:
+        """Every row as sla.follow_up_as_of reads it (one statement, whatever the clock), or None when the rows were
+        worked out in another time zone's business hours (then the caller asks the live report)."""
+        found = await rawsql.rows("""
+            SELECT s.mql_us, s.handover_us, s.follow_up_us, s.follow_up_due_us,
+                   s.handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team), s.tz
+            FROM sla_lead s WHERE s.agreement_id = :agreement""", agreement=self.agreement.id,
+                                  sales_team=self.agreement.sales_team_id)
+        zone = terms_tz(self.agreement)
+        if any(tz != zone for *_, tz in found):
+            return None
+        return [sla.FollowUpRow(m, h, f, d, bool(t)) for m, h, f, d, t, _ in found]
+
     async def leads_and_items(self) -> tuple[list[sla.LeadSla], list[sla.SlaItem]]:
         """The agreement's leads as sla.LeadSla (as queries.sla_leads gives them) and their items, worked out by
         sla.items_from_dues from the stored due times; by lead id."""

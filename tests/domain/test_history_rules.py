@@ -115,3 +115,17 @@ def test_the_cohort_credits_every_stage_to_the_first_touch_team_as_of_a_moment()
     assert (found[None].mqls, found[None].won, found[None].won_cents) == (1, 1, 20_00)
     later = cohort_funnel(leads, t(20))
     assert (later[7].mqls, later[7].sals, later[7].won_cents) == (3, 3, 150_00)
+
+
+def test_follow_up_compliance_and_responses_count_from_when_they_hold():
+    h = 3_600_000_000  # an hour in microseconds
+    rows = [sla.FollowUpRow(0, 2 * h, 5 * h, 26 * h, True),        # followed up in time at 5h: met from 5h
+            sla.FollowUpRow(0, 2 * h, 40 * h, 26 * h, True),       # late: counted from 26h (overdue), responds at 40h
+            sla.FollowUpRow(0, 2 * h, None, 26 * h, True),         # never: counted once overdue
+            sla.FollowUpRow(0, 2 * h, 3 * h, 26 * h, False),       # handed to someone outside the sales team
+            sla.FollowUpRow(0, None, None, None, True)]            # not handed over
+    found = sla.follow_up_as_of(rows, [4 * h, 5 * h, 26 * h, 26 * h + 1, 40 * h])
+    assert [(met, counted) for met, counted, _ in found] == [(0, 0), (1, 1), (1, 1), (1, 3), (1, 3)]
+    assert [responses for _, _, responses in found] == [[], [3 * h], [3 * h], [3 * h], [3 * h, 38 * h]]
+    assert sla.median_of_sorted([3 * h, 38 * h]) == sla.median([Decimal(3), Decimal(38)]) == Decimal("20.5")
+    assert sla.median_of_sorted([]) is None

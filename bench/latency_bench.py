@@ -26,6 +26,10 @@ Measured:
   processes) against a plain Starlette JSON endpoint written here, served by the same uvicorn: the same token check
   (SHA-256 lookup in api_token) and the same reads (the objectives, their key results, the latest check-ins and the
   metric figures the key results follow, by SQL aggregates), with the progress arithmetic inline.
+- `objectives(current period) { keyResults { series(every: WEEK) } }`: a quarter of weekly points for every key
+  result (the generator makes METRIC key results on MQL_COUNT, ACCEPTANCE_RATE and BOOKINGS, and a MANUAL one),
+  beside the same page's live figures alone; a METRIC series' last point must be the live figure. Target: under 1 s
+  at the reference scale (issue 18). `--series-only` times just this.
 Figures merge into bench/results.json under `latency_<engine>_<leads>` and a dated line goes to bench/HISTORY.md.
 `--profile` prints cProfile's top functions of the server thread during the report requests.
 """
@@ -655,6 +659,12 @@ HEAVY_Q = '{ attribution(period: "%s", model: TIME_DECAY, halfLifeDays: 3) { key
 TRIVIAL_Q = "{ viewer { name } }"
 TARGET_TRIVIAL_P95_MS = 100
 GOALS_Q = '{ objectives(period: "%s", first: 10) { edges { node { title progress status } } } }'
+# issue 18: a quarter of weekly points for every key result of the current period, against the live figures alone
+SERIES_Q = ('{ objectives(period: "%s", first: 20) { edges { node { title keyResults { title source '
+            'series(every: WEEK) { on value progress expectedProgress status } } } } } }')
+LIVE_KEY_RESULTS_Q = ('{ objectives(period: "%s", first: 20) { edges { node { title keyResults { title source '
+                      'current progress status } } } } }')
+TARGET_SERIES_MS_AT_REFERENCE = 1000
 
 
 def _close(a: float | None, b: float | None, tolerance: float) -> bool:
@@ -675,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL to run against (default: the cached SQLite dataset)")
     parser.add_argument("--profile", action="store_true", help="cProfile the server during the report requests")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--series-only", action="store_true",
+                        help="time only the goal series of the current period (and the live figures beside it)")
     args = parser.parse_args(argv)
 
     import httpx
@@ -718,6 +730,13 @@ def main(argv: list[str] | None = None) -> int:
         figures["sqlite"] = sqlite3.sqlite_version
     rows = []
     with Server(url, as_of) as server, httpx.Client(base_url=server.base, timeout=120) as client:
+        series = series_figures(client, token, meta["periods"][-1], args.repeat)
+        figures["goal_series"] = series
+        if args.series_only:
+            _print_series(series, args.leads >= REFERENCE_LEADS)
+            if not args.no_record:
+                record(f"latency_{engine}_{args.leads}_series", figures)
+            return 0
         from schema.schema import export_sdl
         has_team_contribution = "teamContribution(" in export_sdl()
         # attribution by team under each stored model, W_SHAPED (the default) and TIME_DECAY first
@@ -792,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     r = figures["objectives_rps"]
     print(f"  objectives rps    ours {r['ours']:,}/s   plain Starlette {r['plain']:,}/s   ratio {r['ratio']}"
           f"   ({args.clients}x{args.concurrency} in flight, {args.seconds:.0f} s each, {r['errors']} errors)")
+    _print_series(figures["goal_series"], reference)
     if not reference:
         print(f"  (the 500 ms and 1.5 s targets are for {REFERENCE_LEADS:,} leads: BENCH_LEADS={REFERENCE_LEADS} "
               f"make bench)")
@@ -800,6 +820,35 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_record:
         record(f"latency_{engine}_{args.leads}", figures)
     return 0
+
+
+def series_figures(client, token: str, period_key: str, repeat: int) -> dict:
+    """`series(every: WEEK)` of every key result of the period, timed beside the same page's live figures (one
+    evaluation as of now): how many key results and points, and whether each series' last point is the live
+    figure (the period is current, so its last point is today)."""
+    series_ms, data = median_ms(lambda: graphql(client, token, SERIES_Q % period_key), repeat)
+    live_ms, live = median_ms(lambda: graphql(client, token, LIVE_KEY_RESULTS_Q % period_key), repeat)
+    krs = [kr for e in data["objectives"]["edges"] for kr in e["node"]["keyResults"]]
+    live_krs = [kr for e in live["objectives"]["edges"] for kr in e["node"]["keyResults"]]
+    last = lambda kr: (kr["series"][-1]["value"], kr["series"][-1]["progress"]) if kr["series"] else None  # noqa
+    # METRIC key results only: the clock is the start of the as-of day and no generated fact is later, while the
+    # generator's check-in is dated when the dataset was built (later that day), so a MANUAL key result's last
+    # point (the end of the day) rightly holds it and its live figure (the day's start) does not
+    differ = [(kr["title"], last(kr), (lk["current"], lk["progress"])) for kr, lk in zip(krs, live_krs)
+              if kr["source"] == "METRIC" and last(kr) != (lk["current"], lk["progress"])]
+    for title, ours, live_figures in differ:
+        print(f"    series of {title!r} ends at {ours}, the live figure is {live_figures}")
+    same = not differ
+    return {"period": period_key, "ms": round(series_ms, 1), "live_ms": round(live_ms, 1), "key_results": len(krs),
+            "metric_key_results": sum(kr["source"] == "METRIC" for kr in krs),
+            "points": sum(len(kr["series"]) for kr in krs), "last_point_is_live": same}
+
+
+def _print_series(s: dict, reference: bool) -> None:
+    verdict = ("under 1 s" if s["ms"] < TARGET_SERIES_MS_AT_REFERENCE else "OVER 1 s") if reference else ""
+    print(f"  goal series       ours {s['ms']:8.1f} ms   ({s['key_results']} key results, {s['metric_key_results']} "
+          f"METRIC, {s['points']} weekly points of {s['period']}; the live figures alone {s['live_ms']} ms; last "
+          f"point {'is' if s['last_point_is_live'] else 'is NOT'} the live figure)   {verdict}")
 
 
 _DEALS = [0]

@@ -109,3 +109,27 @@ def as_utc(value: Any) -> datetime | None:
     if tz is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def dialect() -> str:
+    return connections.get("default").capabilities.dialect
+
+
+_BUCKET_TEXT = {"DAY": (10, "YYYY-MM-DD"), "HOUR": (13, "YYYY-MM-DD HH24"), "MINUTE": (16, "YYYY-MM-DD HH24:MI")}
+
+
+def time_bucket(column: str, size: str = "HOUR") -> str:
+    """A stored time cut to its UTC day, hour or minute as text ("2026-06-18", "2026-06-18 06", "2026-06-18 06:28"),
+    the same on both engines (SQLite keeps times as UTC text; PostgreSQL's timestamptz is formatted in UTC): for
+    counts grouped by bucket, read back with bucket_start."""
+    length, pattern = _BUCKET_TEXT[size]
+    if dialect() == "sqlite":
+        return f"substr({column}, 1, {length})"
+    return f"to_char({column} AT TIME ZONE 'UTC', '{pattern}')"
+
+
+def bucket_start(text: str) -> datetime:
+    """time_bucket's text back to the aware UTC instant its bucket starts at."""
+    if len(text) == 13:
+        text += ":00"
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -12,7 +12,10 @@ from typing import TypeVar
 
 from tortoise.functions import Count
 
-from domain import clock
+from domain import clock, config
+from domain.goals import history
+from domain.goals import rules as goal_rules
+from domain.org.rules import PeriodStatus
 from domain.attribution import queries as attribution
 from domain.comp.queries import PayoutRow, team_payout_rows
 from domain.contribution import rules
@@ -74,6 +77,11 @@ class PeriodContribution:
     async def goals(self) -> dict[int, tuple[Decimal | None, list[int]]]:
         """{team: (goal progress, the co-owned objectives behind it)}."""
         return await self._once("goals", lambda: _goal_progress(self.stored_period_id))
+
+    async def goal_progress_series(self, rng: history.SeriesRange) -> dict[int, list[history.Point]]:
+        """{team: goal progress at the end of each step of `rng`} (teams that co-own nothing are left out)."""
+        return await self._once(("goal_series", rng), lambda: _goal_progress_series(self.stored_period_id,
+                                                                                    self.period, rng))
 
     async def funnel_counts(self) -> dict[int, tuple[int, int, int]]:
         """{team: (MQLs delivered, SALs, SQLs)}, counted in SQL over the rows funnel_rows lists."""
@@ -201,6 +209,38 @@ async def _goal_progress(period_id: int | None) -> dict[int, tuple[Decimal | Non
             owned[team_id].append((share, evaluated[objective_id].progress))
             ids[team_id].append(objective_id)
     return {team_id: (rules.goal_progress(rows), ids[team_id]) for team_id, rows in owned.items()}
+
+
+async def _goal_progress_series(period_id: int | None, period: PeriodView,
+                                rng: history.SeriesRange) -> dict[int, list[history.Point]]:
+    """goalProgress as it stood at the end of each step: the same rule (rules.goal_progress) over the co-owned
+    objectives' series points (an objective with nothing to measure counts as 0, as in the live figure); the
+    status is the live status rule's against the day's expected progress."""
+    if period_id is None:
+        return {}
+    owners = await ObjectiveOwner.filter(objective__period_id=period_id, objective__archived_at=None).values_list(
+        "objective_id", "team_id", "share")
+    series = await history.objectives_series(sorted({o for o, _, _ in owners}), rng)
+    tz = config.current().timezone
+    days = rng.days()
+    closed = period.status is PeriodStatus.CLOSED
+    last_day = history.period_days(period.start, period.end, tz)[1]
+    expected = [goal_rules.ONE if closed and day == last_day else
+                goal_rules.expected_progress(period.start, period.end, goal_rules.day_end(day, tz)) for day in days]
+    owned = defaultdict(list)
+    for objective_id, team_id, share in owners:
+        if objective_id in series:
+            owned[team_id].append((Decimal(str(share)), series[objective_id].points))
+    out = {}
+    for team_id, rows in owned.items():
+        points = []
+        for i, day in enumerate(days):
+            progress = rules.goal_progress((share, p[i].progress if p[i].progress is not None else goal_rules.ZERO)
+                                           for share, p in rows)
+            points.append(history.Point(day, None, progress, expected[i],
+                                        goal_rules.status(progress, expected[i]) if progress is not None else None))
+        out[team_id] = points
+    return out
 
 
 def _funnel_selections(period: PeriodView, team_ids: Sequence[int]):

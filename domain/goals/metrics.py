@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
@@ -27,8 +28,10 @@ class MetricName(str, Enum):
     MEDIAN_RESPONSE_HOURS = "MEDIAN_RESPONSE_HOURS"
 
 
-# (team ids, period start, period end) -> value
-MetricFn = Callable[[Sequence[int], object], Awaitable[Decimal]]
+# (team ids, period, as of) -> the value as of that instant: only facts dated at or before it count
+MetricFn = Callable[[Sequence[int], object, datetime], Awaitable[Decimal]]
+# (team ids, period, as-of instants in order) -> the value as of each, from one set-based read
+SeriesFn = Callable[[Sequence[int], object, Sequence[datetime]], Awaitable[list[Decimal]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class Metric:
     unit: Unit
     description: str
     compute: MetricFn
+    series: SeriesFn | None = None
+
+    async def values_as_of(self, team_ids: Sequence[int], period, instants: Sequence[datetime]) -> list[Decimal]:
+        """The value as of each instant: the metric's set-based series when it has one, else one evaluation each."""
+        if self.series is not None:
+            return await self.series(team_ids, period, instants)
+        return [await self.compute(team_ids, period, moment) for moment in instants]
 
 
 _registry: dict[MetricName, Metric] = {}
@@ -47,6 +57,35 @@ def register(name: MetricName, unit: Unit, description: str):
         _registry[name] = Metric(name, unit, description, fn)
         return fn
     return decorate
+
+
+def register_series(name: MetricName):
+    """Gives a registered metric its set-based series (it must agree with compute at every instant)."""
+    def decorate(fn: SeriesFn) -> SeriesFn:
+        _registry[name] = replace(_registry[name], series=fn)
+        return fn
+    return decorate
+
+
+_MICRO = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class PeriodWindow:
+    """What a metric reads of a period (id, key, bounds, status), its end possibly brought back."""
+    id: int | None
+    key: str
+    start: datetime
+    end: datetime
+    status: object
+
+
+def as_of_window(period, as_of: datetime) -> PeriodWindow:
+    """The period with its end brought back to just after `as_of` (never past its own end): a fact dated in
+    [start, end) and at or before `as_of` is one dated in the window's [start, end). Takes any period-like value
+    (a stored period, a PeriodView)."""
+    end = min(period.end, as_of + _MICRO)
+    return PeriodWindow(getattr(period, "id", None), period.key, period.start, end, period.status)
 
 
 def get(name: MetricName) -> Metric | None:

@@ -97,26 +97,24 @@ async def periods_by_ids(ids: Sequence[int]) -> list[Period | None]:
 
 # --- figures -----------------------------------------------------------------------------
 
-async def _latest_values(kr_ids: list[int]) -> dict[int, Decimal]:
-    """The value of each key result's latest check-in that carried one."""
+async def _latest_values(kr_ids: list[int], as_of: datetime) -> dict[int, Decimal]:
+    """The value of each key result's latest check-in at or before `as_of` that carried one."""
     if not kr_ids:
         return {}
-    latest = (CheckIn.filter(key_result_id__in=kr_ids, value__not_isnull=True)
+    latest = (CheckIn.filter(key_result_id__in=kr_ids, value__not_isnull=True, at__lte=as_of)
               .group_by("key_result_id").annotate(latest=Max("id")).values("latest"))
     rows = await CheckIn.filter(id__in=Subquery(latest)).values_list("key_result_id", "value")
     return dict(rows)
 
 
-async def _metric_values(krs: list[_KeyResult], periods: dict[int, StoredPeriod], owners: dict[int, list[int]],
-                         objective_period: dict[int, int]) -> dict[int, Decimal]:
+async def _metric_values(krs: list[_KeyResult], tree: "ObjectiveTree", as_of: datetime) -> dict[int, Decimal]:
     values = {}
     with metrics.shared_reads():
         for kr in krs:
             metric = metrics.get(metrics.MetricName(kr.metric_name))
             if metric is None:  # registered when the key result was made; its source has since gone
                 continue
-            team_ids = kr.metric_team_ids or owners.get(kr.objective_id, [])
-            values[kr.id] = await metric.compute(team_ids, periods[objective_period[kr.objective_id]])
+            values[kr.id] = await metric.compute(tree.metric_teams(kr), tree.period_of(kr.objective_id), as_of)
     return values
 
 
@@ -163,11 +161,27 @@ class _KeyResult:
                    Decimal(str(weight)), KeyResultSource(source), metric_name, _json(metric_team_ids))
 
 
-async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]:
-    """Progress, expected progress, status and score of each objective and of its live key results, with its
-    contributing children's progress rolled in. Closed periods answer from their frozen snapshot. The live reads are
-    hand-written statements into plain values (a goals page asks this on every request)."""
-    results: dict[int, ObjectiveFigures] = {}
+@dataclass
+class ObjectiveTree:
+    """Objectives with, level by level, their contributing children, their periods, live key results, the closed
+    periods' frozen rows and the owner teams a METRIC key result without named teams follows."""
+    objectives: dict[int, _Objective]
+    periods: dict[int, StoredPeriod]
+    children: dict[int, list[int]]
+    krs: list[_KeyResult]
+    snapshots: dict[int, KeyResultSnapshot]
+    scores: dict[int, ObjectiveScore]
+    owners: dict[int, list[int]]
+
+    def period_of(self, objective_id: int) -> StoredPeriod:
+        return self.periods[self.objectives[objective_id].period_id]
+
+    def metric_teams(self, kr: _KeyResult) -> list[int]:
+        return kr.metric_team_ids or self.owners.get(kr.objective_id, [])
+
+
+async def objective_tree(ids: Sequence[int]) -> ObjectiveTree:
+    """The rows an evaluation or a series reads: a fixed number of statements (one round per level of children)."""
     pending = list(dict.fromkeys(ids))
     objectives: dict[int, _Objective] = {}
     periods: dict[int, StoredPeriod] = {}
@@ -199,20 +213,32 @@ async def evaluate_objectives(ids: Sequence[int]) -> dict[int, ObjectiveFigures]
     if closed_ids:
         snapshots = {s.key_result_id: s for s in await KeyResultSnapshot.filter(key_result__objective_id__in=closed_ids)}
         scores = {s.objective_id: s for s in await ObjectiveScore.filter(objective_id__in=closed_ids)}
+    owners: dict[int, list[int]] = {}
+    ownerless = {k.objective_id for k in krs if k.source is KeyResultSource.METRIC and not k.metric_team_ids
+                 and k.id not in snapshots}  # these follow their owners
+    for objective_id, team_id in await rawsql.rows(f"""
+            SELECT objective_id, team_id FROM objective_owner WHERE objective_id IN ({rawsql.int_list(ownerless)})
+            ORDER BY id""") if ownerless else []:
+        owners.setdefault(objective_id, []).append(team_id)
+    return ObjectiveTree(objectives, periods, children, krs, snapshots, scores, owners)
+
+
+async def evaluate_objectives(ids: Sequence[int], as_of: datetime | None = None) -> dict[int, ObjectiveFigures]:
+    """Progress, expected progress, status and score of each objective and of its live key results as of `as_of`
+    (default: the service clock, so the live figures are the as-of-now ones), with its contributing children's
+    progress rolled in. Only facts dated at or before `as_of` count: a check-in from its time, a lead from its MQL
+    time, a deal from its close or creation as the metric says (the metrics' as-of rule). Closed periods answer from
+    their frozen snapshot. The live reads are hand-written statements into plain values (a goals page asks this on
+    every request); a plain domain function, usable outside GraphQL (pay as of a day)."""
+    now = as_of if as_of is not None else clock.now()
+    results: dict[int, ObjectiveFigures] = {}
+    tree = await objective_tree(ids)
+    objectives, periods, children, krs = tree.objectives, tree.periods, tree.children, tree.krs
+    snapshots, scores = tree.snapshots, tree.scores
     manual = [k.id for k in krs if k.source is KeyResultSource.MANUAL and k.id not in snapshots]
-    latest = await _latest_values(manual)
+    latest = await _latest_values(manual, now)
     metric_krs = [k for k in krs if k.source is KeyResultSource.METRIC and k.id not in snapshots]
-    metric_values = {}
-    if metric_krs:
-        owners = {}
-        ownerless = {k.objective_id for k in metric_krs if not k.metric_team_ids}  # these follow their owners
-        for objective_id, team_id in await rawsql.rows(f"""
-                SELECT objective_id, team_id FROM objective_owner WHERE objective_id IN ({rawsql.int_list(ownerless)})
-                ORDER BY id""") if ownerless else []:
-            owners.setdefault(objective_id, []).append(team_id)
-        metric_values = await _metric_values(metric_krs, periods, owners,
-                                             {i: o.period_id for i, o in objectives.items()})
-    now = clock.now()
+    metric_values = await _metric_values(metric_krs, tree, now) if metric_krs else {}
     krs_of = dict(zip(objectives, grouped(krs, lambda k: k.objective_id, list(objectives))))
 
     def figures_of(objective_id: int) -> ObjectiveFigures:

@@ -2,10 +2,13 @@
 Pure: Decimal and datetime in, Decimal and enums out; no I/O, no ORM."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
+
+from zoneinfo import ZoneInfo
 
 from domain.money import round_places
 
@@ -165,3 +168,108 @@ def creates_cycle(child: int, new_parents: Iterable[int], parents_of: Mapping[in
         seen.add(node)
         stack.extend(parents_of.get(node, ()))
     return False
+
+
+# --- history: the figures as they stood at the end of each step -----------------------------------------
+
+class SeriesStep(str, Enum):
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+
+MAX_SERIES_POINTS = 400
+_MICRO = timedelta(microseconds=1)
+
+
+def series_range_problem(first_day: date, last_day: date, start: date | None, end: date | None) -> tuple[str, str] | None:
+    """(argument, why) when a series' `from`/`to` cannot be answered for a period whose days are first_day..last_day;
+    None when they can. A range must lie inside the period, `from` on or before `to`."""
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not first_day <= day <= last_day:
+            return name, f"{name} must be a day of the period ({first_day.isoformat()} to {last_day.isoformat()})"
+    if start is not None and end is not None and start > end:
+        return "from", "from must be on or before to"
+    return None
+
+
+def series_days(start: date, end: date, every: SeriesStep) -> list[date]:
+    """The last day of each step from `start` to `end` (both included): every day, or the Sunday of each ISO week
+    (the week clipped to the range, so the last point is `end` itself). Empty when end is before start."""
+    if end < start:
+        return []
+    if every is SeriesStep.DAY:
+        return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days, day = [], start + timedelta(days=6 - start.weekday())  # the first Sunday on or after start
+    while day < end:
+        days.append(day)
+        day += timedelta(days=7)
+    return days + [end]
+
+
+def series_length(start: date, end: date, every: SeriesStep) -> int:
+    """len(series_days(start, end, every)), without listing the days (a range asked for may be years long)."""
+    if end < start:
+        return 0
+    if every is SeriesStep.DAY:
+        return (end - start).days + 1
+    first_sunday = start + timedelta(days=6 - start.weekday())
+    if first_sunday >= end:
+        return 1
+    return -(-(end - first_sunday).days // 7) + 1   # the Sundays before `end`, and `end`
+
+
+def day_end(day: date, tz: str) -> datetime:
+    """The instant a day ends in the time zone: the next local midnight, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def local_day(moment: datetime, tz: str) -> date:
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def as_of_end_of(day: date, tz: str) -> datetime:
+    """The last instant of a day (its end less a microsecond): facts dated at or before it are the day's and
+    earlier ones."""
+    return day_end(day, tz) - _MICRO
+
+
+BUCKETS = ("DAY", "HOUR", "MINUTE")
+
+
+def bucket_size(instants: Iterable[datetime]) -> str:
+    """The coarsest UTC bucket facts can be counted by and still add up exactly to each instant (each just before a
+    day's end): DAY when every day ends at a UTC midnight (the zone is UTC), HOUR when at whole UTC hours (most
+    zones), else MINUTE (a zone whose midnight falls between hours)."""
+    ends = [m + _MICRO for m in instants]
+    if all((e.hour, e.minute, e.second, e.microsecond) == (0, 0, 0, 0) for e in ends):
+        return "DAY"
+    if all((e.minute, e.second, e.microsecond) == (0, 0, 0) for e in ends):
+        return "HOUR"
+    return "MINUTE"
+
+
+def bucketed_at(buckets: Iterable[tuple[datetime, int | Decimal]], instants: Sequence[datetime]) -> list:
+    """For each instant, the sum of the buckets that start at or before it (buckets of facts, each bucket wholly
+    before the instants that count it: see needs_minute_buckets)."""
+    ordered = sorted(buckets, key=lambda b: b[0])
+    starts = [b[0] for b in ordered]
+    running, total = [], 0
+    for _, amount in ordered:
+        total += amount
+        running.append(total)
+    out = []
+    for moment in instants:
+        i = bisect.bisect_right(starts, moment)
+        out.append(running[i - 1] if i else 0)
+    return out
+
+
+def latest_at(values: Iterable[tuple[datetime, Decimal]], instants: Sequence[datetime], default: Decimal) -> list[Decimal]:
+    """A check-in replay: for each instant, the value of the last check-in (in the order they were made) dated at
+    or before it, else `default` (a key result's start before its first check-in)."""
+    ordered = list(values)
+    out = []
+    for moment in instants:
+        found = [v for t, v in ordered if t <= moment]
+        out.append(found[-1] if found else default)
+    return out

@@ -122,9 +122,10 @@ class LeadFact(Model):
     class Meta:
         table = "lead_fact"
         # the leads list by stage, and the SAL and SQL counts of a period by the owner's team; the MQLs of a period
-        # by first-touch team, with what the lead metrics count (the common view's and key results' MQL figures)
+        # by first-touch team, with what the lead metrics count as of a day (the common view's and key results' MQL
+        # figures and their series: decision_at says when a decision counts)
         indexes = (("stage", "lead_id"), ("sal_at", "owner_team_id"), ("sql_at", "owner_team_id"),
-                   ("first_touch_team_id", "mql_at", "decision", "sql_at"))
+                   ("first_touch_team_id", "mql_at", "decision", "decision_at", "sql_at"))
 
 
 class SlaAgreement(Model):

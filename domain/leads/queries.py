@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from tortoise.expressions import Q, Subquery
@@ -265,16 +266,20 @@ class LiveSla:
         leads, items, _, _ = await self._result()
         return leads, items
 
+    async def weeks(self, weeks) -> list[tuple["sla.SideCompliance", "sla.SideCompliance"]]:
+        leads, items, _, _ = await self._result()
+        return sla.weekly_compliance(leads, items, weeks)
+
 
 SlaReportGroups = sla_store.StoredSla | LiveSla
 
 
-async def sla_report(a: SlaAgreement, period: PeriodView) -> SlaReportGroups:
-    """An agreement's SLA report as of now, each group of figures read when first asked for: from the stored rows
-    (sla_store), or live from the facts when those were worked out in another time zone's business hours.
-    Commitments of the period's MQLs count when they fall due, even after the period ends."""
+async def sla_report(a: SlaAgreement, period: PeriodView, as_of: datetime | None = None) -> SlaReportGroups:
+    """An agreement's SLA report as of `as_of` (default now), each group of figures read when first asked for: from
+    the stored rows (sla_store), or live from the facts when those were worked out in another time zone's business
+    hours. Commitments of the period's MQLs count when they fall due, even after the period ends."""
     terms = agreement_terms(a, config.current().timezone)
-    now = clock.now()
+    now = as_of if as_of is not None else clock.now()
     stored = sla_store.StoredSla(a, terms, now)
     return LiveSla(a, terms, period, now) if await stored.stale() else stored
 
@@ -284,6 +289,41 @@ async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
     report = await sla_report(a, period)
     leads, items = await report.leads_and_items()
     return SlaResult(a, *sla.report_of_items(report.terms, leads, report.now, items))
+
+
+async def sla_weeks(report: SlaReportGroups, period: PeriodView) -> list[tuple["sla.Week", "sla.SideCompliance",
+                                                                          "sla.SideCompliance"]]:
+    """An agreement's compliance of both sides by ISO week of the period (clipped to it), over the leads that
+    became MQL in each week (sla.weekly_compliance), as of the report's instant."""
+    tz = config.current().timezone
+    last = (period.end - timedelta(microseconds=1)).astimezone(ZoneInfo(tz)).date()
+    weeks = sla.iso_weeks(period.start.astimezone(ZoneInfo(tz)).date(), last, tz)
+    return [(w, m, s) for w, (m, s) in zip(weeks, await report.weeks(weeks))]
+
+
+@dataclass(frozen=True)
+class CohortLine:
+    team_id: int | None
+    counts: rules.CohortCounts
+
+
+async def funnel_cohort(period: PeriodView, as_of: datetime | None = None) -> list[CohortLine]:
+    """rules.cohort_funnel in one statement: the leads whose first MQL fell in the period, by first-touch team
+    (teams by id, then no team), as of `as_of` (default now)."""
+    now = as_of if as_of is not None else clock.now()
+    found = await rawsql.rows("""
+        WITH cohort AS (SELECT lead_id, first_touch_team_id, sal_at, sql_at FROM lead_fact
+                        WHERE mql_at >= :start AND mql_at < :end AND mql_at <= :now),
+        won AS (SELECT o.lead_id, SUM(o.amount_cents) AS cents FROM opportunity o
+                WHERE o.status = :won AND o.closed_at <= :now AND o.lead_id IN (SELECT lead_id FROM cohort)
+                GROUP BY o.lead_id)
+        SELECT c.first_touch_team_id, COUNT(*), SUM(CASE WHEN c.sal_at <= :now THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.sql_at <= :now THEN 1 ELSE 0 END), COUNT(w.lead_id), SUM(COALESCE(w.cents, 0))
+        FROM cohort c LEFT JOIN won w ON w.lead_id = c.lead_id
+        GROUP BY c.first_touch_team_id""", start=period.start, end=period.end, now=now, won="WON")
+    lines = [CohortLine(team, rules.CohortCounts(int(m), int(a or 0), int(q or 0), int(w or 0), int(c or 0)))
+             for team, m, a, q, w, c in found]
+    return sorted(lines, key=lambda line: (line.team_id is None, line.team_id or 0))
 
 
 def _wasted_selection(select: str, tail: str) -> str:

@@ -303,3 +303,44 @@ def lead_response_hours(handover_at: datetime | None, first_follow_up_at: dateti
     """Hours from a lead's hand-over to its first sales touch, exactly (None until both happened)."""
     micros = lead_response_micros(handover_at, first_follow_up_at)
     return None if micros is None else hours_of(micros)
+
+
+# --- the funnel as a cohort ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CohortLead:
+    """A lead that became MQL in the period (at `mql_at`): its first-touch team (None: no touch) and when it reached
+    SAL and SQL, and its won deals as (close time, amount in cents)."""
+    first_touch_team_id: int | None
+    mql_at: datetime
+    sal_at: datetime | None
+    sql_at: datetime | None
+    won: tuple[tuple[datetime, int], ...] = ()
+
+
+@dataclass
+class CohortCounts:
+    mqls: int = 0
+    sals: int = 0
+    sqls: int = 0
+    won: int = 0
+    won_cents: int = 0
+
+
+def cohort_funnel(leads: Iterable[CohortLead], as_of: datetime) -> dict[int | None, CohortCounts]:
+    """The period's MQLs by first-touch team, with how many of them reached SAL and SQL and were won (a lead with
+    a won deal; the amount sums all its won deals), counting only what happened at or before `as_of`. Unlike the
+    common view's sals and sqls (credited to the owner's team in the period they happened), every stage here is
+    credited to the lead's first-touch team, whenever it happened."""
+    out: dict[int | None, CohortCounts] = {}
+    for lead in leads:
+        if lead.mql_at > as_of:
+            continue
+        line = out.setdefault(lead.first_touch_team_id, CohortCounts())
+        line.mqls += 1
+        line.sals += lead.sal_at is not None and lead.sal_at <= as_of
+        line.sqls += lead.sql_at is not None and lead.sql_at <= as_of
+        won = [cents for closed, cents in lead.won if closed <= as_of]
+        line.won += bool(won)
+        line.won_cents += sum(won)
+    return out

@@ -40,11 +40,12 @@ the breaches in SQL). tests/api/test_sla_twins.py runs both on random facts and 
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -640,3 +641,97 @@ def awards_of(counts: Iterable[tuple[str, Side, int, int, int]]) -> list[Award]:
         person, best = min(groups[(month, side)], key=lambda ps: (-ps[1].compliance, -ps[1].counted, ps[0]))
         awards.append(Award(month, side, person, best.compliance, best.met, best.counted))
     return awards
+
+
+# --- compliance by week ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Week:
+    start: date                 # a Monday, or the period's first day
+    end: date                   # a Sunday, or the period's last day
+    begins: datetime            # the instant the week (so clipped) begins, UTC
+    ends: datetime              # and ends (exclusive)
+
+
+def iso_weeks(first_day: date, last_day: date, tz: str = "UTC") -> list[Week]:
+    """The ISO weeks (Monday to Sunday) of first_day..last_day, the first and last clipped to the range, with the
+    instants they begin and end at midnight in the zone."""
+    zone = ZoneInfo(tz)
+    midnight = lambda day: datetime.combine(day, time(0), zone).astimezone(UTC)
+    weeks, day = [], first_day
+    while day <= last_day:
+        end = min(last_day, day + timedelta(days=6 - day.weekday()))
+        weeks.append(Week(day, end, midnight(day), midnight(end + timedelta(days=1))))
+        day = end + timedelta(days=1)
+    return weeks
+
+
+def weekly_compliance(leads: Iterable[LeadSla], items: Iterable[SlaItem],
+                      weeks: Sequence[Week]) -> list[tuple[SideCompliance, SideCompliance]]:
+    """(marketing, sales) compliance of each week: over the items of the leads that became MQL in that week (so
+    the weeks add up to the report's sides; a sales item belongs to the week its lead qualified in, however
+    late it falls due)."""
+    begins = [w.begins for w in weeks]
+    week_of_lead = {}
+    for lead in leads:
+        i = bisect.bisect_right(begins, lead.mql_at) - 1
+        if 0 <= i < len(weeks) and lead.mql_at < weeks[i].ends:
+            week_of_lead[lead.lead_id] = i
+    grouped: list[tuple[list[SlaItem], list[SlaItem]]] = [([], []) for _ in weeks]
+    for item in items:
+        i = week_of_lead.get(item.lead_id)
+        if i is not None:
+            grouped[i][0 if item.side is Side.MARKETING else 1].append(item)
+    return [(compliance_of(m), compliance_of(s)) for m, s in grouped]
+
+
+# --- follow-up compliance and response times as of many instants ----------------------------------------------
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A stored SLA row as the follow-up figures read it (microseconds since the epoch): `in_team` when the lead
+    was handed over to a person of the agreement's sales team."""
+    mql_us: int
+    handover_us: int | None
+    follow_up_us: int | None
+    follow_up_due_us: int | None
+    in_team: bool
+
+
+def follow_up_as_of(rows: Iterable[FollowUpRow], instants_us: Sequence[int]) -> list[tuple[int, int, list[int]]]:
+    """For each instant (ascending), the FOLLOW_UP items' (met, counted) and the response times (microseconds) as
+    the report as of that instant gives them (sla_store's _FOLLOW_UP_MET, _FOLLOW_UP_COUNTED and response_micros):
+    a row counts from the instant all its conditions hold, found once per row."""
+    met_from, counted_from, responses = [], [], []
+    for r in rows:
+        if not r.in_team or r.handover_us is None:
+            continue
+        start = max(r.mql_us, r.handover_us)
+        if r.follow_up_us is not None:
+            responses.append((max(start, r.follow_up_us), r.follow_up_us - r.handover_us))
+            if r.follow_up_due_us is not None and r.follow_up_us <= r.follow_up_due_us:
+                met_from.append(max(start, r.follow_up_us))
+        candidates = [c for c in (r.follow_up_us, None if r.follow_up_due_us is None else r.follow_up_due_us + 1)
+                      if c is not None]
+        if candidates:
+            counted_from.append(max(start, min(candidates)))
+    met_from.sort()
+    counted_from.sort()
+    responses.sort()
+    out, known, i = [], [], 0
+    for moment in instants_us:
+        while i < len(responses) and responses[i][0] <= moment:
+            bisect.insort(known, responses[i][1])
+            i += 1
+        out.append((bisect.bisect_right(met_from, moment), bisect.bisect_right(counted_from, moment), list(known)))
+    return out
+
+
+def median_of_sorted(micros: Sequence[int]) -> Decimal | None:
+    """median() of hours_of these response times, already sorted."""
+    if not micros:
+        return None
+    n = len(micros)
+    if n % 2:
+        return hours_of(micros[n // 2])
+    return (hours_of(micros[n // 2 - 1]) + hours_of(micros[n // 2])) / 2

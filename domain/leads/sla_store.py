@@ -375,6 +375,34 @@ class StoredSla:
         (found,) = await self._rows(_BREACH_COUNT)
         return int(found[0])
 
+    async def weeks(self, weeks: Sequence[sla.Week]) -> list[tuple[sla.SideCompliance, sla.SideCompliance]]:
+        """sla.weekly_compliance from the stored rows: one statement, each row's week found from its MQL time."""
+        if not weeks:
+            return []
+        week = "CASE " + " ".join(f"WHEN mql_us < {micros(w.ends)} THEN {i}" for i, w in enumerate(weeks)) + " END"
+        counts = {}
+        for i, hand_met, hand_counted, sales_met, sales_counted in await self._rows(_BASE + f"""
+                SELECT {week}, SUM({_HANDOVER_MET}), SUM({_HANDOVER_COUNTED}), SUM({_SALES_MET}), SUM({_SALES_COUNTED})
+                FROM x WHERE mql_us >= {micros(weeks[0].begins)} GROUP BY {week}"""):
+            if i is not None:
+                counts[int(i)] = (sla.SideCompliance.of(int(hand_met or 0), int(hand_counted or 0)),
+                                  sla.SideCompliance.of(int(sales_met or 0), int(sales_counted or 0)))
+        empty = (sla.SideCompliance.of(0, 0), sla.SideCompliance.of(0, 0))
+        return [counts.get(i, empty) for i in range(len(weeks))]
+
+    async def follow_up_rows(self) -> list[sla.FollowUpRow] | None:
+        """Every row as sla.follow_up_as_of reads it (one statement, whatever the clock), or None when the rows were
+        worked out in another time zone's business hours (then the caller asks the live report)."""
+        found = await rawsql.rows("""
+            SELECT s.mql_us, s.handover_us, s.follow_up_us, s.follow_up_due_us,
+                   s.handover_owner_id IN (SELECT p.id FROM person p WHERE p.team_id = :sales_team), s.tz
+            FROM sla_lead s WHERE s.agreement_id = :agreement""", agreement=self.agreement.id,
+                                  sales_team=self.agreement.sales_team_id)
+        zone = terms_tz(self.agreement)
+        if any(tz != zone for *_, tz in found):
+            return None
+        return [sla.FollowUpRow(m, h, f, d, bool(t)) for m, h, f, d, t, _ in found]
+
     async def leads_and_items(self) -> tuple[list[sla.LeadSla], list[sla.SlaItem]]:
         """The agreement's leads as sla.LeadSla (as queries.sla_leads gives them) and their items, worked out by
         sla.items_from_dues from the stored due times; by lead id."""

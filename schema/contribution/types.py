@@ -28,7 +28,9 @@ from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.pagination import Connection, connection, counted, page_request
 from schema.core.permissions import CanSeePay
-from schema.goals.types import Objective
+from domain.goals.rules import SeriesStep as SeriesStepRule
+from domain.org.rules import PeriodStatus
+from schema.goals.types import FromDay, Objective, ProgressPoint, SeriesStep, ToDay, series_range
 from schema.leads.sla import SlaItemKind, SlaItemState, SlaSide
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, Team, load_person, load_team_row
@@ -188,6 +190,15 @@ class TeamContribution:
     @strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
     async def goal_progress(self) -> float | None:
         return numbers.ratio(await self.contribution.goal_progress(self.team_id))
+
+    @strawberry.field(description="goalProgress as it stood at the end of each step from `from` to `to` (see "
+                                  "Objective.series; `value` is null; empty for a team that co-owns nothing).")
+    async def goal_progress_series(self, every: SeriesStep = SeriesStepRule.WEEK, from_: FromDay = None,
+                                   to: ToDay = None) -> list[ProgressPoint]:
+        p = self.contribution.period
+        rng = series_range(p.start, p.end, p.status is PeriodStatus.CLOSED, every, from_, to)
+        return [ProgressPoint.of(point) for point in
+                (await self.contribution.goal_progress_series(rng)).get(self.team_id, [])]
 
     @strawberry.field(description="Leads that became MQL in the period, first touched by the team (the count of "
                                   "mqlLeads).")

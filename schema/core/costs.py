@@ -109,6 +109,34 @@ class FieldCost:
         return self.list_size(arguments) if callable(self.list_size) else self.list_size
 
 
+QUARTER_DAYS = 92            # a series' points by default: a quarter's days, or its weeks
+QUARTER_WEEKS = 14
+
+
+def _day(value: Any):
+    import datetime as dt
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def series_points(arguments: Mapping[str, Any]) -> int:
+    """How many points a `series` gives: its days (or weeks) from `from` to `to` when both are named, else a
+    quarter's; the 400-point limit is the resolver's."""
+    start, end = _day(arguments.get("from")), _day(arguments.get("to"))
+    weekly = _name(arguments.get("every")) != "DAY"
+    if start is not None and end is not None and end >= start:
+        days = (end - start).days + 1
+        return max(1, min(400, -(-days // 7) + 1 if weekly else days))
+    return QUARTER_WEEKS if weekly else QUARTER_DAYS
+
+
+# A series is one grouped read per key result, batched across a page: a figure's cost, times its points' fields.
+SERIES_COST = FieldCost(FIGURE, list_size=series_points)
+
 _TEAM_FIGURES = ("goalProgress", "mqlsDelivered", "sals", "sqls", "sourcedPipeline", "influencedPipeline",
                  "attributedBookings", "slaCompliance", "payoutsAccrued", "wastedSellingCost")
 _TEAM_TRACES = ("objectives", "mqlLeads", "salLeads", "sqlLeads", "sourcedDeals", "influencedDeals", "bookingCredits",
@@ -129,6 +157,11 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.compStatements": FieldCost(STORED_REPORT),
     "Query.teamContribution": FieldCost(STORED_REPORT),
     "Query.companyContribution": FieldCost(STORED_REPORT),
+    "Query.funnelCohort": FieldCost(STORED_REPORT, list_size=10),
+    "SlaReport.weeks": FieldCost(STORED_REPORT, list_size=QUARTER_WEEKS),
+    "KeyResult.series": SERIES_COST,
+    "Objective.series": SERIES_COST,
+    "TeamContribution.goalProgressSeries": SERIES_COST,
     "Lead.timeline": FieldCost(list_size=lambda a: max(1, min(_int(a.get("last"), 50), MAX_TIMELINE))),
     "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_DRIVEN if _name(a.get("model")) in DATA_DRIVEN_MODELS
                                      else DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS

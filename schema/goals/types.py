@@ -1,20 +1,25 @@
 """GraphQL types of the shared goals. Figures come from one batched evaluation per request."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from domain import numbers
 from domain.access import rules as access
-from domain.goals import metrics, queries, rules
+from domain.errors import DomainError
+from domain.goals import history, metrics, queries, rules
+from domain.rawsql import as_utc
 from domain.org.rules import PeriodStatus
 from domain.goals import models as m
 from schema.audit.types import AuditEntry, audit_page
 from schema.core.context import Info
+from schema.core.errors import ClientError, client_error
 from schema.core.pagination import Connection, page_request
 from schema.org.types import Period, Person, Team, load_nodes, load_person, load_team_row, load_team_rows
 
@@ -26,6 +31,67 @@ LinkKind = strawberry.enum(rules.LinkKind, description="CONTRIBUTES to the paren
 GoalStatus = strawberry.enum(rules.Status, name="GoalStatus",
                              description="Progress against the elapsed part of the period.")
 MetricName = strawberry.enum(metrics.MetricName, description="Figures a METRIC key result can follow.")
+SeriesStep = strawberry.enum(rules.SeriesStep, description="The step of a series: each DAY, or each ISO WEEK (its "
+                                                           "Sunday, clipped to the range).")
+
+
+@strawberry.type(description="A goal's state as it stood at the end of `on` (business time: only facts dated on or "
+                             "before that day count).")
+class ProgressPoint:
+    on: date = strawberry.field(description="The last day of the step.")
+    value: Decimal | None = strawberry.field(description="The key result's value (null on Objective and team points).")
+    progress: float | None = strawberry.field(description="Clamped 0..1, null when there is nothing to measure.")
+    expected_progress: float = strawberry.field(description="The time-elapsed share of the period at the end of that "
+                                                            "day (1 on a closed period's last day).")
+    status: GoalStatus | None = strawberry.field(description="As the live status rule gives for that day.")
+    score: float | None = strawberry.field(description="A closed period's final score (a leader's override wins), on "
+                                                       "an objective's point of the period's last day; null elsewhere.")
+
+    @classmethod
+    def of(cls, p: history.Point, unit: rules.Unit | None = None) -> "ProgressPoint":
+        return cls(on=p.on, value=numbers.key_result_value(p.value, unit) if p.value is not None and unit else None,
+                   progress=numbers.ratio(p.progress), expected_progress=numbers.ratio(p.expected_progress),
+                   status=p.status, score=numbers.ratio(p.score))
+
+
+FromDay = Annotated[date | None, strawberry.argument(name="from", description="The first day (default: the period's "
+                                                                               "first day).")]
+ToDay = Annotated[date | None, strawberry.argument(description="The last day (default: today, or the period's last "
+                                                               "day if earlier).")]
+SERIES_DESCRIPTION = ("The figures as they stood at the end of each step from `from` to `to` (days of the period; at "
+                      "most 400 points, LIMIT_EXCEEDED above; INVALID outside the period or when from is after to). "
+                      "A closed period's series ends at its frozen figures.")
+
+
+def series_range(start: datetime, end: datetime, closed: bool, every, first: date | None,
+                 last: date | None) -> history.SeriesRange:
+    """The days a series answers, or the coded error of the range."""
+    try:
+        return history.series_range(as_utc(start), as_utc(end), closed, rules.SeriesStep(every), first, last)
+    except DomainError as e:
+        raise client_error(e) from None
+    except history.LimitExceeded as e:
+        raise ClientError(e.message, "LIMIT_EXCEEDED") from None
+
+
+async def _series_batch(keys):
+    """(objective id, range) -> its ObjectiveSeries: one evaluation of the series per range asked for."""
+    by_range = defaultdict(list)
+    for objective_id, rng in keys:
+        by_range[rng].append(objective_id)
+    found = {}
+    for rng, ids in by_range.items():
+        for objective_id, series in (await history.objectives_series(ids, rng)).items():
+            found[objective_id, rng] = series
+    return [found.get(key) for key in keys]
+
+
+async def objective_series(info: Info, objective_id: int, every, first: date | None,
+                           last: date | None) -> history.ObjectiveSeries | None:
+    objective = await info.context.loaders(queries.objectives_by_ids).load(objective_id)
+    period = await info.context.loaders(queries.periods_by_ids).load(objective.period_id)
+    rng = series_range(period.start, period.end, period.status is PeriodStatus.CLOSED, every, first, last)
+    return await info.context.loaders(_series_batch).load((objective_id, rng))
 
 
 async def _figures_batch(ids):
@@ -165,6 +231,14 @@ class KeyResult(relay.Node):
         figures = await self._figures(info)
         return figures.status if figures else None
 
+    @strawberry.field(description=SERIES_DESCRIPTION + " MANUAL key results replay their check-ins; METRIC ones "
+                                                       "count the facts dated on or before each day.")
+    async def series(self, info: Info, every: SeriesStep = rules.SeriesStep.WEEK, from_: FromDay = None,
+                     to: ToDay = None) -> list[ProgressPoint]:
+        found = await objective_series(info, self.objective_id, every, from_, to)
+        points = found.key_results.get(self.id) if found else None
+        return [ProgressPoint.of(p, self.unit) for p in points or []]
+
     @strawberry.field(description="Check-ins, newest first.")
     async def check_ins(self, info: Info, first: int = 20) -> list[CheckIn]:
         page_request(first, None)
@@ -274,6 +348,13 @@ class Objective(relay.Node):
     @strawberry.field(description="0.0–1.0 once the period is closed (a leader's override wins); null before.")
     async def score(self, info: Info) -> float | None:
         return numbers.ratio((await objective_figures(info, self.id)).final_score)
+
+    @strawberry.field(description=SERIES_DESCRIPTION + " `value` is null; the progress is the weighted mean of "
+                                                       "the key results' and contributing children's that day.")
+    async def series(self, info: Info, every: SeriesStep = rules.SeriesStep.WEEK, from_: FromDay = None,
+                     to: ToDay = None) -> list[ProgressPoint]:
+        found = await objective_series(info, self.id, every, from_, to)
+        return [ProgressPoint.of(p) for p in found.points] if found else []
 
     @strawberry.field
     async def score_override_reason(self, info: Info) -> str | None:

@@ -1,7 +1,7 @@
 """The two-way SLA in GraphQL: agreements, the report per side, team and person, breaches and awards."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -128,11 +128,27 @@ class SlaAward:
         return await load_person(info, self.person_id)
 
 
+@strawberry.type(description="One ISO week of the period (clipped to it): both sides' compliance over the leads "
+                             "that became MQL that week, as of now.")
+class SlaWeek:
+    start: date
+    end: date
+    marketing: Compliance
+    sales: Compliance
+
+
 @strawberry.type(description="The SLA between a marketing and a sales team for a period, both directions.")
 class SlaReport:
     period: Period
     agreement: SlaAgreement
     report: strawberry.Private[queries.SlaReportGroups]
+    view: strawberry.Private[org_service.PeriodView]
+
+    @strawberry.field(description="Compliance of both sides by ISO week of the period (clipped to it), each over "
+                                  "the leads that became MQL that week: the weeks add up to `marketing` and `sales`.")
+    async def weeks(self) -> list[SlaWeek]:
+        return [SlaWeek(start=w.start, end=w.end, marketing=Compliance.of(m), sales=Compliance.of(s))
+                for w, m, s in await queries.sla_weeks(self.report, self.view)]
 
     # each group of figures (headline, people, awards, breaches) is read when a field first asks for it
 
@@ -212,7 +228,7 @@ class SlaQuery:
         except DomainError as e:
             raise client_error(e) from None
         return SlaReport(period=Period.from_view(view), agreement=SlaAgreement.from_model(agreement),
-                         report=await queries.sla_report(agreement, view))
+                         report=await queries.sla_report(agreement, view), view=view)
 
 
 @strawberry.type

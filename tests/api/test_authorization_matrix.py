@@ -555,6 +555,20 @@ ROWS: list[Row] = [
     Row("attributionDrivers", "attributionDrivers",
         "query($period: String!) { attributionDrivers(period: $period, order: 2) { channel removalEffect share "
         "valueShare journeys } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("funnelCohort", "funnelCohort",
+        "query($period: String!) { funnelCohort(period: $period) { team { name } mqls sals sqls won wonAmount } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE, note="like teamContribution: no pay figures"),
+    Row("slaReport (weeks)", "slaReport",
+        "query($period: String!) { slaReport(period: $period) { weeks { start end marketing { met counted } "
+        "sales { met counted } } } }", lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("objectives (series)", "objectives",
+        "query($period: String!) { objectives(period: $period) { edges { node { series { on progress status } "
+        "keyResults { series(every: WEEK) { on value progress expectedProgress status } } } } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    Row("teamContribution (goalProgressSeries)", "teamContribution",
+        "query($period: String!) { teamContribution(period: $period) { team { name } "
+        "goalProgressSeries { on progress expectedProgress status } } }",
+        lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
 ]
 
 

@@ -209,7 +209,7 @@ def test_a_metric_key_result_is_computed_and_refuses_a_typed_value(goals, api, m
     from domain.goals import metrics
     from domain.org.models import Person
 
-    async def people_in_teams(team_ids, period):  # a real read of stored rows, standing in for deal data
+    async def people_in_teams(team_ids, period, as_of):  # a real read of stored rows, standing in for deal data
         from decimal import Decimal
         return Decimal(await Person.filter(team_id__in=list(team_ids)).count())
     monkeypatch.setitem(metrics._registry, metrics.MetricName.BOOKINGS,

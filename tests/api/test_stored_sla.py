@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from domain import clock
 from domain import config as domain_config
 from domain.dataset.service import GENERATOR, Options, generate
 from domain.leads import queries, service, sla, sla_store
@@ -193,7 +194,7 @@ def test_the_lead_and_deal_metrics_equal_a_count_over_the_raw_rows(api, admin, d
     sellers = [agreement.sales_team_id]
 
     def value(name, team_ids):
-        return api.run(metrics.get(metrics.MetricName(name)).compute(team_ids, period))
+        return api.run(metrics.get(metrics.MetricName(name)).compute(team_ids, period, clock.now()))
 
     facts = [f for f in api.run(LeadFact.filter(first_touch_team_id__in=teams))
              if f.mql_at is not None and period.start <= f.mql_at < period.end]

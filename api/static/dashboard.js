@@ -139,7 +139,7 @@ function renderPeriod(company) {
   $("period-title").textContent = "Period " + p.key;
   const banner = $("closed-banner");
   banner.hidden = !isClosed();
-  banner.textContent = isClosed() ? `🔒 ${p.key} is closed: the scores, key results and pay statements below are `
+  banner.textContent = isClosed() ? `Closed: ${p.key} is closed: the scores, key results and pay statements below are `
     + "frozen as they stood at the close." : "";
   const facts = [
     ["Status", isClosed() ? "closed" : "open" + (p.isCurrent ? " (current)" : ""), "status"],
@@ -197,14 +197,15 @@ function krRow(o, k) {
   const cells = [
     el("th", { scope: "row", dataset: { field: "title", value: k.title } }, k.title,
        el("span", { class: "hint kr-kind", text: ` ${humanize(k.kind)} · ${k.source === "METRIC" ? humanize(k.metric.name) : "manual"}` })),
-    el("td", { class: "num", dataset: { field: "current", value: k.current === null ? "" : k.current },
+    el("td", { class: "num", dataset: { field: "current", label: "Current", value: k.current === null ? "" : k.current },
                text: formatValue(k.current, k.unit) }),
-    el("td", { class: "num", dataset: { field: "target", value: k.target }, text: formatValue(k.target, k.unit) }),
-    el("td", { class: "num", dataset: { field: "progress", value: k.progress === null ? "" : k.progress } },
+    el("td", { class: "num", dataset: { field: "target", label: "Target", value: k.target }, text: formatValue(k.target, k.unit) }),
+    el("td", { class: "num", dataset: { field: "progress", label: "Progress", value: k.progress === null ? "" : k.progress } },
        k.progress === null ? "none" : formatRatio(k.progress), progressBar(k.progress)),
-    el("td", { class: "num", dataset: { field: "confidence", value: last && last.confidence !== null ? last.confidence : "" },
+    el("td", { class: "num", dataset: { field: "confidence", label: "Confidence", value: last && last.confidence !== null ? last.confidence : "" },
                text: last && last.confidence !== null ? formatRatio(last.confidence) : "none" }),
-    el("td", { dataset: { field: "status", value: k.status || "" } }, statusBadge(k.status)),
+    el("td", { dataset: { field: "status", label: isClosed() ? "Status at close" : "Status", value: k.status || "" } },
+       statusBadge(k.status)),
   ];
   return el("tr", { dataset: { krId: k.id, title: k.title } }, cells);
 }
@@ -223,12 +224,12 @@ function objectiveCard(o) {
           ` expected ${formatRatio(o.expectedProgress)}`)),
     closed
       ? el("span", { class: "score", dataset: { field: "score", value: o.score === null ? "" : o.score } },
-           "🔒 Score ", el("strong", { text: o.score === null ? "none" : formatRatio(o.score) }),
+           "Final score ", el("strong", { text: o.score === null ? "none" : formatRatio(o.score) }),
            o.scoreOverrideReason ? ` (overridden: ${o.scoreOverrideReason})` : "")
       : el("span", { dataset: { field: "status", value: o.status } }, statusBadge(o.status)));
   const table = el("table", { class: "krs" },
     el("caption", { class: "visually-hidden", text: "Key results of " + o.title }),
-    el("thead", {}, el("tr", {}, ["Key result", "Current", "Target", "Progress", "Confidence", "Status"].map(
+    el("thead", {}, el("tr", {}, ["Key result", "Current", "Target", "Progress", "Confidence", closed ? "Status at close" : "Status"].map(
       (h, i) => el("th", { scope: "col", class: i && i < 5 ? "num" : null, text: h })))),
     el("tbody", {}, o.keyResults.map((k) => krRow(o, k))));
   const card = el("article", { class: "objective", dataset: { objectiveId: o.id, title: o.title }, "aria-labelledby": detailId + "-h" },
@@ -312,7 +313,7 @@ function renderDetail(card, o) {
   detail.dataset.loaded = "true";
   const chartFigure = el("figure", { class: "chart", id: "chart-objective-" + o.id.replace(/[^A-Za-z0-9]/g, "") });
   const blocks = o.keyResults.map((k) => krDetail(o, k));
-  detail.replaceChildren(o.description ? el("p", { text: o.description }) : null, chartFigure, ...blocks);
+  detail.replaceChildren(...[o.description ? el("p", { text: o.description }) : null, chartFigure, ...blocks].filter(Boolean));
   if (state.features.keyResultSeries && state.features.objectiveSeries) {
     const days = [...new Set([...(o.series || []).map((p) => p.on), ...o.keyResults.flatMap((k) => (k.series || []).map((p) => p.on))])].sort();
     const at = (series, key) => days.map((d) => { const p = (series || []).find((q) => q.on === d); return p ? p[key] : null; });
@@ -602,7 +603,7 @@ function renderContribution(rows, errors) {
         state: reason ? "hidden" : value === null ? "none" : "value" } });
       if (reason) {
         td.title = "Not visible to you: " + reason;
-        td.append(el("span", { class: "figure figure-hidden" }, el("span", { "aria-hidden": "true", text: "🔒 " }), "hidden"));
+        td.append(el("span", { class: "figure figure-hidden" }, el("span", { "aria-hidden": "true", text: "⊘ " }), "hidden"));
       } else if (value === null) {
         td.title = name === "goalProgress" ? "No co-owned objectives" : name === "slaCompliance" ? "No SLA-bound leads" : "No data";
         td.append(el("span", { class: "figure figure-none", text: "none" }));

@@ -123,7 +123,7 @@ def test_the_chart_library_keeps_its_licence_and_says_where_it_came_from():
 # --- headless Chromium ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chromium():
-    with headless_chromium("--window-size=1440,1000") as driver:
+    with headless_chromium("--window-size=1440,1000", "--hide-scrollbars") as driver:
         yield driver
 
 
@@ -175,13 +175,16 @@ def assert_only_loopback(browser, live_server) -> None:
 
 
 def screenshot(browser, name: str, width: int) -> Path:
-    """A full-page screenshot at `width` CSS pixels (the window made as tall as the page)."""
+    """A full-page screenshot at `width` CSS pixels (Chromium's own capture beyond the viewport)."""
+    import base64
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.set_window_size(width, 1000)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, min(max(height, 600), 6000))
+    size = browser.execute_script("return [document.documentElement.clientWidth, document.documentElement.scrollHeight]")
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+        "x": 0, "y": 0, "width": size[0], "height": min(size[1], 8000), "scale": 1}})
     path = SCREENSHOTS / f"{name}.png"
-    browser.save_screenshot(str(path))
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 
@@ -193,7 +196,7 @@ def assert_same_figures(cells: dict, figures: dict) -> None:
             continue
         value, cell = figures[field], cells[field]
         if value is None:
-            assert cell["state"] in ("hidden", "none") and cell["text"] in ("🔒 hidden", "none"), (team, field, cell)
+            assert cell["state"] in ("hidden", "none") and cell["text"] in ("⊘ hidden", "none"), (team, field, cell)
         elif field in DECIMALS:
             assert cell["value"] == value and cell["text"] == f"{Decimal(value):,}", (team, field, cell, value)
         elif field in RATIOS:
@@ -422,9 +425,10 @@ def test_a_quarter_is_rolled_over_and_an_ended_one_closed_from_the_page(org, api
     [q3] = [e["node"] for e in api.gql(OBJECTIVES, {"period": "2026-Q3"}, org.finance)["objectives"]["edges"]]
     assert q3["score"] is not None
     score = browser.find_element("css selector", 'article[data-title="Launch the partner channel"] [data-field="score"]')
-    assert float(score.get_attribute("data-value")) == q3["score"] and "Score" in score.text
+    assert float(score.get_attribute("data-value")) == q3["score"] and "Final score" in score.text
     assert browser.find_element("css selector", '[data-fact="status"]').text == "closed"
     assert not browser.find_elements("id", "rollover-form") and not browser.find_elements("id", "preview-close")
+    wait_for(browser, lambda: browser.find_element("id", "dashboard").get_attribute("data-state") == "ready")
     assert severe_logs(browser) == []
     screenshot(browser, "workspace-closed-quarter-1440", 1440)
 
@@ -433,7 +437,7 @@ def test_a_leader_sees_hidden_pay_as_hidden_and_a_member_gets_no_pay_columns(org
     open_page(browser, f"{live_server.base_url}/#token={org.marketing_leader}")
     rows = shown(browser, "#contribution tbody tr")
     assert rows["Field Sales"]["payoutsAccrued"]["state"] == "hidden"
-    assert rows["Field Sales"]["payoutsAccrued"]["text"] == "🔒 hidden"
+    assert rows["Field Sales"]["payoutsAccrued"]["text"] == "⊘ hidden"
     assert rows["Demand Generation"]["payoutsAccrued"]["value"] == "0.00"
     for figures in api.post(CONTRIBUTION, {"period": "2026-Q4"}, org.marketing_leader)["data"]["teamContribution"]:
         assert_same_figures(rows[figures["team"]["name"]], figures)

@@ -139,7 +139,7 @@ function renderPeriod(company) {
   $("period-title").textContent = "Period " + p.key;
   const banner = $("closed-banner");
   banner.hidden = !isClosed();
-  banner.textContent = isClosed() ? `Closed: ${p.key} is closed: the scores, key results and pay statements below are `
+  banner.textContent = isClosed() ? `${p.key} is closed: the scores, key results and pay statements below are `
     + "frozen as they stood at the close." : "";
   const facts = [
     ["Status", isClosed() ? "closed" : "open" + (p.isCurrent ? " (current)" : ""), "status"],
@@ -656,7 +656,7 @@ async function renderFunnelChart(mine) {
   if (!lines) { chartNote(figure, title, describe(result.errors) || "No answer.", "error"); return; }
   if (!lines.length) { chartNote(figure, title, "No lead became MQL in this period."); return; }
   const stages = [["mqls", "MQL"], ["sals", "SAL"], ["sqls", "SQL"], ["won", "Won"]];
-  drawChart(figure, { title, kind: "bar", labels: stages.map((s) => s[1]), format: (v) => String(v),
+  drawChart(figure, { title, kind: "bar", labels: stages.map((s) => s[1]), format: (v) => String(v), counts: true,
     description: "The leads that became MQL in the period, and how many of them reached SAL, SQL and won.",
     datasets: lines.map((l) => ({ label: l.team ? l.team.name : "No first touch", data: stages.map(([k]) => l[k]) })) });
 }

@@ -414,7 +414,18 @@ def test_a_quarter_is_rolled_over_and_an_ended_one_closed_from_the_page(org, api
     slot = browser.find_element("css selector", '#rollover-form [data-error-for=""]')
     wait_for(browser, lambda: "DUPLICATE" in slot.text)
 
-    # Finance previews and closes 2026-Q3 (ended): the page then says it is closed and shows the frozen scores.
+    # 2026-Q3 has ended: its sales leader signs it off for the sales side from the page...
+    open_page(browser, f"{live_server.base_url}/#token={org.sales_leader}&period=2026-Q3")
+    browser.find_element("id", "preview-close").click()
+    sign = wait_for(browser, lambda: browser.find_elements("css selector", '#close-form button[value="signOff"]'))
+    assert not browser.find_elements("css selector", '#close-form button[value="close"]')  # viewerCan.close is false
+    sign[0].click()
+    signed = wait_for(browser, lambda: browser.find_elements("css selector", '[data-fact="signOffs"]'))
+    assert signed[0].text == "sales by Sam Lead"
+    period = api.gql('{ period(key: "2026-Q3") { status closeSignOffs { side person { name } } } }', None, org.finance)
+    assert period["period"] == {"status": "OPEN", "closeSignOffs": [{"side": "SALES", "person": {"name": "Sam Lead"}}]}
+
+    # ...and finance previews and closes it: the page then says it is closed and shows the frozen scores.
     open_page(browser, f"{live_server.base_url}/#token={org.finance}&period=2026-Q3")
     browser.find_element("id", "preview-close").click()
     close = wait_for(browser, lambda: browser.find_elements("css selector", '#close-form button[value="close"]'))

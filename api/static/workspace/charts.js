@@ -22,7 +22,7 @@ function destroy(id) {
 
 // kind: "line" or "bar"; labels: the x categories; datasets: [{label, data, dashed?, stack?}];
 // format: how a number reads in the table and the tooltip.
-export function drawChart(figure, { title, kind, labels, datasets, format, percent, stacked, description }) {
+export function drawChart(figure, { title, kind, labels, datasets, format, percent, stacked, description, counts }) {
   destroy(figure.id);
   figure.dataset.state = "drawn";
   const canvasId = figure.id + "-canvas";
@@ -66,7 +66,7 @@ export function drawChart(figure, { title, kind, labels, datasets, format, perce
       scales: {
         x: { stacked: !!stacked },
         y: { stacked: !!stacked, beginAtZero: true, suggestedMax: percent ? 1 : undefined,
-             ticks: { callback: (v) => format(v) } },
+             ticks: { callback: (v) => format(v), precision: counts ? 0 : undefined } },
       },
     },
   });

@@ -50,6 +50,8 @@ const COMPLIANCE = "met counted compliance";
 const slaQuery = (f) => `query WorkspaceSla($period: String!) { slaReport(period: $period) {
   agreement { marketingTeam { name } salesTeam { name } } marketing { ${COMPLIANCE} } sales { ${COMPLIANCE} }
   ${f.slaWeeks ? `weeks { start end marketing { ${COMPLIANCE} } sales { ${COMPLIANCE} } }` : ""} } }`;
+const TEAM_SERIES = `query WorkspaceTeamSeries($period: String!) { teamContribution(period: $period) {
+  team { id name } goalProgressSeries(every: WEEK) { on progress expectedProgress } } }`;
 const FUNNEL = `query WorkspaceFunnel($period: String!) { funnelCohort(period: $period) {
   team { id name } mqls sals sqls won wonAmount } }`;
 
@@ -643,6 +645,29 @@ function renderProgressChart() {
                { label: "Expected", data: at(longest, "expectedProgress"), dashed: true, colour: "#777" }] });
 }
 
+async function renderTeamChart(mine) {
+  const figure = $("chart-teams");
+  const title = "Teams: goal progress against expected";
+  if (!state.features.teamSeries) {
+    chartNote(figure, title, "The teams' progress history needs a newer API (TeamContribution.goalProgressSeries); " +
+              "this server does not have it yet.", "unavailable");
+    return;
+  }
+  const result = await gql(TEAM_SERIES, { period: state.period });
+  if (mine !== state.generation) return;
+  const rows = result.data && result.data.teamContribution;
+  if (!rows) { chartNote(figure, title, describe(result.errors) || "No answer.", "error"); return; }
+  const withPoints = rows.filter((r) => r.goalProgressSeries.some((p) => p.progress !== null));
+  if (!withPoints.length) { chartNote(figure, title, "No team co-owns an objective in this period."); return; }
+  const days = [...new Set(rows.flatMap((r) => r.goalProgressSeries.map((p) => p.on)))].sort();
+  const at = (series, key) => days.map((d) => { const p = series.find((q) => q.on === d); return p ? p[key] : null; });
+  const longest = rows.reduce((a, r) => (r.goalProgressSeries.length > a.goalProgressSeries.length ? r : a), rows[0]);
+  drawChart(figure, { title, kind: "line", labels: days, percent: true, format: formatRatio,
+    description: "Each team's goal progress (its shares of the objectives it co-owns) at the end of each week.",
+    datasets: [...withPoints.map((r) => ({ label: r.team.name, data: at(r.goalProgressSeries, "progress") })),
+               { label: "Expected", data: at(longest.goalProgressSeries, "expectedProgress"), dashed: true, colour: "#777" }] });
+}
+
 async function renderFunnelChart(mine) {
   const figure = $("chart-funnel");
   const title = "Funnel of the period's MQL cohort, by first-touch team";
@@ -729,7 +754,7 @@ async function loadPeriod(period) {
     else $("contribution-section").hidden = true;
     problems.push(...contribution.errors.filter((e) => codeOf(e) !== "FORBIDDEN" || !e.path || e.path.length < 3));
     $("charts-section").hidden = false;
-    await Promise.all([renderFunnelChart(mine), renderSlaChart(mine), renderAttributionChart(mine)]);
+    await Promise.all([renderTeamChart(mine), renderFunnelChart(mine), renderSlaChart(mine), renderAttributionChart(mine)]);
     if (mine !== state.generation) return;
     if (problems.length) setState("error", "Some figures could not be loaded: " + describe(problems));
     else setState("ready", "");

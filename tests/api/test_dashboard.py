@@ -268,6 +268,7 @@ def test_the_workspace_shows_every_goal_figure_and_chart_as_the_api_gives_them(o
 
     # The charts that need the history fields say so when this server has none of them.
     for figure, (type_name, field) in {"#chart-progress": ("Objective", "series"),
+                                       "#chart-teams": ("TeamContribution", "goalProgressSeries"),
                                        "#chart-funnel": ("Query", "funnelCohort"),
                                        "#chart-sla": ("SlaReport", "weeks")}.items():
         if not has_field(api, admin, type_name, field):
@@ -485,6 +486,8 @@ def test_without_a_token_the_page_asks_for_one(api, browser, live_server):
 # --- the charts of the history fields (issue 18, point 1): they run once the API has them --------------------------
 SERIES = """query($id: ID!) { node(id: $id) { ... on Objective { title series(every: WEEK) { on progress expectedProgress }
   keyResults { title series(every: WEEK) { on progress } } } } }"""
+TEAM_SERIES = """query($period: String!) { teamContribution(period: $period) { team { name }
+  goalProgressSeries(every: WEEK) { on progress } } }"""
 FUNNEL = """query($period: String!) { funnelCohort(period: $period) { team { name } mqls sals sqls won } }"""
 SLA_WEEKS = """query($period: String!) { slaReport(period: $period) { weeks { start marketing { compliance }
   sales { compliance } } } }"""
@@ -502,6 +505,17 @@ def test_the_progress_charts_draw_the_api_series(org, api, admin, browser, live_
     [expected] = [d for d in chart["datasets"] if d["label"] == "Expected"]
     assert [p["expectedProgress"] for p in series["series"]] == [
         v for day, v in zip(chart["labels"], expected["data"]) if day in {p["on"] for p in series["series"]}]
+
+    if has_field(api, admin, "TeamContribution", "goalProgressSeries"):
+        teams = api.post(TEAM_SERIES, {"period": "2026-Q4"}, org.sales_leader)["data"]["teamContribution"]
+        chart = browser.execute_script(READ_CHART, "#chart-teams")
+        for team in teams:
+            if not any(p["progress"] is not None for p in team["goalProgressSeries"]):
+                continue
+            [line] = [d for d in chart["datasets"] if d["label"] == team["team"]["name"]]
+            by_day = dict(zip(chart["labels"], line["data"]))
+            assert [by_day[p["on"]] for p in team["goalProgressSeries"]] == [
+                p["progress"] for p in team["goalProgressSeries"]], team["team"]["name"]
 
     card = open_objective(browser, "Grow bookings")
     figure_id = card.find_element("css selector", ".detail figure.chart").get_attribute("id")

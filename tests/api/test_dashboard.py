@@ -281,14 +281,27 @@ def test_the_workspace_shows_every_goal_figure_and_chart_as_the_api_gives_them(o
     wide = screenshot(browser, "workspace-wide-1440", 1440)
     browser.set_window_size(390, 844)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390  # no sideways page scroll
+    # On a phone the contribution figures scroll inside their box and the team column stays in view.
+    pinned = browser.execute_script("""const box = document.querySelector('#contribution-section .scroll');
+      box.scrollLeft = 300; const th = document.querySelector('#contribution tbody th');
+      return [box.scrollLeft, th.getBoundingClientRect().left - box.getBoundingClientRect().left];""")
+    assert pinned[0] > 0 and abs(pinned[1]) < 2, pinned
+    browser.execute_script("document.querySelector('#contribution-section .scroll').scrollLeft = 0")
     phone = screenshot(browser, "workspace-phone-390", 390)
     assert wide.stat().st_size > 0 and phone.stat().st_size > 0
 
 
 def test_a_check_in_made_on_the_page_is_what_the_api_returns_and_a_refusal_shows_its_message(
         org, api, browser, live_server):
+    from selenium.webdriver.common.keys import Keys
+
     open_page(browser, f"{live_server.base_url}/#token={org.seller_token}")
+    # The keyboard alone opens an objective: its title is a button.
+    disclosure = browser.find_element("css selector", 'article[data-title="Grow bookings"] button.disclosure')
+    browser.execute_script("arguments[0].focus()", disclosure)
+    disclosure.send_keys(Keys.ENTER)
     card = open_objective(browser, "Grow bookings")
+    assert disclosure.get_attribute("aria-expanded") == "true"
     form = card.find_element("css selector", f'form.check-in-form[data-kr-id="{org.meetings}"]')
 
     # A confidence above 1: the API's own message, next to the confidence field, and nothing written.
@@ -379,6 +392,12 @@ def test_a_leader_creates_an_objective_from_the_page_after_fixing_what_the_api_r
     shares[1].send_keys("0.4")
     form.find_element("css selector", '[data-path="keyResults.0.title"]').send_keys("Expansion deals")
     form.find_element("css selector", '[data-path="keyResults.0.target"]').send_keys("12")
+    # Every control of the page (the new objective's form open) has a label; every button says what it does.
+    unlabelled = browser.execute_script("""return Array.from(document.querySelectorAll('input, select, textarea'))
+      .filter((c) => c.offsetParent !== null && !(c.labels && c.labels.length) && !c.getAttribute('aria-label'))
+      .map((c) => c.outerHTML).concat(Array.from(document.querySelectorAll('button'))
+      .filter((b) => b.offsetParent !== null && !b.textContent.trim()).map((b) => b.outerHTML));""")
+    assert unlabelled == []
     form.find_element("css selector", 'button[type="submit"]').click()
     slot = form.find_element("css selector", '[data-error-for="owners"]')
     wait_for(browser, lambda: slot.text != "")

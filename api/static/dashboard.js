@@ -315,7 +315,8 @@ function renderDetail(card, o) {
   detail.dataset.loaded = "true";
   const chartFigure = el("figure", { class: "chart", id: "chart-objective-" + o.id.replace(/[^A-Za-z0-9]/g, "") });
   const blocks = o.keyResults.map((k) => krDetail(o, k));
-  detail.replaceChildren(...[o.description ? el("p", { text: o.description }) : null, chartFigure, ...blocks].filter(Boolean));
+  detail.replaceChildren(...[o.description ? el("p", { text: o.description }) : null, chartFigure, ...blocks,
+                             o.viewerCan.addKeyResult ? addKeyResultForm(o) : null].filter(Boolean));
   if (state.features.keyResultSeries && state.features.objectiveSeries) {
     const days = [...new Set([...(o.series || []).map((p) => p.on), ...o.keyResults.flatMap((k) => (k.series || []).map((p) => p.on))])].sort();
     const at = (series, key) => days.map((d) => { const p = (series || []).find((q) => q.on === d); return p ? p[key] : null; });
@@ -387,6 +388,28 @@ function targetForm(o, k) {
                  "keyResultUpdate", () => reloadObjective(o.id),
                  () => reloadObjective(o.id, `“${k.title}” was changed by someone else since you opened it: it has been ` +
                                              "reloaded with its current figures. Check the target and save again."));
+  });
+  return form;
+}
+
+function addKeyResultForm(o) {
+  const form = el("form", { class: "panel add-kr-form", novalidate: true, dataset: { objectiveId: o.id } },
+    el("h5", { text: "Add a key result" }), formError(), krCreateRow(0),
+    el("button", { type: "submit", text: "Add key result" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const value = (name) => form.querySelector(`[data-path="keyResults.0.${name}"]`).value.trim();
+    const input = { objectiveId: o.id, title: value("title"), kind: value("kind"), unit: value("unit"),
+                    start: value("start"), target: value("target") };
+    busy(form, true);
+    try {
+      const answer = refusals(await gql(KR_CREATE, { input }), "keyResultCreate");
+      if (answer.errors.length) { showErrors(form, answer.errors, "keyResults.0"); return; }
+      await reloadObjective(o.id);
+    } catch (error) {
+      if (error instanceof AuthError) fail(error); else showErrors(form, [{ message: error.message }]);
+    } finally { if (form.isConnected) busy(form, false); }
   });
   return form;
 }
@@ -477,7 +500,7 @@ async function createObjective(form) {
     }
     if (failed.length) {
       form.querySelector('[data-error-for=""]').textContent = `The objective “${input.title}” was created, but ` +
-        `${failed.length} key result(s) were refused (see below); add them from its card once fixed.`;
+        `${failed.length} key result(s) were refused (see below); open the objective to add them once fixed.`;
       await loadObjectives();
       return;
     }

@@ -419,6 +419,32 @@ def test_a_leader_creates_an_objective_from_the_page_after_fixing_what_the_api_r
     assert [(k["title"], k["target"]) for k in created[0]["keyResults"]] == [("Expansion deals", "12")]
     assert set(krs_shown(browser, "Grow expansion revenue")) == {"Expansion deals"}
 
+    # A key result added to it in place: a target on the wrong side of the start is the API's refusal, shown
+    # next to the target; once fixed the key result is there.
+    card = open_objective(browser, "Grow expansion revenue")
+    add = card.find_element("css selector", "form.add-kr-form")
+    add.find_element("css selector", '[data-path="keyResults.0.title"]').send_keys("Expansion pipeline")
+    add.find_element("css selector", '[data-path="keyResults.0.start"]').clear()
+    add.find_element("css selector", '[data-path="keyResults.0.start"]').send_keys("10")
+    add.find_element("css selector", '[data-path="keyResults.0.target"]').send_keys("5")
+    add.find_element("css selector", 'button[type="submit"]').click()
+    slot = add.find_element("css selector", '[data-error-for="keyResults.0.target"]')
+    wait_for(browser, lambda: slot.text != "")
+    wrong = api.post(KR_CREATE, {"input": {"objectiveId": created[0]["id"], "title": "Expansion pipeline",
+                                           "kind": "INCREASE_TO", "unit": "COUNT", "start": "10", "target": "5"}},
+                     org.marketing_leader)["data"]["keyResultCreate"]["userErrors"]
+    assert [e["field"] for e in wrong] == [["input", "target"]]
+    assert slot.text == f"{wrong[0]['message']} ({wrong[0]['code']})"
+    target = add.find_element("css selector", '[data-path="keyResults.0.target"]')
+    target.clear()
+    target.send_keys("25")
+    add.find_element("css selector", 'button[type="submit"]').click()
+    wait_for(browser, lambda: "Expansion pipeline" in krs_shown(browser, "Grow expansion revenue"))
+    [again] = [e["node"] for e in api.gql(OBJECTIVES, {"period": "2026-Q4"}, org.marketing_leader)["objectives"]["edges"]
+               if e["node"]["title"] == "Grow expansion revenue"]
+    assert [(k["title"], k["target"]) for k in again["keyResults"]] == [("Expansion deals", "12"),
+                                                                         ("Expansion pipeline", "25")]
+
 
 def test_a_quarter_is_rolled_over_and_an_ended_one_closed_from_the_page(org, api, browser, live_server):
     # Roll 2026-Q4 over as its leader: 2027-Q1 then holds the copies the API lists.

@@ -176,7 +176,9 @@ function renderPeriod(company) {
          el("strong", { text: k.title }), ` (${humanize(k.metric.name)}, ${o.title}): `,
          el("span", { dataset: { field: "current" }, text: formatValue(k.current, k.unit) }), " of ",
          el("span", { dataset: { field: "target" }, text: formatValue(k.target, k.unit) }),
-         ` · ${k.progress === null ? "no progress" : formatRatio(k.progress)} · `, statusBadge(k.status)))));
+         ` · ${k.progress === null ? "no progress" : formatRatio(k.progress)} · `, statusBadge(k.status),
+         company && Number(k.target) > 0 ? el("span", { class: "hint", dataset: { field: "companyShare" },
+           text: ` · the company's bookings are ${formatRatio(Number(company.bookings) / Number(k.target))} of its target` }) : null))));
   }
   renderPeriodActions();
   $("period-section").hidden = false;

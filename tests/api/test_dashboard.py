@@ -243,6 +243,7 @@ def test_the_workspace_shows_every_goal_figure_and_chart_as_the_api_gives_them(o
     assert fact("bookings") == f"{Decimal(company['bookings']):,}" == "30,000.00"
     shared = browser.find_element("css selector", "#bookings-goals li").text
     assert "Bookings" in shared and "30,000.00 of 60,000.00" in shared and "Grow bookings" in shared
+    assert "the company's bookings are 50.0% of its target" in shared
 
     # Team contribution with the change against the previous period; the team column stays while figures scroll.
     expected = {t["team"]["name"]: t for t in

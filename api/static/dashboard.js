@@ -726,7 +726,7 @@ async function renderSlaChart(mine) {
     return;
   }
   if (!report.weeks.length) { chartNote(figure, title, "No weeks yet. " + totals); return; }
-  drawChart(figure, { title, kind: "line", labels: report.weeks.map((w) => formatDate(w.start)), percent: true, format: formatRatio,
+  drawChart(figure, { title, kind: "bar", labels: report.weeks.map((w) => formatDate(w.start)), percent: true, format: formatRatio,
     description: `${report.agreement.marketingTeam.name} (marketing) and ${report.agreement.salesTeam.name} (sales), week by week. ${totals}`,
     datasets: [{ label: "Marketing", data: report.weeks.map((w) => w.marketing.compliance) },
                { label: "Sales", data: report.weeks.map((w) => w.sales.compliance) }] });

@@ -318,7 +318,8 @@ function renderDetail(card, o) {
   const chartFigure = el("figure", { class: "chart", id: "chart-objective-" + o.id.replace(/[^A-Za-z0-9]/g, "") });
   const blocks = o.keyResults.map((k) => krDetail(o, k));
   detail.replaceChildren(...[o.description ? el("p", { text: o.description }) : null, chartFigure, ...blocks,
-                             o.viewerCan.addKeyResult ? addKeyResultForm(o) : null].filter(Boolean));
+                             o.viewerCan.addKeyResult ? el("details", { class: "add-kr" },
+                               el("summary", { text: "Add a key result" }), addKeyResultForm(o)) : null].filter(Boolean));
   if (state.features.keyResultSeries && state.features.objectiveSeries) {
     const days = [...new Set([...(o.series || []).map((p) => p.on), ...o.keyResults.flatMap((k) => (k.series || []).map((p) => p.on))])].sort();
     const at = (series, key) => days.map((d) => { const p = (series || []).find((q) => q.on === d); return p ? p[key] : null; });

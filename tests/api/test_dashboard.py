@@ -423,6 +423,7 @@ def test_a_leader_creates_an_objective_from_the_page_after_fixing_what_the_api_r
     # A key result added to it in place: a target on the wrong side of the start is the API's refusal, shown
     # next to the target; once fixed the key result is there.
     card = open_objective(browser, "Grow expansion revenue")
+    card.find_element("css selector", "details.add-kr summary").click()
     add = card.find_element("css selector", "form.add-kr-form")
     add.find_element("css selector", '[data-path="keyResults.0.title"]').send_keys("Expansion pipeline")
     add.find_element("css selector", '[data-path="keyResults.0.start"]').clear()

@@ -7,73 +7,17 @@
 // session storage), from session storage, or from the form. `#period=2026-Q4` picks the period.
 import { AuthError, Live, codeOf, describe, getToken, gql, hasStorage, missingField, probeFeatures, setToken }
   from "./workspace/api.js";
-import { chartNote, drawChart } from "./workspace/charts.js";
+import { renderContribution } from "./workspace/contribution.js";
 import { el, formatDate, formatDecimal, formatRatio, formatShare, formatTime, formatValue, humanize, statusBadge }
   from "./workspace/format.js";
 import { busy, clearErrors, field, formError, refusals, select, showErrors } from "./workspace/forms.js";
+import { renderAttributionChart, renderFunnelChart, renderProgressChart, renderSlaChart, renderTeamChart }
+  from "./workspace/insights.js";
+import { chartNote, drawChart } from "./workspace/charts.js";
+import { BOOT, PERIOD, objectivesQuery, objectiveQuery, CONTRIBUTION, CHECK_IN, KR_UPDATE, OBJECTIVE_CREATE, KR_CREATE, ROLL_OVER, PREVIEW, CLOSE, SIGN_OFF }
+  from "./workspace/queries.js";
 
 const $ = (id) => document.getElementById(id);
-
-// ---- queries ------------------------------------------------------------------------------------------------
-const BOOT = `query WorkspaceBoot { viewer { name role person { id team { id name function } } }
-  periods { key start end status isCurrent } teams { id name function } }`;
-const PERIOD = `query WorkspacePeriod($period: String!) {
-  period(key: $period) { key start end status isCurrent viewerCan { close signOff reopen }
-    closeSignOffs { side at person { name } } }
-  companyContribution(period: $period) { bookings pipeline mqlsDelivered } }`;
-const KR_FIELDS = `id title kind unit start target current progress rawProgress status weight version source archived
-  metric { name } viewerCan { update archive checkIn } last: checkIns(first: 1) { confidence at }`;
-const objectiveFields = (f) => `id title description version progress expectedProgress status score
-  scoreOverrideReason viewerCan { update addKeyResult checkIn } owners { share team { id name function } }
-  keyResults { ${KR_FIELDS} }` + (f.objectiveSeries ? " series(every: WEEK) { on progress expectedProgress }" : "");
-const objectivesQuery = (f) => `query WorkspaceObjectives($period: String!) {
-  objectives(period: $period, first: 50) { edges { node { ${objectiveFields(f)} } } pageInfo { hasNextPage } } }`;
-const objectiveQuery = (f) => `query WorkspaceObjective($id: ID!) { node(id: $id) { ... on Objective {
-  ${objectiveFields(f)} keyResults { id recent: checkIns(first: 20) { value confidence comment at author { name } }
-  ${f.keyResultSeries ? "series(every: WEEK) { on value progress expectedProgress status }" : ""} } } } }`;
-
-const FIGURES = [
-  ["goalProgress", "Goal progress", "ratio"], ["mqlsDelivered", "MQLs delivered", "count"], ["sals", "SALs", "count"],
-  ["sqls", "SQLs", "count"], ["sourcedPipeline", "Sourced pipeline", "decimal"],
-  ["influencedPipeline", "Influenced pipeline", "decimal"], ["attributedBookings", "Attributed bookings", "decimal"],
-  ["slaCompliance", "SLA compliance", "ratio"], ["payoutsAccrued", "Payouts accrued", "decimal", "pay"],
-  ["wastedSellingCost", "Wasted selling cost", "decimal", "pay"],
-];
-const FIGURE_NAMES = FIGURES.map((f) => f[0]).join(" ");
-const CONTRIBUTION = `query WorkspaceContribution($period: String!) { teamContribution(period: $period) {
-  team { id name function } ${FIGURE_NAMES} previousPeriod { period { key } ${FIGURE_NAMES} } } }`;
-const MODELS = ["FIRST_TOUCH", "LAST_TOUCH", "LINEAR", "W_SHAPED"];
-const ATTRIBUTION = `query WorkspaceAttribution($period: String!) {
-  attributionComparison(period: $period, models: [${MODELS.join(", ")}], groupBy: TEAM) {
-    model lines { key label pipeline bookings } } }`;
-const COMPLIANCE = "met counted compliance";
-const slaQuery = (f) => `query WorkspaceSla($period: String!) { slaReport(period: $period) {
-  agreement { marketingTeam { name } salesTeam { name } } marketing { ${COMPLIANCE} } sales { ${COMPLIANCE} }
-  ${f.slaWeeks ? `weeks { start end marketing { ${COMPLIANCE} } sales { ${COMPLIANCE} } }` : ""} } }`;
-const TEAM_SERIES = `query WorkspaceTeamSeries($period: String!) { teamContribution(period: $period) {
-  team { id name } goalProgressSeries(every: WEEK) { on progress expectedProgress } } }`;
-const FUNNEL = `query WorkspaceFunnel($period: String!) { funnelCohort(period: $period) {
-  team { id name } mqls sals sqls won wonAmount } }`;
-
-const CHECK_IN = `mutation WorkspaceCheckIn($input: KeyResultCheckInInput!) { keyResultCheckIn(input: $input) {
-  checkIn { value confidence comment at } userErrors { field message code } } }`;
-const KR_UPDATE = `mutation WorkspaceTarget($input: KeyResultUpdateInput!) { keyResultUpdate(input: $input) {
-  keyResult { id target version } userErrors { field message code } } }`;
-const OBJECTIVE_CREATE = `mutation WorkspaceObjectiveCreate($input: ObjectiveCreateInput!) {
-  objectiveCreate(input: $input) { objective { id title } userErrors { field message code } } }`;
-const KR_CREATE = `mutation WorkspaceKeyResultCreate($input: KeyResultCreateInput!) {
-  keyResultCreate(input: $input) { keyResult { id title } userErrors { field message code } } }`;
-const ROLL_OVER = `mutation WorkspaceRollOver($input: ObjectiveRollOverInput!) { objectiveRollOver(input: $input) {
-  objectives { id title period { key } } userErrors { field message code } } }`;
-const PREVIEW = `query WorkspaceClosePreview($period: String!) { periodClosePreview(period: $period) {
-  modelOfRecord keyResultsFrozen openDisputeCount needsForce
-  objectives { objective { id title } progress score } statements { person { name } lineCount totalPayout }
-  staleKeyResults { id title objective { title } } pendingLeadDefinitions { id name }
-  pendingModelsOfRecord { id model } } }`;
-const CLOSE = `mutation WorkspaceClose($input: PeriodCloseInput!) { periodClose(input: $input) {
-  period { key status } userErrors { field message code } } }`;
-const SIGN_OFF = `mutation WorkspaceSignOff($input: PeriodCloseSignOffInput!) { periodCloseSignOff(input: $input) {
-  period { key status closeSignOffs { side } } userErrors { field message code } } }`;
 
 // ---- state --------------------------------------------------------------------------------------------------
 const state = { features: null, viewer: null, teams: [], periods: [], period: null, info: null, objectives: [],
@@ -592,170 +536,12 @@ async function previewClose() {
     form);
 }
 
-// ---- team contribution -----------------------------------------------------------------------------------------
-function hiddenPaths(errors) {
-  const out = new Map();
-  for (const e of errors) if (codeOf(e) === "FORBIDDEN" && e.path) out.set(e.path.join("."), e.message);
-  return out;
-}
-
-function formatFigure(kind, value) {
-  return kind === "decimal" ? formatDecimal(value) : kind === "ratio" ? formatRatio(value) : String(value);
-}
-
-function delta(kind, now, before) {
-  if (now === null || before === null || before === undefined) return null;
-  const d = kind === "decimal" ? Number(now) - Number(before) : now - before;
-  const arrow = Math.abs(d) < 1e-9 ? "=" : d > 0 ? "▲" : "▼";
-  const size = kind === "decimal" ? formatDecimal(Math.abs(d).toFixed(2)) : kind === "ratio"
-    ? (Math.abs(d) * 100).toFixed(1) + " pts" : String(Math.abs(d));
-  return arrow === "=" ? "= same" : `${arrow} ${size}`;
-}
-
-function renderContribution(rows, errors) {
-  const hidden = hiddenPaths(errors);
-  // A pay column is shown only when the viewer may see at least one team's figure in it.
-  const columns = FIGURES.filter(([name, , , pay]) => !pay || rows.some((_, i) => !hidden.has(`teamContribution.${i}.${name}`)));
-  const table = $("contribution");
-  table.tHead.rows[0].replaceChildren(el("th", { scope: "col", class: "team", text: "Team" }),
-    ...columns.map(([name, label, , pay]) => el("th", { scope: "col", class: "num", dataset: { field: name },
-      title: pay ? "Visible to the team's leaders, finance and admins" : null, text: label })));
-  table.tBodies[0].replaceChildren(...rows.map((r, i) => el("tr", { dataset: { team: r.team.name, teamId: r.team.id } },
-    el("th", { scope: "row", class: "team", text: r.team.name }),
-    ...columns.map(([name, , kind]) => {
-      const reason = hidden.get(`teamContribution.${i}.${name}`);
-      const value = r[name];
-      const before = r.previousPeriod ? r.previousPeriod[name] : undefined;
-      const beforeHidden = hidden.has(`teamContribution.${i}.previousPeriod.${name}`);
-      const td = el("td", { class: "num", dataset: { field: name, value: value === null ? "" : String(value),
-        state: reason ? "hidden" : value === null ? "none" : "value" } });
-      if (reason) {
-        td.title = "Not visible to you: " + reason;
-        td.append(el("span", { class: "figure figure-hidden" }, el("span", { "aria-hidden": "true", text: "⊘ " }), "hidden"));
-      } else if (value === null) {
-        td.title = name === "goalProgress" ? "No co-owned objectives" : name === "slaCompliance" ? "No SLA-bound leads" : "No data";
-        td.append(el("span", { class: "figure figure-none", text: "none" }));
-      } else {
-        td.append(el("span", { class: "figure", text: formatFigure(kind, value) }));
-        const change = beforeHidden ? "previous hidden" : before === undefined ? null
-          : before === null ? "none before" : delta(kind, value, before);
-        if (change) td.append(el("span", { class: "delta", dataset: { previous: before === null || before === undefined ? "" : String(before) },
-          title: "Against " + (r.previousPeriod && r.previousPeriod.period ? r.previousPeriod.period.key : "the previous period"), text: change }));
-      }
-      return td;
-    }))));
-  table.dataset.rows = String(rows.length);
-  const note = $("contribution-section").querySelector(".pay-note");
-  if (note) note.remove();
-  if (columns.length < FIGURES.length) {
-    $("contribution-section").append(el("p", { class: "hint pay-note", text: "Pay columns are left out: your token may not see any team's pay." }));
-  }
-  $("contribution-section").hidden = false;
-}
-
-// ---- charts -----------------------------------------------------------------------------------------------------
-function renderProgressChart() {
-  const figure = $("chart-progress");
-  const title = "Goals: progress against expected";
-  if (!state.features.objectiveSeries) {
-    chartNote(figure, title, "The progress history needs a newer API (Objective.series); this server does not have it yet.", "unavailable");
-    return;
-  }
-  if (!state.objectives.length) { chartNote(figure, title, "No objectives in this period."); return; }
-  const days = [...new Set(state.objectives.flatMap((o) => (o.series || []).map((p) => p.on)))].sort();
-  const at = (o, key) => days.map((d) => { const p = (o.series || []).find((q) => q.on === d); return p ? p[key] : null; });
-  const longest = state.objectives.reduce((a, o) => ((o.series || []).length > (a.series || []).length ? o : a), state.objectives[0]);
-  drawChart(figure, { title, kind: "line", labels: days, percent: true, format: formatRatio,
-    description: "Each objective's progress at the end of each week, and the progress expected by then.",
-    datasets: [...state.objectives.map((o) => ({ label: o.title, data: at(o, "progress") })),
-               { label: "Expected", data: at(longest, "expectedProgress"), dashed: true, colour: "#777" }] });
-}
-
-async function renderTeamChart(mine) {
-  const figure = $("chart-teams");
-  const title = "Teams: goal progress against expected";
-  if (!state.features.teamSeries) {
-    chartNote(figure, title, "The teams' progress history needs a newer API (TeamContribution.goalProgressSeries); " +
-              "this server does not have it yet.", "unavailable");
-    return;
-  }
-  const result = await gql(TEAM_SERIES, { period: state.period });
-  if (mine !== state.generation) return;
-  const rows = result.data && result.data.teamContribution;
-  if (!rows) { chartNote(figure, title, describe(result.errors) || "No answer.", "error"); return; }
-  const withPoints = rows.filter((r) => r.goalProgressSeries.some((p) => p.progress !== null));
-  if (!withPoints.length) { chartNote(figure, title, "No team co-owns an objective in this period."); return; }
-  const days = [...new Set(rows.flatMap((r) => r.goalProgressSeries.map((p) => p.on)))].sort();
-  const at = (series, key) => days.map((d) => { const p = series.find((q) => q.on === d); return p ? p[key] : null; });
-  const longest = rows.reduce((a, r) => (r.goalProgressSeries.length > a.goalProgressSeries.length ? r : a), rows[0]);
-  drawChart(figure, { title, kind: "line", labels: days, percent: true, format: formatRatio,
-    description: "Each team's goal progress (its shares of the objectives it co-owns) at the end of each week.",
-    datasets: [...withPoints.map((r) => ({ label: r.team.name, data: at(r.goalProgressSeries, "progress") })),
-               { label: "Expected", data: at(longest.goalProgressSeries, "expectedProgress"), dashed: true, colour: "#777" }] });
-}
-
-async function renderFunnelChart(mine) {
-  const figure = $("chart-funnel");
-  const title = "Funnel of the period's MQL cohort, by first-touch team";
-  if (!state.features.funnelCohort) {
-    chartNote(figure, title, "The cohort funnel needs a newer API (funnelCohort); this server does not have it yet.", "unavailable");
-    return;
-  }
-  const result = await gql(FUNNEL, { period: state.period });
-  if (mine !== state.generation) return;
-  const lines = result.data && result.data.funnelCohort;
-  if (!lines) { chartNote(figure, title, describe(result.errors) || "No answer.", "error"); return; }
-  if (!lines.length) { chartNote(figure, title, "No lead became MQL in this period."); return; }
-  const stages = [["mqls", "MQL"], ["sals", "SAL"], ["sqls", "SQL"], ["won", "Won"]];
-  drawChart(figure, { title, kind: "bar", labels: stages.map((s) => s[1]), format: (v) => String(v), counts: true,
-    description: "The leads that became MQL in the period, and how many of them reached SAL, SQL and won.",
-    datasets: lines.map((l) => ({ label: l.team ? l.team.name : "No first touch", data: stages.map(([k]) => l[k]) })) });
-}
-
-async function renderSlaChart(mine) {
-  const figure = $("chart-sla");
-  const title = "SLA compliance by week, both sides";
-  const result = await gql(slaQuery(state.features), { period: state.period });
-  if (mine !== state.generation) return;
-  const report = result.data && result.data.slaReport;
-  if (!report) { chartNote(figure, title, describe(result.errors) || "No SLA report.", "error"); return; }
-  const totals = `Period so far: marketing ${report.marketing.compliance === null ? "none" : formatRatio(report.marketing.compliance)}` +
-    ` (${report.marketing.met} of ${report.marketing.counted}), sales ${report.sales.compliance === null ? "none" : formatRatio(report.sales.compliance)}` +
-    ` (${report.sales.met} of ${report.sales.counted}).`;
-  if (!state.features.slaWeeks) {
-    chartNote(figure, title, "The weekly breakdown needs a newer API (SlaReport.weeks); this server does not have it yet. " + totals, "unavailable");
-    return;
-  }
-  if (!report.weeks.length) { chartNote(figure, title, "No weeks yet. " + totals); return; }
-  drawChart(figure, { title, kind: "bar", labels: report.weeks.map((w) => formatDate(w.start)), percent: true, format: formatRatio,
-    description: `${report.agreement.marketingTeam.name} (marketing) and ${report.agreement.salesTeam.name} (sales), week by week. ${totals}`,
-    datasets: [{ label: "Marketing", data: report.weeks.map((w) => w.marketing.compliance) },
-               { label: "Sales", data: report.weeks.map((w) => w.sales.compliance) }] });
-}
-
-async function renderAttributionChart(mine) {
-  const figure = $("chart-attribution");
-  const title = "Attributed bookings by team, model by model";
-  const result = await gql(ATTRIBUTION, { period: state.period });
-  if (mine !== state.generation) return;
-  const columns = result.data && result.data.attributionComparison;
-  if (!columns) { chartNote(figure, title, describe(result.errors) || "No answer.", "error"); return; }
-  const keys = [];
-  const labels = [];
-  for (const c of columns) for (const l of c.lines) if (!keys.includes(l.key)) { keys.push(l.key); labels.push(l.label); }
-  if (!keys.length) { chartNote(figure, title, "No deals in this period."); return; }
-  drawChart(figure, { title, kind: "bar", labels, format: (v) => formatDecimal(Number(v).toFixed(2)),
-    description: "The bookings won in the period credited to each team under each attribution model.",
-    datasets: columns.map((c) => ({ label: humanize(c.model), model: c.model,
-      data: keys.map((k) => { const l = c.lines.find((x) => x.key === k); return l ? Number(l.bookings) : 0; }) })) });
-}
-
 // ---- loading ------------------------------------------------------------------------------------------------------
 async function loadObjectives() {
   const result = await gql(objectivesQuery(state.features), { period: state.period });
   if (missingField(result.errors)) throw new Error(describe(result.errors));
   if (result.data && result.data.objectives) renderObjectives(result.data.objectives);
-  renderProgressChart();
+  renderProgressChart(state);
   if (state.info) renderPeriod(state.company);
   live.follow(state.objectives.map((o) => o.id));
   return result.errors;
@@ -780,7 +566,8 @@ async function loadPeriod(period) {
     else $("contribution-section").hidden = true;
     problems.push(...contribution.errors.filter((e) => codeOf(e) !== "FORBIDDEN" || !e.path || e.path.length < 3));
     $("charts-section").hidden = false;
-    await Promise.all([renderTeamChart(mine), renderFunnelChart(mine), renderSlaChart(mine), renderAttributionChart(mine)]);
+    await Promise.all([renderTeamChart(state, mine), renderFunnelChart(state, mine), renderSlaChart(state, mine),
+                       renderAttributionChart(state, mine)]);
     if (mine !== state.generation) return;
     if (problems.length) setState("error", "Some figures could not be loaded: " + describe(problems));
     else setState("ready", "");

@@ -103,7 +103,8 @@ def test_the_page_and_its_modules_are_served_at_the_root_without_a_token(api):
     assert 'id="contribution"' in page.text and 'id="objectives"' in page.text and 'id="token-form"' in page.text
     assert "/static/vendor/chartjs-4.5.1/chart.umd.min.js" in page.text and "http" not in page.text.replace(
         'http-equiv', '')  # nothing from another host
-    for module in ("dashboard.js", "workspace/api.js", "workspace/charts.js", "workspace/forms.js",
+    for module in ("dashboard.js", "workspace/api.js", "workspace/charts.js", "workspace/forms.js", "workspace/queries.js",
+                   "workspace/contribution.js", "workspace/insights.js",
                    "workspace/format.js", "vendor/chartjs-4.5.1/chart.umd.min.js"):
         script = api.http.get(f"/static/{module}")
         assert script.status_code == 200 and "javascript" in script.headers["content-type"], module

@@ -14,7 +14,8 @@ import { busy, clearErrors, field, formError, refusals, select, showErrors } fro
 import { renderAttributionChart, renderFunnelChart, renderProgressChart, renderSlaChart, renderTeamChart }
   from "./workspace/insights.js";
 import { chartNote, drawChart } from "./workspace/charts.js";
-import { BOOT, PERIOD, objectivesQuery, objectiveQuery, CONTRIBUTION, CHECK_IN, KR_UPDATE, OBJECTIVE_CREATE, KR_CREATE, ROLL_OVER, PREVIEW, CLOSE, SIGN_OFF }
+import { BOOT, CHECK_IN, CLOSE, CONTRIBUTION, KR_CREATE, KR_UPDATE, OBJECTIVE_CREATE, PERIOD, PREVIEW, ROLL_OVER, SIGN_OFF,
+         objectiveQuery, objectivesQuery }
   from "./workspace/queries.js";
 
 const $ = (id) => document.getElementById(id);

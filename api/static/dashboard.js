@@ -10,7 +10,7 @@ import { AuthError, Live, codeOf, describe, getToken, gql, hasStorage, missingFi
 import { renderContribution } from "./workspace/contribution.js";
 import { el, formatDate, formatDecimal, formatRatio, formatShare, formatTime, formatValue, humanize, statusBadge }
   from "./workspace/format.js";
-import { busy, clearErrors, field, formError, refusals, select, showErrors } from "./workspace/forms.js";
+import { busy, clearErrors, field, formError, isBusy, refusals, select, showErrors } from "./workspace/forms.js";
 import { renderAttributionChart, renderFunnelChart, renderProgressChart, renderSlaChart, renderTeamChart }
   from "./workspace/insights.js";
 import { chartNote, drawChart } from "./workspace/charts.js";
@@ -78,7 +78,8 @@ function expectedNow() {
   return Math.max(0, Math.min(1, (now - start) / (end - start)));
 }
 
-function renderPeriod(company) {
+// `withActions`: also redraw the roll-over and close controls (not on a live update: a close preview stays open).
+function renderPeriod(company, withActions = true) {
   const p = state.info;
   const totalDays = Math.round((Date.parse(p.end) - Date.parse(p.start)) / 86400000);
   const expected = isClosed() ? 1 : expectedNow();
@@ -125,7 +126,7 @@ function renderPeriod(company) {
          company && Number(k.target) > 0 ? el("span", { class: "hint", dataset: { field: "companyShare" },
            text: ` · the company's bookings are ${formatRatio(Number(company.bookings) / Number(k.target))} of its target` }) : null))));
   }
-  renderPeriodActions();
+  if (withActions) renderPeriodActions();
   $("period-section").hidden = false;
 }
 
@@ -233,15 +234,25 @@ async function reloadObjective(id, notice, fromLive) {
   if (!old) return;
   const typing = fromLive && [...old.querySelectorAll(".detail input, .detail textarea")]
     .some((c) => c.value !== c.defaultValue);
+  const focused = old.contains(document.activeElement) ? focusKey(document.activeElement) : null;
   const card = objectiveCard(node);
   if (typing) card.querySelector(".detail").replaceWith(old.querySelector(".detail"));
   old.replaceWith(card);
   if (state.open.has(id) && !typing) renderDetail(card, node);
+  if (focused) (card.querySelector(focused) || card.querySelector(".disclosure")).focus();
   if (notice) {
     const detail = card.querySelector(".detail");
     detail.prepend(el("p", { class: "banner notice", role: "status", dataset: { notice: "reloaded" }, text: notice }));
   }
-  renderPeriod(state.company);
+  renderPeriod(state.company, false);
+}
+
+// Where the keyboard was in a card, as a selector that finds the same control in the card drawn again.
+function focusKey(element) {
+  const form = element.closest("form");
+  if (!form) return element.classList.contains("disclosure") ? ".disclosure" : null;
+  const scope = `form.${[...form.classList].join(".")}` + (form.dataset.krId ? `[data-kr-id="${CSS.escape(form.dataset.krId)}"]` : "");
+  return element.dataset.path ? `${scope} [data-path="${CSS.escape(element.dataset.path)}"]` : `${scope} button[type="submit"]`;
 }
 
 async function loadDetail(id) {
@@ -346,6 +357,7 @@ function addKeyResultForm(o) {
     el("button", { type: "submit", text: "Add key result" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (isBusy(form)) return;
     clearErrors(form);
     const value = (name) => form.querySelector(`[data-path="keyResults.0.${name}"]`).value.trim();
     const input = { objectiveId: o.id, title: value("title"), kind: value("kind"), unit: value("unit"),
@@ -364,6 +376,7 @@ function addKeyResultForm(o) {
 
 // Sends a mutation from a form: refusals next to their fields; a CONFLICT reloads the record (onConflict).
 async function submit(form, mutation, variables, name, onDone, onConflict) {
+  if (isBusy(form)) return null;
   busy(form, true);
   try {
     const result = await gql(mutation, variables);
@@ -428,6 +441,7 @@ function openObjectiveForm() {
 }
 
 async function createObjective(form) {
+  if (isBusy(form)) return;
   clearErrors(form);
   const value = (path) => { const c = form.querySelector(`[data-path="${path}"]`); return c ? c.value.trim() : ""; };
   const input = { title: value("title"), period: state.period,

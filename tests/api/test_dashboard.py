@@ -331,6 +331,9 @@ def test_a_check_in_made_on_the_page_is_what_the_api_returns_and_a_refusal_shows
     assert float(cells["progress"]["value"]) == kr["progress"] and cells["confidence"]["value"] == "0.75"
     newest = browser.find_element("css selector", f'section.kr-detail[data-kr-id="{org.meetings}"] .check-ins li')
     assert "Two more webinars booked" in newest.text and "17" in newest.text
+    # The key result was drawn again with its new figures, and the keyboard is where it was (the form's button).
+    assert browser.execute_script("return document.activeElement.closest('form.check-in-form').dataset.krId") \
+        == org.meetings
     assert severe_logs(browser) == []
 
 

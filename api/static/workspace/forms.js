@@ -56,10 +56,14 @@ export function refusals(result, name) {
   return { payload, errors: errors.concat(top) };
 }
 
+// While a form's mutation is under way its buttons say so (aria-disabled, not `disabled`: a disabled button drops
+// the keyboard focus) and a second submit is ignored (isBusy).
 export function busy(form, on) {
-  for (const b of form.querySelectorAll("button")) b.disabled = on;
+  for (const b of form.querySelectorAll("button")) b.setAttribute("aria-disabled", on ? "true" : "false");
   form.setAttribute("aria-busy", on ? "true" : "false");
 }
+
+export function isBusy(form) { return form.getAttribute("aria-busy") === "true"; }
 
 export function select(options, value) {
   return el("select", {}, options.map(([v, label]) => el("option", { value: v, text: label, selected: v === value })));

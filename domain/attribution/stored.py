@@ -16,10 +16,12 @@ from decimal import Decimal
 
 
 from domain.attribution import rules
-from domain import rawsql
+from domain import bulk, rawsql
+from domain.bulk import utc
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
 
 BATCH = 500
+DEAL_CHUNK = 2000  # deals whose journeys are read at once
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
 UTC = timezone.utc
 
@@ -61,13 +63,18 @@ def _horizon(o, j: rules.Journey) -> datetime:
     return max(moments)
 
 
-def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
-    """The stored rows of one deal (its journey as of the end of time) under each of `choices`."""
+CREDIT_COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "at", "team_id", "person_id", "channel",
+                  "campaign", "weight", "amount_cents", "deal_amount_cents", "created_at", "won_at", "horizon",
+                  "influencing")
+
+
+def credit_rows_of(deal, choices: dict[str, object]) -> list[tuple]:
+    """The stored rows (tuples of CREDIT_COLUMNS) of one deal (its journey as of the end of time) under each of
+    `choices`."""
     o, j = deal.opportunity, deal.journey
-    won_at = o.closed_at if o.status is OpportunityStatus.WON else None
-    horizon = _horizon(o, j)
-    common = dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at, won_at=won_at,
-                  horizon=horizon)
+    won_at = utc(o.closed_at) if o.status is OpportunityStatus.WON else None
+    horizon = utc(_horizon(o, j))
+    created_at = utc(o.created_at)
     oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
     from domain.attribution.queries import credit_rows  # the same split as every live report
     rows = []
@@ -78,42 +85,45 @@ def credit_rows_of(deal, choices: dict[str, object]) -> list[DealCredit]:
         for position, row in enumerate(credit_rows([deal], choice, horizon)):
             touch = row.touch
             if touch is None:  # no touches: the whole amount on UNATTRIBUTED
-                rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=row.cents,
-                                       influencing=False, **common))
+                rows.append((o.id, key, -1, None, None, None, None, None, None, "1", row.cents, o.amount_cents,
+                             created_at, won_at, horizon, False))
                 continue
             # influencing: the team's first touch at or before OC (each influencing team once a deal)
             influencing = oc is not None and position <= oc and touch.team_id is not None \
                 and touch.team_id not in influencers
             if influencing:
                 influencers.add(touch.team_id)
-            rows.append(DealCredit(
-                model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
-                person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign, weight=str(row.weight),
-                amount_cents=row.cents, influencing=influencing, **common))
+            rows.append((o.id, key, position, touch.id, utc(touch.at), touch.team_id, touch.person_id, touch.channel,
+                         touch.campaign, str(row.weight), row.cents, o.amount_cents, created_at, won_at, horizon,
+                         influencing))
     return rows
 
 
 async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
-    """Recompute the stored rows of these deals under every stored model (call in the changing transaction)."""
+    """Recompute the stored rows of these deals under every stored model (call in the changing transaction):
+    per chunk of deals their journeys read at once, their rows deleted and written in bulk."""
     from domain.attribution.queries import _opportunities, _with_journeys
     ids = sorted(set(opportunity_ids))
     if not ids:
         return
+    db = bulk.db_of()
     choices = await stored_choices()
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        deals = await _with_journeys(await _opportunities(Opportunity.filter(id__in=chunk)), None, as_of=END_OF_TIME)
+    for chunk in bulk.chunks(ids, DEAL_CHUNK):
+        deals = await _with_journeys(await _opportunities(Opportunity.filter(id__in=list(chunk))), None,
+                                     as_of=END_OF_TIME)
         rows = [row for deal in deals for row in credit_rows_of(deal, choices)]
-        await DealCredit.filter(opportunity_id__in=chunk).delete()
-        await DealCredit.bulk_create(rows, batch_size=BATCH)
+        await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
+        await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
     """After a lead's touches or events (its MQL time) changed: its deals' rows."""
     ids = sorted(set(lead_ids))
+    db = bulk.db_of()
     deal_ids: list[int] = []
-    for start in range(0, len(ids), BATCH):
-        deal_ids += await Opportunity.filter(lead_id__in=ids[start:start + BATCH]).values_list("id", flat=True)
+    for chunk in bulk.chunks(ids):
+        condition, params = bulk.ids_condition(db, "lead_id", chunk)
+        deal_ids += [r[0] for r in await bulk.select(db, f'SELECT "id" FROM "opportunity" WHERE {condition}', params)]
     await refresh_deals(deal_ids)
 
 
@@ -129,8 +139,8 @@ async def refresh_model(choice) -> None:
             return
         last = batch[-1].id
         deals = await _with_journeys(batch, None, as_of=END_OF_TIME)
-        await DealCredit.bulk_create([row for deal in deals for row in credit_rows_of(deal, {key: choice})],
-                                     batch_size=BATCH)
+        await bulk.insert(bulk.db_of(), "deal_credit", CREDIT_COLUMNS,
+                          [row for deal in deals for row in credit_rows_of(deal, {key: choice})])
 
 
 async def models_changed() -> None:

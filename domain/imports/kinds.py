@@ -37,9 +37,10 @@ class Kind:
     ignored_in_comparison: tuple[str, ...] = ()  # columns not taken from the file (so not compared)
     lead_column: str | None = None    # the column naming the lead, whose derived facts a new row changes
     key_of_column: Mapping[str, str] | None = None  # column -> key, for messages
-    # The common case in a hurry: column values of a plain, valid row (all text, as CSV gives), or None to let
-    # `check` decide (and give the reasons). Must agree with `check`, as a test makes sure.
-    quick: Callable[[tuple], tuple | None] | None = None
+    # The common case in a hurry: (values in key order, refs, importer's name) -> column values of a plain, valid
+    # row (all text, as CSV gives), or None to let `check` decide (and give the reasons). Must agree with `check`,
+    # as tests make sure.
+    quick: Callable[..., tuple | None] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -48,7 +49,7 @@ class Kind:
     def parse(self, values: tuple, refs: Refs, importer: str) -> tuple:
         """The column values of a record's values (in the order of `keys`); RowRefused when it is bad."""
         if self.quick is not None:
-            row = self.quick(values)
+            row = self.quick(values, refs, importer)
             if row is not None:
                 return row
         return self.check(dict(zip(self.keys, values)), refs, importer)
@@ -79,7 +80,7 @@ def check_lead(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
     return values
 
 
-def quick_lead(values: tuple) -> tuple | None:
+def quick_lead(values: tuple, refs: Refs | None = None, importer: str | None = None) -> tuple | None:
     """check_lead's answer for a plain, valid lead row, or None (then check_lead decides)."""
     try:
         external_id, company, contact_name, email, industry, employees, region, title, source, created_at = values
@@ -127,6 +128,97 @@ def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
     row.done()
     return (external_id, lead_id, at, type_, stage, owner.id if owner else None, actor.id if actor else None,
             actor.name if actor else importer, reason_code, reason_text)
+
+
+def _plain(value, max_length: int) -> str | None:
+    """A text value stripped, or None when absent or blank; raises ValueError when too long or holding NUL (the
+    careful way then gives the reason)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > max_length or "\x00" in value:
+        raise ValueError(value)
+    return value or None
+
+
+def _utc(value: str) -> datetime:
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(value)
+    return at.astimezone(timezone.utc)
+
+
+def _person(refs: Refs, value, active: bool = False):
+    """(found, person): a plain email naming a person (an active one when asked), or found False."""
+    email = _plain(value, 320)
+    if email is None:
+        return True, None
+    person = refs.people.get(email.lower())
+    if person is None or (active and not person.active) or not EMAIL.match(email.lower()):
+        return False, None
+    return True, person
+
+
+_EVENT_TYPES = frozenset(EVENT_TYPES)
+_STAGES = {s: Stage(s) for s in STAGES}
+
+
+def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
+    """check_lead_event's answer for a plain, valid lead-event row, or None (then check_lead_event decides)."""
+    try:
+        external_id, lead_key_, at, type_, stage, owner_email, actor_email, reason_code, reason_text = values
+        external_id, lead_key_, type_ = _plain(external_id, 128), _plain(lead_key_, 128), _plain(type_, 64)
+        lead_id = refs.leads.get(lead_key_)
+        if external_id is None or lead_id is None or type_ not in _EVENT_TYPES:
+            return None
+        stage, reason_code = _plain(stage, 64), _plain(reason_code, 32)
+        if type_ == lead_rules.STAGE_EVENT:
+            if stage not in _STAGES or lead_rules.reason_problem(_STAGES[stage], reason_code):
+                return None
+        elif stage is not None or reason_code is not None:
+            return None
+        owner = None
+        if type_ == lead_rules.ASSIGNED_EVENT:
+            found, owner = _person(refs, owner_email, active=True)
+            if not found or owner is None:
+                return None
+        elif _plain(owner_email, 320) is not None:
+            return None
+        found, actor = _person(refs, actor_email)
+        if not found:
+            return None
+        reason_text = _plain(reason_text, texts.REASON) or ""
+        return (external_id, lead_id, _utc(at), type_, stage, owner.id if owner else None, actor.id if actor else None,
+                actor.name if actor else importer, reason_code, reason_text)
+    except (AttributeError, TypeError, ValueError, OverflowError):  # not all text, a bad time: the careful way
+        return None
+
+
+_TOUCH_KINDS = frozenset(TOUCH_KINDS)
+
+
+def quick_touchpoint(values: tuple, refs: Refs, importer: str) -> tuple | None:
+    """check_touchpoint's answer for a plain, valid touchpoint row, or None (then check_touchpoint decides)."""
+    try:
+        external_id, lead_key_, at, kind, channel, team, campaign, person_email, duration = values
+        external_id, lead_key_, kind = _plain(external_id, 128), _plain(lead_key_, 128), _plain(kind, 64)
+        channel, team, campaign = _plain(channel, 64), _plain(team, 200), _plain(campaign, 200)
+        lead_id = refs.leads.get(lead_key_)
+        team_id = refs.team(team) if team is not None else None
+        if external_id is None or lead_id is None or kind not in _TOUCH_KINDS or channel is None or team_id is None:
+            return None
+        found, person = _person(refs, person_email)
+        if not found:
+            return None
+        duration = _plain(duration, 9)
+        if duration is not None:
+            if not (duration.isdigit() and duration.isascii()) or int(duration) > MAX_TOUCH_MINUTES:
+                return None
+            duration = int(duration)
+        return (external_id, lead_id, _utc(at), kind, channel, campaign, team_id, person.id if person else None,
+                duration)
+    except (AttributeError, TypeError, ValueError, OverflowError):  # not all text, a bad time: the careful way
+        return None
 
 
 def check_touchpoint(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
@@ -186,6 +278,7 @@ LEADS = Kind(
 
 LEAD_EVENTS = Kind(
     name="lead-events", table="lead_event", noun="lead event", entity="LeadEvent", mutable=False, check=check_lead_event,
+    quick=quick_lead_event,
     required=("external_id", "lead_external_id", "at", "type"),
     optional=("stage", "owner_email", "actor_email", "reason_code", "reason_text"),
     columns=("external_id", "lead_id", "at", "type", "stage", "owner_person_id", "actor_person_id", "actor_name",
@@ -199,6 +292,7 @@ LEAD_EVENTS = Kind(
 
 TOUCHPOINTS = Kind(
     name="touchpoints", table="touchpoint", noun="touchpoint", entity="Touchpoint", mutable=False, check=check_touchpoint,
+    quick=quick_touchpoint,
     required=("external_id", "lead_external_id", "at", "kind", "channel", "team"),
     optional=("campaign", "person_email", "duration_minutes"),
     columns=("external_id", "lead_id", "at", "kind", "channel", "campaign", "team_id", "person_id",

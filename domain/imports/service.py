@@ -23,6 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, BinaryIO
 
+from domain import bulk
 from domain.audit.service import record
 from domain.availability import Unavailable
 from domain.errors import invalid
@@ -421,9 +422,11 @@ class _Run:
         fails instead of counting such a row as unchanged (its content may differ and would go unwritten)."""
         kind = self.kind
         if self.dialect == "sqlite":  # SQLite counts the changes itself; a returned row would cost more than its insert
+            # executemany of one row's statement: a statement of thousands of rows cost twice as much to parse as
+            # the rows cost to write (touchpoints: 15.6 µs a row that way)
             sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
-                   f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
-            written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
+                   f'{_values_sql(self.dialect, 1, len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
+            written = await bulk.insert_counted(self.db, sql, rows)
             if self.tracks_written and written:
                 # Counted by SQLite, not returned: the ids of the rows just written, by their external ids (a row
                 # that was already there, as ON CONFLICT left it, is only refreshed once more).

@@ -291,8 +291,8 @@ def _plain_pg(url: str, ours_url: str, workdir: Path, folder: Path, run: int) ->
         with (folder / name).open(newline="", encoding="utf-8") as f, resolved.open("w", newline="") as out:
             reader = csv.reader(f)
             next(reader)
-            csv.writer(out).writerows(convert(r, refs) for r in reader)
-        statements = ["-c", f"\\copy {table} ({', '.join(columns)}) FROM '{resolved}' CSV"]
+            csv.writer(out).writerows(tuple("\\N" if v is None else v for v in convert(r, refs)) for r in reader)
+        statements = ["-c", f"\\copy {table} ({', '.join(columns)}) FROM '{resolved}' (FORMAT csv, NULL '\\N')"]
         if table == "opportunity":
             statements += ["-c", f"\\copy deal_credit ({', '.join(CREDIT_COLUMNS)}) FROM '{credits}'"]
         began = time.perf_counter()

@@ -73,6 +73,22 @@ async def insert_counted(db, sql: str, rows: list[tuple]) -> int:
             await cursor.close()
 
 
+UNIQUE_VIOLATION = "23505"
+
+
+async def copy_counted(db, table: str, columns: Sequence[str], rows: list[tuple]) -> int | None:
+    """PostgreSQL: COPY the rows into the table and give how many it wrote; None when one of them was there
+    already (a unique violation: the transaction is then aborted, the caller can only give up)."""
+    async with db.acquire_connection() as connection:
+        try:
+            status = await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) == UNIQUE_VIOLATION:
+                return None
+            raise
+    return int(status.split()[-1])
+
+
 def utc(value: datetime | None) -> datetime | None:
     """A time as written: aware, in UTC."""
     if value is None:

@@ -21,7 +21,6 @@ from domain.org.rules import TeamFunction
 
 SALES_FUNCTIONS = (TeamFunction.SALES, TeamFunction.SDR)
 SCORING_ACTOR = "lead scoring"
-BATCH = 500
 
 
 async def sales_people() -> frozenset[int]:

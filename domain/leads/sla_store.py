@@ -23,13 +23,12 @@ from domain import bulk, config, rawsql
 from domain.rawsql import as_utc
 from domain.memo import Memo
 from domain.leads import sla
-from domain.leads.models import LeadFact, SlaAgreement, SlaLead
+from domain.leads.models import SlaAgreement, SlaLead
 from domain.org.models import Period
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-BATCH = 500
 
 
 def micros(moment: datetime) -> int:

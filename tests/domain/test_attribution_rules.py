@@ -382,3 +382,13 @@ def test_split_of_model_weights_equals_the_decimal_largest_remainder():
     # equal thirds: the cent left over goes to the earliest touch, on both paths
     thirds = weights(M.LINEAR, journey(touches(0, 1, 2), None, day(3), None, day(10)))
     assert split(100, thirds) == [34, 33, 33]
+
+
+def test_positional_weights_are_worked_out_once_a_shape_and_each_caller_gets_its_own_list():
+    """W_SHAPED's weights of one journey shape are memoised: the same figures again, in a fresh list each call."""
+    first = weights(M.W_SHAPED, WON)
+    first[0] = D(0)  # a caller changing its list leaves the next caller's alone
+    again = weights(M.W_SHAPED, WON)
+    assert again == D_list("0.3", "0.3", "0.05", "0.3", "0.05") and sum(again) == 1
+    other = journey(touches(0, 1, 2), mql_at=day(3), created_at=day(9), closed_at=None, as_of=day(30))
+    assert sum(weights(M.W_SHAPED, other)) == 1 and len(weights(M.W_SHAPED, other)) == 3

@@ -62,17 +62,6 @@ async def insert(db, table: str, columns: Sequence[str], rows: list[tuple]) -> N
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
-async def insert_counted(db, sql: str, rows: list[tuple]) -> int:
-    """SQLite: one prepared statement run for each row (executemany: no statement of thousands of parameters to
-    parse), and the number of rows it changed (a row skipped by ON CONFLICT DO NOTHING is not counted)."""
-    async with db.acquire_connection() as connection:
-        cursor = await connection.executemany(sql, rows)
-        try:
-            return cursor.rowcount
-        finally:
-            await cursor.close()
-
-
 UNIQUE_VIOLATION = "23505"
 
 

@@ -43,7 +43,8 @@ from domain.org.rules import Principal, TeamFunction
 log = logging.getLogger("sharedgoals.imports")
 
 MAX_ERRORS = 1000             # line errors kept in a result; the rest are counted
-MAX_ROWS_PER_BATCH = 5000    # below SQLite's 32,766 bound values of the batch's lookups by external id
+MAX_ROWS_PER_BATCH = 5000
+MAX_PARAMETERS = 30_000       # below SQLite's 32,766 bound values per statement (SQLite's multi-row INSERT)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ def kind_named(name: str) -> Kind:
 
 
 def batch_size(kind: Kind) -> int:
-    """Rows a batch holds (written by one executemany or COPY, whatever the kind's number of columns)."""
-    return max(1, MAX_ROWS_PER_BATCH)
+    """Rows a batch holds: one multi-row statement (SQLite) or one COPY (PostgreSQL) writes a whole batch."""
+    return max(1, min(MAX_ROWS_PER_BATCH, MAX_PARAMETERS // len(kind.columns)))
 
 
 async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, actor: Principal, skip_bad: bool = False,
@@ -416,17 +417,17 @@ class _Run:
             self.result.refuse(line, reason)
 
     async def _insert(self, rows: list[tuple]) -> None:
-        """The batch's new rows at once (executemany on SQLite, COPY on PostgreSQL). Imports run one at a time, so
+        """The batch's new rows at once (a multi-row INSERT on SQLite, COPY on PostgreSQL). Imports run one at a time, so
         no row of the batch can be there already; SQLite's ON CONFLICT DO NOTHING and PostgreSQL's failed COPY
         only keep a writer that broke that rule from being overwritten, and the import then fails (Unavailable)
         instead of counting such a row as unchanged (its content may differ and would go unwritten)."""
         kind = self.kind
         if self.dialect == "sqlite":  # SQLite counts the changes itself; a returned row would cost more than its insert
-            # executemany of one row's statement: a statement of thousands of rows cost twice as much to parse as
-            # the rows cost to write (touchpoints: 15.6 µs a row that way)
+            # one multi-row statement (measured against executemany of the same 100,000 touchpoints: as fast or
+            # faster)
             sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
-                   f'{_values_sql(self.dialect, 1, len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
-            written = await bulk.insert_counted(self.db, sql, rows)
+                   f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
+            written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
             if self.tracks_written and written:
                 # Counted by SQLite, not returned: the ids of the rows just written, by their external ids (a row
                 # that was already there, as ON CONFLICT left it, is only refreshed once more).

@@ -43,21 +43,26 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) FUZZ_REPORT=$(FUZZ_REPORT) \
 		$(BIN)/python -m pytest tests/api/test_fuzz.py -k survives_fuzzing -p no:cacheprovider
 
-# Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help), then report
+# Import throughput on SQLite against a plain csv + executemany script, leads and then every other kind of the
+# journeys of BENCH_JOURNEY_LEADS generated leads (bench/import_bench.py --help), then report
 # latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
 # (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then the server's peak memory while it
 # streams a 1,000,000-row leads.csv (bench/export_bench.py), then MARKOV beside ChannelAttribution when installed
 # (bench/markov_bench.py). Datasets are built once and cached in bench/cache/.
 BENCH_LEADS ?= 1000000
+BENCH_JOURNEY_LEADS ?= 20000
 bench: $(STAMP)
-	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/import_bench.py --journey-leads $(BENCH_JOURNEY_LEADS) $(BENCH_ARGS)
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/markov_bench.py
 
-# The latency benchmark on PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:port/db make bench-pg
+# The import benchmark of every journey kind against psql's COPY (it creates and drops databases bench_ours_N and
+# bench_plain_N on that server), then the latency benchmark, on PostgreSQL:
+# BENCH_DATABASE_URL=postgres://user@host:port/db make bench-pg
 bench-pg: $(STAMP)
 	@test -n "$(BENCH_DATABASE_URL)" || (echo "set BENCH_DATABASE_URL=postgres://user@host:port/dbname" && exit 2)
+	$(BIN)/python bench/import_bench.py --database-url $(BENCH_DATABASE_URL) --journey-leads $(BENCH_JOURNEY_LEADS) $(BENCH_ARGS)
 	BENCH_LEADS=$(BENCH_LEADS) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/latency_bench.py
 
 schema: $(STAMP)

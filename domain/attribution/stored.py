@@ -20,13 +20,15 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from domain import rawsql
+from domain import bulk, rawsql
 from domain.attribution import rules
 from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, iter_credit_rows
 from domain.attribution.journeys import read_opportunities, with_journeys
+from domain.bulk import utc
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
 
 BATCH = 500
+DEAL_CHUNK = 2000  # deals whose journeys are read at once
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
 UTC = timezone.utc
 
@@ -90,38 +92,42 @@ def _weighed_live(choice: ModelChoice, deal: Deal) -> bool:
         and deal.opportunity.status is OpportunityStatus.OPEN
 
 
-def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> list[DealCredit]:
-    """The stored rows of deals (their journeys as of the end of time) under each of `choices`, split by
-    credit.deal_credit (the same split as every live report)."""
+CREDIT_COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "at", "team_id", "person_id", "channel",
+                  "campaign", "weight", "amount_cents", "deal_amount_cents", "created_at", "won_at", "horizon",
+                  "influencing")
+
+
+def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> list[tuple]:
+    """The stored rows (tuples of CREDIT_COLUMNS, written in bulk) of deals (their journeys as of the end of time)
+    under each of `choices`, split by credit.deal_credit (the same split as every live report)."""
     facts = {}
     for deal in deals:
         o, j = deal.opportunity, deal.journey
-        won_at = o.closed_at if o.status is OpportunityStatus.WON else None
+        won_at = utc(o.closed_at) if o.status is OpportunityStatus.WON else None
         oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
-        facts[o.id] = (dict(opportunity_id=o.id, deal_amount_cents=o.amount_cents, created_at=o.created_at,
-                            won_at=won_at, horizon=_horizon(o, j)), oc)
+        facts[o.id] = (o.amount_cents, utc(o.created_at), won_at, utc(_horizon(o, j)), oc)
     rows = []
     for key, choice in choices.items():
         kept = [d for d in deals if not _weighed_live(choice, d)]
         # the weights of a closed deal's TIME_DECAY are measured to its close, of the others to nothing: any `now`
         for credit in iter_credit_rows(kept, choice, END_OF_TIME):
-            common, oc = facts[credit[0].deal.opportunity.id]
+            oid = credit[0].deal.opportunity.id
+            amount, created_at, won_at, horizon, oc = facts[oid]
             influencers: set[int] = set()
             for position, row in enumerate(credit):
                 touch = row.touch
                 if touch is None:  # no touches: the whole amount on UNATTRIBUTED
-                    rows.append(DealCredit(model_key=key, position=-1, weight="1", amount_cents=row.cents,
-                                           influencing=False, **common))
+                    rows.append((oid, key, -1, None, None, None, None, None, None, "1", row.cents, amount,
+                                 created_at, won_at, horizon, False))
                     continue
                 # influencing: the team's first touch at or before OC (each influencing team once a deal)
                 influencing = oc is not None and position <= oc and touch.team_id is not None \
                     and touch.team_id not in influencers
                 if influencing:
                     influencers.add(touch.team_id)
-                rows.append(DealCredit(
-                    model_key=key, position=position, touchpoint_id=touch.id, at=touch.at, team_id=touch.team_id,
-                    person_id=touch.person_id, channel=touch.channel, campaign=touch.campaign,
-                    weight=str(row.weight), amount_cents=row.cents, influencing=influencing, **common))
+                rows.append((oid, key, position, touch.id, utc(touch.at), touch.team_id, touch.person_id,
+                             touch.channel, touch.campaign, str(row.weight), row.cents, amount, created_at, won_at,
+                             horizon, influencing))
     return rows
 
 
@@ -130,24 +136,27 @@ async def _deals_as_of_the_end(query) -> list[Deal]:
 
 
 async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
-    """Recompute the stored rows of these deals under every stored model (call in the changing transaction)."""
+    """Recompute the stored rows of these deals under every stored model (call in the changing transaction):
+    per chunk of deals their journeys read at once, their rows deleted and written in bulk."""
     ids = sorted(set(opportunity_ids))
     if not ids:
         return
+    db = bulk.db_of()
     choices = await stored_choices()
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        rows = credit_rows_of(await _deals_as_of_the_end(Opportunity.filter(id__in=chunk)), choices)
-        await DealCredit.filter(opportunity_id__in=chunk).delete()
-        await DealCredit.bulk_create(rows, batch_size=BATCH)
+    for chunk in bulk.chunks(ids, DEAL_CHUNK):
+        rows = credit_rows_of(await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk))), choices)
+        await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
+        await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
     """After a lead's touches or events (its MQL time) changed: its deals' rows."""
     ids = sorted(set(lead_ids))
+    db = bulk.db_of()
     deal_ids: list[int] = []
-    for start in range(0, len(ids), BATCH):
-        deal_ids += await Opportunity.filter(lead_id__in=ids[start:start + BATCH]).values_list("id", flat=True)
+    for chunk in bulk.chunks(ids):
+        condition, params = bulk.ids_condition(db, "lead_id", chunk)
+        deal_ids += [r[0] for r in await bulk.select(db, f'SELECT "id" FROM "opportunity" WHERE {condition}', params)]
     await refresh_deals(deal_ids)
 
 
@@ -163,7 +172,7 @@ async def refresh_models(choices: dict[str, ModelChoice]) -> None:
         if not deals:
             return
         last = deals[-1].opportunity.id
-        await DealCredit.bulk_create(credit_rows_of(deals, choices), batch_size=BATCH)
+        await bulk.insert(bulk.db_of(), "deal_credit", CREDIT_COLUMNS, credit_rows_of(deals, choices))
 
 
 async def refresh_model(choice: ModelChoice) -> None:

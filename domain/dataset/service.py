@@ -272,8 +272,10 @@ async def _refuse_other_history(options: Options, win: shape.Window, staff: shap
                       f"of the first run, another --seed, or another database", "asOf")
 
 
-async def generate(options: Options, progress: Progress | None = None, workdir: Path | None = None) -> Summary:
-    """Write the synthetic organisation into the database the caller opened; returns what was written."""
+async def generate(options: Options, progress: Progress | None = None, workdir: Path | None = None,
+                   keep_files: Path | None = None) -> Summary:
+    """Write the synthetic organisation into the database the caller opened; returns what was written. The import
+    files are written to a temporary folder, or kept in `keep_files` (an existing folder) when given."""
     if options.leads < 1:
         raise ValueError("--leads must be at least 1")
     if not 1 <= options.quarters <= 12:
@@ -298,7 +300,7 @@ async def generate(options: Options, progress: Progress | None = None, workdir: 
         sdrs=[s.email for s in specs if s.team == shape.SDR_TEAM and s.role is Role.MEMBER])
     await _refuse_other_history(options, win, staff)
     with tempfile.TemporaryDirectory(prefix="sharedgoals-generate-", dir=workdir) as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) if keep_files is None else keep_files
         if progress:
             progress.stage("writing journeys", options.leads)
         began = time.perf_counter()

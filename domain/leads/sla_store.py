@@ -20,12 +20,12 @@ from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import Subquery
 
-from domain import config, rawsql
+from domain import bulk, config, rawsql
 from domain.rawsql import as_utc
 from domain.memo import Memo
 from domain.leads.mqls import first_marketing_person, mql_facts_query
 from domain.leads import sla
-from domain.leads.models import LeadFact, SlaAgreement, SlaLead
+from domain.leads.models import SlaAgreement, SlaLead
 from domain.org.models import Period
 from domain.org.rules import PeriodStatus
 from domain.org.service import PeriodView
@@ -33,7 +33,6 @@ from domain.org.service import PeriodView
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-BATCH = 500
 
 
 def micros(moment: datetime) -> int:
@@ -96,30 +95,36 @@ async def terms(agreements: Iterable[SlaAgreement] | None = None) -> list[_Terms
     return out
 
 
+SLA_COLUMNS = ("agreement_id", "lead_id", "mql_us", "marketing_person_id", "handover_due_us", "handover_month", "tz",
+               "attempts_ok", "decision", "decision_us", "follow_up_us", "handover_us", "handover_owner_id",
+               "follow_up_due_us", "follow_up_month", "decision_due_us", "decision_month")
+
+
 def _row(t: _Terms, lead_id: int, mql_at: datetime, handover_at: datetime | None, handover_owner_id: int | None,
          first_follow_up_at: datetime | None, attempts: int, decision: str | None, decision_at: datetime | None,
-         marketing_person_id: int | None) -> SlaLead:
+         marketing_person_id: int | None) -> tuple:
+    """One row of SLA_COLUMNS."""
     handover_due = t.dues.handover(mql_at)
-    row = SlaLead(agreement_id=t.agreement.id, lead_id=lead_id, mql_us=micros(mql_at),
-                  marketing_person_id=marketing_person_id, handover_due_us=micros(handover_due),
-                  handover_month=_month(handover_due), tz=t.tz,
-                  attempts_ok=attempts >= t.terms.minimum_attempts, decision=decision,
-                  decision_us=None if decision_at is None else micros(decision_at),
-                  follow_up_us=None if first_follow_up_at is None else micros(first_follow_up_at))
+    handover_us = follow_up_due_us = follow_up_month = decision_due_us = decision_month = None
     if handover_at is not None:
         follow_up_due, decision_due = t.dues.follow_up(handover_at), t.dues.decision(handover_at)
-        row.handover_us, row.handover_owner_id = micros(handover_at), handover_owner_id
-        row.follow_up_due_us, row.follow_up_month = micros(follow_up_due), _month(follow_up_due)
-        row.decision_due_us, row.decision_month = micros(decision_due), _month(decision_due)
-    return row
+        handover_us = micros(handover_at)
+        follow_up_due_us, follow_up_month = micros(follow_up_due), _month(follow_up_due)
+        decision_due_us, decision_month = micros(decision_due), _month(decision_due)
+    else:
+        handover_owner_id = None
+    return (t.agreement.id, lead_id, micros(mql_at), marketing_person_id, micros(handover_due), _month(handover_due),
+            t.tz, attempts >= t.terms.minimum_attempts, decision, None if decision_at is None else micros(decision_at),
+            None if first_follow_up_at is None else micros(first_follow_up_at), handover_us, handover_owner_id,
+            follow_up_due_us, follow_up_month, decision_due_us, decision_month)
 
 
 def _value(stage) -> str | None:
     return None if stage is None else getattr(stage, "value", stage)
 
 
-def _rows_of_facts(terms: list[_Terms], facts: Iterable[LeadFact],
-                   marketing_person: dict[int, int | None]) -> list[SlaLead]:
+def _rows_of_facts(terms: list[_Terms], facts: Iterable,
+                   marketing_person: dict[int, int | None]) -> list[tuple]:
     """The rows of these facts under every agreement whose period holds the MQL and whose marketing team made the
     first touch."""
     rows = []
@@ -135,15 +140,17 @@ def _rows_of_facts(terms: list[_Terms], facts: Iterable[LeadFact],
     return rows
 
 
-async def refresh_for_leads(all_terms: list[_Terms], lead_ids: Sequence[int], facts: Iterable[LeadFact],
-                            marketing_person: dict[int, int | None]) -> None:
+async def refresh_for_leads(all_terms: list[_Terms], lead_ids: Sequence[int], facts: Iterable,
+                            marketing_person: dict[int, int | None], connection=None) -> None:
     """Replace the rows of these leads with those of their new facts (`all_terms`: terms() of every agreement;
     `facts`: the new facts of the leads that have any; `marketing_person`: the person of each one's first
-    MARKETING touch). Call in the transaction that wrote the facts. Without agreements there are no rows."""
+    MARKETING touch; facts are LeadFact rows or anything with their attributes). Call in the transaction that
+    wrote the facts. Without agreements there are no rows."""
     if not all_terms:
         return
-    await SlaLead.filter(lead_id__in=list(lead_ids)).delete()
-    await SlaLead.bulk_create(_rows_of_facts(all_terms, facts, marketing_person), batch_size=BATCH)
+    db = bulk.db_of(connection)
+    await bulk.delete_where(db, "sla_lead", "lead_id", list(lead_ids))
+    await bulk.insert(db, "sla_lead", SLA_COLUMNS, _rows_of_facts(all_terms, facts, marketing_person))
 
 
 async def write_agreement(agreement: SlaAgreement) -> None:
@@ -155,7 +162,7 @@ async def write_agreement(agreement: SlaAgreement) -> None:
     marketers = await first_marketing_person(Subquery(mql_facts_query(view, [agreement.marketing_team_id])
                                                        .values("lead_id")))
     await SlaLead.filter(agreement_id=agreement.id).delete()
-    await SlaLead.bulk_create(_rows_of_facts([t], await facts, marketers), batch_size=BATCH)
+    await bulk.insert(bulk.db_of(), "sla_lead", SLA_COLUMNS, _rows_of_facts([t], await facts, marketers))
 
 
 async def rebuild_all() -> None:

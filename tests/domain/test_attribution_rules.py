@@ -398,3 +398,13 @@ def test_pow2_is_the_decimal_power_of_two_it_replaces():
     exponents += [D(0), D(1), D(-1), D("0.5"), D(-1000), D("-0.000001")]
     for x in exponents:
         assert pow2(-x) == D(2) ** (-x), x
+
+
+def test_positional_weights_are_worked_out_once_a_shape_and_each_caller_gets_its_own_list():
+    """W_SHAPED's weights of one journey shape are memoised: the same figures again, in a fresh list each call."""
+    first = weights(M.W_SHAPED, WON)
+    first[0] = D(0)  # a caller changing its list leaves the next caller's alone
+    again = weights(M.W_SHAPED, WON)
+    assert again == D_list("0.3", "0.3", "0.05", "0.3", "0.05") and sum(again) == 1
+    other = journey(touches(0, 1, 2), mql_at=day(3), created_at=day(9), closed_at=None, as_of=day(30))
+    assert sum(weights(M.W_SHAPED, other)) == 1 and len(weights(M.W_SHAPED, other)) == 3

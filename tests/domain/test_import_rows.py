@@ -125,6 +125,53 @@ def test_plain_valid_lead_rows_take_the_quick_way():
     assert all(LEADS.quick(tuple(d.get(k) for k in LEADS.keys)) is not None for d in QUICK_CASES[:9])
 
 
+EVENT_QUICK_CASES = [
+    event(), event(type="STAGE", stage="MQL"), event(type="STAGE", stage="RECYCLED", reason_code="NO_BUDGET",
+                                                     reason_text=" Q1 "),
+    event(type="ASSIGNED", owner_email=" Sam@Example.com "), event(actor_email="sam@example.com"),
+    event(external_id=" E-2 ", lead_external_id=" L-1 ", at="2026-11-02 09:00:00-05:00", stage="", owner_email="",
+          actor_email="", reason_code="", reason_text=""),
+    # refused ones, and ones the quick way leaves to the careful way
+    event(type="STAGE"), event(type="STAGE", stage="HOT"), event(type="STAGE", stage="RECYCLED"),
+    event(type="STAGE", stage="MQL", reason_code="NO_BUDGET"), event(stage="MQL"), event(reason_code="NO_BUDGET"),
+    event(type="ASSIGNED"), event(type="ASSIGNED", owner_email="old@example.com"),
+    event(type="ASSIGNED", owner_email="nobody@example.com"), event(owner_email="sam@example.com"),
+    event(actor_email="old@example.com"), event(actor_email="not an email"), event(lead_external_id="L-404"),
+    event(external_id=""), event(external_id="x" * 129), event(at="2026-11-02T09:00:00"), event(at=" tomorrow "),
+    event(type="PHONE_CALL"), event(reason_text="a\x00b"), event(external_id=42), event(type=None),
+]
+TOUCH_QUICK_CASES = [
+    touch(), touch(kind="MARKETING", channel="webinar", team="marketing", campaign="Q4 webinar"),
+    touch(team="field sales", person_email=" SAM@example.com ", duration_minutes="30"),
+    touch(person_email="old@example.com", duration_minutes="007", campaign=""),
+    touch(external_id=" T-2 ", lead_external_id=" L-1 ", duration_minutes="", person_email=""),
+    # refused ones, and ones the quick way leaves to the careful way
+    touch(kind="CALL"), touch(channel=""), touch(channel="c" * 65), touch(team="Nobody"), touch(team=""),
+    touch(person_email="nobody@example.com"), touch(person_email="nope"), touch(duration_minutes="1441"),
+    touch(duration_minutes="-5"), touch(duration_minutes="1.5"), touch(duration_minutes="²"),
+    touch(duration_minutes="9999999999"), touch(lead_external_id="L-404"), touch(at="2026-11-02T12:00:00"),
+    touch(campaign="c" * 201), touch(channel="a\x00b"), touch(external_id=7, duration_minutes=30),
+]
+
+
+@pytest.mark.parametrize("kind, data", [(LEAD_EVENTS, d) for d in EVENT_QUICK_CASES]
+                         + [(TOUCHPOINTS, d) for d in TOUCH_QUICK_CASES])
+def test_the_quick_way_for_plain_event_and_touch_rows_agrees_with_the_careful_way(kind, data):
+    values = tuple(data.get(k) for k in kind.keys)
+    quick = kind.quick(values, REFS, "importer")
+    try:
+        careful = kind.check(data, REFS, "importer")
+    except RowRefused:
+        careful = None
+    assert quick is None or quick == careful
+
+
+def test_plain_valid_event_and_touch_rows_take_the_quick_way():
+    for kind, cases, valid in ((LEAD_EVENTS, EVENT_QUICK_CASES, 6), (TOUCHPOINTS, TOUCH_QUICK_CASES, 5)):
+        for data in cases[:valid]:
+            assert kind.quick(tuple(data.get(k) for k in kind.keys), REFS, "importer") is not None, data
+
+
 # --- lead events ---------------------------------------------------------------------------------
 
 def test_a_behaviour_event_names_its_lead_and_the_importer_as_actor():

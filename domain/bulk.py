@@ -1,0 +1,85 @@
+"""Many rows in and out at once, for the writers of derived rows (lead facts, SLA rows, stored credits) and the
+import: plain tuples, no model instances (building one ORM object a row, and parsing its times back, was most of
+an import's time), one statement a chunk of ids, and the fastest bulk write each database has: `executemany` of
+one prepared INSERT on SQLite, `COPY` (asyncpg's binary `copy_records_to_table`) on PostgreSQL.
+
+Every function takes the connection to use (a transaction's, as the caller holds it) or the default one."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from tortoise import connections
+
+from domain.rawsql import UTC, int_list
+
+CHUNK = 5000  # ids a read or delete names at once
+
+
+def db_of(connection=None):
+    return connection if connection is not None else connections.get("default")
+
+
+def dialect_of(db) -> str:
+    return db.capabilities.dialect
+
+
+def ids_condition(db, column: str, ids: Sequence[int], number: int = 1) -> tuple[str, list]:
+    """`column IN (ids)` and its parameters: literal whole numbers on SQLite (no bound-parameter limit), one array
+    on PostgreSQL (`= ANY($n)`, planned once whatever its length)."""
+    if dialect_of(db) == "sqlite":
+        return f'"{column}" IN ({int_list(ids)})', []
+    return f'"{column}" = ANY(${number}::bigint[])', [[int(i) for i in ids]]
+
+
+def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+async def select(db, sql: str, params: list | None = None) -> list:
+    _, rows = await db.execute_query(sql, params or [])
+    return rows
+
+
+async def delete_where(db, table: str, column: str, ids: Sequence[int]) -> None:
+    if ids:
+        condition, params = ids_condition(db, column, ids)
+        await db.execute_query(f'DELETE FROM "{table}" WHERE {condition}', params)
+
+
+async def insert(db, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Append rows (tuples in the order of `columns`) to a table: executemany on SQLite, COPY on PostgreSQL. Times
+    are aware datetimes (stored in UTC, as the ORM stores them), enumerations their values."""
+    if not rows:
+        return
+    if dialect_of(db) == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        await db.execute_many(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        return
+    async with db.acquire_connection() as connection:
+        await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+async def copy_counted(db, table: str, columns: Sequence[str], rows: list[tuple]) -> int | None:
+    """PostgreSQL: COPY the rows into the table and give how many it wrote; None when one of them was there
+    already (a unique violation: the transaction is then aborted, the caller can only give up)."""
+    async with db.acquire_connection() as connection:
+        try:
+            status = await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) == UNIQUE_VIOLATION:
+                return None
+            raise
+    return int(status.split()[-1])
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time as written: aware, in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('vendor_id', fields.CharField(max_length=128)),
                 ('value', fields.TextField()),
             ],
-            options={'table': 'crm_link', 'app': 'models', 'unique_together': (('source', 'kind', 'vendor_id'),), 'pk_attr': 'id', 'table_description': "What one vendor export tells about the records of another, kept for the files that come later: a\n    Salesforce lead's converted opportunity and contact (`kind` 'opportunity' or 'contact', `vendor_id` their id,\n    `value` the lead's external id), a campaign's name and channel ('campaign', its id, JSON)."},
+            options={'table': 'crm_link', 'app': 'models', 'unique_together': (('source', 'kind', 'vendor_id'),), 'pk_attr': 'id', 'table_description': 'What a vendor export tells about the records of later files (a link between vendor records).'},
             bases=['Model'],
         ),
     ]

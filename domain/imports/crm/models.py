@@ -5,8 +5,9 @@ from tortoise.models import Model
 
 
 class CrmLink(Model):
-    """What one vendor export tells about the records of another, kept for the files that come later: a
-    Salesforce lead's converted opportunity and contact (`kind` 'opportunity' or 'contact', `vendor_id` their id,
+    """What a vendor export tells about the records of later files (a link between vendor records).
+
+    A Salesforce lead's converted opportunity and contact (`kind` 'opportunity' or 'contact', `vendor_id` their id,
     `value` the lead's external id), a campaign's name and channel ('campaign', its id, JSON)."""
 
     id = fields.IntField(primary_key=True)

@@ -230,6 +230,9 @@ async def _write_links(source: str, t: Translation, result: VendorResult, actor,
             result.links[f"{kind}: updated"] += 1
         else:
             result.links[f"{kind}: unchanged"] += 1
+    changed = {name: n for name, n in result.links.items() if not name.endswith("unchanged")}
+    if changed:
+        await record(actor, "import", "Import", f"{source}-links", None, changed, connection=connection)
 
 
 async def _move_stage_times(t: Translation, result: VendorResult, actor, connection) -> None:

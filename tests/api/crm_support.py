@@ -39,6 +39,11 @@ def post_export(api, object_name: str, source: str, body: bytes, token: str | No
     return api.http.post(f"/import/{object_name}", content=body, headers=headers, params=query)
 
 
+def post_native(api, kind: str, body: str, token: str, **params):
+    return api.http.post(f"/import/{kind}", content=body.encode(), params=params,
+                         headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"})
+
+
 def fixture(vendor: str, name: str) -> bytes:
     return (FIXTURES / vendor / name).read_bytes()
 

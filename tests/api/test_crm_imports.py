@@ -11,9 +11,9 @@ from domain.audit.models import AuditEntry
 from domain.attribution.models import Opportunity, Touchpoint
 from domain.imports.crm.models import CrmLink
 from domain.leads.models import Lead, LeadEvent, LeadFact
-from tests.api.crm_support import (FIXTURES, fixture, mappings_dir, post_export, salesforce_mapping,  # noqa: F401
-                                   table_counts)
-from tests.api.fixtures import cli_env, post_import  # noqa: F401
+from tests.api.crm_support import (FIXTURES, fixture, mappings_dir, post_export, post_native,  # noqa: F401
+                                   salesforce_mapping, table_counts)
+from tests.api.fixtures import cli_env  # noqa: F401
 from tests.api.leads_support import Org
 from tests.api.support import create_person
 from tests.harness import snapshot
@@ -142,17 +142,18 @@ def test_a_dry_run_of_a_native_file_counts_and_writes_nothing(api, org):
     header = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
     body = header + "\nL-1,Acme,Ann,ann@acme.example,,,,,,2026-11-02T09:00:00Z\nL-2,Beta,,,,many,,,,2026-11-02T09:00:00Z\n"
     before = table_counts(api)
-    response = post_import(api, "leads", body, org.admin) if False else api.http.post(
-        "/import/leads", content=body.encode(), params={"dryRun": "true"},
-        headers={"Content-Type": "text/csv", "Authorization": f"Bearer {org.admin}"})
+    response = post_native(api, "leads", body, org.admin, dryRun="true")
     assert response.status_code == 422  # as it is, the import would import nothing: a bad row
     answer = response.json()
-    assert (answer["dryRun"], answer["created"], answer["errorCount"]) == (True, 1, 1)
-    assert answer["errors"][0]["line"] == 3
-    skipping = api.http.post("/import/leads", content=body.encode(), params={"dryRun": "true", "skipBad": "true"},
-                             headers={"Content-Type": "text/csv", "Authorization": f"Bearer {org.admin}"})
+    assert (answer["dryRun"], answer["imported"], answer["created"], answer["errorCount"]) == (True, False, 1, 1)
+    assert answer["errors"] == [{"line": 3, "reason": "employees 'many' is not a whole number"}]
+    skipping = post_native(api, "leads", body, org.admin, dryRun="true", skipBad="true")
     assert skipping.status_code == 200 and skipping.json()["created"] == 1
     assert table_counts(api) == before
+    imported = post_native(api, "leads", body, org.admin, skipBad="true").json()  # the real one: as the dry run said
+    assert (imported["created"], imported["dryRun"]) == (1, False) and api.run(Lead.all().count()) == 1
+    again = post_native(api, "leads", body, org.admin, dryRun="true", skipBad="true").json()
+    assert (again["created"], again["unchanged"]) == (0, 1)
 
 
 # --- file errors ----------------------------------------------------------------------------------------------------
@@ -264,6 +265,14 @@ def test_the_command_line_imports_vendor_files_with_a_mapping_file_and_dry_runs(
     assert "skipped: 1 tasks not completed" in again.stdout
     hubspot = cli_env("import", "contacts", str(FIXTURES / "hubspot" / "contacts.csv"), "--source", "hubspot")
     assert "leads: 3 created" in hubspot.stdout and "lead-events: 5 created" in hubspot.stdout
+    expected = {"deals.csv": "opportunities: 2 created", "calls.csv": "touchpoints: 1 created",
+                "emails.csv": "touchpoints: 1 created", "meetings.csv": "touchpoints: 1 created"}
+    for name, line in expected.items():
+        done = cli_env("import", name.removesuffix(".csv"), str(FIXTURES / "hubspot" / name), "--source", "hubspot")
+        assert line in done.stdout, done.stdout
+    as_member = cli_env("import", "contacts", str(FIXTURES / "hubspot" / "contacts.csv"), "--source", "hubspot",
+                        "--as", "sofia.seller@demo.sharedgoals.dev", check=False)
+    assert as_member.returncode == 2 and "imported by an ADMIN or on the command line" in as_member.stderr
     bad = tmp_path / "contacts.csv"
     bad.write_bytes(fixture("hubspot", "contacts.csv").replace(b"Subscriber", b"Zombie"))
     refused = cli_env("import", "contacts", str(bad), "--source", "hubspot", "--skip-bad", check=False)

@@ -180,6 +180,19 @@ def test_an_owner_name_two_people_share_is_a_file_error(api, org):
         "values not in the mapping's [owners]: 'Sofia Seller (a name several people have)' (2 rows); add them there"]
 
 
+def test_a_bad_mapping_in_the_admins_folder_is_refused_whole(api, org, mappings_dir):
+    (mappings_dir / "broken.toml").write_text('source = "x"\n[objects.Lead]\ntranslator = "salesforce.Lead"\n'
+                                              '[objects.Lead.columns]\nid = 1\n')
+    (mappings_dir / "unreadable.toml").write_text("[objects\n")
+    broken = post_export(api, "Lead", "broken", fixture("salesforce", "Lead.csv"), org.admin)
+    assert broken.status_code == 400
+    assert broken.json()["errors"][0]["message"] == ("mapping broken.toml: [objects.Lead.columns] must map text to "
+                                                     "text")
+    unreadable = post_export(api, "Lead", "unreadable", fixture("salesforce", "Lead.csv"), org.admin)
+    assert unreadable.status_code == 400 and "not readable TOML" in unreadable.json()["errors"][0]["message"]
+    assert api.run(Lead.all().count()) == 0
+
+
 def test_a_crm_export_is_an_admins(api, org):
     response = post_export(api, "contacts", "hubspot", fixture("hubspot", "contacts.csv"), org.sales_leader)
     assert response.status_code == 403 and response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -141,3 +141,17 @@ def test_an_unmapped_status_and_an_unknown_owner_are_collected_not_refused_row_b
     out = translate(_mapping("salesforce"), "Lead", rows, LOOKUPS)
     assert out.all_errors == ["values not in the mapping's [owners]: '005Hp00000SofiaIAB' (1 row); add them there",
                               "values not in the mapping's [status]: 'Nurturing' (2 rows); add them there"]
+
+
+def test_the_shipped_mappings_have_a_sound_shape_and_a_bad_one_is_described():
+    assert rules.mapping_problems(_mapping("salesforce")) == [] and rules.mapping_problems(_mapping("hubspot")) == []
+    bad = {"timezone": 1, "date_formats": "%Y", "owners": {"005x": 3},
+           "objects": {"Lead": {"translator": "salesforce.Lead", "columns": {"id": ["Id"]}}, "Task": "x"}}
+    assert rules.mapping_problems(bad) == [
+        "timezone must be text", "date_formats must be a list of strptime forms", "[objects.Task] must be a table",
+        "[owners] must map text to text", "[objects.Lead.columns] must map text to text"]
+
+
+def test_a_date_the_zone_moves_out_of_range_is_refused_not_raised():
+    with pytest.raises(VendorValueError, match="out of the range"):
+        rules.parse_vendor_time("0001-01-01 00:30", "Europe/Berlin", ["%Y-%m-%d %H:%M"])

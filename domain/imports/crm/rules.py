@@ -109,9 +109,39 @@ def parse_vendor_time(value: str, zone: str, formats: Iterable[str]) -> datetime
     if parsed is None:
         raise VendorValueError(f"'{text}' is not a date in a form the mapping declares "
                                f"(ISO 8601 or {', '.join(repr(f) for f in formats) or 'no other'})")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
-    return parsed.astimezone(timezone.utc)
+    try:
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # the zone moves it past year 1 or 9999
+        raise VendorValueError(f"'{text}' is out of the range of dates") from None
+
+
+def mapping_problems(mapping: Mapping) -> list[str]:
+    """What is wrong with a mapping's shape (its tables are text to text; formats a list of text), before any file
+    is read through it: a bad one is refused whole, never half applied."""
+    problems = []
+    text = lambda v: isinstance(v, str)  # noqa: E731
+    for key in ("source", "prefix", "ids", "timezone"):
+        if key in mapping and not text(mapping[key]):
+            problems.append(f"{key} must be text")
+    formats = mapping.get("date_formats", [])
+    if not isinstance(formats, list) or not all(map(text, formats)):
+        problems.append("date_formats must be a list of strptime forms")
+    tables = [("owners", mapping.get("owners", {})), ("teams", mapping.get("teams", {})),
+              ("status", mapping.get("status", {}))]
+    objects = mapping.get("objects")
+    for name, section in (objects.items() if isinstance(objects, dict) else ()):
+        if not isinstance(section, dict):
+            problems.append(f"[objects.{name}] must be a table")
+            continue
+        for key, value in section.items():
+            if isinstance(value, dict):
+                tables.append((f"objects.{name}.{key}", value))
+    for where, table in tables:
+        if not isinstance(table, dict) or not all(text(k) and text(v) for k, v in table.items()):
+            problems.append(f"[{where}] must map text to text")
+    return problems
 
 
 def parse_duration_minutes(value: str, unit: str) -> int | None:

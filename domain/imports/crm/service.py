@@ -72,6 +72,8 @@ def load_mapping(name: str, *, user_dir: str | None = None, allow_path: bool = F
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
         raise _mapping_error(f"mapping {path.name} is not readable TOML: {e}", "source") from None
     mapping.setdefault("source", path.stem)
+    if problems := rules.mapping_problems(mapping):
+        raise _mapping_error(f"mapping {path.name}: {'; '.join(problems)}", "source")
     if not isinstance(mapping.get("objects"), dict) or not mapping["objects"]:
         raise _mapping_error(f"mapping {path.name} has no [objects.NAME] section", "source")
     for object_name, section in mapping["objects"].items():

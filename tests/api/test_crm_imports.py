@@ -3,12 +3,11 @@ figures they give (MQLs, SLA response, credit under a model) against numbers wor
 of native and vendor files write nothing; file errors stop a whole file, even with skip-bad."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from domain.audit.models import AuditEntry
-from domain.attribution.models import Opportunity, Touchpoint
+from domain.attribution.models import Opportunity
 from domain.imports.crm.models import CrmLink
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from tests.api.crm_support import (FIXTURES, fixture, mappings_dir, post_export, post_native,  # noqa: F401

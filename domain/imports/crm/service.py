@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from domain.access.rules import crm_import_refusal, enforce
 from domain.audit.service import record
-from domain.errors import DomainError, ErrorCode, Problem, invalid
+from domain.errors import DomainError, ErrorCode, invalid
 from domain.imports.crm import rules
 from domain.imports.crm.models import CrmLink
 from domain.imports.crm.translate import ORDER, Lookups, Translation, translate, translator_of, missing_columns
@@ -34,10 +32,6 @@ from domain.rawsql import as_utc
 SHIPPED = Path(__file__).resolve().parent.parent / "mappings"
 MAPPING_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 FIRST_ERRORS = 20  # line errors a dry run shows
-
-
-class MappingError(DomainError):
-    pass
 
 
 def _mapping_error(message: str, *path: str) -> DomainError:

@@ -167,8 +167,7 @@ def sf_lead(c: Context, line: int) -> None:
     name = " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
     if c.get("status"):
         c.mapped("status", c.get("status"))
-    owner = c.owner("owner")  # checked (an unmatched owner is a file error); assignments come from LeadHistory
-    del owner
+    c.owner("owner")  # checked (an unmatched owner is a file error); assignments come from LeadHistory
     c.out.emit("leads", line, external_id=ext, company=c.get("company"), contact_name=name, email=c.get("email"),
                industry=c.get("industry"), employees=c.get("employees"), region=c.get("region"),
                title=c.get("title"), source=c.get("source"), created_at=iso(created))
@@ -448,8 +447,6 @@ def missing_columns(mapping: Mapping[str, Any], object_name: str, header: Iterab
         elif column not in present:
             problems.append(f"column '{column}' is missing (required; the mapping's [objects.{object_name}.columns] "
                             f"{key} names it)")
-    if translator is not None and translator.row is hs_contact:
-        pass
     return problems
 
 

@@ -135,7 +135,7 @@ async def readyz(request: Request):
 def configure_domain(settings: Settings) -> None:
     domain_config.configure(fiscal_year_start_month=settings.fiscal_year_start_month,
                             timezone=settings.timezone, currency=settings.currency,
-                            busy_timeout=settings.busy_timeout)
+                            busy_timeout=settings.busy_timeout, mappings_dir=settings.mappings_dir)
     if settings.clock is not None:
         clock.set_now(settings.clock)
 

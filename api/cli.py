@@ -149,6 +149,13 @@ def cmd_import(args) -> int:
     from domain.imports.formats import FORMAT_OF_EXTENSION, format_of_filename
     from domain.imports.service import import_file
 
+    if args.source:
+        return _vendor_import(args)
+    from domain.imports.kinds import KINDS
+    if args.kind not in KINDS:
+        print(f"error: '{args.kind}' is not a kind of import: one of {', '.join(KINDS)} (or a CRM object with "
+              "--source NAME)", file=sys.stderr)
+        return 2
     fmt = format_of_filename(args.file)
     if fmt is None:
         print(f"error: {args.file}: the format follows the extension, one of {', '.join(FORMAT_OF_EXTENSION)}",
@@ -171,7 +178,7 @@ def cmd_import(args) -> int:
             actor = await _actor(args.as_email)
             async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
                 return await import_file(args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad,
-                                         progress=progress, on_wait=_waiting_for_writer)
+                                         progress=progress, on_wait=_waiting_for_writer, dry_run=args.dry_run)
         try:
             result = _run(_with_db(work))
         except DomainError as e:
@@ -180,16 +187,86 @@ def cmd_import(args) -> int:
         except Unavailable as e:
             print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
             return 3
-    for error in result.errors:
-        print(f"line {error.line}: {error.reason}", file=sys.stderr)
-    if result.more_errors:
-        print(f"... and {result.more_errors} more refused rows", file=sys.stderr)
+    return _report([result], args)
+
+
+def _vendor_import(args) -> int:
+    """`sharedgoals import OBJECT FILE --source NAME`: a CRM's export through a mapping (shipped, in
+    SHAREDGOALS_MAPPINGS_DIR, or a .toml file's path)."""
+    from domain.availability import Unavailable
+    from domain.errors import DomainError
+    from domain.imports.crm.service import FIRST_ERRORS, import_vendor_file, summary_lines
+
+    path = Path(args.file)
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    async def work():
+        from api import pubsub
+        actor = await _actor(args.as_email)
+        async with pubsub.running(get_settings().database_url):
+            return await import_vendor_file(args.source, args.kind, stream, actor=actor, skip_bad=args.skip_bad,
+                                            dry_run=args.dry_run, allow_path=True, on_wait=_waiting_for_writer)
+    with stream:
+        try:
+            result = _run(_with_db(work))
+        except DomainError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except Unavailable as e:
+            print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
+            return 3
+    for problem in result.file_errors:
+        print(f"file error: {problem}", file=sys.stderr)
+    if result.file_errors:
+        print(f"{args.kind}: nothing imported: the file errors above stop the whole file (--skip-bad does not skip "
+              "them)", file=sys.stderr)
+        return 1
+    errors = result.as_json(first_errors=FIRST_ERRORS if args.dry_run else None)["errors"]
+    for error in errors:
+        print(f"line {error['line']}: {error['reason']}", file=sys.stderr)
+    if result.error_count > len(errors):
+        print(f"... and {result.error_count - len(errors)} more refused rows", file=sys.stderr)
+    for line in summary_lines(result):
+        print(line)
+    if args.dry_run:
+        would = args.skip_bad or not result.error_count
+        print("dry run: nothing was written" + ("" if would else "; as it is, the import would import nothing"))
+        return 0 if would else 1
     if not result.imported:
         print(f"{args.kind}: nothing imported ({result.error_count} refused)"
               + ("" if args.skip_bad else " (--skip-bad imports the good rows)"), file=sys.stderr)
         return 1
-    print(f"{args.kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
-          f"{result.error_count} refused")
+    return 0
+
+
+def _report(results, args, first_errors: int | None = None) -> int:
+    """Print each kind's line errors (the first `first_errors` of them in a dry run) and counts; the exit code."""
+    errors = sorted((e for r in results for e in r.errors), key=lambda e: e.line)
+    shown = errors if first_errors is None else errors[:first_errors]
+    for error in shown:
+        print(f"line {error.line}: {error.reason}", file=sys.stderr)
+    more = sum(r.more_errors for r in results) + len(errors) - len(shown)
+    if more:
+        print(f"... and {more} more refused rows", file=sys.stderr)
+    refused = sum(r.error_count for r in results)
+    if args.dry_run:
+        for r in results:
+            print(f"{r.kind}: would be {r.created} created, {r.updated} updated, {r.unchanged} unchanged, "
+                  f"{r.error_count} refused")
+        would = args.skip_bad or not refused
+        print("dry run: nothing was written" + ("" if would else "; as it is, the import would import nothing"
+                                                               + ("" if args.skip_bad else " (--skip-bad imports the good rows)")))
+        return 0 if would else 1
+    if not all(r.imported for r in results):
+        print(f"{', '.join(r.kind for r in results)}: nothing imported ({refused} refused)"
+              + ("" if args.skip_bad else " (--skip-bad imports the good rows)"), file=sys.stderr)
+        return 1
+    for r in results:
+        print(f"{r.kind}: {r.created} created, {r.updated} updated, {r.unchanged} unchanged, {r.error_count} refused")
     return 0
 
 
@@ -326,11 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_seed_demo)
 
     p = sub.add_parser("import", help="import leads, lead-events, touchpoints or opportunities from CSV or NDJSON, idempotent "
-                                      "by external id")
-    from domain.imports.kinds import KINDS
-    p.add_argument("kind", choices=list(KINDS))
+                                      "by external id; or a CRM's export with --source")
+    p.add_argument("kind", metavar="KIND", help="leads, lead-events, touchpoints or opportunities; with --source the "
+                                                "CRM's object (Lead, Opportunity, contacts, deals...)")
     p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
+    p.add_argument("--source", metavar="NAME", help="a CRM mapping: salesforce, hubspot, one in "
+                                                    "SHAREDGOALS_MAPPINGS_DIR, or a .toml file (docs/crm-imports.md)")
     p.add_argument("--skip-bad", action="store_true", help="import the good rows when some are refused")
+    p.add_argument("--dry-run", action="store_true", help="read and check the whole file, print what it would "
+                                                          "create, update and leave unchanged, write nothing")
     p.add_argument("--as", dest="as_email", metavar="EMAIL",
                    help="apply this person's rules (docs/ownership.md); default: the operator, as an admin")
     p.set_defaults(func=cmd_import)

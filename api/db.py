@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "domain.leads.models",
     "domain.attribution.models",
     "domain.comp.models",
+    "domain.imports.crm.models",
 ]
 
 

@@ -39,6 +39,7 @@ class Settings:
     operation_timeout_seconds: float = 10.0  # a GraphQL operation's time budget
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
     busy_timeout: float = 5.0  # seconds a write waits for the database's writer (or a lock) before UNAVAILABLE
+    mappings_dir: str | None = None  # the admin's folder of CRM mappings (NAME.toml), besides the shipped ones
 
     @property
     def production(self) -> bool:
@@ -126,6 +127,7 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
                                            Settings.operation_timeout_seconds),
         cors_origins=_parse_origins(config("SHAREDGOALS_CORS_ORIGINS", default="")),
         busy_timeout=_seconds(config, "SHAREDGOALS_BUSY_TIMEOUT", Settings.busy_timeout),
+        mappings_dir=config("SHAREDGOALS_MAPPINGS_DIR", default="") or None,
     )
 
 

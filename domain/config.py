@@ -10,6 +10,7 @@ class DomainConfig:
     timezone: str = "UTC"
     currency: str = "USD"
     busy_timeout: float = 5.0  # seconds a writer waits for another writer's lock before Unavailable
+    mappings_dir: str | None = None  # the admin's folder of CRM mappings (SHAREDGOALS_MAPPINGS_DIR)
 
 
 _config = DomainConfig()

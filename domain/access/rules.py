@@ -287,6 +287,14 @@ def import_refusal(actor: Principal, kind: str) -> Refusal:
     return f"{kind} are imported by a leader (a person with the LEADER role) or an admin"
 
 
+def crm_import_refusal(actor: Principal) -> Refusal:
+    """A CRM export (a Salesforce object, a HubSpot export) is the whole organisation's records, of every team and
+    owner: imported by an admin, or on the command line (the operator is one)."""
+    if actor.is_admin:
+        return None
+    return "a CRM export holds the whole organisation's records: it is imported by an ADMIN or on the command line"
+
+
 def touch_row_refusal(actor: Principal, team_id: int | None, person_team_id: int | None) -> Refusal:
     """A touchpoint row: a leader imports the touches of the team they lead and of its people."""
     if actor.is_admin:

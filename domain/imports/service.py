@@ -17,7 +17,7 @@ import contextlib
 import gc
 import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -63,6 +63,7 @@ class ImportResult:
     error_count: int = 0      # all refused rows; `errors` holds the first MAX_ERRORS
     imported: bool = False    # False: nothing was written
     rows: int = 0             # records read
+    dry_run: bool = False     # checked and counted, then rolled back: the counts say what an import would do
 
     @property
     def more_errors(self) -> int:
@@ -76,7 +77,8 @@ class ImportResult:
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "errors": [{"line": e.line, "reason": e.reason} for e in self.errors],
-                "errorCount": self.error_count, "moreErrors": self.more_errors, "imported": self.imported}
+                "errorCount": self.error_count, "moreErrors": self.more_errors, "imported": self.imported,
+                "dryRun": self.dry_run}
 
 
 class _RollBack(Exception):
@@ -120,47 +122,71 @@ def batch_size(kind: Kind) -> int:
 
 async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, actor: Principal, skip_bad: bool = False,
                       progress: Callable[[int], None] | None = None,
-                      on_wait: Callable[[], None] | None = None) -> ImportResult:
+                      on_wait: Callable[[], None] | None = None, dry_run: bool = False) -> ImportResult:
     """Import a CSV or NDJSON stream (read in batches, never whole)."""
     kind = kind_named(kind_name)
     return await import_records(kind.name, read_records(stream, fmt, kind.required, kind.optional),
-                                skip_bad=skip_bad, actor=actor, progress=progress, on_wait=on_wait)
+                                skip_bad=skip_bad, actor=actor, progress=progress, on_wait=on_wait, dry_run=dry_run)
 
 
 async def import_records(kind_name: str, records: Iterable[Record], *, actor: Principal, skip_bad: bool = False,
                          progress: Callable[[int], None] | None = None,
-                         on_wait: Callable[[], None] | None = None) -> ImportResult:
+                         on_wait: Callable[[], None] | None = None, dry_run: bool = False) -> ImportResult:
     """Import records of one kind in one transaction; `progress(rows read so far)` is called after each batch.
     Who may import the kind is checked first (FORBIDDEN), then each row's ownership with its other checks.
 
     Imports run one at a time (with any other writer of many leads: see domain.locks), so two imports of the
     same records give what the one after the other would. Another import under way is waited for at most the
     busy timeout (then Unavailable), or, with `on_wait`, for as long as it takes (`on_wait()` is called once when
-    the wait begins)."""
-    kind = kind_named(kind_name)
-    enforce(import_refusal(actor, kind.name), "kind")
-    result = ImportResult(kind=kind.name)
+    the wait begins). `dry_run`: see import_kinds."""
+    results = await import_kinds([(kind_name, records)], actor=actor, skip_bad=skip_bad, progress=progress,
+                                 on_wait=on_wait, dry_run=dry_run)
+    return results[0]
+
+
+async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: Principal, skip_bad: bool = False,
+                       progress: Callable[[int], None] | None = None, on_wait: Callable[[], None] | None = None,
+                       dry_run: bool = False,
+                       before: Callable[[Any], Awaitable[None]] | None = None) -> list[ImportResult]:
+    """Import records of several kinds (in the order given: leads before the events that name them) in one
+    transaction, all or nothing across the kinds: a bad row of any kind imports nothing unless `skip_bad`. One
+    result per kind. `before(connection)` runs first in the same transaction (the CRM mappings' own rows).
+
+    `dry_run` does all of it, the checks and the counts of what would be created, updated and left unchanged
+    included, then rolls the transaction back: nothing is written (results say `dry_run`, `imported` is False)."""
+    kinds = [kind_named(name) for name, _ in parts]
+    for kind in kinds:
+        enforce(import_refusal(actor, kind.name), "kind")
+    results = [ImportResult(kind=kind.name, dry_run=dry_run) for kind in kinds]
     try:
         async with bulk_lead_transaction(on_wait=on_wait) as connection, _fewer_collections():
-            run = _Run(kind, connection, result, actor)
-            await run.mark_start()
-            await run.load_refs()
-            await _pipeline(run, records, progress)
-            if result.error_count and not skip_bad:
+            if before is not None:
+                await before(connection)
+            for kind, (_, records), result in zip(kinds, parts, results):
+                run = _Run(kind, connection, result, actor)
+                await run.mark_start()
+                await run.load_refs()
+                await _pipeline(run, records, progress)
+                if result.error_count and not skip_bad and not dry_run:
+                    raise _RollBack
+                await run.finish()
+                if result.created or result.updated:
+                    await record(actor, "import", "Import", kind.name, None,
+                                 {"created": result.created, "updated": result.updated,
+                                  "unchanged": result.unchanged, "refused": result.error_count})
+            if dry_run or (not skip_bad and any(r.error_count for r in results)):
                 raise _RollBack
-            await run.finish()
-            if result.created or result.updated:
-                await record(actor, "import", "Import", kind.name, None,
-                             {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                              "refused": result.error_count})
     except _RollBack:
-        result.created = result.updated = result.unchanged = 0
-        result.imported = False
-        return result
-    result.imported = True
-    if result.created or result.updated:
+        for result in results:
+            if not dry_run:
+                result.created = result.updated = result.unchanged = 0
+            result.imported = False
+        return results
+    for result in results:
+        result.imported = True
+    if any(r.created or r.updated for r in results):
         await _after_commit()
-    return result
+    return results
 
 
 async def _after_commit() -> None:

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_token_last_used')]
+    dependencies = [('models', '0017_history_indexes')]
 
     initial = False
 

@@ -21,8 +21,14 @@ def _view(period) -> PeriodView:
 
 @register(MetricName.BOOKINGS, Unit.CURRENCY, "Amounts of deals won in the period, owned by the teams' people")
 async def bookings(team_ids, period) -> Decimal:
-    return await _summed(Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
-                                            closed_at__lt=period.end, owner_id__in=_owners(team_ids)))
+    return await won_amount(team_ids, period.start, period.end)
+
+
+async def won_amount(team_ids, start, end) -> Decimal:
+    """Amounts of the deals won in [start, end) owned by the teams' people (BOOKINGS of a period; a forecast's
+    "already booked" with `end` at its as-of instant)."""
+    return await _summed(Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=start, closed_at__lt=end,
+                                            owner_id__in=_owners(team_ids)))
 
 
 def _owners(team_ids):
@@ -39,8 +45,15 @@ async def _summed(deals) -> Decimal:
 @register(MetricName.ATTRIBUTED_BOOKINGS, Unit.CURRENCY,
           "Bookings credited to the teams under the period's model of record")
 async def attributed_bookings(team_ids, period) -> Decimal:
+    return await attributed_won_amount(team_ids, period, period.end)
+
+
+async def attributed_won_amount(team_ids, period, end) -> Decimal:
+    """Bookings of the deals won in [period start, end) credited to the teams under the period's model of record
+    (ATTRIBUTED_BOOKINGS of a period; a forecast's "already booked" with `end` at its as-of instant)."""
     choice = await queries.model_of_record(period.key)
-    totals = await queries.period_credit_totals(_view(period), choice, queries.GroupBy.TEAM, pipeline=False)
+    view = PeriodView(period.key, period.start, min(end, period.end), period.status)
+    totals = await queries.period_credit_totals(view, choice, queries.GroupBy.TEAM, pipeline=False)
     return from_cents(sum(totals[str(t)][1] for t in team_ids if str(t) in totals))
 
 

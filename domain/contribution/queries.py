@@ -13,6 +13,7 @@ from typing import TypeVar
 from tortoise.functions import Count
 
 from domain import clock
+from domain.forecast import queries as forecast
 from domain.attribution import queries as attribution
 from domain.comp.queries import PayoutRow, team_payout_rows
 from domain.contribution import rules
@@ -90,6 +91,11 @@ class PeriodContribution:
             return {t: (from_cents(r.sourced_pipeline_cents), from_cents(r.influenced_pipeline_cents))
                     for t, r in rows.items()}
         return await self._once("pipeline", compute)
+
+    async def attributed_bookings_forecasts(self):
+        """{team: forecast of its attributed bookings at the period's end, as of now} (domain/forecast)."""
+        return await self._once("forecasts", lambda: forecast.team_attributed_bookings_forecasts(
+            self.team_ids, self.period))
 
     async def deals(self) -> list[attribution.Deal]:
         """The period's deals with their journeys (live), for the pipeline and booking traces."""

@@ -115,7 +115,7 @@ async def _metric_values(krs: list[_KeyResult], periods: dict[int, StoredPeriod]
             metric = metrics.get(metrics.MetricName(kr.metric_name))
             if metric is None:  # registered when the key result was made; its source has since gone
                 continue
-            team_ids = kr.metric_team_ids or owners.get(kr.objective_id, [])
+            team_ids = rules.metric_teams(kr.metric_team_ids, owners.get(kr.objective_id, []))
             values[kr.id] = await metric.compute(team_ids, periods[objective_period[kr.objective_id]])
     return values
 

@@ -19,6 +19,7 @@ from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.leads.types import Lead
 from schema.org.types import Person, Team, _nodes, load_person, load_team_row, load_team_rows
+from schema.forecast.types import WinProbability, win_probability
 
 AttributionModel = strawberry.enum(rules.Model, name="AttributionModel", description="How credit is shared.")
 GroupBy = strawberry.enum(queries.GroupBy, name="CreditGroupBy", description="What credit lines group by.")
@@ -103,6 +104,13 @@ class Opportunity(relay.Node):
     @strawberry.field
     async def owner(self, info: Info) -> Person | None:
         return await load_person(info, self.owner_id)
+
+    @strawberry.field(description="The probability of closing won within the current period, for an open deal "
+                                  "(null once closed). See docs/rules.md, Forecast.")
+    async def win_probability(self, info: Info) -> WinProbability | None:
+        if self.status is not m.OpportunityStatus.OPEN:
+            return None
+        return await win_probability(info, self.id)
 
     @strawberry.field(description="The source lead.")
     async def lead(self, info: Info) -> Lead | None:

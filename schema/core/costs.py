@@ -23,6 +23,9 @@ LIVE_MODEL = 20_000          # a model not kept in stored rows (TIME_DECAY, CUST
 POSITION_MODEL = 2_000       # a position model computed live over a period's deals already read
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
+FORECAST = 100               # a revenue forecast: 10,000 seeded draws over the open deals (the deals, their
+                             # journeys and the win model are read once a request, whatever the number of forecasts)
+WIN_PROBABILITY = 10         # one open deal's probability (the win model learnt once a request)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
 
 LIVE_MODELS = frozenset({"TIME_DECAY", "CUSTOM"})
@@ -95,6 +98,10 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Lead.timeline": FieldCost(list_size=lambda a: max(1, min(_int(a.get("last"), 50), MAX_TIMELINE))),
     "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
                                      else DEAL_CREDIT),
+    "KeyResult.forecast": FieldCost(FORECAST),
+    "Objective.forecastStatus": FieldCost(FORECAST),
+    "TeamContribution.attributedBookingsForecast": FieldCost(FORECAST),
+    "Opportunity.winProbability": FieldCost(WIN_PROBABILITY),
     **{f"TeamContribution.{name}": FieldCost(FIGURE) for name in _TEAM_FIGURES},
     **{f"TeamContribution.{name}": FieldCost(TRACE) for name in _TEAM_TRACES},
     **{f"CompanyContribution.{name}": FieldCost(FIGURE) for name in _COMPANY_FIGURES},

@@ -46,12 +46,13 @@ fuzz: $(STAMP)
 # Import throughput on SQLite against a plain csv + executemany script (bench/import_bench.py --help), then report
 # latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
 # (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then the server's peak memory while it
-# streams a 1,000,000-row leads.csv (bench/export_bench.py). Datasets are built once and cached in bench/cache/.
+# streams a 1,000,000-row leads.csv (bench/export_bench.py), then the forecast backtest (bench/forecast_bench.py). Datasets are built once and cached in bench/cache/.
 BENCH_LEADS ?= 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
 	$(BIN)/python bench/export_bench.py
+	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/forecast_bench.py
 
 # The latency benchmark on PostgreSQL: BENCH_DATABASE_URL=postgres://user@host:port/db make bench-pg
 bench-pg: $(STAMP)

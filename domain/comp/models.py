@@ -113,3 +113,20 @@ class CompDispute(Model):
 
     class Meta:
         table = "comp_dispute"
+
+
+class OpportunitySplit(Model):
+    """A share of a deal's credit for pay (an account executive 70%, a solutions engineer 30%): a deal's splits sum
+    to exactly 100.00; a deal without splits is credited in full to its owner. Team credit (attribution) ignores
+    them."""
+
+    id = fields.IntField(primary_key=True)
+    opportunity = fields.ForeignKeyField("models.Opportunity", related_name="splits", on_delete=fields.CASCADE)
+    opportunity_id: int
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    percent = fields.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        table = "opportunity_split"
+        unique_together = (("opportunity", "person"),)

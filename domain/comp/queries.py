@@ -8,9 +8,10 @@ from decimal import Decimal
 from enum import Enum
 
 from domain.attribution import queries as attribution
+from domain.batch import grouped
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedLine
+from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedLine, OpportunitySplit
 from domain.goals.models import KeyResult
 from domain.goals.queries import evaluate_objectives
 from domain.leads import queries as lead_queries
@@ -35,6 +36,7 @@ class PeriodFigures:
 
     period: PeriodView
     won: list[Opportunity] = field(default_factory=list)
+    pay_credit: dict[int, dict[int, int]] = field(default_factory=dict)  # deal -> {person: cents}, splits applied
     team_of: dict[int, int] = field(default_factory=dict)
     attributed_by_team: dict[str, list[int]] = field(default_factory=dict)
     mqls_by_team: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -47,6 +49,7 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     figures.won = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
                                            closed_at__lt=period.end)
     figures.team_of = dict(await Person.all().values_list("id", "team_id"))
+    figures.pay_credit = await pay_credits(figures.won)
     choice = await attribution.model_of_record(period.key)
     figures.attributed_by_team = await attribution.period_credit_totals(period, choice, attribution.GroupBy.TEAM)
     for fact in await lead_queries.mql_facts(period):
@@ -68,6 +71,23 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     return figures
 
 
+async def splits_by_opportunity(ids) -> list[list[OpportunitySplit]]:
+    rows = await OpportunitySplit.filter(opportunity_id__in=list(ids)).order_by("id")
+    return grouped(rows, lambda r: r.opportunity_id, ids)
+
+
+async def pay_credits(deals: list[Opportunity]) -> dict[int, dict[int, int]]:
+    """{deal: {person: cents}}: each deal's credit for pay, by its crediting splits or else all its owner's."""
+    splits: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    ids = [o.id for o in deals]
+    for k in range(0, len(ids), 5_000):
+        for opportunity_id, person_id, percent in await OpportunitySplit.filter(
+                opportunity_id__in=ids[k:k + 5_000]).order_by("opportunity_id", "id").values_list(
+                "opportunity_id", "person_id", "percent"):
+            splits[opportunity_id].append((person_id, Decimal(str(percent))))
+    return {o.id: rules.pay_credit(o.amount_cents, o.owner_id, splits.get(o.id, ())) for o in deals}
+
+
 @dataclass
 class Evidence:
     opportunity_ids: list[int] = field(default_factory=list)
@@ -77,15 +97,18 @@ class Evidence:
 def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:
     team_id = figures.team_of.get(person_id)
     evidence = Evidence()
-    if c.metric is rules.CompMetric.OWN_BOOKINGS:
-        deals = [o for o in figures.won if o.owner_id == person_id]
-    elif c.metric is rules.CompMetric.TEAM_BOOKINGS:
-        deals = [o for o in figures.won if o.owner_id is not None and figures.team_of.get(o.owner_id) == team_id]
-    else:
-        deals = None
-    if deals is not None:
-        evidence.opportunity_ids = [o.id for o in deals]
-        return from_cents(sum(o.amount_cents for o in deals)), evidence
+    if c.metric in (rules.CompMetric.OWN_BOOKINGS, rules.CompMetric.TEAM_BOOKINGS):
+        if c.metric is rules.CompMetric.OWN_BOOKINGS:
+            counts = lambda person: person == person_id  # noqa: E731
+        else:
+            counts = lambda person: figures.team_of.get(person) == team_id  # noqa: E731
+        total = 0
+        for o in figures.won:
+            credited = [cents for person, cents in figures.pay_credit.get(o.id, {}).items() if counts(person)]
+            if credited:
+                evidence.opportunity_ids.append(o.id)
+                total += sum(credited)
+        return from_cents(total), evidence
     if c.metric is rules.CompMetric.ATTRIBUTED_BOOKINGS:
         return from_cents(figures.attributed_by_team.get(str(team_id), [0, 0])[1]), evidence
     if c.metric is rules.CompMetric.MQLS_DELIVERED:

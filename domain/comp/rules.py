@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from enum import Enum
 
+from domain.attribution.rules import split as split_cents
 from domain.goals.rules import clamp, shares_problem
 from domain.money import CENT, MAX_AMOUNT, amount_problem, round_cents
 
@@ -262,3 +263,35 @@ def statement_line(target_variable: Decimal, c: Component, metric_value: Decimal
     return Line(component=c.name, metric=c.metric, metric_value=metric_value, quota=c.quota, attainment=a,
                 curve_value=value, gate_open=is_open,
                 payout=payout(target_variable, c.weight, value) if is_open else round_cents(ZERO))
+
+
+# --- crediting splits ------------------------------------------------------------------------------------------
+
+HUNDRED = Decimal(100)
+MAX_SPLITS = 20
+
+
+def split_problems(percents: Sequence[Decimal]) -> list[tuple[int | None, str]]:
+    """What is wrong with a deal's split percentages: (index, problem) per bad entry, (None, problem) for the whole
+    set. Each is above 0 and at most 100 with at most 2 decimals; together exactly 100.00. No splits at all is
+    allowed (the deal goes back to its owner)."""
+    problems: list[tuple[int | None, str]] = []
+    if len(percents) > MAX_SPLITS:
+        return [(None, f"a deal is split among at most {MAX_SPLITS} people")]
+    for i, p in enumerate(percents):
+        if not p.is_finite() or not ZERO < p <= HUNDRED:
+            problems.append((i, "a split is more than 0 and at most 100 percent"))
+        elif p != p.quantize(CENT):
+            problems.append((i, "a split has at most 2 decimals"))
+    if percents and not problems and sum(percents, ZERO) != HUNDRED:
+        problems.append((None, f"the splits sum to {sum(percents, ZERO):.2f}, not exactly 100.00"))
+    return problems
+
+
+def pay_credit(amount_cents: int, owner_id: int | None, splits: Sequence[tuple[int, Decimal]]) -> dict[int, int]:
+    """{person: cents} of a deal's credit for pay: its splits' shares split to the cent by largest remainder (so
+    they sum to the amount), or the whole amount to its owner when it has none (nobody's when it has no owner)."""
+    if not splits:
+        return {owner_id: amount_cents} if owner_id is not None else {}
+    cents = split_cents(amount_cents, [p / HUNDRED for _, p in splits])
+    return {person: c for (person, _), c in zip(splits, cents)}

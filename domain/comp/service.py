@@ -12,7 +12,9 @@ from domain.comp import rules
 from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
 from domain.comp.queries import component_of, statements
 from domain import texts
-from domain.access.rules import dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal
+from domain.access.rules import (
+    dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal, pay_set_refusal,
+)
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
 from domain.money import amount_problem, to_cents
@@ -67,6 +69,7 @@ async def _open(period_key: str) -> Period:
 
 
 async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
+    enforce(pay_set_refusal(actor), "personId")
     problems = Problems()
     parse_key(f.period, "period")
     async with in_transaction():
@@ -89,6 +92,7 @@ async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
 async def update_plan(actor: Principal, plan_id: int, expected_version: int | None, target_variable: Decimal | None,
                       components: list[rules.Component] | None) -> CompPlan:
     """Change a plan of an open period: its target variable pay and/or all its components."""
+    enforce(pay_set_refusal(actor), "id")
     problems = Problems()
     async with in_transaction():
         plan = await CompPlan.get_or_none(id=plan_id)
@@ -253,3 +257,45 @@ async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
         await record(actor, "compDisputeResolve", "CompDispute", dispute.id, {"status": "OPEN"},
                      {"status": "RESOLVED", "resolution": resolution, "adjustment_id": dispute.adjustment_id})
     return dispute
+
+
+# --- crediting splits ----------------------------------------------------------------------------------------------
+
+async def set_splits(actor: Principal, opportunity_id: int, splits: list[tuple[int, Decimal]]):
+    """Replace a deal's crediting splits for pay ((person, percent) each; none: the deal is its owner's again).
+    FINANCE and admins only; the percentages sum to exactly 100.00; each person once. Audited."""
+    from domain.attribution.models import Opportunity
+    from domain.comp.models import OpportunitySplit
+
+    enforce(pay_set_refusal(actor), "opportunityId")
+    problems = Problems()
+    for i, message in rules.split_problems([p for _, p in splits]):
+        problems.add(ErrorCode.INVALID, message, "splits", *((str(i), "percent") if i is not None else ()))
+    seen: set[int] = set()
+    for i, (person_id, _) in enumerate(splits):
+        if person_id in seen:
+            problems.add(ErrorCode.DUPLICATE, "a person has one split of a deal", "splits", str(i), "personId")
+        seen.add(person_id)
+    async with in_transaction():
+        opportunity = await Opportunity.get_or_none(id=opportunity_id)
+        if opportunity is None:
+            raise not_found("no opportunity has this id", "opportunityId")
+        found = set(await Person.filter(id__in=list(seen)).values_list("id", flat=True)) if seen else set()
+        for i, (person_id, _) in enumerate(splits):
+            if person_id not in found:
+                problems.add(ErrorCode.NOT_FOUND, "no person has this id", "splits", str(i), "personId")
+        problems.raise_if_any()
+        before = await _splits_snapshot(opportunity_id)
+        await OpportunitySplit.filter(opportunity_id=opportunity_id).delete()
+        await OpportunitySplit.bulk_create([OpportunitySplit(opportunity_id=opportunity_id, person_id=person,
+                                                             percent=percent) for person, percent in splits])
+        await record(actor, "opportunitySplitSet", "Opportunity", opportunity_id, before,
+                     await _splits_snapshot(opportunity_id))
+    return opportunity
+
+
+async def _splits_snapshot(opportunity_id: int) -> dict:
+    from domain.comp.models import OpportunitySplit
+    rows = await OpportunitySplit.filter(opportunity_id=opportunity_id).order_by("id").values_list("person_id",
+                                                                                                   "percent")
+    return {"splits": [{"person_id": person, "percent": f"{percent:.2f}"} for person, percent in rows]}

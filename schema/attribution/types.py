@@ -11,6 +11,7 @@ from strawberry import relay
 from domain import clock, numbers
 from domain.attribution import models as m
 from domain.attribution import queries, rules
+from domain.comp import queries as comp_queries
 from domain.errors import DomainError
 from domain.leads import queries as lead_queries
 from domain.money import from_cents
@@ -37,6 +38,16 @@ class CustomWeightsInput:
 
     def to_rules(self) -> rules.CustomWeights:
         return rules.CustomWeights(self.ft, self.lc, self.oc, self.cw, self.others)
+
+
+@strawberry.type(description="A person's share of a deal's credit for pay (the shares of a deal sum to 100.00).")
+class OpportunitySplit:
+    person_id: strawberry.Private[int]
+    percent: Decimal = strawberry.field(description="Percent of the deal's amount, 2 decimals.")
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
 
 
 @strawberry.type(description="A group's credit in a period: pipeline created and bookings won, with shares of the "
@@ -104,6 +115,11 @@ class Opportunity(relay.Node):
     @strawberry.field
     async def owner(self, info: Info) -> Person | None:
         return await load_person(info, self.owner_id)
+
+    @strawberry.field(description="Its crediting splits for pay (empty: all its owner's). Team credit ignores them.")
+    async def splits(self, info: Info) -> list[OpportunitySplit]:
+        rows = await info.context.loaders(comp_queries.splits_by_opportunity).load(self.id)
+        return [OpportunitySplit(person_id=r.person_id, percent=numbers.money(r.percent)) for r in rows]
 
     @strawberry.field(description="The probability of closing won within the current period, for an open deal "
                                   "(null once closed). See docs/rules.md, Forecast.")

@@ -6,6 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from domain.comp import rules, service
+from schema.attribution.types import Opportunity
 from schema.comp.types import CompAdjustment, CompDispute, CompMetric, CompPlan
 from schema.core.context import Info
 from schema.core.errors import UserError
@@ -97,6 +98,25 @@ class CompDisputePayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class OpportunitySplitInput:
+    person_id: strawberry.ID
+    percent: Decimal = strawberry.field(description="Percent of the deal, above 0, at most 100, 2 decimals.")
+
+
+@strawberry.input
+class OpportunitySplitSetInput:
+    opportunity_id: strawberry.ID
+    splits: list[OpportunitySplitInput] = strawberry.field(description=(
+        "All the deal's splits, summing to exactly 100.00; an empty list gives the deal back to its owner."))
+
+
+@strawberry.type
+class OpportunitySplitPayload:
+    opportunity: Opportunity | None
+    user_errors: list[UserError]
+
+
 def _components(items: list[CompComponentInput]) -> list[rules.Component]:
     out = []
     for i, c in enumerate(items):
@@ -128,6 +148,17 @@ class CompMutation:
         return await payload(CompPlanPayload, "comp_plan", lambda: service.update_plan(
             info.context.viewer, decode_id(input.id, "CompPlan", "id"), input.expected_version, input.target_variable,
             _components(input.components) if input.components is not None else None), CompPlan.from_model)
+
+    @strawberry.mutation(permission_classes=[SetsPay], description=(
+        "Set how a deal's credit for pay is split among people (own- and team-bookings components read the shares; "
+        "the attribution models' team credit does not). FINANCE and admins."))
+    async def opportunity_split_set(self, info: Info, input: OpportunitySplitSetInput) -> OpportunitySplitPayload | None:
+        async def use_case():
+            splits = [(decode_id(s.person_id, "Person", "splits", str(i), "personId"), s.percent)
+                      for i, s in enumerate(input.splits)]
+            return await service.set_splits(info.context.viewer,
+                                            decode_id(input.opportunity_id, "Opportunity", "opportunityId"), splits)
+        return await payload(OpportunitySplitPayload, "opportunity", use_case, Opportunity.from_model)
 
     @strawberry.mutation(permission_classes=[ManagesPay],
                          description="Change a locked statement, with a reason (finance, admins, the team's leaders).")

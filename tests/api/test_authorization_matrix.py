@@ -552,6 +552,10 @@ ROWS: list[Row] = [
         lambda org, caller: {"period": OPEN_PERIOD}, expect(member=FORBIDDEN),
         note="statement totals follow the pay privacy rule (test_period_governance)"),
     Row("currentPeriod", "currentPeriod", "{ currentPeriod { key status isCurrent } }", no_variables, EVERYONE),
+    mutation("opportunitySplitSet", "OpportunitySplitSetInput", "opportunity { id splits { percent } }",
+             lambda org, caller: {"opportunityId": org.ids["opportunity"], "splits": [
+                 {"personId": org.ids["member"], "percent": "60"}, {"personId": org.ids["salesPeer"], "percent": "40"}]},
+             expect(leader=FORBIDDEN, member=FORBIDDEN), note="crediting splits are pay: FINANCE and admins"),
 ]
 
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('person', fields.ForeignKeyField('models.Person', source_field='person_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
                 ('percent', fields.DecimalField(max_digits=5, decimal_places=2)),
             ],
-            options={'table': 'opportunity_split', 'app': 'models', 'unique_together': (('opportunity', 'person'),), 'pk_attr': 'id'},
+            options={'table': 'opportunity_split', 'app': 'models', 'unique_together': (('opportunity', 'person'),), 'pk_attr': 'id', 'table_description': "A share of a deal's credit for pay (an account executive 70%, a solutions engineer 30%): a deal's splits sum"},
             bases=['Model'],
         ),
     ]

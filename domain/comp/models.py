@@ -20,6 +20,11 @@ class CompPlan(Model):
     target_variable_cents = fields.BigIntField()
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
+    # a draw: the period's payment is topped up to this minimum (null: no draw); a recoverable one is repaid from
+    # later earnings above their plan's minimum, at most this plan's recovery share of them
+    draw_minimum_cents = fields.BigIntField(null=True)
+    draw_recoverable = fields.BooleanField(default=True)
+    draw_recovery_share = _decimal(default=1)
 
     class Meta:
         table = "comp_plan"
@@ -130,3 +135,22 @@ class OpportunitySplit(Model):
     class Meta:
         table = "opportunity_split"
         unique_together = (("opportunity", "person"),)
+
+
+class LockedDraw(Model):
+    """A statement's draw frozen when its period closed: the top-up (positive) or the recovery of an earlier
+    recoverable draw (negative), and the person's draw balance after it. Later balances are derived from these."""
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    amount_cents = fields.BigIntField()
+    recoverable = fields.BooleanField()
+    balance_after_cents = fields.BigIntField()
+    locked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "comp_locked_draw"
+        unique_together = (("person", "period"),)

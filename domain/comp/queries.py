@@ -11,7 +11,7 @@ from domain.attribution import queries as attribution
 from domain.batch import grouped
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedLine, OpportunitySplit
+from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedDraw, LockedLine, OpportunitySplit
 from domain.goals.models import KeyResult
 from domain.goals.queries import evaluate_objectives
 from domain.leads import queries as lead_queries
@@ -136,10 +136,16 @@ class Statement:
     locked: bool
     lines: list[StatementLine]
     adjustments: list[CompAdjustment]
+    draw: rules.DrawOutcome = field(default_factory=lambda: rules.DrawOutcome(Decimal(0), Decimal(0)))
+    draw_recoverable: bool = True
+
+    @property
+    def earnings(self) -> Decimal:
+        return sum((x.line.payout for x in self.lines), Decimal(0))
 
     @property
     def total(self) -> Decimal:
-        return sum((x.line.payout for x in self.lines), Decimal(0)) + \
+        return self.earnings + self.draw.amount + \
             sum((from_cents(a.amount_cents) for a in self.adjustments), Decimal(0))
 
 
@@ -169,21 +175,52 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None) ->
     adjustments = defaultdict(list)
     for a in await CompAdjustment.filter(period_id=stored.id, person_id__in=people).order_by("id"):
         adjustments[a.person_id].append(a)
+    balances = await draw_balances_before(stored, people)
     if stored.status is PeriodStatus.CLOSED:
         locked = defaultdict(list)
         for row in await LockedLine.filter(period_id=stored.id, person_id__in=people).order_by("position"):
             locked[row.person_id].append(row)
+        draws = {d.person_id: d for d in await LockedDraw.filter(period_id=stored.id, person_id__in=people)}
         return [Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
                           [StatementLine(_line_of(r), Evidence(), r.position) for r in locked[p.person_id]],
-                          adjustments[p.person_id]) for p in plans]
+                          adjustments[p.person_id], *_locked_draw(draws.get(p.person_id), balances[p.person_id]))
+                for p in plans]
     components = defaultdict(list)
     for row in await CompComponent.filter(plan_id__in=[p.id for p in plans]):
         components[row.plan_id].append(row)
     kr_ids = {r.key_result_id for rows in components.values() for r in rows if r.key_result_id} | \
         {r.gate_key_result_id for rows in components.values() for r in rows if r.gate_key_result_id}
     figures = await period_figures(period, kr_ids)
-    return [Statement(p.person_id, period, from_cents(p.target_variable_cents), False,
-                      live_lines(p, components[p.id], figures), adjustments[p.person_id]) for p in plans]
+    out = []
+    for p in plans:
+        lines = live_lines(p, components[p.id], figures)
+        draw = draw_of(p)
+        outcome = rules.draw_outcome(sum((x.line.payout for x in lines), Decimal(0)), draw, balances[p.person_id])
+        out.append(Statement(p.person_id, period, from_cents(p.target_variable_cents), False, lines,
+                             adjustments[p.person_id], outcome, draw.recoverable))
+    return out
+
+
+def draw_of(plan: CompPlan) -> rules.Draw:
+    return rules.Draw(from_cents(plan.draw_minimum_cents), plan.draw_recoverable,
+                      Decimal(str(plan.draw_recovery_share)))
+
+
+def _locked_draw(row: LockedDraw | None, balance_before: Decimal) -> tuple[rules.DrawOutcome, bool]:
+    if row is None:  # locked before draws existed, or without one
+        return rules.DrawOutcome(Decimal(0), balance_before), True
+    return rules.DrawOutcome(from_cents(row.amount_cents), from_cents(row.balance_after_cents)), row.recoverable
+
+
+async def draw_balances_before(period: Period, person_ids: list[int]) -> dict[int, Decimal]:
+    """{person: draw balance owed before this period}: from the draws of their statements locked in earlier
+    periods (whatever the plans)."""
+    locked: dict[int, list[tuple[Decimal, bool]]] = defaultdict(list)
+    for person_id, amount, recoverable in await LockedDraw.filter(
+            person_id__in=person_ids, period__start__lt=period.start).values_list(
+            "person_id", "amount_cents", "recoverable"):
+        locked[person_id].append((from_cents(amount), bool(recoverable)))
+    return defaultdict(lambda: Decimal(0), {p: rules.draw_balance(rows) for p, rows in locked.items()})
 
 
 def _line_of(r: LockedLine) -> rules.Line:
@@ -202,6 +239,7 @@ class PayoutKind(str, Enum):
     ACCRUED = "ACCRUED"        # a line of an open period's statement, from the metrics to date
     LOCKED = "LOCKED"          # a line locked when the period closed
     ADJUSTMENT = "ADJUSTMENT"  # a change to a locked statement
+    DRAW = "DRAW"              # a draw's top-up (positive) or the repayment of an earlier one (negative)
 
 
 @dataclass(frozen=True)
@@ -215,9 +253,10 @@ class PayoutRow:
 
 
 def payout_rows(s: Statement) -> list[PayoutRow]:
-    """A statement's lines, then its adjustments: their amounts sum to its total."""
+    """A statement's lines, its draw, then its adjustments: their amounts sum to its total."""
     kind = PayoutKind.LOCKED if s.locked else PayoutKind.ACCRUED
-    return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + \
+    draw = [PayoutRow(s.person_id, PayoutKind.DRAW, s.draw.amount)] if s.draw.amount else []
+    return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + draw + \
         [PayoutRow(s.person_id, PayoutKind.ADJUSTMENT, from_cents(a.amount_cents), adjustment=a)
          for a in s.adjustments]
 

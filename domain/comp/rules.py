@@ -295,3 +295,56 @@ def pay_credit(amount_cents: int, owner_id: int | None, splits: Sequence[tuple[i
         return {owner_id: amount_cents} if owner_id is not None else {}
     cents = split_cents(amount_cents, [p / HUNDRED for _, p in splits])
     return {person: c for (person, _), c in zip(splits, cents)}
+
+
+# --- draws ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Draw:
+    """A plan's draw: the minimum its period pays (None: no draw), whether the top-up is recoverable (repaid from
+    later earnings) or a bonus, and the share of earnings above the minimum that repays an earlier balance."""
+
+    minimum: Decimal | None = None
+    recoverable: bool = True
+    recovery_share: Decimal = ONE
+
+
+@dataclass(frozen=True)
+class DrawOutcome:
+    amount: Decimal          # positive: the top-up; negative: repaid from this period's earnings; 0: neither
+    balance_after: Decimal   # what is still owed of recoverable draws once this statement is paid
+
+
+def draw_problems(draw: Draw) -> list[tuple[tuple[str, ...], str]]:
+    problems = []
+    if draw.minimum is not None and not draw.minimum.is_finite():
+        problems.append((("draw", "minimum"), "a draw's minimum is a number"))
+    elif draw.minimum is not None and (problem := amount_problem(draw.minimum, "a draw's minimum")):
+        problems.append((("draw", "minimum"), problem))
+    elif draw.minimum is not None and (draw.minimum <= ZERO or draw.minimum != draw.minimum.quantize(CENT)):
+        problems.append((("draw", "minimum"), "a draw's minimum is above 0, in cents"))
+    if not draw.recovery_share.is_finite() or not ZERO <= draw.recovery_share <= ONE:
+        problems.append((("draw", "recoveryShare"), "the recovery share is from 0 to 1"))
+    return problems
+
+
+def draw_outcome(earnings: Decimal, draw: Draw, balance_before: Decimal) -> DrawOutcome:
+    """The draw line of a statement whose lines earn `earnings`, for a person owing `balance_before`:
+    - below the minimum, the top-up to it (added to the balance when recoverable);
+    - else, the earlier balance is repaid from the earnings above the minimum (above 0 without one), at most the
+      recovery share of them, to the cent (rounded down: never more than the share)."""
+    minimum = draw.minimum if draw.minimum is not None else ZERO
+    if earnings < minimum:
+        top_up = round_cents(minimum - earnings)
+        return DrawOutcome(top_up, balance_before + (top_up if draw.recoverable else ZERO))
+    if balance_before <= ZERO:
+        return DrawOutcome(ZERO, balance_before)
+    room = ((earnings - minimum) * draw.recovery_share).quantize(CENT, rounding="ROUND_FLOOR")
+    repaid = min(balance_before, room)
+    return DrawOutcome(-repaid, balance_before - repaid)
+
+
+def draw_balance(locked: Sequence[tuple[Decimal, bool]]) -> Decimal:
+    """A person's draw balance from the draws of their earlier locked statements ((amount, recoverable) each):
+    recoverable top-ups owed, less what was repaid."""
+    return sum((amount for amount, recoverable in locked if amount < ZERO or recoverable), ZERO)

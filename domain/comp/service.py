@@ -9,8 +9,10 @@ from tortoise.transactions import in_transaction
 from domain import clock
 from domain.audit.service import record
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
-from domain.comp.queries import component_of, statements
+from domain.comp.models import (
+    CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedDraw, LockedLine,
+)
+from domain.comp.queries import component_of, draw_of, statements
 from domain import texts
 from domain.access.rules import (
     dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal, pay_set_refusal,
@@ -29,10 +31,11 @@ class PlanFields:
     period: str
     target_variable: Decimal
     components: list[rules.Component] = field(default_factory=list)
+    draw: rules.Draw = field(default_factory=rules.Draw)
 
 
 async def _check_plan(f: PlanFields, problems: Problems) -> None:
-    for path, message in rules.plan_problems(f.target_variable, f.components):
+    for path, message in rules.plan_problems(f.target_variable, f.components) + rules.draw_problems(f.draw):
         problems.add(ErrorCode.INVALID, message, *path)
     kr_ids = {c.key_result_id for c in f.components if c.key_result_id} | \
         {c.gate.key_result_id for c in f.components if c.gate}
@@ -54,10 +57,17 @@ def _component_row(plan_id: int, position: int, c: rules.Component) -> CompCompo
         gate_min_progress=c.gate.min_progress if c.gate else None)
 
 
-def _snapshot(target_cents: int, components: list[rules.Component]) -> dict:
+def _snapshot(target_cents: int, components: list[rules.Component], draw: rules.Draw) -> dict:
     return {"target_variable_cents": target_cents,
             "components": [{"name": c.name, "metric": c.metric.value, "quota": str(c.quota), "weight": str(c.weight)}
-                           for c in components]}
+                           for c in components],
+            **({"draw": {"minimum": str(draw.minimum), "recoverable": draw.recoverable,
+                         "recovery_share": str(draw.recovery_share)}} if draw != rules.Draw() else {})}
+
+
+def _draw_columns(draw: rules.Draw) -> dict:
+    return {"draw_minimum_cents": to_cents(draw.minimum) if draw.minimum is not None else None,
+            "draw_recoverable": draw.recoverable, "draw_recovery_share": draw.recovery_share}
 
 
 async def _open(period_key: str) -> Period:
@@ -82,16 +92,17 @@ async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
             raise DomainError.one(ErrorCode.DUPLICATE, "this person already has a plan for the period; update it",
                                   "personId")
         plan = await CompPlan.create(person_id=f.person_id, period_id=period.id,
-                                     target_variable_cents=to_cents(f.target_variable), created_at=clock.now())
+                                     target_variable_cents=to_cents(f.target_variable), created_at=clock.now(),
+                                     **_draw_columns(f.draw))
         await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(f.components)])
         await record(actor, "compPlanCreate", "CompPlan", plan.id, None,
-                     {"period": period.key, **_snapshot(plan.target_variable_cents, f.components)})
+                     {"period": period.key, **_snapshot(plan.target_variable_cents, f.components, f.draw)})
     return plan
 
 
 async def update_plan(actor: Principal, plan_id: int, expected_version: int | None, target_variable: Decimal | None,
-                      components: list[rules.Component] | None) -> CompPlan:
-    """Change a plan of an open period: its target variable pay and/or all its components."""
+                      components: list[rules.Component] | None, draw: rules.Draw | None = None) -> CompPlan:
+    """Change a plan of an open period: its target variable pay, all its components and/or its draw."""
     enforce(pay_set_refusal(actor), "id")
     problems = Problems()
     async with in_transaction():
@@ -104,21 +115,23 @@ async def update_plan(actor: Principal, plan_id: int, expected_version: int | No
             raise DomainError.one(ErrorCode.CONFLICT, f"the plan was changed meanwhile (version {plan.version})",
                                   "expectedVersion")
         current = [component_of(r) for r in await CompComponent.filter(plan_id=plan.id).order_by("position")]
+        current_draw = draw_of(plan)
         f = PlanFields(plan.person_id, period.key,
                        target_variable if target_variable is not None else Decimal(plan.target_variable_cents) / 100,
-                       components if components is not None else current)
+                       components if components is not None else current,
+                       draw if draw is not None else current_draw)
         await _check_plan(f, problems)
         problems.raise_if_any()
-        before = _snapshot(plan.target_variable_cents, current)
+        before = _snapshot(plan.target_variable_cents, current, current_draw)
         changed = await CompPlan.filter(id=plan.id, version=plan.version).update(
-            version=plan.version + 1, target_variable_cents=to_cents(f.target_variable))
+            version=plan.version + 1, target_variable_cents=to_cents(f.target_variable), **_draw_columns(f.draw))
         if not changed:
             raise DomainError.one(ErrorCode.CONFLICT, "the plan was changed meanwhile", "expectedVersion")
         if components is not None:
             await CompComponent.filter(plan_id=plan.id).delete()
             await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(components)])
         await record(actor, "compPlanUpdate", "CompPlan", plan.id, before,
-                     _snapshot(to_cents(f.target_variable), f.components))
+                     _snapshot(to_cents(f.target_variable), f.components, f.draw))
         plan = await CompPlan.get(id=plan.id)
     return plan
 
@@ -139,7 +152,7 @@ async def lock_statements(period: Period) -> int:
     """Freeze every statement of a period being closed (call inside the closing transaction)."""
     view = await get_period(period.key)
     now = clock.now()
-    rows = []
+    rows, draws = [], []
     for s in await statements(view):
         for x in s.lines:
             rows.append(LockedLine(
@@ -149,12 +162,17 @@ async def lock_statements(period: Period) -> int:
                 gate_open=x.line.gate_open,
                 payout_cents=to_cents(x.line.payout), target_variable_cents=to_cents(s.target_variable),
                 locked_at=now))
+        draws.append(LockedDraw(person_id=s.person_id, period_id=period.id, amount_cents=to_cents(s.draw.amount),
+                                recoverable=s.draw_recoverable, balance_after_cents=to_cents(s.draw.balance_after),
+                                locked_at=now))
     await LockedLine.bulk_create(rows)
+    await LockedDraw.bulk_create(draws)
     return len(rows)
 
 
 async def unlock_statements(period: Period) -> None:
     await LockedLine.filter(period_id=period.id).delete()
+    await LockedDraw.filter(period_id=period.id).delete()
 
 
 # --- who may see whose pay ---------------------------------------------------------------------

@@ -41,12 +41,22 @@ class CompComponentInput:
     gate: GateInput | None = None
 
 
+@strawberry.input(description="A guaranteed minimum payment for the plan's period.")
+class DrawInput:
+    minimum: Decimal = strawberry.field(description="The statement is topped up to this when it earns less.")
+    recoverable: bool = strawberry.field(default=True, description=(
+        "Repaid from later earnings above their plan's minimum (false: a bonus, never repaid)."))
+    recovery_share: Decimal = strawberry.field(default=Decimal(1), description=(
+        "The share (0 to 1) of this plan's earnings above its minimum that repays an earlier draw balance."))
+
+
 @strawberry.input
 class CompPlanCreateInput:
     person_id: strawberry.ID
     period: str
     target_variable: Decimal
     components: list[CompComponentInput]
+    draw: DrawInput | None = None
 
 
 @strawberry.input
@@ -55,6 +65,7 @@ class CompPlanUpdateInput:
     expected_version: int | None = None
     target_variable: Decimal | None = None
     components: list[CompComponentInput] | None = None
+    draw: DrawInput | None = strawberry.field(default=None, description="Left out: unchanged.")
 
 
 @strawberry.type
@@ -117,6 +128,10 @@ class OpportunitySplitPayload:
     user_errors: list[UserError]
 
 
+def _draw(d: DrawInput | None) -> rules.Draw | None:
+    return rules.Draw(d.minimum, d.recoverable, d.recovery_share) if d is not None else None
+
+
 def _components(items: list[CompComponentInput]) -> list[rules.Component]:
     out = []
     for i, c in enumerate(items):
@@ -139,7 +154,8 @@ class CompMutation:
     async def comp_plan_create(self, info: Info, input: CompPlanCreateInput) -> CompPlanPayload | None:
         async def use_case():
             fields = service.PlanFields(decode_id(input.person_id, "Person", "personId"), input.period,
-                                        input.target_variable, _components(input.components))
+                                        input.target_variable, _components(input.components),
+                                        _draw(input.draw) or rules.Draw())
             return await service.create_plan(info.context.viewer, fields)
         return await payload(CompPlanPayload, "comp_plan", use_case, CompPlan.from_model)
 
@@ -147,7 +163,8 @@ class CompMutation:
     async def comp_plan_update(self, info: Info, input: CompPlanUpdateInput) -> CompPlanPayload | None:
         return await payload(CompPlanPayload, "comp_plan", lambda: service.update_plan(
             info.context.viewer, decode_id(input.id, "CompPlan", "id"), input.expected_version, input.target_variable,
-            _components(input.components) if input.components is not None else None), CompPlan.from_model)
+            _components(input.components) if input.components is not None else None, _draw(input.draw)),
+            CompPlan.from_model)
 
     @strawberry.mutation(permission_classes=[SetsPay], description=(
         "Set how a deal's credit for pay is split among people (own- and team-bookings components read the shares; "

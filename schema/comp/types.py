@@ -83,6 +83,12 @@ class CompStatement:
     locked: bool
     lines: list[CompStatementLine]
     adjustments: list[CompAdjustment]
+    draw: Decimal = strawberry.field(description=(
+        "The draw line: the top-up to the plan's minimum (positive), the repayment of an earlier recoverable draw "
+        "from this period's earnings (negative), or 0. Part of totalPayout."))
+    draw_balance: Decimal = strawberry.field(description=(
+        "What is still owed of recoverable draws once this statement is paid (derived from the locked statements "
+        "before it, across plans)."))
     person_id: strawberry.Private[int]
 
     @classmethod
@@ -90,7 +96,9 @@ class CompStatement:
         return cls(period=Period.from_view(s.period), target_variable=numbers.money(s.target_variable),
                    total_payout=numbers.money(s.total),
                    locked=s.locked, lines=[CompStatementLine.of(x) for x in s.lines],
-                   adjustments=[CompAdjustment.from_model(a) for a in s.adjustments], person_id=s.person_id)
+                   adjustments=[CompAdjustment.from_model(a) for a in s.adjustments],
+                   draw=numbers.money(s.draw.amount), draw_balance=numbers.money(s.draw.balance_after),
+                   person_id=s.person_id)
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
@@ -102,12 +110,16 @@ class CompPlan(relay.Node):
     id: relay.NodeID[int]
     target_variable: Decimal
     version: int
+    draw_minimum: Decimal | None = strawberry.field(description="The guaranteed minimum (null: no draw).")
+    draw_recoverable: bool
+    draw_recovery_share: float = strawberry.field(description="Rounded to 6 places.")
     person_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, p: m.CompPlan) -> "CompPlan":
         return cls(id=p.id, target_variable=numbers.money(from_cents(p.target_variable_cents)),
-                   version=p.version,
+                   version=p.version, draw_minimum=numbers.money(from_cents(p.draw_minimum_cents)),
+                   draw_recoverable=p.draw_recoverable, draw_recovery_share=numbers.ratio(p.draw_recovery_share),
                    person_id=p.person_id)
 
     @classmethod

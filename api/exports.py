@@ -102,7 +102,8 @@ PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", 
 
 
 async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
-    """One row per person and component (accrued while open, locked once closed), one for a draw, then one per
+    """One row per person and component (accrued while open, locked once closed), one for a draw, one per clawback
+    not waived, then one per
     adjustment; `draw_balance` is what the person still owes of recoverable draws after the statement."""
     view = await get_period(period_key)
     statements = await comp_queries.statements(view, await visible_people(principal))
@@ -120,6 +121,10 @@ async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[li
                           "LOCKED" if s.locked else "ACCRUED", balance]
         if s.draw.amount:
             yield base + ["Draw", "", "", "", "", "", "", numbers.money(s.draw.amount), "DRAW", balance]
+        for c in s.clawbacks:
+            if c.waived_at is None:
+                yield base + [c.component, "", "", "", "", "", "", numbers.money(from_cents(c.amount_cents)),
+                              "CLAWBACK", balance]
         for a in s.adjustments:
             yield base + [a.component or "", "", "", "", "", "", "", numbers.money(from_cents(a.amount_cents)),
                           "ADJUSTMENT", balance]

@@ -25,6 +25,9 @@ class CompPlan(Model):
     draw_minimum_cents = fields.BigIntField(null=True)
     draw_recoverable = fields.BooleanField(default=True)
     draw_recovery_share = _decimal(default=1)
+    # a deal that paid out under this plan and turns LOST, or drops in amount, within this many days of its close is
+    # clawed back in the statement of the period open then (null: no clawback)
+    clawback_days = fields.IntField(null=True)
 
     class Meta:
         table = "comp_plan"
@@ -154,3 +157,50 @@ class LockedDraw(Model):
     class Meta:
         table = "comp_locked_draw"
         unique_together = (("person", "period"),)
+
+
+class LockedDeal(Model):
+    """A deal behind a bookings line of a statement locked at its period's close: the person's credit of it then
+    and its close, what a clawback compares the deal with later."""
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    position = fields.IntField()
+    opportunity = fields.ForeignKeyField("models.Opportunity", related_name=False, on_delete=fields.CASCADE)
+    opportunity_id: int
+    cents = fields.BigIntField()
+    closed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "comp_locked_deal"
+        indexes = (("opportunity_id",),)
+
+
+class Clawback(Model):
+    """What comes back of a locked payout when a deal behind it turned LOST or dropped in amount within its plan's
+    window: the difference of the component's payout recomputed with only that deal changed, charged to the
+    person's statement of the period open when the change was seen. Waived by FINANCE with a reason."""
+
+    id = fields.BigIntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name=False, on_delete=fields.RESTRICT)
+    person_id: int
+    period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    period_id: int
+    source_period = fields.ForeignKeyField("models.Period", related_name=False, on_delete=fields.RESTRICT)
+    source_period_id: int
+    position = fields.IntField()
+    component = fields.CharField(max_length=200)
+    opportunity = fields.ForeignKeyField("models.Opportunity", related_name=False, on_delete=fields.CASCADE)
+    opportunity_id: int
+    amount_cents = fields.BigIntField()
+    detected_at = fields.DatetimeField()
+    waived_reason = fields.TextField(null=True)
+    waived_by = fields.CharField(max_length=200, null=True)
+    waived_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "comp_clawback"
+        unique_together = (("person", "source_period", "position", "opportunity"),)

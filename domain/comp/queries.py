@@ -11,7 +11,9 @@ from domain.attribution import queries as attribution
 from domain.batch import grouped
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedDraw, LockedLine, OpportunitySplit
+from domain.comp.models import (
+    Clawback, CompAdjustment, CompComponent, CompPlan, LockedDraw, LockedLine, OpportunitySplit,
+)
 from domain.goals.models import KeyResult
 from domain.goals.queries import evaluate_objectives
 from domain.leads import queries as lead_queries
@@ -92,6 +94,7 @@ async def pay_credits(deals: list[Opportunity]) -> dict[int, dict[int, int]]:
 class Evidence:
     opportunity_ids: list[int] = field(default_factory=list)
     lead_ids: list[int] = field(default_factory=list)
+    deal_cents: dict[int, int] = field(default_factory=dict)  # a bookings line: each deal's credit in the figure
 
 
 def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:
@@ -107,6 +110,7 @@ def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> 
             credited = [cents for person, cents in figures.pay_credit.get(o.id, {}).items() if counts(person)]
             if credited:
                 evidence.opportunity_ids.append(o.id)
+                evidence.deal_cents[o.id] = sum(credited)
                 total += sum(credited)
         return from_cents(total), evidence
     if c.metric is rules.CompMetric.ATTRIBUTED_BOOKINGS:
@@ -138,6 +142,7 @@ class Statement:
     adjustments: list[CompAdjustment]
     draw: rules.DrawOutcome = field(default_factory=lambda: rules.DrawOutcome(Decimal(0), Decimal(0)))
     draw_recoverable: bool = True
+    clawbacks: list[Clawback] = field(default_factory=list)
 
     @property
     def earnings(self) -> Decimal:
@@ -145,8 +150,13 @@ class Statement:
 
     @property
     def total(self) -> Decimal:
-        return self.earnings + self.draw.amount + \
+        return self.earnings + self.draw.amount + self.clawed_back + \
             sum((from_cents(a.amount_cents) for a in self.adjustments), Decimal(0))
+
+    @property
+    def clawed_back(self) -> Decimal:
+        """The clawbacks charged to this statement, waived ones left out (negative or 0)."""
+        return sum((from_cents(c.amount_cents) for c in self.clawbacks if c.waived_at is None), Decimal(0))
 
 
 def live_lines(plan: CompPlan, components: list[CompComponent], figures: PeriodFigures) -> list[StatementLine]:
@@ -176,14 +186,18 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None) ->
     for a in await CompAdjustment.filter(period_id=stored.id, person_id__in=people).order_by("id"):
         adjustments[a.person_id].append(a)
     balances = await draw_balances_before(stored, people)
+    clawbacks = defaultdict(list)
+    for c in await Clawback.filter(period_id=stored.id, person_id__in=people).order_by("id"):
+        clawbacks[c.person_id].append(c)
     if stored.status is PeriodStatus.CLOSED:
         locked = defaultdict(list)
         for row in await LockedLine.filter(period_id=stored.id, person_id__in=people).order_by("position"):
             locked[row.person_id].append(row)
         draws = {d.person_id: d for d in await LockedDraw.filter(period_id=stored.id, person_id__in=people)}
         return [Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
-                          [StatementLine(_line_of(r), Evidence(), r.position) for r in locked[p.person_id]],
-                          adjustments[p.person_id], *_locked_draw(draws.get(p.person_id), balances[p.person_id]))
+                          [StatementLine(locked_line(r), Evidence(), r.position) for r in locked[p.person_id]],
+                          adjustments[p.person_id], *_locked_draw(draws.get(p.person_id), balances[p.person_id]),
+                          clawbacks[p.person_id])
                 for p in plans]
     components = defaultdict(list)
     for row in await CompComponent.filter(plan_id__in=[p.id for p in plans]):
@@ -197,7 +211,7 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None) ->
         draw = draw_of(p)
         outcome = rules.draw_outcome(sum((x.line.payout for x in lines), Decimal(0)), draw, balances[p.person_id])
         out.append(Statement(p.person_id, period, from_cents(p.target_variable_cents), False, lines,
-                             adjustments[p.person_id], outcome, draw.recoverable))
+                             adjustments[p.person_id], outcome, draw.recoverable, clawbacks[p.person_id]))
     return out
 
 
@@ -223,7 +237,7 @@ async def draw_balances_before(period: Period, person_ids: list[int]) -> dict[in
     return defaultdict(lambda: Decimal(0), {p: rules.draw_balance(rows) for p, rows in locked.items()})
 
 
-def _line_of(r: LockedLine) -> rules.Line:
+def locked_line(r: LockedLine) -> rules.Line:
     return rules.Line(component=r.component, metric=rules.CompMetric(r.metric), metric_value=r.metric_value,
                       quota=r.quota, attainment=r.attainment, curve_value=r.curve_value, gate_open=r.gate_open,
                       payout=from_cents(r.payout_cents))
@@ -240,6 +254,7 @@ class PayoutKind(str, Enum):
     LOCKED = "LOCKED"          # a line locked when the period closed
     ADJUSTMENT = "ADJUSTMENT"  # a change to a locked statement
     DRAW = "DRAW"              # a draw's top-up (positive) or the repayment of an earlier one (negative)
+    CLAWBACK = "CLAWBACK"      # what comes back of an earlier locked payout (a deal lost or reduced in its window)
 
 
 @dataclass(frozen=True)
@@ -250,12 +265,16 @@ class PayoutRow:
     amount: Decimal
     line: StatementLine | None = None
     adjustment: CompAdjustment | None = None
+    clawback: Clawback | None = None
 
 
 def payout_rows(s: Statement) -> list[PayoutRow]:
-    """A statement's lines, its draw, then its adjustments: their amounts sum to its total."""
+    """A statement's lines, its draw and clawbacks (not the waived), then its adjustments: their amounts sum to its
+    total."""
     kind = PayoutKind.LOCKED if s.locked else PayoutKind.ACCRUED
     draw = [PayoutRow(s.person_id, PayoutKind.DRAW, s.draw.amount)] if s.draw.amount else []
+    draw += [PayoutRow(s.person_id, PayoutKind.CLAWBACK, from_cents(c.amount_cents), clawback=c)
+             for c in s.clawbacks if c.waived_at is None]
     return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + draw + \
         [PayoutRow(s.person_id, PayoutKind.ADJUSTMENT, from_cents(a.amount_cents), adjustment=a)
          for a in s.adjustments]

@@ -9,7 +9,7 @@ DOMAIN.md "Compensation linked to the shared goals" and "Settled rules" -> Numbe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from enum import Enum
 
@@ -348,3 +348,28 @@ def draw_balance(locked: Sequence[tuple[Decimal, bool]]) -> Decimal:
     """A person's draw balance from the draws of their earlier locked statements ((amount, recoverable) each):
     recoverable top-ups owed, less what was repaid."""
     return sum((amount for amount, recoverable in locked if amount < ZERO or recoverable), ZERO)
+
+
+# --- clawbacks ------------------------------------------------------------------------------------------------
+
+def in_clawback_window(closed_at, days: int | None, seen_at) -> bool:
+    """Whether a change to a deal seen at `seen_at` falls within `days` of the deal's close (no window: never)."""
+    from datetime import timedelta
+    return days is not None and closed_at <= seen_at <= closed_at + timedelta(days=days)
+
+
+def clawback(target_variable: Decimal, c: Component, locked: Line, locked_cents: int, new_cents: int) -> Decimal:
+    """What comes back of a locked line's payout when one deal behind it is now worth `new_cents` instead of the
+    `locked_cents` it counted for: the line recomputed with only that deal changed, less what it paid (never
+    positive: a deal that grew pays nothing more here). A line whose gate was closed paid nothing: nothing back."""
+    if not locked.gate_open or new_cents >= locked_cents:
+        return ZERO
+    value = locked.metric_value - Decimal(locked_cents - new_cents) / 100
+    again = statement_line(target_variable, replace(c, gate=None), value, None)
+    return min(ZERO, again.payout - locked.payout)
+
+
+def clawback_days_problem(days: int | None) -> str | None:
+    if days is not None and not 1 <= days <= 3650:
+        return "a clawback window is 1 to 3,650 days"
+    return None

@@ -154,6 +154,7 @@ class Reads:
         self.as_of = as_of
         self._model: rules.WinModel | None = None
         self._deals: list[attribution.Deal] | None = None
+        self._opportunities: list | None = None
         self._members: dict[int, int] | None = None
         self._team_credit: dict[str, dict[int, dict[int, int]]] = {}
 
@@ -163,9 +164,18 @@ class Reads:
         return self._model
 
     async def open_deals(self) -> list[attribution.Deal]:
+        """The open deals with their journeys (what team credit needs)."""
         if self._deals is None:
             self._deals = await attribution.deals_open_at(self.as_of)
         return self._deals
+
+    async def open_opportunities(self) -> list:
+        """The open deals without their journeys (what BOOKINGS needs): the journeys' read is most of the cost."""
+        if self._deals is not None:
+            return [d.opportunity for d in self._deals]
+        if self._opportunities is None:
+            self._opportunities = await attribution.opportunities_open_at(self.as_of)
+        return self._opportunities
 
     async def team_of_person(self) -> dict[int, int]:
         if self._members is None:
@@ -187,11 +197,10 @@ class Reads:
 async def _deal_values(reads: Reads, metric: MetricName, team_ids: Sequence[int], period: PeriodView):
     """(opportunity, value in cents for these teams) of each open deal that would count if won."""
     teams = set(team_ids)
-    deals = await reads.open_deals()
     if metric is MetricName.BOOKINGS:
         members = await reads.team_of_person()
-        return [(d.opportunity, d.opportunity.amount_cents) for d in deals
-                if members.get(d.opportunity.owner_id) in teams]
+        return [(o, o.amount_cents) for o in await reads.open_opportunities() if members.get(o.owner_id) in teams]
+    deals = await reads.open_deals()
     credit = await reads.team_credit(period.key)
     out = []
     for d in deals:

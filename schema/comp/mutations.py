@@ -7,7 +7,7 @@ import strawberry
 
 from domain.comp import rules, service
 from schema.attribution.types import Opportunity
-from schema.comp.types import CompAdjustment, CompDispute, CompMetric, CompPlan
+from schema.comp.types import CompAdjustment, CompClawback, CompDispute, CompMetric, CompPlan
 from schema.core.context import Info
 from schema.core.errors import UserError
 from schema.core.ids import decode_id
@@ -57,6 +57,8 @@ class CompPlanCreateInput:
     target_variable: Decimal
     components: list[CompComponentInput]
     draw: DrawInput | None = None
+    clawback_days: int | None = strawberry.field(default=None, description=(
+        "Claw back a deal that paid out and turns LOST or drops in amount within this many days of its close."))
 
 
 @strawberry.input
@@ -66,6 +68,7 @@ class CompPlanUpdateInput:
     target_variable: Decimal | None = None
     components: list[CompComponentInput] | None = None
     draw: DrawInput | None = strawberry.field(default=None, description="Left out: unchanged.")
+    clawback_days: int | None = strawberry.field(default=strawberry.UNSET, description="Left out: unchanged; null: none.")
 
 
 @strawberry.type
@@ -148,6 +151,18 @@ def _components(items: list[CompComponentInput]) -> list[rules.Component]:
 
 
 
+@strawberry.input
+class CompClawbackWaiveInput:
+    id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class CompClawbackPayload:
+    comp_clawback: CompClawback | None
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class CompMutation:
     @strawberry.mutation(permission_classes=[SetsPay], description="A person's plan for a period.")
@@ -155,7 +170,7 @@ class CompMutation:
         async def use_case():
             fields = service.PlanFields(decode_id(input.person_id, "Person", "personId"), input.period,
                                         input.target_variable, _components(input.components),
-                                        _draw(input.draw) or rules.Draw())
+                                        _draw(input.draw) or rules.Draw(), input.clawback_days)
             return await service.create_plan(info.context.viewer, fields)
         return await payload(CompPlanPayload, "comp_plan", use_case, CompPlan.from_model)
 
@@ -163,7 +178,8 @@ class CompMutation:
     async def comp_plan_update(self, info: Info, input: CompPlanUpdateInput) -> CompPlanPayload | None:
         return await payload(CompPlanPayload, "comp_plan", lambda: service.update_plan(
             info.context.viewer, decode_id(input.id, "CompPlan", "id"), input.expected_version, input.target_variable,
-            _components(input.components) if input.components is not None else None, _draw(input.draw)),
+            _components(input.components) if input.components is not None else None, _draw(input.draw),
+            **({} if input.clawback_days is strawberry.UNSET else {"clawback_days": input.clawback_days})),
             CompPlan.from_model)
 
     @strawberry.mutation(permission_classes=[SetsPay], description=(
@@ -176,6 +192,13 @@ class CompMutation:
             return await service.set_splits(info.context.viewer,
                                             decode_id(input.opportunity_id, "Opportunity", "opportunityId"), splits)
         return await payload(OpportunitySplitPayload, "opportunity", use_case, Opportunity.from_model)
+
+    @strawberry.mutation(permission_classes=[SetsPay], description=(
+        "Waive a clawback of an open statement, with a reason (FINANCE and admins; audited): it stays listed on the "
+        "statement, no longer counted."))
+    async def comp_clawback_waive(self, info: Info, input: CompClawbackWaiveInput) -> CompClawbackPayload | None:
+        return await payload(CompClawbackPayload, "comp_clawback", lambda: service.waive_clawback(
+            info.context.viewer, decode_id(input.id, "CompClawback", "id"), input.reason), CompClawback.from_model)
 
     @strawberry.mutation(permission_classes=[ManagesPay],
                          description="Change a locked statement, with a reason (finance, admins, the team's leaders).")

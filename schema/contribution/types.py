@@ -97,7 +97,8 @@ class PayoutLine:
     def of(cls, r: PayoutRow) -> "PayoutLine":
         line = CompStatementLine.of(r.line) if r.line is not None else None
         adjustment = CompAdjustment.from_model(r.adjustment) if r.adjustment is not None else None
-        component = line.component if line else adjustment.component if adjustment else None
+        component = line.component if line else adjustment.component if adjustment else \
+            r.clawback.component if r.clawback else "Draw" if r.kind is PayoutKindRow.DRAW else None
         return cls(kind=r.kind, component=component, amount=numbers.money(r.amount), line=line, adjustment=adjustment,
                    person_id=r.person_id)
 

@@ -556,6 +556,10 @@ ROWS: list[Row] = [
              lambda org, caller: {"opportunityId": org.ids["opportunity"], "splits": [
                  {"personId": org.ids["member"], "percent": "60"}, {"personId": org.ids["salesPeer"], "percent": "40"}]},
              expect(leader=FORBIDDEN, member=FORBIDDEN), note="crediting splits are pay: FINANCE and admins"),
+    mutation("compClawbackWaive", "CompClawbackWaiveInput", "compClawback { id }",
+             lambda org, caller: {"id": encode_id("CompClawback", 999_999), "reason": "goodwill"},
+             expect(admin=NOT_FOUND_IN_PAYLOAD, finance=NOT_FOUND_IN_PAYLOAD, leader=FORBIDDEN, member=FORBIDDEN),
+             note="FINANCE and admins (the matrix org has no clawback: waiving one is test_comp_clawbacks)"),
 ]
 
 

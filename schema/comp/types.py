@@ -19,7 +19,7 @@ from domain.goals import queries as goal_queries
 from schema.attribution.types import Opportunity
 from schema.comp.permissions import disputes_visible_to, plans_visible_to
 from schema.core.context import Info
-from schema.core.ids import node_pk
+from schema.core.ids import encode_id, node_pk
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, load_person
 
@@ -80,8 +80,8 @@ class CompAdjustment:
 @strawberry.type(description="What comes back of a payout locked in an earlier statement: a deal behind it turned "
                              "LOST or dropped in amount within the plan's clawback window, and the component's "
                              "payout was recomputed with only that deal changed.")
-class CompClawback(relay.Node):
-    id: relay.NodeID[int]
+class CompClawback:
+    id: strawberry.ID = strawberry.field(description="What compClawbackWaive names.")
     component: str
     amount: Decimal = strawberry.field(description="Negative: what comes back (part of totalPayout unless waived).")
     detected_at: datetime
@@ -93,13 +93,10 @@ class CompClawback(relay.Node):
 
     @classmethod
     def from_model(cls, c: m.Clawback) -> "CompClawback":
-        return cls(id=c.id, component=c.component, amount=numbers.money(from_cents(c.amount_cents)),
+        return cls(id=strawberry.ID(encode_id("CompClawback", c.id)), component=c.component,
+                   amount=numbers.money(from_cents(c.amount_cents)),
                    detected_at=c.detected_at, waived=c.waived_at is not None, waived_reason=c.waived_reason,
                    waived_by=c.waived_by, opportunity_pk=c.opportunity_id, source_period_pk=c.source_period_id)
-
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
-        return [None for _ in node_ids]  # reached through the statement it is charged to (pay privacy)
 
     @strawberry.field(description="The deal that changed.")
     async def opportunity(self, info: Info) -> Opportunity | None:

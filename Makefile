@@ -48,7 +48,8 @@ fuzz: $(STAMP)
 # latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
 # (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then the server's peak memory while it
 # streams a 1,000,000-row leads.csv (bench/export_bench.py), then MARKOV beside ChannelAttribution when installed
-# (bench/markov_bench.py). Datasets are built once and cached in bench/cache/.
+# (bench/markov_bench.py), then the forecast backtest
+# (bench/forecast_bench.py). Datasets are built once and cached in bench/cache/.
 BENCH_LEADS ?= 1000000
 BENCH_JOURNEY_LEADS ?= 20000
 bench: $(STAMP)
@@ -56,6 +57,7 @@ bench: $(STAMP)
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/markov_bench.py
+	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/forecast_bench.py
 
 # The import benchmark of every journey kind against psql's COPY (it creates and drops databases bench_ours_N and
 # bench_plain_N on that server), then the latency benchmark, on PostgreSQL:

@@ -376,6 +376,24 @@ def cmd_check_percents(args) -> int:
     return 1 if found else 0
 
 
+def cmd_backtest(args) -> int:
+    from domain.forecast import backtest
+
+    weeks = tuple(int(w) for w in args.weeks.split(",") if w.strip())
+    if not weeks or any(not 1 <= w <= 13 for w in weeks):
+        print("--weeks takes week numbers from 1 to 13, comma-separated (e.g. 4,8,11)", file=sys.stderr)
+        return 2
+
+    async def work():
+        return await backtest.backtest(weeks)
+    points = _run(_with_db(work))
+    if not points:
+        print("no past quarter with deals to replay")
+        return 1
+    print(backtest.table(points, weeks))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sharedgoals", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -434,6 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-percents", help="list stored PERCENT key result values outside -10..10 (whole "
                                               "percents typed as 52 for 52%%); exits 1 when there are any")
     p.set_defaults(func=cmd_check_percents)
+
+    p = sub.add_parser("backtest", help="replay the past quarters as of weeks 4, 8 and 11: the revenue forecast's "
+                                        "error beside the naive projection's, and how often the actual fell in p10-p90")
+    p.add_argument("--weeks", default="4,8,11", help="weeks of the quarter to forecast as of (default 4,8,11)")
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("backup", help="consistent copy of the SQLite database, also while it serves")
     p.add_argument("file")

@@ -96,11 +96,13 @@ async def stream_csv(header: list[str], rows: AsyncIterator[Iterable] | Iterable
 
 
 PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", "metric", "metric_value", "quota",
-                  "attainment", "curve_value", "gate_open", "payout", "kind"]
+                  "attainment", "curve_value", "gate_open", "payout", "kind", "draw_balance"]
 
 
 async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
-    """One row per person and component (accrued while open, locked once closed), then one per adjustment."""
+    """One row per person and component (accrued while open, locked once closed), one for a draw, one per clawback
+    not waived, then one per
+    adjustment; `draw_balance` is what the person still owes of recoverable draws after the statement."""
     view = await get_period(period_key)
     statements = await visible_statements(principal, view)
     people = {p.id: p for p in await Person.filter(id__in=[s.person_id for s in statements])}
@@ -108,15 +110,22 @@ async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[li
     for s in statements:
         person = people[s.person_id]
         base = [view.key, person.email, person.name, teams.get(person.team_id, "")]
+        balance = numbers.money(s.draw.balance_after)
         for x in s.lines:
             line = x.line
             yield base + [line.component, line.metric.value, numbers.comp_metric_value(line.metric_value, line.metric),
                           numbers.comp_metric_value(line.quota, line.metric), numbers.ratio(line.attainment),
                           numbers.ratio(line.curve_value), str(line.gate_open).lower(), numbers.money(line.payout),
-                          "LOCKED" if s.locked else "ACCRUED"]
+                          "LOCKED" if s.locked else "ACCRUED", balance]
+        if s.draw.amount:
+            yield base + ["Draw", "", "", "", "", "", "", numbers.money(s.draw.amount), "DRAW", balance]
+        for c in s.clawbacks:
+            if c.waived_at is None:
+                yield base + [c.component, "", "", "", "", "", "", numbers.money(from_cents(c.amount_cents)),
+                              "CLAWBACK", balance]
         for a in s.adjustments:
             yield base + [a.component or "", "", "", "", "", "", "", numbers.money(from_cents(a.amount_cents)),
-                          "ADJUSTMENT"]
+                          "ADJUSTMENT", balance]
 
 
 CONTRIBUTION_COLUMNS = ["period", "team", "goal_progress", "mqls_delivered", "sals", "sqls", "sourced_pipeline",

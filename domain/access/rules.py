@@ -193,6 +193,13 @@ def sla_agreement_refusal(actor: Principal, marketing_team_id: int, sales_team_i
     return "an SLA is agreed by a leader of its marketing or its sales team (or an admin)"
 
 
+def pay_set_refusal(actor: Principal) -> Refusal:
+    """Setting pay plans and deals' crediting splits: FINANCE or an admin."""
+    if actor.role in PAY_SETTERS:
+        return None
+    return "pay plans and crediting splits are set by FINANCE or an admin"
+
+
 def pay_manage_refusal(actor: Principal, person_team_id: int) -> Refusal:
     """Adjusting a locked statement: FINANCE, an admin, or a leader of the person's team."""
     if actor.role in (Role.ADMIN, Role.FINANCE) or leads_team(actor, person_team_id):

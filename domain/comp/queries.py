@@ -8,9 +8,12 @@ from decimal import Decimal
 from enum import Enum
 
 from domain.attribution import queries as attribution
+from domain.batch import grouped
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompPlan, LockedLine
+from domain.comp.models import (
+    Clawback, CompAdjustment, CompComponent, CompPlan, LockedDraw, LockedLine, OpportunitySplit,
+)
 from domain.goals.models import KeyResult
 from domain.goals.queries import evaluate_objectives
 from domain.leads import queries as lead_queries
@@ -35,6 +38,7 @@ class PeriodFigures:
 
     period: PeriodView
     won: list[Opportunity] = field(default_factory=list)
+    pay_credit: dict[int, dict[int, int]] = field(default_factory=dict)  # deal -> {person: cents}, splits applied
     team_of: dict[int, int] = field(default_factory=dict)
     attributed_by_team: dict[str, list[int]] = field(default_factory=dict)
     mqls_by_team: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -47,6 +51,7 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     figures.won = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
                                            closed_at__lt=period.end)
     figures.team_of = dict(await Person.all().values_list("id", "team_id"))
+    figures.pay_credit = await pay_credits(figures.won)
     choice = await attribution.model_of_record(period.key)
     figures.attributed_by_team = await attribution.period_credit_totals(period, choice, attribution.GroupBy.TEAM)
     for fact in await lead_queries.mql_facts(period):
@@ -68,24 +73,46 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     return figures
 
 
+async def splits_by_opportunity(ids) -> list[list[OpportunitySplit]]:
+    rows = await OpportunitySplit.filter(opportunity_id__in=list(ids)).order_by("id")
+    return grouped(rows, lambda r: r.opportunity_id, ids)
+
+
+async def pay_credits(deals: list[Opportunity]) -> dict[int, dict[int, int]]:
+    """{deal: {person: cents}}: each deal's credit for pay, by its crediting splits or else all its owner's."""
+    splits: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    ids = [o.id for o in deals]
+    for k in range(0, len(ids), 5_000):
+        for opportunity_id, person_id, percent in await OpportunitySplit.filter(
+                opportunity_id__in=ids[k:k + 5_000]).order_by("opportunity_id", "id").values_list(
+                "opportunity_id", "person_id", "percent"):
+            splits[opportunity_id].append((person_id, Decimal(str(percent))))
+    return {o.id: rules.pay_credit(o.amount_cents, o.owner_id, splits.get(o.id, ())) for o in deals}
+
+
 @dataclass
 class Evidence:
     opportunity_ids: list[int] = field(default_factory=list)
     lead_ids: list[int] = field(default_factory=list)
+    deal_cents: dict[int, int] = field(default_factory=dict)  # a bookings line: each deal's credit in the figure
 
 
 def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:
     team_id = figures.team_of.get(person_id)
     evidence = Evidence()
-    if c.metric is rules.CompMetric.OWN_BOOKINGS:
-        deals = [o for o in figures.won if o.owner_id == person_id]
-    elif c.metric is rules.CompMetric.TEAM_BOOKINGS:
-        deals = [o for o in figures.won if o.owner_id is not None and figures.team_of.get(o.owner_id) == team_id]
-    else:
-        deals = None
-    if deals is not None:
-        evidence.opportunity_ids = [o.id for o in deals]
-        return from_cents(sum(o.amount_cents for o in deals)), evidence
+    if c.metric in (rules.CompMetric.OWN_BOOKINGS, rules.CompMetric.TEAM_BOOKINGS):
+        if c.metric is rules.CompMetric.OWN_BOOKINGS:
+            counts = lambda person: person == person_id  # noqa: E731
+        else:
+            counts = lambda person: figures.team_of.get(person) == team_id  # noqa: E731
+        total = 0
+        for o in figures.won:
+            credited = [cents for person, cents in figures.pay_credit.get(o.id, {}).items() if counts(person)]
+            if credited:
+                evidence.opportunity_ids.append(o.id)
+                evidence.deal_cents[o.id] = sum(credited)
+                total += sum(credited)
+        return from_cents(total), evidence
     if c.metric is rules.CompMetric.ATTRIBUTED_BOOKINGS:
         return from_cents(figures.attributed_by_team.get(str(team_id), [0, 0])[1]), evidence
     if c.metric is rules.CompMetric.MQLS_DELIVERED:
@@ -113,11 +140,23 @@ class Statement:
     locked: bool
     lines: list[StatementLine]
     adjustments: list[CompAdjustment]
+    draw: rules.DrawOutcome = field(default_factory=lambda: rules.DrawOutcome(Decimal(0), Decimal(0)))
+    draw_recoverable: bool = True
+    clawbacks: list[Clawback] = field(default_factory=list)
+
+    @property
+    def earnings(self) -> Decimal:
+        return sum((x.line.payout for x in self.lines), Decimal(0))
 
     @property
     def total(self) -> Decimal:
-        return sum((x.line.payout for x in self.lines), Decimal(0)) + \
+        return self.earnings + self.draw.amount + self.clawed_back + \
             sum((from_cents(a.amount_cents) for a in self.adjustments), Decimal(0))
+
+    @property
+    def clawed_back(self) -> Decimal:
+        """The clawbacks charged to this statement, waived ones left out (negative or 0)."""
+        return sum((from_cents(c.amount_cents) for c in self.clawbacks if c.waived_at is None), Decimal(0))
 
 
 def live_lines(plan: CompPlan, components: list[CompComponent], figures: PeriodFigures) -> list[StatementLine]:
@@ -146,24 +185,59 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None) ->
     adjustments = defaultdict(list)
     for a in await CompAdjustment.filter(period_id=stored.id, person_id__in=people).order_by("id"):
         adjustments[a.person_id].append(a)
+    balances = await draw_balances_before(stored, people)
+    clawbacks = defaultdict(list)
+    for c in await Clawback.filter(period_id=stored.id, person_id__in=people).order_by("id"):
+        clawbacks[c.person_id].append(c)
     if stored.status is PeriodStatus.CLOSED:
         locked = defaultdict(list)
         for row in await LockedLine.filter(period_id=stored.id, person_id__in=people).order_by("position"):
             locked[row.person_id].append(row)
+        draws = {d.person_id: d for d in await LockedDraw.filter(period_id=stored.id, person_id__in=people)}
         return [Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
-                          [StatementLine(_line_of(r), Evidence(), r.position) for r in locked[p.person_id]],
-                          adjustments[p.person_id]) for p in plans]
+                          [StatementLine(locked_line(r), Evidence(), r.position) for r in locked[p.person_id]],
+                          adjustments[p.person_id], *_locked_draw(draws.get(p.person_id), balances[p.person_id]),
+                          clawbacks[p.person_id])
+                for p in plans]
     components = defaultdict(list)
     for row in await CompComponent.filter(plan_id__in=[p.id for p in plans]):
         components[row.plan_id].append(row)
     kr_ids = {r.key_result_id for rows in components.values() for r in rows if r.key_result_id} | \
         {r.gate_key_result_id for rows in components.values() for r in rows if r.gate_key_result_id}
     figures = await period_figures(period, kr_ids)
-    return [Statement(p.person_id, period, from_cents(p.target_variable_cents), False,
-                      live_lines(p, components[p.id], figures), adjustments[p.person_id]) for p in plans]
+    out = []
+    for p in plans:
+        lines = live_lines(p, components[p.id], figures)
+        draw = draw_of(p)
+        outcome = rules.draw_outcome(sum((x.line.payout for x in lines), Decimal(0)), draw, balances[p.person_id])
+        out.append(Statement(p.person_id, period, from_cents(p.target_variable_cents), False, lines,
+                             adjustments[p.person_id], outcome, draw.recoverable, clawbacks[p.person_id]))
+    return out
 
 
-def _line_of(r: LockedLine) -> rules.Line:
+def draw_of(plan: CompPlan) -> rules.Draw:
+    return rules.Draw(from_cents(plan.draw_minimum_cents), plan.draw_recoverable,
+                      Decimal(str(plan.draw_recovery_share)))
+
+
+def _locked_draw(row: LockedDraw | None, balance_before: Decimal) -> tuple[rules.DrawOutcome, bool]:
+    if row is None:  # locked before draws existed, or without one
+        return rules.DrawOutcome(Decimal(0), balance_before), True
+    return rules.DrawOutcome(from_cents(row.amount_cents), from_cents(row.balance_after_cents)), row.recoverable
+
+
+async def draw_balances_before(period: Period, person_ids: list[int]) -> dict[int, Decimal]:
+    """{person: draw balance owed before this period}: from the draws of their statements locked in earlier
+    periods (whatever the plans)."""
+    locked: dict[int, list[tuple[Decimal, bool]]] = defaultdict(list)
+    for person_id, amount, recoverable in await LockedDraw.filter(
+            person_id__in=person_ids, period__start__lt=period.start).values_list(
+            "person_id", "amount_cents", "recoverable"):
+        locked[person_id].append((from_cents(amount), bool(recoverable)))
+    return defaultdict(lambda: Decimal(0), {p: rules.draw_balance(rows) for p, rows in locked.items()})
+
+
+def locked_line(r: LockedLine) -> rules.Line:
     return rules.Line(component=r.component, metric=rules.CompMetric(r.metric), metric_value=r.metric_value,
                       quota=r.quota, attainment=r.attainment, curve_value=r.curve_value, gate_open=r.gate_open,
                       payout=from_cents(r.payout_cents))
@@ -179,6 +253,8 @@ class PayoutKind(str, Enum):
     ACCRUED = "ACCRUED"        # a line of an open period's statement, from the metrics to date
     LOCKED = "LOCKED"          # a line locked when the period closed
     ADJUSTMENT = "ADJUSTMENT"  # a change to a locked statement
+    DRAW = "DRAW"              # a draw's top-up (positive) or the repayment of an earlier one (negative)
+    CLAWBACK = "CLAWBACK"      # what comes back of an earlier locked payout (a deal lost or reduced in its window)
 
 
 @dataclass(frozen=True)
@@ -189,12 +265,17 @@ class PayoutRow:
     amount: Decimal
     line: StatementLine | None = None
     adjustment: CompAdjustment | None = None
+    clawback: Clawback | None = None
 
 
 def payout_rows(s: Statement) -> list[PayoutRow]:
-    """A statement's lines, then its adjustments: their amounts sum to its total."""
+    """A statement's lines, its draw and clawbacks (not the waived), then its adjustments: their amounts sum to its
+    total."""
     kind = PayoutKind.LOCKED if s.locked else PayoutKind.ACCRUED
-    return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + \
+    draw = [PayoutRow(s.person_id, PayoutKind.DRAW, s.draw.amount)] if s.draw.amount else []
+    draw += [PayoutRow(s.person_id, PayoutKind.CLAWBACK, from_cents(c.amount_cents), clawback=c)
+             for c in s.clawbacks if c.waived_at is None]
+    return [PayoutRow(s.person_id, kind, x.line.payout, line=x) for x in s.lines] + draw + \
         [PayoutRow(s.person_id, PayoutKind.ADJUSTMENT, from_cents(a.amount_cents), adjustment=a)
          for a in s.adjustments]
 

@@ -9,10 +9,11 @@ DOMAIN.md "Compensation linked to the shared goals" and "Settled rules" -> Numbe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from enum import Enum
 
+from domain.attribution.rules import split as split_cents
 from domain.goals.rules import clamp, shares_problem
 from domain.money import CENT, MAX_AMOUNT, amount_problem, round_cents
 
@@ -262,3 +263,113 @@ def statement_line(target_variable: Decimal, c: Component, metric_value: Decimal
     return Line(component=c.name, metric=c.metric, metric_value=metric_value, quota=c.quota, attainment=a,
                 curve_value=value, gate_open=is_open,
                 payout=payout(target_variable, c.weight, value) if is_open else round_cents(ZERO))
+
+
+# --- crediting splits ------------------------------------------------------------------------------------------
+
+HUNDRED = Decimal(100)
+MAX_SPLITS = 20
+
+
+def split_problems(percents: Sequence[Decimal]) -> list[tuple[int | None, str]]:
+    """What is wrong with a deal's split percentages: (index, problem) per bad entry, (None, problem) for the whole
+    set. Each is above 0 and at most 100 with at most 2 decimals; together exactly 100.00. No splits at all is
+    allowed (the deal goes back to its owner)."""
+    problems: list[tuple[int | None, str]] = []
+    if len(percents) > MAX_SPLITS:
+        return [(None, f"a deal is split among at most {MAX_SPLITS} people")]
+    for i, p in enumerate(percents):
+        if not p.is_finite() or not ZERO < p <= HUNDRED:
+            problems.append((i, "a split is more than 0 and at most 100 percent"))
+        elif p != p.quantize(CENT):
+            problems.append((i, "a split has at most 2 decimals"))
+    if percents and not problems and sum(percents, ZERO) != HUNDRED:
+        problems.append((None, f"the splits sum to {sum(percents, ZERO):.2f}, not exactly 100.00"))
+    return problems
+
+
+def pay_credit(amount_cents: int, owner_id: int | None, splits: Sequence[tuple[int, Decimal]]) -> dict[int, int]:
+    """{person: cents} of a deal's credit for pay: its splits' shares split to the cent by largest remainder (so
+    they sum to the amount), or the whole amount to its owner when it has none (nobody's when it has no owner)."""
+    if not splits:
+        return {owner_id: amount_cents} if owner_id is not None else {}
+    cents = split_cents(amount_cents, [p / HUNDRED for _, p in splits])
+    return {person: c for (person, _), c in zip(splits, cents)}
+
+
+# --- draws ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Draw:
+    """A plan's draw: the minimum its period pays (None: no draw), whether the top-up is recoverable (repaid from
+    later earnings) or a bonus, and the share of earnings above the minimum that repays an earlier balance."""
+
+    minimum: Decimal | None = None
+    recoverable: bool = True
+    recovery_share: Decimal = ONE
+
+
+@dataclass(frozen=True)
+class DrawOutcome:
+    amount: Decimal          # positive: the top-up; negative: repaid from this period's earnings; 0: neither
+    balance_after: Decimal   # what is still owed of recoverable draws once this statement is paid
+
+
+def draw_problems(draw: Draw) -> list[tuple[tuple[str, ...], str]]:
+    problems = []
+    if draw.minimum is not None and not draw.minimum.is_finite():
+        problems.append((("draw", "minimum"), "a draw's minimum is a number"))
+    elif draw.minimum is not None and (problem := amount_problem(draw.minimum, "a draw's minimum")):
+        problems.append((("draw", "minimum"), problem))
+    elif draw.minimum is not None and (draw.minimum <= ZERO or draw.minimum != draw.minimum.quantize(CENT)):
+        problems.append((("draw", "minimum"), "a draw's minimum is above 0, in cents"))
+    if not draw.recovery_share.is_finite() or not ZERO <= draw.recovery_share <= ONE:
+        problems.append((("draw", "recoveryShare"), "the recovery share is from 0 to 1"))
+    return problems
+
+
+def draw_outcome(earnings: Decimal, draw: Draw, balance_before: Decimal) -> DrawOutcome:
+    """The draw line of a statement whose lines earn `earnings`, for a person owing `balance_before`:
+    - below the minimum, the top-up to it (added to the balance when recoverable);
+    - else, the earlier balance is repaid from the earnings above the minimum (above 0 without one), at most the
+      recovery share of them, to the cent (rounded down: never more than the share)."""
+    minimum = draw.minimum if draw.minimum is not None else ZERO
+    if earnings < minimum:
+        top_up = round_cents(minimum - earnings)
+        return DrawOutcome(top_up, balance_before + (top_up if draw.recoverable else ZERO))
+    if balance_before <= ZERO:
+        return DrawOutcome(ZERO, balance_before)
+    room = ((earnings - minimum) * draw.recovery_share).quantize(CENT, rounding="ROUND_FLOOR")
+    repaid = min(balance_before, room)
+    return DrawOutcome(-repaid, balance_before - repaid)
+
+
+def draw_balance(locked: Sequence[tuple[Decimal, bool]]) -> Decimal:
+    """A person's draw balance from the draws of their earlier locked statements ((amount, recoverable) each):
+    recoverable top-ups owed, less what was repaid."""
+    return sum((amount for amount, recoverable in locked if amount < ZERO or recoverable), ZERO)
+
+
+# --- clawbacks ------------------------------------------------------------------------------------------------
+
+def in_clawback_window(closed_at, days: int | None, seen_at) -> bool:
+    """Whether a change to a deal seen at `seen_at` falls within `days` of the deal's close (no window: never)."""
+    from datetime import timedelta
+    return days is not None and closed_at <= seen_at <= closed_at + timedelta(days=days)
+
+
+def clawback(target_variable: Decimal, c: Component, locked: Line, locked_cents: int, new_cents: int) -> Decimal:
+    """What comes back of a locked line's payout when one deal behind it is now worth `new_cents` instead of the
+    `locked_cents` it counted for: the line recomputed with only that deal changed, less what it paid (never
+    positive: a deal that grew pays nothing more here). A line whose gate was closed paid nothing: nothing back."""
+    if not locked.gate_open or new_cents >= locked_cents:
+        return ZERO
+    value = locked.metric_value - Decimal(locked_cents - new_cents) / 100
+    again = statement_line(target_variable, replace(c, gate=None), value, None)
+    return min(ZERO, again.payout - locked.payout)
+
+
+def clawback_days_problem(days: int | None) -> str | None:
+    if days is not None and not 1 <= days <= 3650:
+        return "a clawback window is 1 to 3,650 days"
+    return None

@@ -9,10 +9,16 @@ from tortoise.transactions import in_transaction
 from domain import clock
 from domain.audit.service import record
 from domain.comp import rules
-from domain.comp.models import CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedLine
-from domain.comp.queries import component_of, statements
+from domain.comp.models import (
+    Clawback, CompAdjustment, CompComponent, CompDispute, CompPlan, DisputeStatus, LockedDeal, LockedDraw, LockedLine,
+    OpportunitySplit,
+)
+from domain.attribution.models import Opportunity
+from domain.comp.queries import component_of, draw_of, statements
 from domain import texts
-from domain.access.rules import dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal
+from domain.access.rules import (
+    dispute_raise_refusal, dispute_resolve_refusal, enforce, pay_manage_refusal, pay_set_refusal,
+)
 from domain.errors import DomainError, ErrorCode, Problems, invalid, not_found
 from domain.goals.models import KeyResult
 from domain.money import amount_problem, to_cents
@@ -30,11 +36,15 @@ class PlanFields:
     period: str
     target_variable: Decimal
     components: list[rules.Component] = field(default_factory=list)
+    draw: rules.Draw = field(default_factory=rules.Draw)
+    clawback_days: int | None = None
 
 
 async def _check_plan(f: PlanFields, problems: Problems) -> None:
-    for path, message in rules.plan_problems(f.target_variable, f.components):
+    for path, message in rules.plan_problems(f.target_variable, f.components) + rules.draw_problems(f.draw):
         problems.add(ErrorCode.INVALID, message, *path)
+    if problem := rules.clawback_days_problem(f.clawback_days):
+        problems.add(ErrorCode.INVALID, problem, "clawbackDays")
     kr_ids = {c.key_result_id for c in f.components if c.key_result_id} | \
         {c.gate.key_result_id for c in f.components if c.gate}
     found = set(await KeyResult.filter(id__in=kr_ids).values_list("id", flat=True)) if kr_ids else set()
@@ -55,10 +65,19 @@ def _component_row(plan_id: int, position: int, c: rules.Component) -> CompCompo
         gate_min_progress=c.gate.min_progress if c.gate else None)
 
 
-def _snapshot(target_cents: int, components: list[rules.Component]) -> dict:
+def _snapshot(target_cents: int, components: list[rules.Component], draw: rules.Draw) -> dict:
     return {"target_variable_cents": target_cents,
             "components": [{"name": c.name, "metric": c.metric.value, "quota": str(c.quota), "weight": str(c.weight)}
-                           for c in components]}
+                           for c in components],
+            **({"draw": {"minimum": str(draw.minimum), "recoverable": draw.recoverable,
+                         "recovery_share": str(draw.recovery_share)}} if draw != rules.Draw() else {})}
+
+
+def _draw_columns(f: PlanFields) -> dict:
+    draw = f.draw
+    return {"draw_minimum_cents": to_cents(draw.minimum) if draw.minimum is not None else None,
+            "draw_recoverable": draw.recoverable, "draw_recovery_share": draw.recovery_share,
+            "clawback_days": f.clawback_days}
 
 
 async def _open(period_key: str) -> Period:
@@ -70,6 +89,7 @@ async def _open(period_key: str) -> Period:
 
 
 async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
+    enforce(pay_set_refusal(actor), "personId")
     problems = Problems()
     parse_key(f.period, "period")
     async with in_transaction():
@@ -82,16 +102,22 @@ async def create_plan(actor: Principal, f: PlanFields) -> CompPlan:
             raise DomainError.one(ErrorCode.DUPLICATE, "this person already has a plan for the period; update it",
                                   "personId")
         plan = await CompPlan.create(person_id=f.person_id, period_id=period.id,
-                                     target_variable_cents=to_cents(f.target_variable), created_at=clock.now())
+                                     target_variable_cents=to_cents(f.target_variable), created_at=clock.now(),
+                                     **_draw_columns(f))
         await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(f.components)])
         await record(actor, "compPlanCreate", "CompPlan", plan.id, None,
-                     {"period": period.key, **_snapshot(plan.target_variable_cents, f.components)})
+                     {"period": period.key, **_snapshot(plan.target_variable_cents, f.components, f.draw)})
     return plan
 
 
+_UNCHANGED = object()
+
+
 async def update_plan(actor: Principal, plan_id: int, expected_version: int | None, target_variable: Decimal | None,
-                      components: list[rules.Component] | None) -> CompPlan:
-    """Change a plan of an open period: its target variable pay and/or all its components."""
+                      components: list[rules.Component] | None, draw: rules.Draw | None = None,
+                      clawback_days=_UNCHANGED) -> CompPlan:
+    """Change a plan of an open period: its target variable pay, all its components and/or its draw."""
+    enforce(pay_set_refusal(actor), "id")
     problems = Problems()
     async with in_transaction():
         plan = await CompPlan.get_or_none(id=plan_id)
@@ -103,21 +129,24 @@ async def update_plan(actor: Principal, plan_id: int, expected_version: int | No
             raise DomainError.one(ErrorCode.CONFLICT, f"the plan was changed meanwhile (version {plan.version})",
                                   "expectedVersion")
         current = [component_of(r) for r in await CompComponent.filter(plan_id=plan.id).order_by("position")]
+        current_draw = draw_of(plan)
         f = PlanFields(plan.person_id, period.key,
                        target_variable if target_variable is not None else Decimal(plan.target_variable_cents) / 100,
-                       components if components is not None else current)
+                       components if components is not None else current,
+                       draw if draw is not None else current_draw,
+                       plan.clawback_days if clawback_days is _UNCHANGED else clawback_days)
         await _check_plan(f, problems)
         problems.raise_if_any()
-        before = _snapshot(plan.target_variable_cents, current)
+        before = _snapshot(plan.target_variable_cents, current, current_draw)
         changed = await CompPlan.filter(id=plan.id, version=plan.version).update(
-            version=plan.version + 1, target_variable_cents=to_cents(f.target_variable))
+            version=plan.version + 1, target_variable_cents=to_cents(f.target_variable), **_draw_columns(f))
         if not changed:
             raise DomainError.one(ErrorCode.CONFLICT, "the plan was changed meanwhile", "expectedVersion")
         if components is not None:
             await CompComponent.filter(plan_id=plan.id).delete()
             await CompComponent.bulk_create([_component_row(plan.id, i, c) for i, c in enumerate(components)])
         await record(actor, "compPlanUpdate", "CompPlan", plan.id, before,
-                     _snapshot(to_cents(f.target_variable), f.components))
+                     _snapshot(to_cents(f.target_variable), f.components, f.draw))
         plan = await CompPlan.get(id=plan.id)
     return plan
 
@@ -138,8 +167,11 @@ async def lock_statements(period: Period) -> int:
     """Freeze every statement of a period being closed (call inside the closing transaction)."""
     view = await get_period(period.key)
     now = clock.now()
-    rows = []
-    for s in await statements(view):
+    rows, draws, deals = [], [], []
+    found = await statements(view)
+    ids = {o for s in found for x in s.lines for o in x.evidence.deal_cents}
+    closed = dict(await Opportunity.filter(id__in=list(ids)).values_list("id", "closed_at")) if ids else {}
+    for s in found:
         for x in s.lines:
             rows.append(LockedLine(
                 person_id=s.person_id, period_id=period.id, position=x.position, component=x.line.component,
@@ -148,12 +180,22 @@ async def lock_statements(period: Period) -> int:
                 gate_open=x.line.gate_open,
                 payout_cents=to_cents(x.line.payout), target_variable_cents=to_cents(s.target_variable),
                 locked_at=now))
+        deals.extend(LockedDeal(person_id=s.person_id, period_id=period.id, position=x.position, opportunity_id=o,
+                                cents=cents, closed_at=closed[o])
+                     for x in s.lines for o, cents in x.evidence.deal_cents.items())
+        draws.append(LockedDraw(person_id=s.person_id, period_id=period.id, amount_cents=to_cents(s.draw.amount),
+                                recoverable=s.draw_recoverable, balance_after_cents=to_cents(s.draw.balance_after),
+                                locked_at=now))
     await LockedLine.bulk_create(rows)
+    await LockedDraw.bulk_create(draws)
+    await LockedDeal.bulk_create(deals, batch_size=5_000)
     return len(rows)
 
 
 async def unlock_statements(period: Period) -> None:
     await LockedLine.filter(period_id=period.id).delete()
+    await LockedDraw.filter(period_id=period.id).delete()
+    await LockedDeal.filter(period_id=period.id).delete()
 
 
 # --- who may see whose pay ---------------------------------------------------------------------
@@ -277,3 +319,67 @@ async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
         await record(actor, "compDisputeResolve", "CompDispute", dispute.id, {"status": "OPEN"},
                      {"status": "RESOLVED", "resolution": resolution, "adjustment_id": dispute.adjustment_id})
     return dispute
+
+
+# --- crediting splits ----------------------------------------------------------------------------------------------
+
+async def set_splits(actor: Principal, opportunity_id: int, splits: list[tuple[int, Decimal]]):
+    """Replace a deal's crediting splits for pay ((person, percent) each; none: the deal is its owner's again).
+    FINANCE and admins only; the percentages sum to exactly 100.00; each person once. Audited."""
+    enforce(pay_set_refusal(actor), "opportunityId")
+    problems = Problems()
+    for i, message in rules.split_problems([p for _, p in splits]):
+        problems.add(ErrorCode.INVALID, message, "splits", *((str(i), "percent") if i is not None else ()))
+    seen: set[int] = set()
+    for i, (person_id, _) in enumerate(splits):
+        if person_id in seen:
+            problems.add(ErrorCode.DUPLICATE, "a person has one split of a deal", "splits", str(i), "personId")
+        seen.add(person_id)
+    async with in_transaction():
+        opportunity = await Opportunity.get_or_none(id=opportunity_id)
+        if opportunity is None:
+            raise not_found("no opportunity has this id", "opportunityId")
+        found = set(await Person.filter(id__in=list(seen)).values_list("id", flat=True)) if seen else set()
+        for i, (person_id, _) in enumerate(splits):
+            if person_id not in found:
+                problems.add(ErrorCode.NOT_FOUND, "no person has this id", "splits", str(i), "personId")
+        problems.raise_if_any()
+        before = await _splits_snapshot(opportunity_id)
+        await OpportunitySplit.filter(opportunity_id=opportunity_id).delete()
+        await OpportunitySplit.bulk_create([OpportunitySplit(opportunity_id=opportunity_id, person_id=person,
+                                                             percent=percent) for person, percent in splits])
+        await record(actor, "opportunitySplitSet", "Opportunity", opportunity_id, before,
+                     await _splits_snapshot(opportunity_id))
+    return opportunity
+
+
+async def _splits_snapshot(opportunity_id: int) -> dict:
+    rows = await OpportunitySplit.filter(opportunity_id=opportunity_id).order_by("id").values_list("person_id",
+                                                                                                   "percent")
+    return {"splits": [{"person_id": person, "percent": f"{percent:.2f}"} for person, percent in rows]}
+
+
+async def waive_clawback(actor: Principal, clawback_id: int, reason: str) -> Clawback:
+    """FINANCE (or an admin) waives a clawback of an open statement, with a reason; it stays listed, not counted."""
+    enforce(pay_set_refusal(actor), "id")
+    if not reason or not reason.strip():
+        raise invalid("a waiver gives its reason", "reason")
+    if (message := texts.too_long(reason, texts.REASON)) is not None:
+        raise invalid(message, "reason")
+    async with in_transaction():
+        row = await Clawback.get_or_none(id=clawback_id)
+        if row is None:
+            raise not_found("no clawback has this id", "id")
+        period = await Period.get(id=row.period_id)
+        if period.status is PeriodStatus.CLOSED:
+            raise DomainError.one(ErrorCode.PERIOD_CLOSED, f"{period.key} is closed: change it with an adjustment",
+                                  "id")
+        if row.waived_at is not None:
+            raise DomainError.one(ErrorCode.CONFLICT, "this clawback is already waived", "id")
+        changed = await Clawback.filter(id=row.id, waived_at__isnull=True).update(
+            waived_reason=reason.strip(), waived_by=actor.name, waived_at=clock.now())
+        if not changed:
+            raise DomainError.one(ErrorCode.CONFLICT, "this clawback is already waived", "id")
+        await record(actor, "compClawbackWaive", "Clawback", row.id, {"amount_cents": row.amount_cents},
+                     {"amount_cents": row.amount_cents, "waived": True, "reason": reason.strip()})
+        return await Clawback.get(id=row.id)

@@ -16,6 +16,7 @@ from domain import clock, config
 from domain.goals import history
 from domain.goals import rules as goal_rules
 from domain.org.rules import PeriodStatus
+from domain.forecast import queries as forecast
 from domain.attribution import queries as attribution
 from domain.comp.queries import PayoutRow, team_payout_rows
 from domain.contribution import rules
@@ -98,6 +99,11 @@ class PeriodContribution:
             return {t: (from_cents(r.sourced_pipeline_cents), from_cents(r.influenced_pipeline_cents))
                     for t, r in rows.items()}
         return await self._once("pipeline", compute)
+
+    async def attributed_bookings_forecasts(self):
+        """{team: forecast of its attributed bookings at the period's end, as of now} (domain/forecast)."""
+        return await self._once("forecasts", lambda: forecast.team_attributed_bookings_forecasts(
+            self.team_ids, self.period))
 
     async def deals(self) -> list[attribution.Deal]:
         """The period's deals with their journeys (live), for the pipeline and booking traces."""

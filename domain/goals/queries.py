@@ -177,7 +177,7 @@ class ObjectiveTree:
         return self.periods[self.objectives[objective_id].period_id]
 
     def metric_teams(self, kr: _KeyResult) -> list[int]:
-        return kr.metric_team_ids or self.owners.get(kr.objective_id, [])
+        return rules.metric_teams(kr.metric_team_ids, self.owners.get(kr.objective_id, []))
 
 
 async def objective_tree(ids: Sequence[int]) -> ObjectiveTree:

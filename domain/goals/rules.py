@@ -77,6 +77,11 @@ def percent_value_problem(unit: Unit, value: Decimal | None) -> str | None:
     return (f"a PERCENT value is a fraction between -10 and 10: write {fraction} for {whole}%")
 
 
+def metric_teams(bound: "Iterable[int] | None", owners: Iterable[int]) -> list[int]:
+    """The teams a METRIC key result measures: those it names, or its objective's owner teams."""
+    return list(bound) if bound else list(owners)
+
+
 def raw_progress(kind: KeyResultKind, start: Decimal, target: Decimal, current: Decimal) -> Decimal:
     """Progress before clamping: may exceed 1, and a move in the wrong direction is negative."""
     if kind is KeyResultKind.INCREASE_TO:

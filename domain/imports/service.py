@@ -39,6 +39,7 @@ from domain.leads.facts import refresh_leads
 from domain.rawsql import as_utc
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, TeamFunction
+from domain.comp import clawbacks
 
 log = logging.getLogger("sharedgoals.imports")
 
@@ -276,7 +277,13 @@ def _quoted(names: Iterable[str]) -> str:
 
 # Kinds whose created or changed records have derived rows to bring up to date once all batches are in: a deal's
 # stored credit rows (touchpoint and lead-event imports reach theirs through refresh_leads).
-_REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {"opportunities": refresh_deals}
+async def _deals_written(ids: list[int]) -> None:
+    """A deal's stored credit rows, then the clawbacks of locked pay it changed (domain/comp/clawbacks.py)."""
+    await refresh_deals(ids)
+    await clawbacks.deals_changed(ids)
+
+
+_REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {"opportunities": _deals_written}
 
 
 class _Run:

@@ -12,6 +12,7 @@ from strawberry import relay
 from domain import numbers
 from domain.attribution import models as m
 from domain.attribution import driven, queries, rules
+from domain.comp import queries as comp_queries
 from domain.errors import DomainError
 from domain.leads import queries as lead_queries
 from domain.money import from_cents
@@ -20,6 +21,7 @@ from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.leads.types import Lead
 from schema.org.types import Person, Team, load_nodes, load_person, load_team_row, load_team_rows
+from schema.forecast.types import WinProbability, win_probability
 
 AttributionModel = strawberry.enum(rules.Model, name="AttributionModel", description="How credit is shared.")
 GroupBy = strawberry.enum(queries.GroupBy, name="CreditGroupBy", description="What credit lines group by.")
@@ -37,6 +39,16 @@ class CustomWeightsInput:
 
     def to_rules(self) -> rules.CustomWeights:
         return rules.CustomWeights(self.ft, self.lc, self.oc, self.cw, self.others)
+
+
+@strawberry.type(description="A person's share of a deal's credit for pay (the shares of a deal sum to 100.00).")
+class OpportunitySplit:
+    person_id: strawberry.Private[int]
+    percent: Decimal = strawberry.field(description="Percent of the deal's amount, 2 decimals.")
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        return await load_person(info, self.person_id)
 
 
 @strawberry.type(description="A group's credit in a period: pipeline created and bookings won, with shares of the "
@@ -104,6 +116,18 @@ class Opportunity(relay.Node):
     @strawberry.field
     async def owner(self, info: Info) -> Person | None:
         return await load_person(info, self.owner_id)
+
+    @strawberry.field(description="Its crediting splits for pay (empty: all its owner's). Team credit ignores them.")
+    async def splits(self, info: Info) -> list[OpportunitySplit]:
+        rows = await info.context.loaders(comp_queries.splits_by_opportunity).load(self.id)
+        return [OpportunitySplit(person_id=r.person_id, percent=numbers.money(r.percent)) for r in rows]
+
+    @strawberry.field(description="The probability of closing won within the current period, for an open deal "
+                                  "(null once closed). See docs/rules.md, Forecast.")
+    async def win_probability(self, info: Info) -> WinProbability | None:
+        if self.status is not m.OpportunityStatus.OPEN:
+            return None
+        return await win_probability(info, self.id)
 
     @strawberry.field(description="The source lead.")
     async def lead(self, info: Info) -> Lead | None:

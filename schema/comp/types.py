@@ -14,10 +14,11 @@ from domain.comp import models as m
 from domain.comp import queries, rules
 from domain.leads import queries as lead_queries
 from domain.money import from_cents
+from domain.goals import queries as goal_queries
 from schema.attribution.types import Opportunity
 from schema.comp.permissions import disputes_visible_to, plans_visible_to
 from schema.core.context import Info
-from schema.core.ids import node_pk
+from schema.core.ids import encode_id, node_pk
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, load_person
 
@@ -75,6 +76,37 @@ class CompAdjustment:
                    author_name=a.author_name, at=a.at)
 
 
+@strawberry.type(description="What comes back of a payout locked in an earlier statement: a deal behind it turned "
+                             "LOST or dropped in amount within the plan's clawback window, and the component's "
+                             "payout was recomputed with only that deal changed.")
+class CompClawback:
+    id: strawberry.ID = strawberry.field(description="What compClawbackWaive names.")
+    component: str
+    amount: Decimal = strawberry.field(description="Negative: what comes back (part of totalPayout unless waived).")
+    detected_at: datetime
+    waived: bool
+    waived_reason: str | None
+    waived_by: str | None
+    opportunity_pk: strawberry.Private[int]
+    source_period_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, c: m.Clawback) -> "CompClawback":
+        return cls(id=strawberry.ID(encode_id("CompClawback", c.id)), component=c.component,
+                   amount=numbers.money(from_cents(c.amount_cents)),
+                   detected_at=c.detected_at, waived=c.waived_at is not None, waived_reason=c.waived_reason,
+                   waived_by=c.waived_by, opportunity_pk=c.opportunity_id, source_period_pk=c.source_period_id)
+
+    @strawberry.field(description="The deal that changed.")
+    async def opportunity(self, info: Info) -> Opportunity | None:
+        row = await info.context.loaders(attribution_queries.opportunities_by_ids).load(self.opportunity_pk)
+        return Opportunity.from_model(row) if row else None
+
+    @strawberry.field(description="The period whose locked statement paid the deal.")
+    async def paid_in(self, info: Info) -> Period:
+        return Period.from_view(await info.context.loaders(goal_queries.periods_by_ids).load(self.source_period_pk))
+
+
 @strawberry.type(description="A person's pay statement for a period: accruals to date, or locked once closed.")
 class CompStatement:
     period: Period
@@ -83,6 +115,14 @@ class CompStatement:
     locked: bool
     lines: list[CompStatementLine]
     adjustments: list[CompAdjustment]
+    draw: Decimal = strawberry.field(description=(
+        "The draw line: the top-up to the plan's minimum (positive), the repayment of an earlier recoverable draw "
+        "from this period's earnings (negative), or 0. Part of totalPayout."))
+    draw_balance: Decimal = strawberry.field(description=(
+        "What is still owed of recoverable draws once this statement is paid (derived from the locked statements "
+        "before it, across plans)."))
+    clawbacks: list[CompClawback] = strawberry.field(description=(
+        "Clawbacks charged to this statement (waived ones listed, not counted)."))
     person_id: strawberry.Private[int]
 
     @classmethod
@@ -90,7 +130,9 @@ class CompStatement:
         return cls(period=Period.from_view(s.period), target_variable=numbers.money(s.target_variable),
                    total_payout=numbers.money(s.total),
                    locked=s.locked, lines=[CompStatementLine.of(x) for x in s.lines],
-                   adjustments=[CompAdjustment.from_model(a) for a in s.adjustments], person_id=s.person_id)
+                   adjustments=[CompAdjustment.from_model(a) for a in s.adjustments],
+                   draw=numbers.money(s.draw.amount), draw_balance=numbers.money(s.draw.balance_after),
+                   clawbacks=[CompClawback.from_model(c) for c in s.clawbacks], person_id=s.person_id)
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
@@ -102,12 +144,18 @@ class CompPlan(relay.Node):
     id: relay.NodeID[int]
     target_variable: Decimal
     version: int
+    draw_minimum: Decimal | None = strawberry.field(description="The guaranteed minimum (null: no draw).")
+    draw_recoverable: bool
+    draw_recovery_share: float = strawberry.field(description="Rounded to 6 places.")
+    clawback_days: int | None = strawberry.field(description=(
+        "A deal that paid out and turns LOST or drops in amount within this many days of its close is clawed back."))
     person_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, p: m.CompPlan) -> "CompPlan":
         return cls(id=p.id, target_variable=numbers.money(from_cents(p.target_variable_cents)),
-                   version=p.version,
+                   version=p.version, draw_minimum=numbers.money(from_cents(p.draw_minimum_cents)),
+                   draw_recoverable=p.draw_recoverable, draw_recovery_share=numbers.ratio(p.draw_recovery_share), clawback_days=p.clawback_days,
                    person_id=p.person_id)
 
     @classmethod

@@ -22,6 +22,7 @@ from domain.money import from_cents
 from domain.errors import DomainError
 from domain.org.service import get_period, previous_key
 from domain.paging import Page
+from domain.org.rules import PeriodStatus
 from schema.attribution.types import Credit, Opportunity
 from schema.comp.types import CompAdjustment, CompStatementLine
 from schema.core.context import Info
@@ -34,6 +35,7 @@ from schema.goals.types import FromDay, Objective, ProgressPoint, SeriesStep, To
 from schema.leads.sla import SlaItemKind, SlaItemState, SlaSide
 from schema.leads.types import Lead
 from schema.org.types import Period, Person, Team, load_person, load_team_row
+from schema.forecast.types import Forecast
 
 PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
@@ -98,7 +100,8 @@ class PayoutLine:
     def of(cls, r: PayoutRow) -> "PayoutLine":
         line = CompStatementLine.of(r.line) if r.line is not None else None
         adjustment = CompAdjustment.from_model(r.adjustment) if r.adjustment is not None else None
-        component = line.component if line else adjustment.component if adjustment else None
+        component = line.component if line else adjustment.component if adjustment else \
+            r.clawback.component if r.clawback else "Draw" if r.kind is PayoutKindRow.DRAW else None
         return cls(kind=r.kind, component=component, amount=numbers.money(r.amount), line=line, adjustment=adjustment,
                    person_id=r.person_id)
 
@@ -186,6 +189,13 @@ class TeamContribution:
 
     async def _pipeline_rows(self) -> attribution_queries.PipelineDeals:
         return (await self.contribution.pipeline_rows()).get(self.team_id, attribution_queries.PipelineDeals([], []))
+
+    @strawberry.field(description="Where the team's attributed bookings are heading at the period's end, as of now "
+                                  "(see KeyResult.forecast); null once the period is closed.")
+    async def attributed_bookings_forecast(self) -> Forecast | None:
+        if self.contribution.period.status is PeriodStatus.CLOSED:
+            return None
+        return Forecast.of((await self.contribution.attributed_bookings_forecasts()).get(self.team_id))
 
     @strawberry.field(description="Σ(share × progress) / Σ share of co-owned objectives.")
     async def goal_progress(self) -> float | None:

@@ -24,6 +24,9 @@ OPEN_DEALS = 2_000           # TIME_DECAY at its default half-life: stored rows,
 POSITION_MODEL = 2_000       # a position model computed live over a period's deals already read
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
+FORECAST = 100               # a revenue forecast: 10,000 seeded draws over the open deals (the deals, their
+                             # journeys and the win model are read once a request, whatever the number of forecasts)
+WIN_PROBABILITY = 10         # one open deal's probability (the win model learnt once a request)
 IMPORT_ROWS_PER_UNIT = 1_000  # a file import spends 1 unit per this many rows
 DRIVERS = 10_000             # a period's training journeys read and its Markov chain solved (cached once closed)
 DATA_DRIVEN_MODEL = DRIVERS + POSITION_MODEL  # MARKOV or SHAPLEY over a period: the chain, then the stored rows
@@ -166,6 +169,10 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Opportunity.credits": FieldCost(lambda a: DEAL_CREDIT_DRIVEN if _name(a.get("model")) in DATA_DRIVEN_MODELS
                                      else DEAL_CREDIT_LIVE if _name(a.get("model")) in LIVE_MODELS
                                      else DEAL_CREDIT),
+    "KeyResult.forecast": FieldCost(FORECAST),
+    "Objective.forecastStatus": FieldCost(FORECAST),
+    "TeamContribution.attributedBookingsForecast": FieldCost(FORECAST),
+    "Opportunity.winProbability": FieldCost(WIN_PROBABILITY),
     **{f"TeamContribution.{name}": FieldCost(FIGURE) for name in _TEAM_FIGURES},
     **{f"TeamContribution.{name}": FieldCost(TRACE) for name in _TEAM_TRACES},
     **{f"CompanyContribution.{name}": FieldCost(FIGURE) for name in _COMPANY_FIGURES},

@@ -18,6 +18,7 @@ from domain.rawsql import as_utc
 from domain.org.rules import PeriodStatus
 from domain.goals import models as m
 from schema.audit.types import AuditEntry, audit_page
+from schema.forecast.types import Forecast, ForecastStatus, key_result_forecast, objective_forecast_status
 from schema.core.context import Info
 from schema.core.errors import ClientError, client_error
 from schema.core.pagination import Connection, page_request
@@ -164,10 +165,9 @@ class MetricBinding:
 
     @strawberry.field(description="The teams measured: those named, or the objective's owner teams.")
     async def teams(self, info: Info) -> list[Team]:
-        ids = self.team_ids
-        if not ids:
-            owners = await info.context.loaders(queries.owners_by_objective).load(self.objective_id)
-            ids = [w.team_id for w in owners]
+        owners = [] if self.team_ids else [
+            w.team_id for w in await info.context.loaders(queries.owners_by_objective).load(self.objective_id)]
+        ids = rules.metric_teams(self.team_ids, owners)
         rows = await load_team_rows(info, ids)
         return [Team.from_model(t) for t in rows if t is not None]
 
@@ -238,6 +238,12 @@ class KeyResult(relay.Node):
         found = await objective_series(info, self.objective_id, every, from_, to)
         points = found.key_results.get(self.id) if found else None
         return [ProgressPoint.of(p, self.unit) for p in points or []]
+
+    @strawberry.field(description="Where the figure is heading at the period's end (METRIC key results on BOOKINGS, "
+                                  "ATTRIBUTED_BOOKINGS or PIPELINE_CREATED of a period not yet closed; null for "
+                                  "others). See docs/rules.md, Forecast.")
+    async def forecast(self, info: Info) -> Forecast | None:
+        return Forecast.of(await key_result_forecast(info, self.id))
 
     @strawberry.field(description="Check-ins, newest first.")
     async def check_ins(self, info: Info, first: int = 20) -> list[CheckIn]:
@@ -344,6 +350,12 @@ class Objective(relay.Node):
     @strawberry.field(description="The weakest status of its key results and contributing children.")
     async def status(self, info: Info) -> GoalStatus:
         return (await objective_figures(info, self.id)).status
+
+    @strawberry.field(description="The weakest forecast status of its forecast key results (see KeyResult.forecast); "
+                                  "null when none of them is forecast.")
+    async def forecast_status(self, info: Info) -> ForecastStatus | None:
+        rows = await info.context.loaders(queries.live_key_results_by_objective).load(self.id)
+        return await objective_forecast_status(info, [k.id for k in rows])
 
     @strawberry.field(description="0.0–1.0 once the period is closed (a leader's override wins); null before.")
     async def score(self, info: Info) -> float | None:

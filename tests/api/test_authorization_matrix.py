@@ -569,6 +569,14 @@ ROWS: list[Row] = [
         "query($period: String!) { teamContribution(period: $period) { team { name } "
         "goalProgressSeries { on progress expectedProgress status } } }",
         lambda org, caller: {"period": OPEN_PERIOD}, EVERYONE),
+    mutation("opportunitySplitSet", "OpportunitySplitSetInput", "opportunity { id splits { percent } }",
+             lambda org, caller: {"opportunityId": org.ids["opportunity"], "splits": [
+                 {"personId": org.ids["member"], "percent": "60"}, {"personId": org.ids["salesPeer"], "percent": "40"}]},
+             expect(leader=FORBIDDEN, member=FORBIDDEN), note="crediting splits are pay: FINANCE and admins"),
+    mutation("compClawbackWaive", "CompClawbackWaiveInput", "compClawback { id }",
+             lambda org, caller: {"id": encode_id("CompClawback", 999_999), "reason": "goodwill"},
+             expect(admin=NOT_FOUND_IN_PAYLOAD, finance=NOT_FOUND_IN_PAYLOAD, leader=FORBIDDEN, member=FORBIDDEN),
+             note="FINANCE and admins (the matrix org has no clawback: waiving one is test_comp_clawbacks)"),
 ]
 
 

@@ -132,7 +132,7 @@ def test_finance_pulls_the_same_figures_as_csv(org, api):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(rows[0]) == ["period", "person_email", "person_name", "team", "component", "metric", "metric_value",
-                             "quota", "attainment", "curve_value", "gate_open", "payout", "kind"]
+                             "quota", "attainment", "curve_value", "gate_open", "payout", "kind", "draw_balance"]
     graphql = api.gql(STATEMENTS, {"p": "2026-Q4"}, org.finance)["compStatements"][0]["lines"][0]
     assert (rows[0]["payout"], rows[0]["kind"], rows[0]["person_email"]) == (graphql["payout"], "ACCRUED",
                                                                               "seller@example.com")

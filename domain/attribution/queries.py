@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
+from tortoise.expressions import Q
+
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
@@ -267,13 +269,13 @@ async def deals_by_opportunity(ids: Sequence[int]) -> list[Deal | None]:
 async def opportunities_open_at(as_of: datetime) -> list[DealOpportunity]:
     """The deals that were open at `as_of` in business time: created by then, not closed by then, whatever they
     are now (what a forecast made on that day knew)."""
-    return await _opportunities(Opportunity.filter(
+    return await read_opportunities(Opportunity.filter(
         Q(created_at__lte=as_of) & (Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))))
 
 
 async def deals_open_at(as_of: datetime) -> list[Deal]:
     """opportunities_open_at, each with its lead's journey as of then."""
-    return await _with_journeys(await opportunities_open_at(as_of), None, as_of=as_of)
+    return await with_journeys(await opportunities_open_at(as_of), None, as_of=as_of)
 
 
 async def proposals_by_ids(ids: Sequence[int]) -> list[ModelOfRecord | None]:

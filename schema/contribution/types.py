@@ -22,7 +22,6 @@ from domain.money import from_cents
 from domain.errors import DomainError
 from domain.org.service import get_period, previous_key
 from domain.paging import Page
-from domain.org.rules import PeriodStatus
 from schema.attribution.types import Credit, Opportunity
 from schema.comp.types import CompAdjustment, CompStatementLine
 from schema.core.context import Info

@@ -30,11 +30,12 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode, derive_operation_seed
 
 from api.app import create_app
-from api.demo import ADMIN_EMAIL, seed_demo
+from api.demo import ADMIN_EMAIL
 from domain.dataset.service import Options, generate
 from domain.org.models import Person
 from domain.org.rules import Role
 from domain.org.service import create_token
+from tests.api.fixtures import demo_org as demo  # noqa: F401  (the fixture)
 from tests.api.support import codes
 from tests.harness import snapshot
 from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_known, nested_cases,
@@ -69,12 +70,6 @@ PLAN = """mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input)
 PROPOSE = """mutation($p: String!) { attributionModelOfRecordPropose(input: {period: $p, model: LINEAR}) {
   modelOfRecord { id } userErrors { message } } }"""
 EXPORT_TOKEN = """mutation { exportTokenCreate(input: {name: "fuzz"}) { token { id } userErrors { message } } }"""
-
-
-@snapshot
-def demo(api, admin):
-    """The demo organisation of `sharedgoals seed-demo` (built once, restored for each test)."""
-    api.run(seed_demo())
 
 
 @snapshot

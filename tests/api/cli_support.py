@@ -27,6 +27,8 @@ import threading
 import traceback
 from pathlib import Path
 
+from tests import harness
+
 SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
 
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -145,10 +147,13 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
 
 
-def _template_copy(name: str, commands: list[list[str]], path: Path | str) -> Path:
+def _template_copy(name: str, commands: list[list[str]], path: Path | str, start: Path | None = None) -> Path:
+    """A copy of the template `name`: `start` (else an empty file) after `sharedgoals COMMAND` for each command."""
     with _lock:
         template = _TMP / f"{name}.sqlite3"
         if template not in _templates:
+            if start is not None:
+                shutil.copyfile(start, template)
             env = dict(_env(None), DATABASE_URL=f"sqlite://{template}", SHAREDGOALS_LOG_LEVEL="WARNING")
             env.pop("SHAREDGOALS_CLOCK", None)
             for args in commands:
@@ -161,11 +166,14 @@ def _template_copy(name: str, commands: list[list[str]], path: Path | str) -> Pa
 
 def migrated_copy(path: Path | str) -> Path:
     """`path`: a SQLite database as `sharedgoals migrate` leaves an empty one (every migration, no rows), copied
-    from one made once per session."""
+    from one made once per session (the test database as the harness migrated it, when that is SQLite)."""
+    if harness.MIGRATED_SQLITE is not None:
+        return _template_copy("migrated", [], path, start=harness.MIGRATED_SQLITE)
     return _template_copy("migrated", [["migrate"]], path)
 
 
 def demo_copy(path: Path | str) -> Path:
     """`path`: a SQLite database as `sharedgoals migrate` then `sharedgoals seed-demo` leave an empty one, copied
     from one made once per session."""
-    return _template_copy("demo", [["migrate"], ["seed-demo"]], path)
+    start = None if _TMP / "demo.sqlite3" in _templates else migrated_copy(_TMP / "demo-start.sqlite3")
+    return _template_copy("demo", [["seed-demo"]], path, start=start)

@@ -8,7 +8,7 @@ it through the app's whole ASGI stack in process (the harness's transport: no so
 a code, or lets Python, ORM or SQL internals into a message. A refusal by a limit, a validation error, FORBIDDEN,
 NOT_FOUND or userErrors is a right answer.
 
-`make test` runs a bounded, derandomized run (FUZZ_EXAMPLES examples per operation, 30 by default); `make fuzz`
+`make test` runs a bounded, derandomized run (FUZZ_EXAMPLES examples per operation, 15 by default); `make fuzz`
 a longer one (FUZZ_EXAMPLES=500 by default there). Each operation has its own seed derived from FUZZ_SEED, so
 a run is the same every time; FUZZ_SEED picks other cases. Mutations run after all queries, in the same test, on
 data the `api` fixture empties before the next test. Cases alternate between two admins: a service token and
@@ -44,7 +44,7 @@ from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_k
 
 # Both kinds of admin: a service token, and Ada's (an admin who is a person in a team)
 SERVICE, PERSON = "service token", ADMIN_EMAIL
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "30")
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "15")
 SEED = int(os.environ.get("FUZZ_SEED") or "20261123")
 # No example database and no "explain" phase: the same seed gives the same cases on every run
 PHASES = (Phase.explicit, Phase.generate, Phase.shrink)

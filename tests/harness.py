@@ -21,6 +21,7 @@ import functools
 import inspect
 import logging
 import os
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -51,6 +52,9 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 # The `admin` fixture's secret: the same in every test, so that a snapshot taken with it keeps it valid.
 ADMIN_SECRET = "sg_test-admin-service-token"
 SNAPSHOT_SCHEMA = "test_snapshot"
+# On SQLite, a copy of the test database as the migrations left it (no rows): tests of the command line start
+# their own databases from it rather than migrating from scratch again (tests/api/cli_support.py).
+MIGRATED_SQLITE: Path | None = None
 
 
 async def _drop_everything(url: str) -> None:
@@ -282,8 +286,15 @@ class Harness:
         _current = self
 
     async def _open(self) -> None:
+        global MIGRATED_SQLITE
         await _drop_everything(self.url)
         await db.migrate(self.url)
+        if self.url.startswith("sqlite"):
+            copy = Path(_TMP) / "migrated.sqlite3"
+            with contextlib.closing(sqlite3.connect(db.normalise_url(self.url)[len("sqlite://"):])) as source, \
+                    contextlib.closing(sqlite3.connect(copy)) as target:
+                source.backup(target)
+            MIGRATED_SQLITE = copy
         await db.init_db(self.url)
         # On PostgreSQL live updates cross processes as the service's do (LISTEN/NOTIFY; see api/pubsub.py).
         await self._exit.enter_async_context(pubsub.running(self.url))

@@ -6,20 +6,25 @@ before each test that asks for one.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-import subprocess
-import sys
+from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 
+import httpx
 import pytest
 from strawberry import relay
 
+from api.app import create_app
+from api.demo import seed_demo
+
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.org.models import Person
+from tests.api import cli_support as cli
 from tests.api.goals_support import KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org
+from tests.api.support import create_person, create_team
 from tests.harness import snapshot
 
 UTC = timezone.utc
@@ -64,6 +69,8 @@ def agree(org, api, **changes) -> dict:
 
 # --- imports over HTTP -------------------------------------------------------------------------------------------
 
+LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
+EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
 TOUCH_HEADER = "external_id,lead_external_id,at,kind,channel,campaign,team,person_email,duration_minutes"
 OPPORTUNITY_HEADER = "external_id,lead_external_id,name,amount,created_at,status,closed_at,owner_email"
 
@@ -85,23 +92,113 @@ def imported(api, kind: str, body: str, token: str, **options) -> dict:
     return result
 
 
+# --- the organisations of several modules ---------------------------------------------------------------------
+
+@snapshot
+def imports_org(api, admin):
+    """Sales (a leader, a member) and marketing (a member): the import tests' organisation, with their tokens."""
+    sales = create_team(api, admin, "Field Sales", "SALES")
+    marketing = create_team(api, admin, "Demand Generation", "MARKETING")
+    create_person(api, admin, sales, email="saleslead@example.com", name="Sam Lead", role="LEADER")
+    create_person(api, admin, sales, email="seller@example.com", name="Sofia Seller")
+    create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
+    return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
+            "member": api.token(person="seller@example.com"), "admin": admin}
+
+
+@snapshot
+def attribution_org(api, admin):
+    """The leads' Org with one lead: two marketing touches, MQL, three sales touches (one after the close) and a won
+    10,000 deal (`org.deal`); the clock on 20 November 2026."""
+    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
+    org = Org(api, admin)
+    lead = org.lead("L-1")
+    org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="webinar", external_id="t1")
+    org.touch(lead, day(5), kind="MARKETING", team="Demand Generation", person="dana@example.com",
+              channel="email", external_id="t2")
+    org.events(lead, (day(6), "STAGE", "MQL"))
+    org.touch(lead, day(10), channel="call", external_id="t3")
+    org.touch(lead, day(20), channel="demo", external_id="t4")
+    org.touch(lead, day(28), channel="call", external_id="t5-after-close")
+    org.deal = write_deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
+    return org
+
+
+@snapshot
+def demo_org(api, admin):
+    """The demo organisation of `sharedgoals seed-demo` (built once, restored for each test that asks for it)."""
+    api.run(seed_demo())
+
+
+# --- writers that wait ---------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def busy_timeout(api, seconds: float):
+    """Writers wait up to `seconds` for each other: SQLite's busy timeout, PostgreSQL's lock waits."""
+    from tortoise import connections
+
+    from domain import config
+    client = connections.get("default")
+    before = client.busy_timeout if hasattr(client, "busy_timeout") else None
+    config.configure(busy_timeout=seconds)  # PostgreSQL's lock waits (restored by the api fixture)
+    if before is not None:
+        client.busy_timeout = seconds  # SQLite's writer
+    try:
+        yield
+    finally:
+        if before is not None:
+            client.busy_timeout = before
+
+
+# --- a second app ----------------------------------------------------------------------------------------------
+
+class App:
+    """A second app with its own settings, asked through httpx's ASGI transport on the server's loop."""
+
+    def __init__(self, api, live_server, **settings) -> None:
+        self.api = api
+        self.app = create_app(replace(live_server.settings, **settings), manage_db=False)
+
+    def send(self, *requests: dict) -> list[httpx.Response]:
+        async def go():
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return [await client.request(r.pop("method", "POST"), r.pop("url", "/graphql"), **r)
+                        for r in requests]
+        return self.api.run(go())
+
+    def post(self, query: str, token: str | None, variables: dict | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        [response] = self.send({"json": {"query": query, "variables": variables or {}}, "headers": headers})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
 # --- the command line --------------------------------------------------------------------------------------------
 
-SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
+SHAREDGOALS = cli.SHAREDGOALS
 
 
 @pytest.fixture
 def cli_env(tmp_path):
-    """Runs `sharedgoals ARGS` on a SQLite file of its own (`cli_env.env` is its environment)."""
-    env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp_path / 'cli.sqlite3'}", SHAREDGOALS_LOG_LEVEL="WARNING")
+    """Runs `sharedgoals ARGS` (a process of its own, forked from a server that imported the app once: see
+    tests/api/cli_support.py) on a SQLite file of its own (`cli_env.env` is its environment). The file does not
+    exist until a command makes it; `cli_env.migrated()` writes it as `sharedgoals migrate` leaves it, and
+    `cli_env.seeded()` as `migrate` and `seed-demo` do (copies of databases made once per session), for tests
+    whose subject is not the migration or the demo."""
+    path = tmp_path / "cli.sqlite3"
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{path}", SHAREDGOALS_LOG_LEVEL="WARNING")
     env.pop("SHAREDGOALS_CLOCK", None)
 
     def run(*args, check=True):
-        done = subprocess.run([SHAREDGOALS, *args], env=env, capture_output=True, text=True, timeout=120)
+        done = cli.run(args, env=env, timeout=120)
         if check:
             assert done.returncode == 0, done.stderr
         return done
     run.env = env
+    run.migrated = lambda: cli.migrated_copy(path)
+    run.seeded = lambda: cli.demo_copy(path)
     return run
 
 

@@ -17,6 +17,9 @@ DEFINITION_CREATE = """mutation($input: LeadDefinitionCreateInput!) { leadDefini
 DEFINITION_APPROVE = """mutation($id: ID!) { leadDefinitionApprove(input: {id: $id}) {
   leadDefinition { id version status activatedAt approvals { side person { name } } } %s } }""" % ERRORS
 
+ASSIGN = """mutation($input: LeadAssignInput!) { leadAssign(input: $input) {
+  lead { owner { name } facts { handoverAt } } userErrors { field message code } } }"""
+
 ICP = {"name": "Mid-market SaaS buyers", "industries": ["Software", "Fintech"], "employeesMin": 200,
        "employeesMax": 2000, "regions": ["EMEA", "NA"], "titles": ["VP", "Head of", "Director"],
        "behaviourPoints": {"WEBINAR": 15, "FORM_SUBMIT": 20, "ASSET_DOWNLOAD": 10, "EMAIL_OPEN": 1},

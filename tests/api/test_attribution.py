@@ -4,30 +4,12 @@ from datetime import datetime, timezone
 
 from tests.api.fixtures import APPROVE, PROPOSE
 from tests.api.fixtures import write_deal as _deal
-from tests.api.leads_support import Org
-from tests.harness import snapshot
+from tests.api.fixtures import attribution_org as org  # noqa: F401  (the fixture)
 
 UTC = timezone.utc
 day = lambda d, m=10: datetime(2026, m, d, 12, tzinfo=UTC)
 ATTRIBUTION = """query($m: AttributionModel, $g: CreditGroupBy!) { attribution(period: "2026-Q4", model: $m, groupBy: $g) {
   key label pipeline bookings pipelineShare bookingsShare } }"""
-@snapshot
-def org(api, admin):
-    api.set_now(datetime(2026, 11, 20, tzinfo=UTC))
-    org = Org(api, admin)
-    lead = org.lead("L-1")
-    org.touch(lead, day(1), kind="MARKETING", team="Demand Generation", person="dana@example.com",
-              channel="webinar", external_id="t1")
-    org.touch(lead, day(5), kind="MARKETING", team="Demand Generation", person="dana@example.com",
-              channel="email", external_id="t2")
-    org.events(lead, (day(6), "STAGE", "MQL"))
-    org.touch(lead, day(10), channel="call", external_id="t3")
-    org.touch(lead, day(20), channel="demo", external_id="t4")
-    org.touch(lead, day(28), channel="call", external_id="t5-after-close")
-    org.deal = _deal(api, lead, 1_000_000, day(12), closed=day(25), owner="seller@example.com")
-    return org
-
-
 def _lines(api, token, model=None, group="TEAM"):
     return {line["label"]: line for line in api.gql(ATTRIBUTION, {"m": model, "g": group}, token)["attribution"]}
 

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.demo import seed_demo
 from domain.attribution import rules
 from schema.core import costs
+from tests.api.fixtures import demo_org  # noqa: F401  (the fixture)
 from tests.api.support import codes
 
 PERIOD = "2026-Q4"
@@ -112,8 +112,8 @@ def test_a_live_model_costs_what_it_computes_and_a_stored_one_little(api, admin,
     assert _cost(app.post(trace % PERIOD, admin)) == costs.STORED_REPORT + 10 * (costs.FIGURE + costs.TRACE + 5 * 3)
 
 
-def test_attribution_comparison_computes_each_distinct_model_once_in_first_seen_order(api, admin, live_server):
-    api.run(seed_demo())
+def test_attribution_comparison_computes_each_distinct_model_once_in_first_seen_order(demo_org, api, admin,
+                                                                                     live_server):
     app = App(api, live_server, rate_limit_per_minute=100_000)
     query = '{ attributionComparison(period: "%s", models: [%s]) { model lines { key bookings } } }'
     mixed = app.post(query % (PERIOD, "TIME_DECAY, W_SHAPED, TIME_DECAY, W_SHAPED"), admin)
@@ -199,8 +199,7 @@ def test_the_budget_is_a_setting_never_below_the_cost_of_one_operation(tmp_path,
 
 # --- 3. a deadline and a hang-up end the work --------------------------------------------------------------
 
-def test_an_operation_past_its_time_budget_stops_with_timeout(api, admin, live_server, weighed):
-    api.run(seed_demo())
+def test_an_operation_past_its_time_budget_stops_with_timeout(demo_org, api, admin, live_server, weighed):
     weighed.clear()  # (the demo's stored credit rows were weighed too)
     app = App(api, live_server, operation_timeout_seconds=0.2, rate_limit_per_minute=100_000)
     started = time.monotonic()
@@ -218,8 +217,7 @@ def test_an_operation_past_its_time_budget_stops_with_timeout(api, admin, live_s
     assert app.post(TRIVIAL, admin).json()["data"] == {"viewer": {"name": "admin service token"}}
 
 
-def test_a_client_that_hangs_up_cancels_its_request(api, admin, live_server, weighed):
-    api.run(seed_demo())
+def test_a_client_that_hangs_up_cancels_its_request(demo_org, api, admin, live_server, weighed):
     weighed.clear()
     with pytest.raises(httpx.TimeoutException):
         httpx.post(f"{live_server.base_url}/graphql", json={"query": HEAVY}, timeout=0.25,
@@ -230,8 +228,7 @@ def test_a_client_that_hangs_up_cancels_its_request(api, admin, live_server, wei
     assert 0 < weighed_then == len(weighed) < WEIGHED, (weighed_then, len(weighed))
 
 
-def test_a_trivial_query_is_served_while_a_heavy_one_runs(api, admin, live_server, weighed):
-    api.run(seed_demo())
+def test_a_trivial_query_is_served_while_a_heavy_one_runs(demo_org, api, admin, live_server, weighed):
     weighed.clear()
     member = api.token("MEMBER")
     finished: dict[str, float] = {}

@@ -6,15 +6,18 @@ import time
 import httpx
 
 from schema.schema import export_sdl
+from tests.api import cli_support as cli
 from tests.api.fixtures import SHAREDGOALS, cli_env  # noqa: F401  (a fixture; still importable from here)
 from tests.api.fixtures import free_port as _free_port
 
 @contextlib.contextmanager
-def serving(cli_env):
-    """`sharedgoals serve` on a free port until the block ends; yields the port once the database answers."""
+def serving(cli_env, script=False):
+    """`sharedgoals serve` on a free port until the block ends; yields the port once the database answers. With
+    `script`, through the console script (a fresh interpreter) rather than forked from the fork server."""
     port = _free_port()
-    server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=cli_env.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = ["serve", "--port", str(port)]
+    server = (subprocess.Popen([SHAREDGOALS, *args], env=cli_env.env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) if script else cli.start(args, env=cli_env.env))
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -32,11 +35,15 @@ def serving(cli_env):
 
 
 def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
-    cli_env("migrate")
+    # The token and the server through the console script, as `make serve` runs them (the other commands are forked:
+    # tests/api/cli_support.py)
+    script = lambda *args: subprocess.run([SHAREDGOALS, *args], env=cli_env.env, capture_output=True, text=True,
+                                          timeout=120, check=True)
+    assert "migrations applied" in cli_env("migrate").stdout
     assert "demo organisation loaded" in cli_env("seed-demo", "--if-empty").stdout
     assert "not loaded" in cli_env("seed-demo", "--if-empty").stdout
-    token = cli_env("create-token", "--person", "ada.admin@demo.sharedgoals.dev").stdout.strip().splitlines()[-1]
-    with serving(cli_env) as port:
+    token = script("create-token", "--person", "ada.admin@demo.sharedgoals.dev").stdout.strip().splitlines()[-1]
+    with serving(cli_env, script=True) as port:
         body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ viewer { name role } teams { name } }"},
                           headers={"Authorization": f"Bearer {token}"}).json()
     assert body["data"]["viewer"] == {"name": "Ada Admin", "role": "ADMIN"}
@@ -45,8 +52,7 @@ def test_migrate_seed_token_and_serve_like_make_serve(cli_env):
 
 def test_make_serve_reuses_its_kept_token_while_it_is_valid(cli_env, tmp_path):
     import stat
-    cli_env("migrate")
-    cli_env("seed-demo")
+    cli_env.seeded()
     kept = tmp_path / "var" / "make-serve.token"
     args = ("create-token", "--person", "ada.admin@demo.sharedgoals.dev", "--keep", str(kept))
     first = cli_env(*args).stdout.strip().splitlines()[-1]
@@ -60,13 +66,13 @@ def test_make_serve_reuses_its_kept_token_while_it_is_valid(cli_env, tmp_path):
 
 
 def test_a_service_token_is_the_last_line(cli_env):
-    cli_env("migrate")
+    cli_env.migrated()
     out = cli_env("create-token", "--role", "FINANCE", "--name", "finance export").stdout.strip().splitlines()
     assert out[-1].startswith("sg_") and "FINANCE" in out[0]
 
 
 def test_create_token_needs_a_role_or_a_person(cli_env):
-    cli_env("migrate")
+    cli_env.migrated()
     assert cli_env("create-token", check=False).returncode != 0
     unknown = cli_env("create-token", "--person", "nobody@example.com", check=False)
     assert unknown.returncode != 0 and "nobody@example.com" in unknown.stderr
@@ -83,8 +89,7 @@ def test_export_schema_prints_the_sdl(cli_env):
 
 def test_backup_copies_the_database_while_it_serves(cli_env, tmp_path):
     import sqlite3
-    cli_env("migrate")
-    cli_env("seed-demo")
+    cli_env.seeded()
     copy = tmp_path / "backup.sqlite3"
     with serving(cli_env):
         assert "backed up" in cli_env("backup", str(copy)).stdout
@@ -96,15 +101,13 @@ def test_backup_copies_the_database_while_it_serves(cli_env, tmp_path):
 
 def test_backup_refuses_postgresql_with_a_pointer_to_pg_dump(cli_env):
     env = dict(cli_env.env, DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
-    done = subprocess.run([SHAREDGOALS, "backup", "/tmp/x.sqlite3"], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = cli.run(["backup", "/tmp/x.sqlite3"], env=env, timeout=60)
     assert done.returncode == 1 and "pg_dump" in done.stderr
 
 
 def test_rebuild_sla_rewrites_the_stored_sla_rows_from_the_facts(cli_env, tmp_path):
     import sqlite3
-    cli_env("migrate")
-    cli_env("seed-demo")
+    cli_env.seeded()
     path = tmp_path / "cli.sqlite3"
 
     def rows():

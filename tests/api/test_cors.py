@@ -14,7 +14,7 @@ import pytest
 from api.app import create_app
 from api.settings import load_settings
 from tests.api.browser_support import api_server, headless_chromium, static_site, wait_for
-from tests.api.test_limits import App
+from tests.api.fixtures import App
 
 ORIGIN = "http://127.0.0.1:8624"
 ELSEWHERE = "http://127.0.0.1:8625"

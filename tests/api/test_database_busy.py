@@ -17,9 +17,7 @@ from domain.leads.models import Lead
 from domain.locks import LEAD_WRITES
 from domain.org.models import Team
 from tests.api.support import TEAM_CREATE
-from tests.api.test_cli import SHAREDGOALS
-from tests.api.test_import_concurrency import busy_timeout
-from tests.api.test_imports import LEAD_HEADER
+from tests.api.fixtures import LEAD_HEADER, SHAREDGOALS, busy_timeout
 from tests.conftest import TEST_DATABASE_URL
 
 SQLITE = TEST_DATABASE_URL.startswith("sqlite")

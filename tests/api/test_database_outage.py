@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import threading
 import time
 from urllib.parse import urlsplit
@@ -15,7 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.api.test_cli import SHAREDGOALS, _free_port
+from tests.api import cli_support as cli
+from tests.api.fixtures import free_port
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(TEST_DATABASE_URL.startswith("sqlite"),
@@ -101,12 +101,11 @@ def served_through_relay(api, tmp_path):
     url = f"postgres://{parts.username or 'postgres'}@127.0.0.1:{relay.port}/{name}"
     env = dict(os.environ, DATABASE_URL=url, SHAREDGOALS_LOG_LEVEL="WARNING", SHAREDGOALS_RATE_LIMIT_PER_MINUTE="0")
     env.pop("SHAREDGOALS_CLOCK", None)
-    subprocess.run([SHAREDGOALS, "migrate"], env=env, check=True, capture_output=True, timeout=120)
-    token = subprocess.run([SHAREDGOALS, "create-token", "--role", "ADMIN"], env=env, check=True, text=True,
-                           capture_output=True, timeout=60).stdout.strip().splitlines()[-1]
-    port = _free_port()
+    cli.run(["migrate"], env=env, check=True, timeout=120)
+    token = cli.run(["create-token", "--role", "ADMIN"], env=env, check=True, timeout=60).stdout.strip().splitlines()[-1]
+    port = free_port()
     log = open(tmp_path / "serve.log", "w+")
-    server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    server = cli.start(["serve", "--port", str(port)], env=env, stdout=log.name, stderr=log.name)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -2,12 +2,13 @@
 
 Every query and mutation field of the live schema (loaded by introspection from the loopback server) gets
 generated operations, positive (valid per the schema) and negative (invalid ones the server must refuse), with
-our scalar strategies (tests/fuzz_support.py) that often name real rows. A case fails when the server answers a
+our scalar strategies (tests/fuzz_support.py) that often name real rows; each case goes as schemathesis would send
+it through the app's whole ASGI stack in process (the harness's transport: no socket to open per case). A case fails when the server answers a
 5xx, logs an unexpected error (what production masks as "Unexpected error"), returns an execution error without
 a code, or lets Python, ORM or SQL internals into a message. A refusal by a limit, a validation error, FORBIDDEN,
 NOT_FOUND or userErrors is a right answer.
 
-`make test` runs a bounded, derandomized run (FUZZ_EXAMPLES examples per operation, 30 by default); `make fuzz`
+`make test` runs a bounded, derandomized run (FUZZ_EXAMPLES examples per operation, 15 by default); `make fuzz`
 a longer one (FUZZ_EXAMPLES=500 by default there). Each operation has its own seed derived from FUZZ_SEED, so
 a run is the same every time; FUZZ_SEED picks other cases. Mutations run after all queries, in the same test, on
 data the `api` fixture empties before the next test. Cases alternate between two admins: a service token and
@@ -30,11 +31,12 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode, derive_operation_seed
 
 from api.app import create_app
-from api.demo import ADMIN_EMAIL, seed_demo
+from api.demo import ADMIN_EMAIL
 from domain.dataset.service import Options, generate
 from domain.org.models import Person
 from domain.org.rules import Role
 from domain.org.service import create_token
+from tests.api.fixtures import demo_org as demo  # noqa: F401  (the fixture)
 from tests.api.support import codes
 from tests.harness import snapshot
 from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_known, nested_cases,
@@ -42,7 +44,7 @@ from tests.fuzz_support import (POOL, REACH, Pool, ServerLog, Stats, dumps, is_k
 
 # Both kinds of admin: a service token, and Ada's (an admin who is a person in a team)
 SERVICE, PERSON = "service token", ADMIN_EMAIL
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "30")
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or "15")
 SEED = int(os.environ.get("FUZZ_SEED") or "20261123")
 # No example database and no "explain" phase: the same seed gives the same cases on every run
 PHASES = (Phase.explicit, Phase.generate, Phase.shrink)
@@ -69,12 +71,6 @@ PLAN = """mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input)
 PROPOSE = """mutation($p: String!) { attributionModelOfRecordPropose(input: {period: $p, model: LINEAR}) {
   modelOfRecord { id } userErrors { message } } }"""
 EXPORT_TOKEN = """mutation { exportTokenCreate(input: {name: "fuzz"}) { token { id } userErrors { message } } }"""
-
-
-@snapshot
-def demo(api, admin):
-    """The demo organisation of `sharedgoals seed-demo` (built once, restored for each test)."""
-    api.run(seed_demo())
 
 
 @snapshot
@@ -133,12 +129,19 @@ class Fuzz:
         pool.freeze()
         POOL.__dict__.update(pool.__dict__)
 
+    def send(self, case, who: str) -> httpx.Response:
+        """The request schemathesis would send for the case, through the app in process (the harness's transport)."""
+        request = case.as_transport_kwargs(base_url=self.url, headers=self.headers(who))
+        assert request["url"] == self.url, request
+        return self.api.http.request(request["method"], "/graphql", headers=request["headers"],
+                                     **{k: request[k] for k in ("json", "data", "params") if request.get(k)})
+
     def check(self, case, who: str) -> None:
-        response = case.call(base_url=self.url, headers=self.headers(who), timeout=60)
+        response = self.send(case, who)
         if response.status_code == 200 and _unauthenticated(response):
             # A fuzzed tokenRevoke (or a personUpdate deactivating Ada) ended the token: take a new one
             self.mint(who)
-            response = case.call(base_url=self.url, headers=self.headers(who), timeout=60)
+            response = self.send(case, who)
         try:
             body = response.json()
         except ValueError:
@@ -242,7 +245,7 @@ def test_the_arguments_of_nested_fields_survive_fuzzing(fuzz):
     assert nested and not [t for t, _ in nested if t not in REACH], "add a REACH query for each type listed"
     fuzz.harvest([t.name for t in schema.type_map.values()
                   if getattr(t, "interfaces", None) and any(i.name == "Node" for i in t.interfaces)])
-    url, failures = fuzz.url, {}
+    failures = {}
     for type_name, field_name in nested:
         label = f"{type_name}.{field_name}"
 
@@ -253,8 +256,8 @@ def test_the_arguments_of_nested_fields_survive_fuzzing(fuzz):
                data=st.data())
         def fuzz_one(query, period, data):
             query = shape_arguments(data.draw, query, field_name)
-            response = httpx.post(url, json={"query": query, "variables": {"p": period}}, headers=fuzz.headers(),
-                                  timeout=60)
+            response = fuzz.api.http.post("/graphql", json={"query": query, "variables": {"p": period}},
+                                          headers=fuzz.headers())
             try:
                 body = response.json()
             except ValueError:

@@ -2,12 +2,12 @@
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
+from tests.api import cli_support as cli
+
 AS_OF = "2026-11-20"
 
 
@@ -15,8 +15,7 @@ def _generate(db: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     env = dict(os.environ, SHAREDGOALS_LOG_LEVEL="WARNING")
     env.pop("SHAREDGOALS_CLOCK", None)
     env.pop("DATABASE_URL", None)
-    done = subprocess.run([SHAREDGOALS, "generate", "--database-url", f"sqlite://{db}", "--as-of", AS_OF, *args],
-                          env=env, capture_output=True, text=True, timeout=180)
+    done = cli.run(["generate", "--database-url", f"sqlite://{db}", "--as-of", AS_OF, *args], env=env, timeout=180)
     if check:
         assert done.returncode == 0, done.stderr
     return done
@@ -69,14 +68,14 @@ def test_leads_become_mqls_by_stage_events_and_by_scoring_and_are_handed_over(ge
 
 def test_the_same_seed_gives_the_same_data(generated, tmp_path):
     _, first = generated
-    again = tmp_path / "again.sqlite3"
+    again = cli.migrated_copy(tmp_path / "again.sqlite3")  # `generated` migrated its file itself
     _generate(again, "--leads", "300", "--seed", "7")
     assert _figures(again) == first
 
 
 def test_another_seed_gives_other_data(generated, tmp_path):
     _, first = generated
-    other = tmp_path / "other.sqlite3"
+    other = cli.migrated_copy(tmp_path / "other.sqlite3")
     _generate(other, "--leads", "300", "--seed", "8")
     assert _figures(other)["amounts"] != first["amounts"]
 
@@ -91,8 +90,8 @@ def test_running_twice_changes_nothing(generated):
 def test_another_as_of_day_on_the_same_database_is_refused_before_anything_is_written(generated):
     db, first = generated
     env = dict(os.environ, SHAREDGOALS_LOG_LEVEL="WARNING")
-    done = subprocess.run([SHAREDGOALS, "generate", "--database-url", f"sqlite://{db}", "--as-of", "2026-11-10",
-                           "--leads", "300", "--seed", "7"], env=env, capture_output=True, text=True, timeout=180)
+    done = cli.run(["generate", "--database-url", f"sqlite://{db}", "--as-of", "2026-11-10", "--leads", "300",
+                    "--seed", "7"], env=env, timeout=180)
     assert done.returncode == 1
     assert "as of another day" in done.stderr
     assert _figures(db) == first

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.browser_support import headless_chromium, wait_for
-from tests.api.test_limits import App
+from tests.api.fixtures import App
 
 HTML = {"Accept": "text/html"}
 SCREENSHOT = Path(os.environ.get("GRAPHIQL_SCREENSHOT", "/tmp/sharedgoals-graphiql.png"))

@@ -79,3 +79,34 @@ def test_a_test_that_changes_a_snapshots_value_changes_only_its_own_copy(api, ad
     first["count"] += 5
     _next_test(api)
     assert api.snapshot(key, lambda: None) == {"count": 0}
+
+
+def test_no_test_module_imports_from_another_test_module():
+    """Helpers that several test modules use live in fixtures or support modules (tests/api/fixtures.py,
+    *_support.py), never in a test module that others import."""
+    import ast
+    from pathlib import Path
+    tests = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if isinstance(node, ast.ImportFrom) and node.level:  # from .test_x import y
+                names = [node.module or ""]
+            found += [f"{path.relative_to(tests)}: {name}" for name in names
+                      if name.rsplit(".", 1)[-1].startswith("test_")]
+    assert found == []
+
+
+def test_a_forked_command_runs_as_a_process_of_its_own(tmp_path):
+    """tests/api/cli_support.py: the command's own environment, folder, stdout, stderr and exit status."""
+    from tests.api import cli_support as cli
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+           "SHAREDGOALS_LOG_LEVEL": "WARNING"}
+    done = cli.run(["backup", "copy.sqlite3"], env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "") and "pg_dump" in done.stderr
+    done = cli.run(["create-token", "--role", "NOBODY"], env=env)
+    assert done.returncode == 2 and "invalid choice: 'NOBODY'" in done.stderr and "usage: sharedgoals" in done.stderr
+    written = cli.run(["export-schema", "--output", "schema.graphql"], env=env, cwd=tmp_path)
+    assert written.returncode == 0 and (tmp_path / "schema.graphql").read_text().strip()

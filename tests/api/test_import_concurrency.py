@@ -2,7 +2,6 @@
 other (rows, counts, audit, derived rows); a file that repeats a record with other content is refused."""
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +16,9 @@ from domain.imports import service as import_service
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact, SlaLead
 from schema.core.ids import encode_id
-from tests.api.leads_support import Org
-from tests.api.test_imports import LEAD_HEADER, TOUCH_HEADER, post
-from tests.api.test_leads import ASSIGN
+from tests.api.fixtures import LEAD_HEADER, TOUCH_HEADER, busy_timeout
+from tests.api.fixtures import post_import as post
+from tests.api.leads_support import ASSIGN, Org
 
 UTC = timezone.utc
 ROWS = 5000
@@ -83,23 +82,6 @@ def patient_writers(api):
     shared with other work), set on the live server as SHAREDGOALS_BUSY_TIMEOUT would."""
     with busy_timeout(api, 60):
         yield
-
-
-@contextlib.contextmanager
-def busy_timeout(api, seconds: float):
-    from tortoise import connections
-
-    from domain import config
-    client = connections.get("default")
-    before = client.busy_timeout if hasattr(client, "busy_timeout") else None
-    config.configure(busy_timeout=seconds)  # PostgreSQL's lock waits (restored by the api fixture)
-    if before is not None:
-        client.busy_timeout = seconds  # SQLite's writer
-    try:
-        yield
-    finally:
-        if before is not None:
-            client.busy_timeout = before
 
 
 def test_three_imports_of_the_same_leads_at_once_equal_one_serial_order(api, admin, patient_writers):

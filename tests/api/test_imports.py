@@ -18,14 +18,13 @@ from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from domain.org.rules import Role
-from tests.api.fixtures import OPPORTUNITY_HEADER, TOUCH_HEADER, imported
+from tests.api.fixtures import EVENT_HEADER, LEAD_HEADER, OPPORTUNITY_HEADER, TOUCH_HEADER, imported
+from tests.api.fixtures import imports_org as org  # noqa: F401  (the fixture)
 from tests.api.fixtures import post_import as post
 from tests.api.support import create_person, create_team
 from tests.harness import snapshot
 
 UTC = timezone.utc
-LEAD_HEADER = "external_id,company,contact_name,email,industry,employees,region,title,source,created_at"
-EVENT_HEADER = "external_id,lead_external_id,at,type,stage,owner_email,actor_email,reason_code,reason_text"
 OPPORTUNITIES_CSV = (OPPORTUNITY_HEADER + "\n"
                      "O-1,L-1,Acme platform,12500.00,2026-11-02T09:00:00+00:00,OPEN,,\n"
                      "O-2,L-2,Beta rollout,4800.5,2026-11-03T09:00:00Z,WON,2026-11-20T17:00:00+01:00,"
@@ -35,17 +34,6 @@ LEADS_CSV = (LEAD_HEADER + "\n"
              "L-1,Acme,Ann Buyer,ann@acme.example,Software,500,EMEA,VP Marketing,webinar,2026-11-02T09:00:00+00:00\n"
              "L-2,Beta GmbH,Bob,bob@beta.example,Fintech,40,EMEA,CFO,event,2026-11-02T10:00:00+01:00\n"
              "L-3,Gamma,,,,,,,,2026-11-03T08:00:00Z\n")
-
-
-@snapshot
-def org(api, admin):
-    sales = create_team(api, admin, "Field Sales", "SALES")
-    marketing = create_team(api, admin, "Demand Generation", "MARKETING")
-    create_person(api, admin, sales, email="saleslead@example.com", name="Sam Lead", role="LEADER")
-    create_person(api, admin, sales, email="seller@example.com", name="Sofia Seller")
-    create_person(api, admin, marketing, email="dana@example.com", name="Dana Demand")
-    return {"sales": sales, "marketing": marketing, "leader": api.token(person="saleslead@example.com"),
-            "member": api.token(person="seller@example.com"), "admin": admin}
 
 
 def counts(result: dict) -> tuple[int, int, int]:
@@ -486,7 +474,7 @@ def test_graphql_imports_are_for_leaders_and_admins(api, org):
 # --- command line -----------------------------------------------------------------------------------
 
 def test_the_command_line_imports_a_file_and_a_reimport_changes_nothing(cli_env, tmp_path):  # noqa: F811
-    cli_env("migrate")
+    cli_env.migrated()
     leads = tmp_path / "leads.csv"
     leads.write_text(LEADS_CSV)
     first = cli_env("import", "leads", str(leads))

@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from domain.leads.models import LeadEvent, LeadFact
-from tests.api.leads_support import DEFINITION_APPROVE, DEFINITION_CREATE, ICP, Org
+from tests.api.leads_support import ASSIGN, DEFINITION_APPROVE, DEFINITION_CREATE, ICP, Org
 from tests.api.support import codes
 from tests.harness import snapshot
 
@@ -15,8 +15,6 @@ TRANSITION = """mutation($input: LeadTransitionInput!) { leadTransition(input: $
   lead { stage } userErrors { field message code } } }"""
 RECYCLE = """mutation($input: LeadRecycleInput!) { leadRecycle(input: $input) {
   lead { stage } userErrors { field message code } } }"""
-ASSIGN = """mutation($input: LeadAssignInput!) { leadAssign(input: $input) {
-  lead { owner { name } facts { handoverAt } } userErrors { field message code } } }"""
 
 
 @snapshot

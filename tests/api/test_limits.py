@@ -4,39 +4,14 @@ The live server runs with the default limits; smaller limits get a second app of
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
-import httpx
 import pytest
 
-from api.app import create_app
 from api.settings import load_settings
+from tests.api.fixtures import App
 from tests.api.support import codes, create_team
 
 PEOPLE = "{ people(first: %d) { edges { node { name team { name } } } } }"
 PEOPLE_BY_VARIABLE = "query($n: Int!) { people(first: $n) { edges { node { name team { name } } } } }"
-
-
-class App:
-    """A second app with its own settings, asked through httpx's ASGI transport on the server's loop."""
-
-    def __init__(self, api, live_server, **settings) -> None:
-        self.api = api
-        self.app = create_app(replace(live_server.settings, **settings), manage_db=False)
-
-    def send(self, *requests: dict) -> list[httpx.Response]:
-        async def go():
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                return [await client.request(r.pop("method", "POST"), r.pop("url", "/graphql"), **r)
-                        for r in requests]
-        return self.api.run(go())
-
-    def post(self, query: str, token: str | None, variables: dict | None = None) -> dict:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        [response] = self.send({"json": {"query": query, "variables": variables or {}}, "headers": headers})
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 def _refused(body: dict) -> str:

@@ -2,46 +2,16 @@
 the subscribers of its objective; on PostgreSQL across server processes (LISTEN/NOTIFY)."""
 import asyncio
 import json
-import os
-import subprocess
 import time
 
 import httpx
 import pytest
 import websockets
-from strawberry import relay
 
 from domain import events
 from tests.api.goals_support import CHECK_IN, Goals
-from tests.api.fixtures import SHAREDGOALS
-from tests.api.fixtures import free_port as _free_port
-
-SUBSCRIBE = "subscription($id: ID!) { keyResultUpdated(objectiveId: $id) { title current progress } }"
-ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="crossing processes needs PostgreSQL (TEST_DATABASE_URL)")
-
-
-def _ws_url(base_url: str) -> str:
-    return base_url.replace("http", "ws", 1) + "/graphql"
-
-
-async def _subscribed(url, token, objective_id):
-    ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                              "payload": {"query": SUBSCRIBE, "variables": {"id": objective_id}}}))
-    return ws
-
-
-async def _registered_here(objective_id):
-    """Wait until this process (the test server's) has registered the subscription."""
-    topic = events.objective_topic(int(relay.GlobalID.from_id(objective_id).node_id))
-    for _ in range(250):
-        if events.has_subscribers(topic):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the subscription was not registered")
+from tests.api.live_support import (SUBSCRIBE, other_server, postgres_only,  # noqa: F401  (the fixture)
+                                    registered_here, subscribed, ws_url)
 
 
 async def _next(ws, timeout=10):
@@ -52,8 +22,8 @@ async def _next(ws, timeout=10):
 
 async def _first_update(url, token, objective_id, after_subscribed, then_silent=0.0):
     """The first update after `after_subscribed()` ran, and (with `then_silent`) that none follows that soon."""
-    async with await _subscribed(url, token, objective_id) as ws:
-        await _registered_here(objective_id)
+    async with await subscribed(url, token, objective_id) as ws:
+        await registered_here(objective_id)
         await asyncio.get_running_loop().run_in_executor(None, after_subscribed)
         update = await _next(ws)
         if then_silent:
@@ -67,7 +37,7 @@ def test_a_check_in_is_pushed_to_subscribers(api, admin):
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: goals.check_in(kr["id"], "50")))
     assert update == {"title": "New-logo bookings", "current": "50", "progress": 0.25}
 
@@ -107,7 +77,7 @@ def test_an_import_that_moves_a_metric_key_result_pushes_it_once(api, admin):
     def import_deals():
         response = api.http.post("/import/opportunities", content=deals, headers=headers)
         assert response.json()["created"] == 2, response.text
-    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"], import_deals,
+    update = asyncio.run(_first_update(ws_url(api.server.base_url), goals.seller, objective["id"], import_deals,
                                        then_silent=0.5))
     assert update == {"title": "Sales bookings", "current": "5000.00", "progress": 0.25}
 
@@ -172,35 +142,6 @@ def test_a_slow_subscriber_does_not_hold_up_publishers_or_other_subscribers(in_p
 
 # --- across processes (PostgreSQL) ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def other_server(live_server, tmp_path_factory):
-    """A second `sharedgoals serve` process on the same PostgreSQL database."""
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=live_server.url, SHAREDGOALS_LOG_LEVEL="WARNING",
-               SHAREDGOALS_RATE_LIMIT_PER_MINUTE="0", SHAREDGOALS_ENV="development")
-    env.pop("SHAREDGOALS_CLOCK", None)
-    log = tmp_path_factory.mktemp("other-server") / "stderr.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=stderr)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base_url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the second server did not start: {log.read_text()}")
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
 def _check_in_on(base_url, token, key_result_id, value):
     body = httpx.post(base_url + "/graphql", json={"query": CHECK_IN, "variables": {"input": {
         "keyResultId": key_result_id, "value": value}}}, headers={"Authorization": f"Bearer {token}"}).json()
@@ -214,14 +155,14 @@ def test_a_check_in_on_one_server_reaches_a_subscriber_on_another(api, admin, ot
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
 
     # Subscribed here (the test server), checked in there.
-    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: _check_in_on(other_server, goals.seller, kr["id"], "50")))
     assert update == {"title": "New-logo bookings", "current": "50", "progress": 0.25}
 
     # Subscribed there, checked in here. That server's registration cannot be seen from here, so check in until
     # an update comes (each check-in is the same value).
     async def there():
-        async with await _subscribed(_ws_url(other_server), goals.seller, objective["id"]) as ws:
+        async with await subscribed(ws_url(other_server), goals.seller, objective["id"]) as ws:
             for _ in range(40):
                 await asyncio.get_running_loop().run_in_executor(None, lambda: goals.check_in(kr["id"], "100"))
                 try:
@@ -237,7 +178,7 @@ def test_an_event_is_delivered_once_in_the_process_that_published_it(api, admin)
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: goals.check_in(kr["id"], "50"), then_silent=0.5))
     assert update["current"] == "50"
 
@@ -259,6 +200,6 @@ def test_the_listener_reconnects_when_its_connection_drops(api, admin, other_ser
     goals = Goals(api, admin)
     objective = goals.objective()
     kr = goals.key_result(objective["id"], title="New-logo bookings", target="200")
-    update = asyncio.run(_first_update(_ws_url(api.server.base_url), goals.seller, objective["id"],
+    update = asyncio.run(_first_update(ws_url(api.server.base_url), goals.seller, objective["id"],
                                        lambda: _check_in_on(other_server, goals.seller, kr["id"], "150")))
     assert update == {"title": "New-logo bookings", "current": "150", "progress": 0.75}

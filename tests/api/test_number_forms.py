@@ -8,9 +8,7 @@ import json
 import os
 import re
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +17,7 @@ from api.exports import (
     PAYOUT_COLUMNS, SLA_COLUMNS,
 )
 from domain.goals.models import CheckIn, KeyResult
+from tests.api import cli_support as cli
 from tests.api.goals_support import CHECK_IN, KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org
 from tests.conftest import TEST_DATABASE_URL
@@ -398,8 +397,7 @@ def test_changing_a_count_to_percent_holds_its_values_to_the_rule(org, api):
 def check_percents_command() -> subprocess.CompletedProcess:
     """`sharedgoals check-percents` on the tests' database, as the lead would run it."""
     env = dict(os.environ, DATABASE_URL=TEST_DATABASE_URL, SHAREDGOALS_LOG_LEVEL="WARNING")
-    return subprocess.run([str(Path(sys.executable).parent / "sharedgoals"), "check-percents"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return cli.run(["check-percents"], env=env, timeout=120)
 
 
 def test_a_stored_whole_percent_can_still_be_renamed_and_is_listed_by_the_check(org, api):

@@ -1,12 +1,11 @@
 """Operational hygiene of the `sharedgoals` command: an unusable database path fails fast and says why, backup
 reads DATABASE_URL as serve does, token lifetimes are bounded."""
 import sqlite3
-import subprocess
 import time
 
 import pytest
 
-from tests.api.test_cli import SHAREDGOALS, cli_env, serving  # noqa: F401  (the fixture)
+from tests.api import cli_support as cli
 
 
 def _unwritable_paths(tmp_path):
@@ -27,8 +26,7 @@ def _unwritable_paths(tmp_path):
 def test_an_unwritable_database_path_fails_within_seconds_with_the_reason(cli_env, tmp_path, command, case):
     url, reason = _unwritable_paths(tmp_path)[case]
     started = time.monotonic()
-    done = subprocess.run([SHAREDGOALS, *command], env=dict(cli_env.env, DATABASE_URL=url), capture_output=True,
-                          text=True, timeout=60)
+    done = cli.run(command, env=dict(cli_env.env, DATABASE_URL=url), timeout=60)
     assert time.monotonic() - started < 15  # it used to wait forever on a folder or /proc
     assert done.returncode == 1, done.stderr
     assert reason in done.stderr and "DATABASE_URL" in done.stderr, done.stderr
@@ -41,11 +39,11 @@ def test_backup_reads_every_database_url_that_serve_reads(cli_env, tmp_path, for
     path = tmp_path / "cli.sqlite3"
     url = form.format(p=path, p_rel_root=str(path).lstrip("/"))
     env = dict(cli_env.env, DATABASE_URL=url)
-    subprocess.run([SHAREDGOALS, "migrate"], env=env, check=True, capture_output=True, timeout=120)
-    subprocess.run([SHAREDGOALS, "create-token", "--role", "ADMIN"], env=env, check=True, capture_output=True,
-                   timeout=120)
+    cli_env.migrated()  # the migrations applied already: `migrate` through this form of the URL finds them
+    assert "applying" not in cli.run(["migrate"], env=env, check=True).stdout
+    cli.run(["create-token", "--role", "ADMIN"], env=env, check=True)
     copy = tmp_path / "copy.sqlite3"
-    done = subprocess.run([SHAREDGOALS, "backup", str(copy)], env=env, capture_output=True, text=True, timeout=120)
+    done = cli.run(["backup", str(copy)], env=env)
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(copy) as db:
         assert db.execute("SELECT COUNT(*) FROM api_token").fetchone()[0] == 1
@@ -53,7 +51,7 @@ def test_backup_reads_every_database_url_that_serve_reads(cli_env, tmp_path, for
 
 @pytest.mark.parametrize("days", ["0", "-1", "3651", "100000000"])
 def test_create_token_lives_1_to_3650_days(cli_env, days):
-    cli_env("migrate")
+    cli_env.migrated()
     done = cli_env("create-token", "--role", "ADMIN", "--expires-days", days, check=False)
     assert done.returncode == 2 and "1 to 3,650 days" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
@@ -63,7 +61,7 @@ def test_create_token_lives_1_to_3650_days(cli_env, days):
 
 @pytest.mark.parametrize("days", ["1", "3650"])
 def test_create_token_with_a_lifetime_in_range_expires_then(cli_env, days):
-    cli_env("migrate")
+    cli_env.migrated()
     assert cli_env("create-token", "--role", "ADMIN", "--expires-days", days).stdout.splitlines()[-1].startswith("sg_")
     with sqlite3.connect(cli_env.env["DATABASE_URL"][len("sqlite://"):]) as db:
         (expires,) = db.execute("SELECT julianday(expires_at) - julianday('now') FROM api_token").fetchone()

@@ -4,9 +4,9 @@ import logging
 import pytest
 from strawberry import relay
 
-from api.demo import seed_demo
+from tests.api.fixtures import demo_org  # noqa: F401  (the fixture)
 from tests.api.support import codes
-from tests.api.test_attribution import org  # noqa: F401  (the fixture: one won deal with five touches)
+from tests.api.fixtures import attribution_org as org  # noqa: F401  (the fixture: one won deal with five touches)
 
 CREDITS = """query($id: ID!, $m: AttributionModel!, $h: Decimal, $w: CustomWeightsInput) { node(id: $id) {
   ... on Opportunity { credits(model: $m, halfLifeDays: $h, weights: $w) { weight } } } }"""
@@ -61,14 +61,12 @@ def test_an_id_strawberry_cannot_read_is_an_invalid_error_with_a_code(api, admin
     assert unexpected() == []
 
 
-def test_every_execution_error_carries_a_code(api, admin):
-    api.run(seed_demo())
+def test_every_execution_error_carries_a_code(demo_org, api, admin):
     body = api.post('{ a: node(id: "") { id } b: period(key: "nope") { key } }', token=admin)
     assert len(body["errors"]) == 2 and all(e["extensions"]["code"] for e in body["errors"]), body
 
 
-def test_the_period_before_1900_q1_is_invalid_not_internal(api, admin, unexpected):
-    api.run(seed_demo())
+def test_the_period_before_1900_q1_is_invalid_not_internal(demo_org, api, admin, unexpected):
     body = api.post('{ teamContribution(period: "1900-Q1") { team { name } previousPeriod { mqlsDelivered } } }',
                     token=admin)
     assert body["errors"] and set(codes(body["errors"])) == {"INVALID"}, body
@@ -77,9 +75,8 @@ def test_the_period_before_1900_q1_is_invalid_not_internal(api, admin, unexpecte
     assert api.gql('{ teamContribution(period: "1900-Q2") { previousPeriod { mqlsDelivered } } }', token=admin)
 
 
-def test_a_subscription_over_http_post_is_a_bad_request(api, admin, unexpected):
+def test_a_subscription_over_http_post_is_a_bad_request(demo_org, api, admin, unexpected):
     # It ran, and ended at its first event with "Cannot return null" (an unexpected error in the log)
-    api.run(seed_demo())
     objective = api.gql('{ objectives(period: "2026-Q4", first: 1) { edges { node { id } } } }',
                         token=admin)["objectives"]["edges"]
     subscription = "subscription($id: ID!) { keyResultUpdated(objectiveId: $id) { title } }"

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
 import time
 from dataclasses import replace
 
@@ -18,8 +17,11 @@ import uvicorn
 from api import logsafe
 from api.app import create_app
 from tests.api.support import codes
-from tests.api.test_cli import SHAREDGOALS, _free_port, cli_env  # noqa: F401  (the fixture)
-from tests.api.test_imports import LEAD_HEADER, org, post  # noqa: F401  (the fixture)
+from tests.api import cli_support as cli
+from tests.api.fixtures import LEAD_HEADER, cli_env  # noqa: F401  (the fixture)
+from tests.api.fixtures import free_port as _free_port
+from tests.api.fixtures import imports_org as org  # noqa: F401  (the fixture)
+from tests.api.fixtures import post_import as post
 
 VIEWER = {"query": "{ viewer { name } }"}
 
@@ -178,13 +180,12 @@ def test_tokens_are_redacted_from_every_log_record(caplog):
 
 
 def test_the_served_access_and_error_logs_hold_no_token(cli_env, tmp_path):
-    cli_env("migrate")
+    cli_env.migrated()
     admin = cli_env("create-token", "--role", "ADMIN").stdout.strip().splitlines()[-1]
     port = _free_port()
     log_file = tmp_path / "server.log"
     env = dict(cli_env.env, SHAREDGOALS_LOG_LEVEL="INFO")
-    with log_file.open("w") as out:
-        server = subprocess.Popen([SHAREDGOALS, "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
+    server = cli.start(["serve", "--port", str(port)], env=env, stdout=log_file, stderr=log_file)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

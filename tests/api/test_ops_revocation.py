@@ -8,8 +8,8 @@ import websockets
 
 from api import revocation
 from tests.api.goals_support import Goals
-from tests.api.test_live_updates import (SUBSCRIBE, _registered_here, _subscribed, _ws_url, other_server,  # noqa: F401
-                                         postgres_only)
+from tests.api.live_support import (SUBSCRIBE, other_server, postgres_only, registered_here,  # noqa: F401
+                                    subscribed, ws_url)
 
 REVOKE = "mutation($id: ID!) { tokenRevoke(input: {id: $id}) { token { revokedAt } userErrors { code } } }"
 
@@ -36,11 +36,11 @@ def test_revoking_a_token_closes_its_open_subscriptions_at_once_with_4401(api, a
     objective = goals.objective()
 
     async def scenario():
-        url = _ws_url(api.server.base_url)
+        url = ws_url(api.server.base_url)
         other = api.token(person="seller@example.com")  # the same person, another token: stays open
-        async with await _subscribed(url, goals.seller, objective["id"]) as ws, \
-                await _subscribed(url, other, objective["id"]) as kept:
-            await _registered_here(objective["id"])
+        async with await subscribed(url, goals.seller, objective["id"]) as ws, \
+                await subscribed(url, other, objective["id"]) as kept:
+            await registered_here(objective["id"])
             await asyncio.get_running_loop().run_in_executor(None, _revoke, api, goals.seller, admin)
             code = await _closed_within(ws, 5)
             await kept.send(json.dumps({"type": "ping"}))
@@ -55,7 +55,7 @@ def test_a_socket_opened_before_the_token_was_revoked_cannot_subscribe_after(api
     monkeypatch.setattr(revocation, "open_for", lambda token_id: [])  # the close does not come: the check must hold
 
     async def scenario():
-        url = _ws_url(api.server.base_url)
+        url = ws_url(api.server.base_url)
         async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
             await ws.send(json.dumps({"type": "connection_init",
                                       "payload": {"Authorization": f"Bearer {goals.seller}"}}))
@@ -81,7 +81,7 @@ def test_a_revoked_token_cannot_open_a_subscription(api, admin):
     _revoke(api, goals.seller, admin)
 
     async def attempt():
-        async with await _subscribed(_ws_url(api.server.base_url), goals.seller, objective["id"]) as ws:
+        async with await subscribed(ws_url(api.server.base_url), goals.seller, objective["id"]) as ws:
             return json.loads(await asyncio.wait_for(ws.recv(), 5))
     message = asyncio.run(attempt())
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
@@ -94,7 +94,7 @@ def test_revoking_a_token_on_one_server_closes_its_socket_on_another(api, admin,
     objective = goals.objective()
 
     async def scenario():
-        async with await _subscribed(_ws_url(other_server), goals.seller, objective["id"]) as ws:
+        async with await subscribed(ws_url(other_server), goals.seller, objective["id"]) as ws:
             await ws.send(json.dumps({"type": "ping"}))  # connected and acknowledged there
             assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"
             await asyncio.get_running_loop().run_in_executor(None, _revoke, api, goals.seller, admin)  # here

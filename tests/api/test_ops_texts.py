@@ -3,20 +3,21 @@ INVALID userError on the field, and nothing is written (no row, no audit entry).
 import pytest
 from strawberry import relay
 
-from api.demo import seed_demo
 from domain import texts
 from domain.audit.models import AuditEntry
 from domain.goals.models import CheckIn, Objective
 from domain.leads.models import Lead, LeadEvent
+from tests.api.fixtures import demo_org  # noqa: F401  (the fixture)
+from tests.harness import snapshot
 
 SOFIA = "sofia.seller@demo.sharedgoals.dev"
 OMAR = "omar.seller@demo.sharedgoals.dev"  # has a pay plan with a "Team bookings" component
 PAYLOAD = "userErrors { field code message }"
 
 
-@pytest.fixture
-def demo(api, admin):
-    api.run(seed_demo())
+@snapshot
+def demo(demo_org, api, admin):
+    """The demo organisation, a lead to work and what the cases name (built once, restored for each case)."""
     period = api.gql("{ periods { key } }", token=admin)["periods"][0]["key"]
     objective = next(e["node"] for e in api.gql(
         "query($p: String!) { objectives(period: $p, first: 20) { edges { node { id version "

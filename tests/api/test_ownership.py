@@ -236,8 +236,7 @@ def test_finance_imports_deals_and_a_member_may_not_import_at_all(api, company):
 
 
 def test_the_command_line_imports_as_the_operator_or_as_a_person(cli_env, tmp_path):  # noqa: F811
-    cli_env("migrate")
-    cli_env("seed-demo")
+    cli_env.seeded()
     leads = tmp_path / "leads.csv"
     leads.write_text(LEADS.replace("L-1", "CLI-1").replace("L-2", "CLI-2"))
     assert "2 created" in cli_env("import", "leads", str(leads)).stdout

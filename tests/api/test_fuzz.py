@@ -17,6 +17,7 @@ Ada, an admin who is a person (made an active admin again before each operation)
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import time
@@ -78,6 +79,11 @@ def demo_with_history(demo, api, admin):
     """The demo organisation and a generated history of 120 leads over two quarters."""
     api.run(generate(Options(leads=120, seed=7, quarters=2)))
 
+
+
+def _sent(case) -> str:
+    """The text of a case's request (its query and variables), which a message may quote back."""
+    return json.dumps([getattr(case, "body", None), getattr(case, "query", None)], default=str)
 
 class Fuzz:
     def __init__(self, api) -> None:
@@ -146,7 +152,7 @@ class Fuzz:
             body = response.json()
         except ValueError:
             body = response.text
-        found = problems(response.status_code, body, self.log.take())
+        found = problems(response.status_code, body, self.log.take(), _sent(case))
         self.stats.cases += 1
         self.stats.by_operation[case.operation.label] += 1
         mode = case.meta.generation.mode.value if case.meta else "?"
@@ -262,7 +268,7 @@ def test_the_arguments_of_nested_fields_survive_fuzzing(fuzz):
                 body = response.json()
             except ValueError:
                 body = response.text
-            found = problems(response.status_code, body, fuzz.log.take())
+            found = problems(response.status_code, body, fuzz.log.take(), json.dumps([query, period]))
             fuzz.stats.cases += 1
             fuzz.stats.by_operation[label] += 1
             fuzz.stats.outcomes[f"nested   {outcome(response.status_code, body)}"] += 1

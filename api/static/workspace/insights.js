@@ -72,6 +72,9 @@ export async function renderSlaChart(state, mine) {
   const result = await gql(slaQuery(state.features), { period: state.period });
   if (mine !== state.generation) return;
   const report = result.data && result.data.slaReport;
+  const noAgreement = !report && (result.errors || []).length &&
+    result.errors.every((e) => e.extensions && e.extensions.code === "NOT_FOUND");
+  if (noAgreement) { chartNote(figure, title, "No SLA was agreed between marketing and sales for this period."); return; }
   if (!report) { chartNote(figure, title, describe(result.errors) || "No SLA report.", "error"); return; }
   const totals = `Period so far: marketing ${report.marketing.compliance === null ? "none" : formatRatio(report.marketing.compliance)}` +
     ` (${report.marketing.met} of ${report.marketing.counted}), sales ${report.sales.compliance === null ? "none" : formatRatio(report.sales.compliance)}` +

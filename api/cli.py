@@ -144,8 +144,6 @@ async def _actor(as_email: str | None):
 def cmd_import(args) -> int:
     from tqdm import tqdm
 
-    from domain.availability import Unavailable
-    from domain.errors import DomainError
     from domain.imports.formats import FORMAT_OF_EXTENSION, format_of_filename
     from domain.imports.service import import_file
 
@@ -173,28 +171,36 @@ def cmd_import(args) -> int:
             bar.update(stream.raw.tell() - bar.n)  # bytes read so far (the buffer reads a little ahead)
             bar.set_postfix_str(f"{rows:,} rows", refresh=False)
 
-        async def work():
-            from api import pubsub
-            actor = await _actor(args.as_email)
-            async with pubsub.running(get_settings().database_url):  # running servers hear what it changes
-                return await import_file(args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad,
-                                         progress=progress, on_wait=_waiting_for_writer, dry_run=args.dry_run)
-        try:
-            result = _run(_with_db(work))
-        except DomainError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        except Unavailable as e:
-            print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
-            return 3
-    return _report([result], args)
+        result, status = _run_import(args, lambda actor: import_file(
+            args.kind, stream, fmt, actor=actor, skip_bad=args.skip_bad, progress=progress,
+            on_wait=_waiting_for_writer, dry_run=args.dry_run))
+    return status if result is None else _report([result], args)
+
+
+def _run_import(args, start) -> tuple[object | None, int]:
+    """(the import's result, 0), or (None, its exit status) when it was refused (2) or the database was busy (3):
+    `start(actor)` runs as `--as` (or the operator) while running servers hear what it changes."""
+    from api import pubsub
+    from domain.availability import Unavailable
+    from domain.errors import DomainError
+
+    async def work():
+        actor = await _actor(args.as_email)
+        async with pubsub.running(get_settings().database_url):
+            return await start(actor)
+    try:
+        return _run(_with_db(work)), 0
+    except DomainError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None, 2
+    except Unavailable as e:
+        print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
+        return None, 3
 
 
 def _vendor_import(args) -> int:
     """`sharedgoals import OBJECT FILE --source NAME`: a CRM's export through a mapping (shipped, in
     SHAREDGOALS_MAPPINGS_DIR, or a .toml file's path)."""
-    from domain.availability import Unavailable
-    from domain.errors import DomainError
     from domain.imports.crm.service import FIRST_ERRORS, import_vendor_file, summary_lines
 
     path = Path(args.file)
@@ -204,21 +210,12 @@ def _vendor_import(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    async def work():
-        from api import pubsub
-        actor = await _actor(args.as_email)
-        async with pubsub.running(get_settings().database_url):
-            return await import_vendor_file(args.source, args.kind, stream, actor=actor, skip_bad=args.skip_bad,
-                                            dry_run=args.dry_run, allow_path=True, on_wait=_waiting_for_writer)
     with stream:
-        try:
-            result = _run(_with_db(work))
-        except DomainError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        except Unavailable as e:
-            print(f"error: {e.message} Nothing was imported.", file=sys.stderr)
-            return 3
+        result, status = _run_import(args, lambda actor: import_vendor_file(
+            args.source, args.kind, stream, actor=actor, skip_bad=args.skip_bad, dry_run=args.dry_run,
+            allow_path=True, on_wait=_waiting_for_writer))
+    if result is None:
+        return status
     for problem in result.file_errors:
         print(f"file error: {problem}", file=sys.stderr)
     if result.file_errors:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from api.exports import LEAD_COLUMNS, LEAD_SCORE_COLUMNS, OBJECTIVE_COLUMNS, SLA_COLUMNS
+from tests.api.fixtures import agree
 from tests.api.goals_support import CHECK_IN, KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org
 from tests.harness import snapshot
@@ -15,8 +16,6 @@ UTC = timezone.utc
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
-SLA_CREATE = """mutation($input: SlaAgreementCreateInput!) { slaAgreementCreate(input: $input) {
-  slaAgreement { id } userErrors { field code } } }"""
 SLA_REPORT = """query($p: String!) { slaReport(period: $p) {
   mqlVolume volumeMet acceptanceRate acceptanceMet followUpCompliance followUpMet medianResponseHours p90ResponseHours
   agreement { mqlVolume acceptanceRateTarget followUpRateTarget marketingTeam { name } salesTeam { name } }
@@ -43,10 +42,7 @@ def org(api, admin):
     org = Org(api, admin)
     org.finance = api.token("FINANCE")
     org.active_definition()
-    agreed = api.gql(SLA_CREATE, {"input": {
-        "period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales, "mqlVolume": 10,
-        "acceptanceRateTarget": 0.6, "handoverHours": "4", "followUpHours": "24", "followUpRateTarget": 0.8,
-        "decisionDays": "5"}}, org.sales_leader)["slaAgreementCreate"]
+    agreed = agree(org, api)
     assert agreed["userErrors"] == []
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     for i in range(7):  # MQLs handed over to Sofia; three answered late, one handed over late, two never decided

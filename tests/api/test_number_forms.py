@@ -18,6 +18,7 @@ from api.exports import (
 )
 from domain.goals.models import CheckIn, KeyResult
 from tests.api import cli_support as cli
+from tests.api.fixtures import agree
 from tests.api.goals_support import CHECK_IN, KR_CREATE, OBJECTIVE_CREATE
 from tests.api.leads_support import Org
 from tests.conftest import TEST_DATABASE_URL
@@ -26,8 +27,6 @@ UTC = timezone.utc
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 AFTER_THE_QUARTER = datetime(2027, 1, 4, 12, tzinfo=UTC)
 
-SLA_CREATE = """mutation($input: SlaAgreementCreateInput!) { slaAgreementCreate(input: $input) {
-  slaAgreement { id } userErrors { field code } } }"""
 OPPORTUNITY_IMPORT = """mutation($input: OpportunityImportInput!) { opportunityImport(input: $input) {
   created userErrors { field message code } } }"""
 PLAN_CREATE = """mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) {
@@ -65,10 +64,7 @@ def org(api, admin):
     org = Org(api, admin)
     org.finance = api.token("FINANCE")
     org.active_definition()
-    agreed = api.gql(SLA_CREATE, {"input": {
-        "period": "2026-Q4", "marketingTeamId": org.marketing, "salesTeamId": org.sales, "mqlVolume": 9,
-        "acceptanceRateTarget": 0.6, "handoverHours": "4", "followUpHours": "3", "followUpRateTarget": 0.8,
-        "decisionDays": "5"}}, org.sales_leader)["slaAgreementCreate"]
+    agreed = agree(org, api, mqlVolume=9, followUpHours="3")
     assert agreed["userErrors"] == []
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     for i in range(7):  # seven MQLs handed over to Sofia, answered after i × 40 + 20 minutes (thirds of hours)

@@ -4,27 +4,21 @@ of the period open when the change was seen (domain/comp/rules.py: `clawback`, `
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from domain import clock
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
-from domain.comp.models import Clawback, CompComponent, CompPlan, LockedDeal, LockedLine, OpportunitySplit
-from domain.comp.queries import component_of, locked_line
+from domain.comp.models import Clawback, CompComponent, CompPlan, LockedDeal, LockedLine
+from domain.comp.queries import component_of, locked_line, pay_credits
 from domain.money import from_cents, to_cents
 from domain.org.models import Period, Person
 from domain.org.rules import PeriodStatus
 from domain.org.service import current_quarter, ensure_period
 
 
-async def _current_credit(opportunity: Opportunity, metric: rules.CompMetric, person_id: int,
-                          team_of: dict[int, int]) -> int:
-    """The person's (OWN_BOOKINGS) or their team's (TEAM_BOOKINGS) credit of the deal now: nothing unless won."""
-    if opportunity.status is not OpportunityStatus.WON:
-        return 0
-    splits = [(p, Decimal(str(percent))) for p, percent in await OpportunitySplit.filter(
-        opportunity_id=opportunity.id).order_by("id").values_list("person_id", "percent")]
-    credit = rules.pay_credit(opportunity.amount_cents, opportunity.owner_id, splits)
+def _current_credit(credit: dict[int, int], metric: rules.CompMetric, person_id: int, team_of: dict[int, int]) -> int:
+    """The person's (OWN_BOOKINGS) or their team's (TEAM_BOOKINGS) share of a deal's pay credit now (`credit`:
+    {person: cents}, empty unless the deal is won)."""
     if metric is rules.CompMetric.OWN_BOOKINGS:
         return credit.get(person_id, 0)
     team = team_of.get(person_id)
@@ -54,6 +48,7 @@ async def deals_changed(opportunity_ids: Iterable[int]) -> int:
     lines = {(r.person_id, r.period_id, r.position): r for r in await LockedLine.filter(
         person_id__in={r.person_id for r in locked}, period_id__in=list(periods))}
     deals = {o.id: o for o in await Opportunity.filter(id__in=ids)}
+    credits = await pay_credits([o for o in deals.values() if o.status is OpportunityStatus.WON])
     team_of = dict(await Person.all().values_list("id", "team_id"))
     existing = {(c.person_id, c.source_period_id, c.position, c.opportunity_id): c
                 for c in await Clawback.filter(opportunity_id__in=ids)}
@@ -69,7 +64,7 @@ async def deals_changed(opportunity_ids: Iterable[int]) -> int:
         if not rules.in_clawback_window(row.closed_at, plan.clawback_days, now):
             continue
         c = component_of(component)
-        new_cents = await _current_credit(deal, c.metric, row.person_id, team_of)
+        new_cents = _current_credit(credits.get(deal.id, {}), c.metric, row.person_id, team_of)
         amount = rules.clawback(from_cents(line.target_variable_cents), c, locked_line(line), row.cents, new_cents)
         key = (row.person_id, row.period_id, row.position, row.opportunity_id)
         found = existing.get(key)

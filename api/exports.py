@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
+from datetime import date
 from decimal import Decimal
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from domain.contribution import queries as contribution
 from domain.access.rules import can_see_team_pay
 from domain.comp.service import visible_statements
 from domain.errors import DomainError
+from domain.goals import history
 from domain.goals import queries as goals_queries
 from domain.leads import queries as lead_queries
 from domain.leads import sla
@@ -99,33 +101,42 @@ PAYOUT_COLUMNS = ["period", "person_email", "person_name", "team", "component", 
                   "attainment", "curve_value", "gate_open", "payout", "kind", "draw_balance"]
 
 
-async def payout_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
+AS_OF_PAYOUT_COLUMNS = ["locked_payout", "difference_from_locked"]
+
+
+async def payout_rows(principal: Principal, period_key: str, as_of: date | None = None) -> AsyncIterator[list]:
     """One row per person and component (accrued while open, locked once closed), one for a draw, one per clawback
     not waived, then one per
-    adjustment; `draw_balance` is what the person still owes of recoverable draws after the statement."""
+    adjustment; `draw_balance` is what the person still owes of recoverable draws after the statement. As of a day
+    (?asOf=): the recomputation, each component's row ending with the locked payout and the difference on a closed
+    period (AS_OF_PAYOUT_COLUMNS, empty on other rows and on an open period)."""
     view = await get_period(period_key)
-    statements = await visible_statements(principal, view)
+    statements = await visible_statements(principal, view, as_of=as_of)
     people = {p.id: p for p in await Person.filter(id__in=[s.person_id for s in statements])}
     teams = dict(await Team.all().values_list("id", "name"))
     for s in statements:
         person = people[s.person_id]
         base = [view.key, person.email, person.name, teams.get(person.team_id, "")]
         balance = numbers.money(s.draw.balance_after)
+        record = {x.position: x.line.payout for x in s.locked_record.lines} if s.locked_record else None
         for x in s.lines:
             line = x.line
+            compared = [] if as_of is None else [None, None] if record is None else [
+                numbers.money(record.get(x.position)), numbers.money(line.payout - record.get(x.position, 0))]
             yield base + [line.component, line.metric.value, numbers.comp_metric_value(line.metric_value, line.metric),
                           numbers.comp_metric_value(line.quota, line.metric), numbers.ratio(line.attainment),
                           numbers.ratio(line.curve_value), str(line.gate_open).lower(), numbers.money(line.payout),
-                          "LOCKED" if s.locked else "ACCRUED", balance]
+                          "LOCKED" if s.locked else "ACCRUED", balance] + compared
+        tail = [] if as_of is None else [None, None]
         if s.draw.amount:
-            yield base + ["Draw", "", "", "", "", "", "", numbers.money(s.draw.amount), "DRAW", balance]
+            yield base + ["Draw", "", "", "", "", "", "", numbers.money(s.draw.amount), "DRAW", balance] + tail
         for c in s.clawbacks:
             if c.waived_at is None:
                 yield base + [c.component, "", "", "", "", "", "", numbers.money(from_cents(c.amount_cents)),
-                              "CLAWBACK", balance]
+                              "CLAWBACK", balance] + tail
         for a in s.adjustments:
             yield base + [a.component or "", "", "", "", "", "", "", numbers.money(from_cents(a.amount_cents)),
-                          "ADJUSTMENT", balance]
+                          "ADJUSTMENT", balance] + tail
 
 
 CONTRIBUTION_COLUMNS = ["period", "team", "goal_progress", "mqls_delivered", "sals", "sqls", "sourced_pipeline",
@@ -133,11 +144,12 @@ CONTRIBUTION_COLUMNS = ["period", "team", "goal_progress", "mqls_delivered", "sa
                         "wasted_selling_cost"]
 
 
-async def contribution_rows(principal: Principal, period_key: str) -> AsyncIterator[list]:
-    """One row per team; pay and cost totals left empty where the viewer may not see them."""
+async def contribution_rows(principal: Principal, period_key: str, as_of: date | None = None) -> AsyncIterator[list]:
+    """One row per team (as of a day with ?asOf=); pay and cost totals left empty where the viewer may not see
+    them."""
     view = await get_period(period_key)
     names = dict(await Team.all().values_list("id", "name"))
-    for team_id, f in (await contribution.team_contribution(view)).items():
+    for team_id, f in (await contribution.team_contribution(view, as_of)).items():
         visible = can_see_team_pay(principal, team_id)
         yield [view.key, names[team_id], numbers.ratio(f.goal_progress), f.mqls_delivered, f.sals, f.sqls,
                numbers.money(f.sourced_pipeline), numbers.money(f.influenced_pipeline),
@@ -356,6 +368,16 @@ REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows), "team-contribution": (CONTR
            "leads": (LEAD_COLUMNS, lead_rows)}
 
 
+def as_of_day(text: str) -> date:
+    """?asOf=YYYY-MM-DD as a day, ValueError with the reason otherwise."""
+    try:
+        if len(text) == 10 and text[4] == text[7] == "-":
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"asOf is a day written YYYY-MM-DD (e.g. 2026-09-30), not {text[:40]!r}")
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
@@ -393,9 +415,18 @@ async def export(request: Request):
         options = {"stage": stage or None, "score": score == "true"}
         if options["score"]:
             columns = columns + LEAD_SCORE_COLUMNS
+    if report in ("payouts", "team-contribution") and "asOf" in request.query_params:
+        try:
+            options["as_of"] = as_of_day(request.query_params["asOf"])
+        except ValueError as e:
+            return _error(400, "INVALID", str(e))
+        if report == "payouts":
+            columns = columns + AS_OF_PAYOUT_COLUMNS
     try:
         view = await get_period(period)
         period = view.key  # "current", "previous", "next" resolved here, once
+        if options.get("as_of") is not None:  # refused before the first row: outside the period or after today
+            history.as_of(view, options["as_of"])
         if report == "attribution":  # a data-driven model's chain (and its refusals) before the first row
             order = options.pop("markov_order")
             if options["model"]:

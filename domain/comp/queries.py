@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 
@@ -14,6 +15,7 @@ from domain.comp import rules
 from domain.comp.models import (
     Clawback, CompAdjustment, CompComponent, CompPlan, LockedDraw, LockedLine, OpportunitySplit,
 )
+from domain.goals import history
 from domain.goals.models import KeyResult
 from domain.goals.queries import evaluate_objectives
 from domain.leads import queries as lead_queries
@@ -46,8 +48,12 @@ class PeriodFigures:
     kr_progress: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # raw, clamped
 
 
-async def period_figures(period: PeriodView, key_result_ids: set[int]) -> PeriodFigures:
+async def period_figures(period: PeriodView, key_result_ids: set[int],
+                         as_of: history.AsOf | None = None) -> PeriodFigures:
+    """The period's figures, as of the end of a day when `as_of` is given (only facts dated at or before it: the
+    metrics' window, the SLA report and the key results' series step as of that instant)."""
     figures = PeriodFigures(period)
+    full, period = period, history.window(period, as_of)
     figures.won = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
                                            closed_at__lt=period.end)
     figures.team_of = dict(await Person.all().values_list("id", "team_id"))
@@ -60,10 +66,13 @@ async def period_figures(period: PeriodView, key_result_ids: set[int]) -> Period
     stored = await Period.get_or_none(key=period.key)
     if stored is not None:
         for agreement in await lead_queries.agreements(stored.id):
-            sides = await (await lead_queries.sla_report(agreement, period)).sides()
+            sides = await (await lead_queries.sla_report(agreement, full, as_of and as_of.instant)).sides()
             figures.sla_by_team[agreement.marketing_team_id] = sides[sla.Side.MARKETING]
             figures.sla_by_team[agreement.sales_team_id] = sides[sla.Side.SALES]
-    if key_result_ids:
+    if key_result_ids and as_of is not None:
+        for kr_id, point in (await history.key_results_as_of(key_result_ids, as_of)).items():
+            figures.kr_progress[kr_id] = (point.raw_progress, point.progress)
+    elif key_result_ids:
         objective_of = dict(await KeyResult.filter(id__in=key_result_ids).values_list("id", "objective_id"))
         evaluated = await evaluate_objectives(sorted(set(objective_of.values())))
         for kr_id, objective_id in objective_of.items():
@@ -143,6 +152,18 @@ class Statement:
     draw: rules.DrawOutcome = field(default_factory=lambda: rules.DrawOutcome(Decimal(0), Decimal(0)))
     draw_recoverable: bool = True
     clawbacks: list[Clawback] = field(default_factory=list)
+    as_of: history.AsOf | None = None       # recomputed as of the end of this day
+    locked_record: "Statement | None" = None  # a closed period's locked statement, beside its recomputation
+
+    @property
+    def computed(self) -> Decimal:
+        """What the plan computes (lines and draw): what a recomputation compares with the locked record."""
+        return self.earnings + self.draw.amount
+
+    @property
+    def difference_from_locked(self) -> Decimal | None:
+        """A recomputation's computed pay less the locked statement's (None: no locked record beside it)."""
+        return None if self.locked_record is None else self.computed - self.locked_record.computed
 
     @property
     def earnings(self) -> Decimal:
@@ -170,8 +191,12 @@ def live_lines(plan: CompPlan, components: list[CompComponent], figures: PeriodF
     return out
 
 
-async def statements(period: PeriodView, person_ids: list[int] | None = None) -> list[Statement]:
-    """The statements of a period (of some people): locked lines once it is closed, accruals to date before."""
+async def statements(period: PeriodView, person_ids: list[int] | None = None,
+                     as_of: date | None = None) -> list[Statement]:
+    """The statements of a period (of some people): locked lines once it is closed, accruals to date before. As of
+    a day (INVALID outside the period or after today): recomputed from the facts dated at or before its end, with
+    the adjustments and clawbacks recorded by then; on a closed period each beside its locked record."""
+    when = history.as_of(period, as_of) if as_of is not None else None
     stored = await Period.get_or_none(key=period.key)
     if stored is None:
         return []
@@ -183,36 +208,46 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None) ->
         return []
     people = [p.person_id for p in plans]
     adjustments = defaultdict(list)
-    for a in await CompAdjustment.filter(period_id=stored.id, person_id__in=people).order_by("id"):
+    for a in await _dated(CompAdjustment.filter(period_id=stored.id, person_id__in=people), "at", when):
         adjustments[a.person_id].append(a)
     balances = await draw_balances_before(stored, people)
     clawbacks = defaultdict(list)
-    for c in await Clawback.filter(period_id=stored.id, person_id__in=people).order_by("id"):
+    for c in await _dated(Clawback.filter(period_id=stored.id, person_id__in=people), "detected_at", when):
         clawbacks[c.person_id].append(c)
+    locked_records: dict[int, Statement] = {}
     if stored.status is PeriodStatus.CLOSED:
         locked = defaultdict(list)
         for row in await LockedLine.filter(period_id=stored.id, person_id__in=people).order_by("position"):
             locked[row.person_id].append(row)
         draws = {d.person_id: d for d in await LockedDraw.filter(period_id=stored.id, person_id__in=people)}
-        return [Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
-                          [StatementLine(locked_line(r), Evidence(), r.position) for r in locked[p.person_id]],
-                          adjustments[p.person_id], *_locked_draw(draws.get(p.person_id), balances[p.person_id]),
-                          clawbacks[p.person_id])
-                for p in plans]
+        locked_records = {
+            p.person_id: Statement(p.person_id, period, from_cents(p.target_variable_cents), True,
+                                   [StatementLine(locked_line(r), Evidence(), r.position) for r in locked[p.person_id]],
+                                   adjustments[p.person_id],
+                                   *_locked_draw(draws.get(p.person_id), balances[p.person_id]), clawbacks[p.person_id])
+            for p in plans}
+        if when is None:
+            return list(locked_records.values())
     components = defaultdict(list)
     for row in await CompComponent.filter(plan_id__in=[p.id for p in plans]):
         components[row.plan_id].append(row)
     kr_ids = {r.key_result_id for rows in components.values() for r in rows if r.key_result_id} | \
         {r.gate_key_result_id for rows in components.values() for r in rows if r.gate_key_result_id}
-    figures = await period_figures(period, kr_ids)
+    figures = await period_figures(period, kr_ids, when)
     out = []
     for p in plans:
         lines = live_lines(p, components[p.id], figures)
         draw = draw_of(p)
         outcome = rules.draw_outcome(sum((x.line.payout for x in lines), Decimal(0)), draw, balances[p.person_id])
         out.append(Statement(p.person_id, period, from_cents(p.target_variable_cents), False, lines,
-                             adjustments[p.person_id], outcome, draw.recoverable, clawbacks[p.person_id]))
+                             adjustments[p.person_id], outcome, draw.recoverable, clawbacks[p.person_id], when,
+                             locked_records.get(p.person_id)))
     return out
+
+
+def _dated(rows, column: str, when: history.AsOf | None):
+    """Records (adjustments, clawbacks) in id order, those dated after the as-of instant left out."""
+    return (rows.filter(**{f"{column}__lte": when.instant}) if when is not None else rows).order_by("id")
 
 
 def draw_of(plan: CompPlan) -> rules.Draw:
@@ -243,10 +278,10 @@ def locked_line(r: LockedLine) -> rules.Line:
                       payout=from_cents(r.payout_cents))
 
 
-async def team_payouts_accrued(period: PeriodView) -> dict[int, Decimal]:
+async def team_payouts_accrued(period: PeriodView, as_of: date | None = None) -> dict[int, Decimal]:
     """Per team: the total of its people's statements (lines plus adjustments): the sum of its payout_rows."""
     return {team_id: sum((r.amount for r in rows), Decimal(0))
-            for team_id, rows in (await team_payout_rows(period)).items()}
+            for team_id, rows in (await team_payout_rows(period, as_of)).items()}
 
 
 class PayoutKind(str, Enum):
@@ -280,11 +315,12 @@ def payout_rows(s: Statement) -> list[PayoutRow]:
          for a in s.adjustments]
 
 
-async def team_payout_rows(period: PeriodView) -> dict[int, list[PayoutRow]]:
-    """Per team: the lines and adjustments of its people's statements, by person, then line, then adjustment."""
+async def team_payout_rows(period: PeriodView, as_of: date | None = None) -> dict[int, list[PayoutRow]]:
+    """Per team: the lines and adjustments of its people's statements (as of a day: their recomputation), by person,
+    then line, then adjustment."""
     team_of = dict(await Person.all().values_list("id", "team_id"))
     rows: dict[int, list[PayoutRow]] = defaultdict(list)
-    for s in await statements(period):
+    for s in await statements(period, as_of=as_of):
         rows[team_of[s.person_id]].extend(payout_rows(s))
     return dict(rows)
 

@@ -212,15 +212,16 @@ async def visible_people(viewer: Principal) -> list[int] | None:
     return sorted(ids)
 
 
-async def visible_statements(viewer: Principal, view, person_id: int | None = None) -> list:
+async def visible_statements(viewer: Principal, view, person_id: int | None = None, as_of=None) -> list:
     """A period's statements the viewer may see (`compStatements`, the payouts CSV): one person's, FORBIDDEN when
-    that person's pay is private to the viewer, or all of those the viewer may see."""
+    that person's pay is private to the viewer, or all of those the viewer may see; as of a day when `as_of` is
+    given (queries.statements)."""
     allowed = await visible_people(viewer)
     if person_id is not None:
         if allowed is not None and person_id not in allowed:
             raise forbidden("Pay statements of this person are private.", "personId")
-        return await statements(view, [person_id])
-    return await statements(view, allowed)
+        return await statements(view, [person_id], as_of)
+    return await statements(view, allowed, as_of)
 
 
 async def visible_pay_records(viewer: Principal, model, ids: list[int]) -> list:

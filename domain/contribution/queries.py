@@ -7,6 +7,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
@@ -67,8 +68,13 @@ class PeriodContribution:
     only theirs. Each figure is the count or sum of its rows; the pipeline and bookings figures are summed in SQL
     from the stored credit rows (equal to the live computation, tested) and their rows come from the live deals."""
 
-    def __init__(self, period: PeriodView, team_ids: list[int], stored_period_id: int | None) -> None:
-        self.period = period
+    def __init__(self, period: PeriodView, team_ids: list[int], stored_period_id: int | None,
+                 as_of: history.AsOf | None = None) -> None:
+        # as of a day, every group reads the period's window up to that day's end (metrics.as_of_window) and the
+        # goals, SLA and pay figures their own as-of reads; `whole` stays the period
+        self.whole = period
+        self.as_of = as_of
+        self.period = history.window(period, as_of)
         self.team_ids = team_ids
         self.stored_period_id = stored_period_id
         self._once = Memo()  # each group computed once per object, however many resolvers ask at once
@@ -77,12 +83,18 @@ class PeriodContribution:
 
     async def goals(self) -> dict[int, tuple[Decimal | None, list[int]]]:
         """{team: (goal progress, the co-owned objectives behind it)}."""
+        if self.as_of is not None:  # the series' one step: goalProgress as of the day
+            async def compute():
+                rng = history.SeriesRange(goal_rules.SeriesStep.DAY, self.as_of.day, self.as_of.day)
+                points = await _goal_progress_series(self.stored_period_id, self.whole, rng, with_ids=True)
+                return {t: (p[0].progress, ids) for t, (p, ids) in points.items()}
+            return await self._once("goals", compute)
         return await self._once("goals", lambda: _goal_progress(self.stored_period_id))
 
     async def goal_progress_series(self, rng: history.SeriesRange) -> dict[int, list[history.Point]]:
         """{team: goal progress at the end of each step of `rng`} (teams that co-own nothing are left out)."""
         return await self._once(("goal_series", rng), lambda: _goal_progress_series(self.stored_period_id,
-                                                                                    self.period, rng))
+                                                                                    self.whole, rng))
 
     async def funnel_counts(self) -> dict[int, tuple[int, int, int]]:
         """{team: (MQLs delivered, SALs, SQLs)}, counted in SQL over the rows funnel_rows lists."""
@@ -103,7 +115,7 @@ class PeriodContribution:
     async def attributed_bookings_forecasts(self):
         """{team: forecast of its attributed bookings at the period's end, as of now} (domain/forecast)."""
         return await self._once("forecasts", lambda: forecast.team_attributed_bookings_forecasts(
-            self.team_ids, self.period))
+            self.team_ids, self.whole))
 
     async def deals(self) -> list[attribution.Deal]:
         """The period's deals with their journeys (live), for the pipeline and booking traces."""
@@ -140,20 +152,25 @@ class PeriodContribution:
     async def sla(self) -> dict[int, list[sla.SlaItem]]:
         """{team: its side's counted SLA items}; a team without an agreement is absent (no compliance figure)."""
         async def compute():
-            return await _sla_items(self.stored_period_id, self.period) if self.stored_period_id else {}
+            return await _sla_items(self.stored_period_id, self.whole, self.instant) if self.stored_period_id else {}
         return await self._once("sla", compute)
 
     async def payouts(self) -> dict[int, list[PayoutRow]]:
-        return await self._once("payouts", lambda: team_payout_rows(self.period))
+        return await self._once("payouts", lambda: team_payout_rows(self.whole, self.as_of and self.as_of.day))
 
     async def wasted(self) -> dict[int, list[WastedCost]]:
         """{team: the touches behind its wasted selling cost, each with its share of its seller's cost}."""
-        return await self._once("wasted", lambda: _wasted(self.period))
+        return await self._once("wasted", lambda: _wasted(self.period, self.instant))
 
     async def wasted_costs(self) -> dict[int, Decimal]:
         """{team: wasted selling cost}: each seller's minutes (summed in SQL) at their cost per selling hour,
         rounded per seller (the sum of the shares `wasted` gives the team's touches)."""
-        return await self._once("wasted_costs", lambda: _wasted_costs(self.period))
+        return await self._once("wasted_costs", lambda: _wasted_costs(self.period, self.instant))
+
+    @property
+    def instant(self):
+        """The as-of instant (None: now)."""
+        return self.as_of.instant if self.as_of is not None else None
 
     # --- one team's figures ---
 
@@ -171,7 +188,7 @@ class PeriodContribution:
                 return {}
             figures = {}
             for agreement in await lead_queries.agreements(self.stored_period_id):
-                sides = await (await lead_queries.sla_report(agreement, self.period)).sides()
+                sides = await (await lead_queries.sla_report(agreement, self.whole, self.instant)).sides()
                 figures[agreement.marketing_team_id] = sides[sla.Side.MARKETING].compliance
                 figures[agreement.sales_team_id] = sides[sla.Side.SALES].compliance
             return figures
@@ -217,8 +234,8 @@ async def _goal_progress(period_id: int | None) -> dict[int, tuple[Decimal | Non
     return {team_id: (rules.goal_progress(rows), ids[team_id]) for team_id, rows in owned.items()}
 
 
-async def _goal_progress_series(period_id: int | None, period: PeriodView,
-                                rng: history.SeriesRange) -> dict[int, list[history.Point]]:
+async def _goal_progress_series(period_id: int | None, period: PeriodView, rng: history.SeriesRange,
+                                with_ids: bool = False) -> dict[int, list[history.Point]]:
     """goalProgress as it stood at the end of each step: the same rule (rules.goal_progress) over the co-owned
     objectives' series points (an objective with nothing to measure counts as 0, as in the live figure); the
     status is the live status rule's against the day's expected progress."""
@@ -234,9 +251,11 @@ async def _goal_progress_series(period_id: int | None, period: PeriodView,
     expected = [goal_rules.ONE if closed and day == last_day else
                 goal_rules.expected_progress(period.start, period.end, goal_rules.day_end(day, tz)) for day in days]
     owned = defaultdict(list)
+    ids = defaultdict(list)
     for objective_id, team_id, share in owners:
         if objective_id in series:
             owned[team_id].append((Decimal(str(share)), series[objective_id].points))
+            ids[team_id].append(objective_id)
     out = {}
     for team_id, rows in owned.items():
         points = []
@@ -245,7 +264,7 @@ async def _goal_progress_series(period_id: int | None, period: PeriodView,
                                            for share, p in rows)
             points.append(history.Point(day, None, progress, expected[i],
                                         goal_rules.status(progress, expected[i]) if progress is not None else None))
-        out[team_id] = points
+        out[team_id] = (points, ids[team_id]) if with_ids else points
     return out
 
 
@@ -278,12 +297,12 @@ async def _funnel_rows(period: PeriodView,
     return dict(rows)
 
 
-async def _sla_items(period_id: int, period: PeriodView) -> dict[int, list[sla.SlaItem]]:
+async def _sla_items(period_id: int, period: PeriodView, as_of=None) -> dict[int, list[sla.SlaItem]]:
     """Per team: the counted per-lead commitments of its side of the period's SLA (an agreement named later wins
     when a team has several, as for its compliance figure), by lead, then kind."""
     items: dict[int, list[sla.SlaItem]] = {}
     for agreement in await lead_queries.agreements(period_id):
-        result = await lead_queries.sla_result(agreement, period)
+        result = await lead_queries.sla_result(agreement, period, as_of)
         for side, team_id in ((sla.Side.MARKETING, agreement.marketing_team_id),
                               (sla.Side.SALES, agreement.sales_team_id)):
             items[team_id] = sorted((i for i in result.figures.items if i.side is side and i.counted),
@@ -308,18 +327,18 @@ async def _seller_costs(minutes: dict[int, int]) -> dict[int, _SellerCost]:
     return out
 
 
-async def _wasted_costs(period: PeriodView) -> dict[int, Decimal]:
+async def _wasted_costs(period: PeriodView, as_of=None) -> dict[int, Decimal]:
     costs: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for seller in (await _seller_costs(await lead_queries.wasted_selling_minutes(period))).values():
+    for seller in (await _seller_costs(await lead_queries.wasted_selling_minutes(period, as_of))).values():
         if seller.cost is not None:
             costs[seller.team_id] += seller.cost
     return dict(costs)
 
 
-async def _wasted(period: PeriodView) -> dict[int, list[WastedCost]]:
+async def _wasted(period: PeriodView, as_of=None) -> dict[int, list[WastedCost]]:
     """Per team: its people's wasted touches, each with its share of its seller's wasted selling cost."""
     by_person: dict[int, list[lead_queries.WastedTouch]] = defaultdict(list)
-    for t in await lead_queries.wasted_selling_touches(period):
+    for t in await lead_queries.wasted_selling_touches(period, as_of):
         by_person[t.person_id].append(t)
     out: dict[int, list[WastedCost]] = defaultdict(list)
     sellers = await _seller_costs({person: sum(t.minutes for t in mine) for person, mine in by_person.items()})
@@ -331,15 +350,17 @@ async def _wasted(period: PeriodView) -> dict[int, list[WastedCost]]:
     return {team_id: sorted(rows, key=lambda w: w.touch.touchpoint_id) for team_id, rows in out.items()}
 
 
-async def period_contribution(period: PeriodView) -> PeriodContribution:
-    """The period's contribution, its figures computed when asked for (see PeriodContribution)."""
+async def period_contribution(period: PeriodView, as_of: date | None = None) -> PeriodContribution:
+    """The period's contribution, its figures computed when asked for (see PeriodContribution); as of the end of a
+    day when `as_of` is given (INVALID outside the period or after today)."""
+    when = history.as_of(period, as_of) if as_of is not None else None
     teams = await Team.all().order_by("name").values_list("id", flat=True)
     stored = await Period.get_or_none(key=period.key)
-    return PeriodContribution(period, list(teams), stored.id if stored else None)
+    return PeriodContribution(period, list(teams), stored.id if stored else None, when)
 
 
-async def team_contribution(period: PeriodView) -> dict[int, TeamFigures]:
-    return await (await period_contribution(period)).figures()
+async def team_contribution(period: PeriodView, as_of: date | None = None) -> dict[int, TeamFigures]:
+    return await (await period_contribution(period, as_of)).figures()
 
 
 # --- keys and pages of the traces ----------------------------------------------------------

@@ -9,14 +9,14 @@ same rule as of the clock."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from domain import clock, config, rawsql
 from domain.errors import invalid
 from domain.goals import metrics, queries, rules
-from domain.goals.models import CheckIn
+from domain.goals.models import CheckIn, KeyResult
 from domain.goals.rules import KeyResultSource, SeriesStep, Status
 from domain.org.rules import PeriodStatus
 
@@ -40,6 +40,7 @@ class Point:
     expected_progress: Decimal
     status: Status | None
     score: Decimal | None = None        # a closed period's final score, on an objective's last point
+    raw_progress: Decimal | None = None  # a key result's progress before clamping (what pay's KR metric reads)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,41 @@ def series_range(period_start: datetime, period_end: datetime, closed: bool, eve
     if problem is not None:
         raise invalid(problem[1], problem[0])
     return chosen
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A day the figures of a period are asked as of, and its last instant in business time (facts dated at or
+    before it count: the rule of every series point)."""
+    day: date
+    instant: datetime
+
+
+def as_of(period, day: date, now: datetime | None = None) -> AsOf:
+    """The end of `day` for figures of `period` (anything with start and end), or INVALID (field asOf) when the day
+    is outside the period or after today."""
+    tz = config.current().timezone
+    first, last = period_days(period.start, period.end, tz)
+    problem = rules.as_of_day_problem(first, last, rules.local_day(now if now is not None else clock.now(), tz), day)
+    if problem is not None:
+        raise invalid(problem, "asOf")
+    return AsOf(day, rules.as_of_end_of(day, tz))
+
+
+def window(period, when: AsOf | None):
+    """The period (a PeriodView) with its end brought back to just after the as-of instant (metrics.as_of_window):
+    the facts a figure counts as of the day; the period itself without an as-of day."""
+    return period if when is None else replace(period, end=metrics.as_of_window(period, when.instant).end)
+
+
+async def key_results_as_of(kr_ids: Sequence[int], when: AsOf) -> dict[int, Point]:
+    """Each key result's point at the end of the day (its period's frozen figures on a closed period's last day):
+    one series step of the objectives holding them."""
+    objective_of = dict(await KeyResult.filter(id__in=list(kr_ids)).values_list("id", "objective_id"))
+    series = await objectives_series(sorted(set(objective_of.values())), SeriesRange(SeriesStep.DAY, when.day,
+                                                                                     when.day))
+    return {kr_id: series[o].key_results[kr_id][0] for kr_id, o in objective_of.items()
+            if o in series and kr_id in series[o].key_results}
 
 
 @dataclass
@@ -134,11 +170,14 @@ async def objectives_series(ids: Sequence[int], rng: SeriesRange) -> dict[int, O
             points = []
             for i, day in enumerate(days):
                 if frozen[i] and snap is not None:
-                    points.append(Point(day, snap.current, rules.clamp(snap.raw_progress), expected[i], snap.status))
+                    points.append(Point(day, snap.current, rules.clamp(snap.raw_progress), expected[i], snap.status,
+                                        raw_progress=snap.raw_progress))
                     continue
                 current = values[kr.id][i]
-                progress = rules.clamp(rules.raw_progress(kr.kind, kr.start, kr.target, current))
-                points.append(Point(day, current, progress, expected[i], rules.status(progress, expected[i])))
+                raw = rules.raw_progress(kr.kind, kr.start, kr.target, current)
+                progress = rules.clamp(raw)
+                points.append(Point(day, current, progress, expected[i], rules.status(progress, expected[i]),
+                                    raw_progress=raw))
             kr_points[kr.id] = points
         children = [series_of(c) for c in tree.children.get(objective_id, [])]
         score_row = tree.scores.get(objective_id)

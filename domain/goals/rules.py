@@ -197,6 +197,16 @@ def series_range_problem(first_day: date, last_day: date, start: date | None, en
     return None
 
 
+def as_of_day_problem(first_day: date, last_day: date, today: date, day: date) -> str | None:
+    """Why the figures of a period whose days are first_day..last_day cannot be given as of `day` (today being
+    `today`); None when they can: a day of the period, not after today."""
+    if not first_day <= day <= last_day:
+        return f"asOf must be a day of the period ({first_day.isoformat()} to {last_day.isoformat()})"
+    if day > today:
+        return f"asOf must not be after today ({today.isoformat()}): figures are not known ahead of time"
+    return None
+
+
 def series_days(start: date, end: date, every: SeriesStep) -> list[date]:
     """The last day of each step from `start` to `end` (both included): every day, or the Sunday of each ISO week
     (the week clipped to the range, so the last point is `end` itself). Empty when end is before start."""

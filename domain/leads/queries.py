@@ -284,9 +284,10 @@ async def sla_report(a: SlaAgreement, period: PeriodView, as_of: datetime | None
     return LiveSla(a, terms, period, now) if await stored.stale() else stored
 
 
-async def sla_result(a: SlaAgreement, period: PeriodView) -> SlaResult:
-    """Every figure of an agreement's report, with every item (for the CSV and the traces)."""
-    report = await sla_report(a, period)
+async def sla_result(a: SlaAgreement, period: PeriodView, as_of: datetime | None = None) -> SlaResult:
+    """Every figure of an agreement's report, with every item (for the CSV and the traces), as of `as_of` (default
+    now)."""
+    report = await sla_report(a, period, as_of)
     leads, items = await report.leads_and_items()
     return SlaResult(a, *sla.report_of_items(report.terms, leads, report.now, items))
 
@@ -326,29 +327,31 @@ async def funnel_cohort(period: PeriodView, as_of: datetime | None = None) -> li
     return sorted(lines, key=lambda line: (line.team_id is None, line.team_id or 0))
 
 
-def _wasted_selection(select: str, tail: str) -> str:
+def _wasted_selection(select: str, tail: str, as_of: datetime | None = None) -> str:
     """SALES touches in the period, with a person and a duration, on leads recycled or disqualified at or after the
     touch: the leads' last hand-back since the period began (an earlier one is before every touch here), joined to
-    their touches by the (lead, time) index."""
+    their touches by the (lead, time) index. As of an instant, a hand-back after it has not happened yet."""
+    as_of = "AND at <= :as_of" if as_of is not None else ""
     return f"""
         WITH handback AS (
           SELECT lead_id, MAX(at) AS last FROM lead_event
-          WHERE type = :stage_event AND stage IN (:recycled, :disqualified) AND at >= :start GROUP BY lead_id)
+          WHERE type = :stage_event AND stage IN (:recycled, :disqualified) AND at >= :start {as_of} GROUP BY lead_id)
         SELECT {select} FROM handback h
         JOIN touchpoint t ON t.lead_id = h.lead_id AND t.at >= :start AND t.at < :end AND t.at <= h.last
         WHERE t.kind = :kind AND t.person_id IS NOT NULL AND t.duration_minutes IS NOT NULL {tail}"""
 
 
-def _wasted_params(period: PeriodView) -> dict:
+def _wasted_params(period: PeriodView, as_of: datetime | None = None) -> dict:
     return dict(stage_event=rules.STAGE_EVENT, recycled=rules.Stage.RECYCLED.value,
                 disqualified=rules.Stage.DISQUALIFIED.value, start=period.start, end=period.end,
-                kind=TouchKind.SALES.value)
+                kind=TouchKind.SALES.value, **({"as_of": as_of} if as_of is not None else {}))
 
 
-async def wasted_selling_minutes(period: PeriodView) -> dict[int, int]:
-    """Per seller: minutes of the wasted selling touches (wasted_selling_touches lists them), summed in SQL."""
-    found = await rawsql.rows(_wasted_selection("t.person_id, SUM(t.duration_minutes)", "GROUP BY t.person_id"),
-                              **_wasted_params(period))
+async def wasted_selling_minutes(period: PeriodView, as_of: datetime | None = None) -> dict[int, int]:
+    """Per seller: minutes of the wasted selling touches (wasted_selling_touches lists them), summed in SQL; as of
+    an instant (with the period's window up to it), only the hand-backs by then count."""
+    found = await rawsql.rows(_wasted_selection("t.person_id, SUM(t.duration_minutes)", "GROUP BY t.person_id",
+                                                as_of), **_wasted_params(period, as_of))
     return {person_id: int(minutes) for person_id, minutes in found}
 
 
@@ -477,9 +480,9 @@ class WastedTouch:
         return cls(touchpoint_id, lead_id, person_id, as_utc(at), minutes, channel, campaign)
 
 
-async def wasted_selling_touches(period: PeriodView) -> list[WastedTouch]:
+async def wasted_selling_touches(period: PeriodView, as_of: datetime | None = None) -> list[WastedTouch]:
     """The touches behind wasted selling time, one row each in touchpoint id order (the selection
     wasted_selling_minutes sums per seller)."""
     return await rawsql.records(WastedTouch.of, _wasted_selection(
         "t.id AS touchpoint_id, t.lead_id, t.person_id, t.at, t.duration_minutes AS minutes, t.channel, t.campaign",
-        "ORDER BY t.id"), **_wasted_params(period))
+        "ORDER BY t.id", as_of), **_wasted_params(period, as_of))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -39,16 +39,27 @@ class CompStatementLine:
     curve_value: float
     gate_open: bool
     payout: Decimal
+    locked_payout: Decimal | None = strawberry.field(description=(
+        "On a recomputation of a closed period (asOf): the payout of this component in the locked statement (null "
+        "when the locked statement has no such line)."))
+    difference_from_locked: Decimal | None = strawberry.field(description=(
+        "payout − lockedPayout on a recomputation of a closed period (the locked line counting 0 when absent)."))
     opportunity_ids: strawberry.Private[list[int]]
     lead_ids: strawberry.Private[list[int]]
 
     @classmethod
-    def of(cls, x: queries.StatementLine) -> "CompStatementLine":
+    def of(cls, x: queries.StatementLine, locked: queries.StatementLine | None = None,
+           compared: bool = False) -> "CompStatementLine":
+        """A line; `compared` (a recomputation beside a locked record) gives its locked payout and difference."""
         line = x.line
+        before = locked.line.payout if locked is not None else Decimal(0)
         return cls(component=line.component, metric=line.metric, metric_value=numbers.comp_metric_value(line.metric_value, line.metric),
                    quota=numbers.comp_metric_value(line.quota, line.metric), attainment=numbers.ratio(line.attainment),
                    curve_value=numbers.ratio(line.curve_value), gate_open=line.gate_open,
-                   payout=numbers.money(line.payout), opportunity_ids=x.evidence.opportunity_ids,
+                   payout=numbers.money(line.payout),
+                   locked_payout=numbers.money(locked.line.payout) if locked is not None else None,
+                   difference_from_locked=numbers.money(line.payout - before) if compared else None,
+                   opportunity_ids=x.evidence.opportunity_ids,
                    lead_ids=x.evidence.lead_ids)
 
     @strawberry.field(description="The won deals behind a bookings metric.")
@@ -123,13 +134,32 @@ class CompStatement:
         "before it, across plans)."))
     clawbacks: list[CompClawback] = strawberry.field(description=(
         "Clawbacks charged to this statement (waived ones listed, not counted)."))
+    as_of: date | None = strawberry.field(description=(
+        "The day these figures stand as of (asOf), null for the live or locked statement."))
+    locked_total_payout: Decimal | None = strawberry.field(description=(
+        "On a recomputation of a closed period: the locked statement's totalPayout (the record, unchanged)."))
+    difference_from_locked: Decimal | None = strawberry.field(description=(
+        "On a recomputation of a closed period: what the plan computes now (lines and draw) less what the locked "
+        "statement computed; 0.00 when nothing dated in the period has changed since the close. Adjustments and "
+        "clawbacks are records, not recomputed, so they are not part of it."))
+    differs_from_locked: bool | None = strawberry.field(description=(
+        "differenceFromLocked ≠ 0 or a line differs (null without a locked record beside it)."))
     person_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, s: queries.Statement) -> "CompStatement":
+        record = s.locked_record
+        by_position = {x.position: x for x in record.lines} if record is not None else {}
+        lines = [CompStatementLine.of(x, by_position.get(x.position), record is not None) for x in s.lines]
         return cls(period=Period.from_view(s.period), target_variable=numbers.money(s.target_variable),
                    total_payout=numbers.money(s.total),
-                   locked=s.locked, lines=[CompStatementLine.of(x) for x in s.lines],
+                   as_of=s.as_of.day if s.as_of is not None else None,
+                   locked_total_payout=numbers.money(record.total) if record is not None else None,
+                   difference_from_locked=numbers.money(s.difference_from_locked) if record is not None else None,
+                   differs_from_locked=(s.difference_from_locked != 0 or
+                                        any(x.difference_from_locked != 0 for x in lines)
+                                        if record is not None else None),
+                   locked=s.locked, lines=lines,
                    adjustments=[CompAdjustment.from_model(a) for a in s.adjustments],
                    draw=numbers.money(s.draw.amount), draw_balance=numbers.money(s.draw.balance_after),
                    clawbacks=[CompClawback.from_model(c) for c in s.clawbacks], person_id=s.person_id)

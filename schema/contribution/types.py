@@ -3,7 +3,7 @@ behind each figure (its trace), as keyset-paginated connections."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,8 @@ PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
 
 
 async def contribution_by_period(keys) -> list[queries.PeriodContribution]:
-    return [await queries.period_contribution(await get_period(key)) for key in keys]
+    """(period key, as-of day or None) -> the period's contribution (as of that day)."""
+    return [await queries.period_contribution(await get_period(key), as_of) for key, as_of in keys]
 
 
 # --- the rows of the traces ----------------------------------------------------------------
@@ -175,10 +176,12 @@ class TeamContribution:
     team_id: strawberry.Private[int]
     contribution: strawberry.Private[queries.PeriodContribution]
     period_key: strawberry.Private[str]
+    as_of: date | None = strawberry.field(description="The day these figures stand as of (asOf), null for now.")
 
     @classmethod
     def of(cls, c: queries.PeriodContribution, team_id: int) -> "TeamContribution":
-        return cls(period=Period.from_view(c.period), team_id=team_id, contribution=c, period_key=c.period.key)
+        return cls(period=Period.from_view(c.whole), team_id=team_id, contribution=c, period_key=c.whole.key,
+                   as_of=c.as_of.day if c.as_of is not None else None)
 
     async def _funnel(self) -> tuple[int, int, int]:
         return (await self.contribution.funnel_counts()).get(self.team_id, (0, 0, 0))
@@ -192,7 +195,7 @@ class TeamContribution:
     @strawberry.field(description="Where the team's attributed bookings are heading at the period's end, as of now "
                                   "(see KeyResult.forecast); null once the period is closed.")
     async def attributed_bookings_forecast(self) -> Forecast | None:
-        if self.contribution.period.status is PeriodStatus.CLOSED:
+        if self.contribution.whole.status is PeriodStatus.CLOSED:
             return None
         return Forecast.of((await self.contribution.attributed_bookings_forecasts()).get(self.team_id))
 
@@ -204,7 +207,7 @@ class TeamContribution:
                                   "Objective.series; `value` is null; empty for a team that co-owns nothing).")
     async def goal_progress_series(self, every: SeriesStep = SeriesStepRule.WEEK, from_: FromDay = None,
                                    to: ToDay = None) -> list[ProgressPoint]:
-        p = self.contribution.period
+        p = self.contribution.whole
         rng = series_range(p.start, p.end, p.status is PeriodStatus.CLOSED, every, from_, to)
         return [ProgressPoint.of(point) for point in
                 (await self.contribution.goal_progress_series(rng)).get(self.team_id, [])]
@@ -312,7 +315,7 @@ class TeamContribution:
             previous = previous_key(self.period_key)
         except DomainError as e:
             raise client_error(e) from None
-        c = await info.context.loaders(contribution_by_period).load(previous)
+        c = await info.context.loaders(contribution_by_period).load((previous, None))
         return TeamContribution.of(c, self.team_id) if self.team_id in c.team_ids else None
 
 

@@ -50,7 +50,15 @@ def test_shared_wins_with_touching_teams_and_credits(org, api):
     _same_count_for_few_and_many(api, SHARED_WINS, org.admin, lambda n: _add_deals(api, org, n))
 
 
-def test_statements_with_lines_deals_and_leads(org, api):
+STATEMENTS_AS_OF = STATEMENTS.replace('compStatements(period: "2026-Q4")',
+                                      'compStatements(period: "2026-Q4", asOf: "2026-10-31")')
+CONTRIBUTION_AS_OF = CONTRIBUTION.replace('teamContribution(period: "2026-Q4")',
+                                          'teamContribution(period: "2026-Q4", asOf: "2026-10-31")')
+assert STATEMENTS_AS_OF != STATEMENTS and CONTRIBUTION_AS_OF != CONTRIBUTION
+
+
+@pytest.mark.parametrize("query", [STATEMENTS, STATEMENTS_AS_OF], ids=["now", "as_of"])
+def test_statements_with_lines_deals_and_leads(org, api, query):
     _add_deals(api, org, 3)
     sellers = []
 
@@ -69,7 +77,7 @@ def test_statements_with_lines_deals_and_leads(org, api):
                                                       {"name": "MQLs", "metric": "MQLS_DELIVERED", "quota": "10",
                                                        "weight": "0.2"}]}}, org.finance)
                 assert result["compPlanCreate"]["userErrors"] == [], result
-    _same_count_for_few_and_many(api, STATEMENTS, org.finance, add_sellers)
+    _same_count_for_few_and_many(api, query, org.finance, add_sellers)
 
 
 def test_audit_log(org, api):
@@ -80,7 +88,8 @@ def test_audit_log(org, api):
     _same_count_for_few_and_many(api, AUDIT, org.admin, add_people)
 
 
-def test_team_contribution_with_objectives_and_the_previous_period(org, api):
+@pytest.mark.parametrize("query", [CONTRIBUTION, CONTRIBUTION_AS_OF], ids=["now", "as_of"])
+def test_team_contribution_with_objectives_and_the_previous_period(org, api, query):
     from tests.api.support import create_team
 
     teams = []
@@ -89,7 +98,7 @@ def test_team_contribution_with_objectives_and_the_previous_period(org, api):
         for _ in range(n):
             teams.append(create_team(api, org.admin, f"Pod {len(teams) + 1}", "SALES"))
     _add_deals(api, org, 2)
-    _same_count_for_few_and_many(api, CONTRIBUTION, org.admin, add_teams)
+    _same_count_for_few_and_many(api, query, org.admin, add_teams)
 
 
 # --- totalCount: one COUNT, and only when asked ----------------------------------------------------------------

@@ -43,6 +43,18 @@ def test_a_range_must_lie_in_the_period_in_order():
     assert rules.series_range_problem(first, last, date(2026, 11, 2), date(2026, 11, 1))[0] == "from"
 
 
+def test_an_as_of_day_is_a_day_of_the_period_not_after_today():
+    first, last, today = date(2026, 10, 1), date(2026, 12, 31), date(2026, 11, 20)
+    assert rules.as_of_day_problem(first, last, today, first) is None
+    assert rules.as_of_day_problem(first, last, today, today) is None
+    assert "a day of the period (2026-10-01 to 2026-12-31)" in rules.as_of_day_problem(first, last, today,
+                                                                                        date(2026, 9, 30))
+    assert "a day of the period" in rules.as_of_day_problem(first, last, today, date(2027, 1, 1))
+    assert "after today (2026-11-20)" in rules.as_of_day_problem(first, last, today, date(2026, 11, 21))
+    # a closed quarter: any of its days, its last included
+    assert rules.as_of_day_problem(first, last, date(2027, 1, 5), last) is None
+
+
 def test_facts_count_from_their_bucket_at_each_instant():
     buckets = [(datetime(2026, 10, 2, 9, tzinfo=UTC), 3), (datetime(2026, 10, 1, 23, tzinfo=UTC), 2),
                (datetime(2026, 10, 5, 0, tzinfo=UTC), 10)]

@@ -417,9 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when the database has no teams or people")
     p.set_defaults(func=cmd_seed_demo)
 
-    p = sub.add_parser("import", help="import leads, lead-events, touchpoints or opportunities from CSV or NDJSON, idempotent "
-                                      "by external id; or a CRM's export with --source")
-    p.add_argument("kind", metavar="KIND", help="leads, lead-events, touchpoints or opportunities; with --source the "
+    p = sub.add_parser("import", help="import leads, lead-events, touchpoints, opportunities or opportunity-splits "
+                                      "from CSV or NDJSON, idempotent by external id; or a CRM's export with --source")
+    p.add_argument("kind", metavar="KIND", help="leads, lead-events, touchpoints, opportunities or opportunity-splits; "
+                                                "with --source the "
                                                 "CRM's object (Lead, Opportunity, contacts, deals...)")
     p.add_argument("file", help="a .csv (header row) or .ndjson / .jsonl file")
     p.add_argument("--source", metavar="NAME", help="a CRM mapping: salesforce, hubspot, one in "

@@ -282,9 +282,12 @@ IMPORT_KINDS_OF_LEADERS = frozenset({"leads", "lead-events", "touchpoints"})
 
 def import_refusal(actor: Principal, kind: str) -> Refusal:
     """Who may import a kind at all (rows are then checked one by one): leads, lead events and touchpoints by any
-    LEADER; opportunities by FINANCE or a leader of a sales-side team; every kind by an admin."""
+    LEADER; opportunities by FINANCE or a leader of a sales-side team; opportunity splits as opportunitySplitSet
+    (FINANCE or an admin); every kind by an admin."""
     if actor.is_admin:
         return None
+    if kind == "opportunity-splits":
+        return pay_set_refusal(actor)
     if kind in IMPORT_KINDS_OF_LEADERS and actor.role is Role.LEADER and is_person(actor):
         return None
     if kind == "opportunities" and (actor.role is Role.FINANCE or leads_side(actor, SALES_SIDE)):

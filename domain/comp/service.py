@@ -324,39 +324,59 @@ async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
 
 # --- crediting splits ----------------------------------------------------------------------------------------------
 
+def split_set_problems(person_ids: list[int], percents: list[Decimal]) -> list[tuple[ErrorCode, str, int | None, str]]:
+    """(code, message, index or None for the whole set, field) of what is wrong with a deal's new splits: the
+    percentages' rule (rules.split_problems) and each person once. opportunitySplitSet and the splits import ask it."""
+    found = [(ErrorCode.INVALID, message, i, "percent") for i, message in rules.split_problems(percents)]
+    seen: set[int] = set()
+    for i, person_id in enumerate(person_ids):
+        if person_id in seen:
+            found.append((ErrorCode.DUPLICATE, "a person has one split of a deal", i, "personId"))
+        seen.add(person_id)
+    return found
+
+
+async def replace_splits(actor: Principal, opportunity_id: int, splits: list[tuple[int, Decimal]], action: str,
+                         connection=None) -> bool:
+    """Write a deal's checked splits in place of its stored ones (in the caller's transaction), audited as
+    `action`; False (nothing written) when they are the same set."""
+    before = await _splits_snapshot(opportunity_id, connection)
+    after = {"splits": [{"person_id": person, "percent": f"{Decimal(percent):.2f}"} for person, percent in splits]}
+    if sorted(before["splits"], key=lambda x: x["person_id"]) == sorted(after["splits"], key=lambda x: x["person_id"]):
+        return False
+    await OpportunitySplit.filter(opportunity_id=opportunity_id).using_db(connection).delete()
+    await OpportunitySplit.bulk_create([OpportunitySplit(opportunity_id=opportunity_id, person_id=person,
+                                                         percent=percent) for person, percent in splits],
+                                       using_db=connection)
+    await record(actor, action, "Opportunity", opportunity_id, before,
+                 await _splits_snapshot(opportunity_id, connection), connection=connection)
+    return True
+
+
 async def set_splits(actor: Principal, opportunity_id: int, splits: list[tuple[int, Decimal]]):
     """Replace a deal's crediting splits for pay ((person, percent) each; none: the deal is its owner's again).
     FINANCE and admins only; the percentages sum to exactly 100.00; each person once. Audited."""
     enforce(pay_set_refusal(actor), "opportunityId")
     problems = Problems()
-    for i, message in rules.split_problems([p for _, p in splits]):
-        problems.add(ErrorCode.INVALID, message, "splits", *((str(i), "percent") if i is not None else ()))
-    seen: set[int] = set()
-    for i, (person_id, _) in enumerate(splits):
-        if person_id in seen:
-            problems.add(ErrorCode.DUPLICATE, "a person has one split of a deal", "splits", str(i), "personId")
-        seen.add(person_id)
+    for code, message, i, name in split_set_problems([p for p, _ in splits], [p for _, p in splits]):
+        problems.add(code, message, "splits", *((str(i), name) if i is not None else ()))
     async with in_transaction():
         opportunity = await Opportunity.get_or_none(id=opportunity_id)
         if opportunity is None:
             raise not_found("no opportunity has this id", "opportunityId")
+        seen = {person for person, _ in splits}
         found = set(await Person.filter(id__in=list(seen)).values_list("id", flat=True)) if seen else set()
         for i, (person_id, _) in enumerate(splits):
             if person_id not in found:
                 problems.add(ErrorCode.NOT_FOUND, "no person has this id", "splits", str(i), "personId")
         problems.raise_if_any()
-        before = await _splits_snapshot(opportunity_id)
-        await OpportunitySplit.filter(opportunity_id=opportunity_id).delete()
-        await OpportunitySplit.bulk_create([OpportunitySplit(opportunity_id=opportunity_id, person_id=person,
-                                                             percent=percent) for person, percent in splits])
-        await record(actor, "opportunitySplitSet", "Opportunity", opportunity_id, before,
-                     await _splits_snapshot(opportunity_id))
+        await replace_splits(actor, opportunity_id, splits, "opportunitySplitSet")
     return opportunity
 
 
-async def _splits_snapshot(opportunity_id: int) -> dict:
-    rows = await OpportunitySplit.filter(opportunity_id=opportunity_id).order_by("id").values_list("person_id",
-                                                                                                   "percent")
+async def _splits_snapshot(opportunity_id: int, connection=None) -> dict:
+    rows = await OpportunitySplit.filter(opportunity_id=opportunity_id).using_db(connection).order_by("id") \
+        .values_list("person_id", "percent")
     return {"splits": [{"person_id": person, "percent": f"{percent:.2f}"} for person, percent in rows]}
 
 

@@ -268,6 +268,18 @@ def check_opportunity(data: Mapping[str, Any], refs: Refs, importer: str) -> tup
     return (external_id, lead_id, name, amount_cents, created_at, status, closed_at, owner.id if owner else None)
 
 
+def check_opportunity_split(data: Mapping[str, Any], refs: Refs, importer: str) -> tuple:
+    """One row of a deal's splits; the set of a deal's rows is checked as a whole by the import (the rule of
+    opportunitySplitSet: comp.service.split_set_problems)."""
+    row = Row(data)
+    external_id = row.text("external_id", 128, required=True)
+    opportunity_id = row.opportunity("opportunity_external_id", refs)
+    person = row.person("person_email", refs, required=True)
+    percent = row.percent("percent")
+    row.done()
+    return (external_id, opportunity_id, person.id if person else None, percent)
+
+
 LEADS = Kind(
     name="leads", table="lead", noun="lead", entity="Lead", mutable=True, check=check_lead, quick=quick_lead,
     required=("external_id", "company", "contact_name", "email", "industry", "employees", "region", "title",
@@ -314,4 +326,14 @@ OPPORTUNITIES = Kind(
     key_of_column={"lead_id": "lead_external_id", "amount_cents": "amount", "owner_id": "owner_email"},
 )
 
-KINDS: dict[str, Kind] = {k.name: k for k in (LEADS, LEAD_EVENTS, TOUCHPOINTS, OPPORTUNITIES)}
+OPPORTUNITY_SPLITS = Kind(
+    name="opportunity-splits", table="opportunity_split", noun="opportunity split", entity="Opportunity",
+    mutable=True, check=check_opportunity_split,
+    required=("external_id", "opportunity_external_id", "person_email", "percent"),
+    optional=(),
+    columns=("external_id", "opportunity_id", "person_id", "percent"),
+    pg_types=("text", "int4", "int4", "numeric"),
+    key_of_column={"opportunity_id": "opportunity_external_id", "person_id": "person_email"},
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (LEADS, LEAD_EVENTS, TOUCHPOINTS, OPPORTUNITIES, OPPORTUNITY_SPLITS)}

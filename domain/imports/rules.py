@@ -33,12 +33,13 @@ class PersonRef:
 
 @dataclass
 class Refs:
-    """What rows may name: people by lowercased email, teams by name, leads by external id."""
+    """What rows may name: people by lowercased email, teams by name, leads and opportunities by external id."""
 
     people: Mapping[str, PersonRef]
     teams: Mapping[str, int]
     leads: Mapping[str, int]
     team_of_person: Mapping[int, int] = field(default_factory=dict)  # person id -> team id
+    opportunities: Mapping[str, int] = field(default_factory=dict)   # external id -> id (the splits import)
 
     def team(self, name: str) -> int | None:
         found = self.teams.get(name)
@@ -243,6 +244,20 @@ class Row:
         if lead_id is None:
             self.reasons.append(f"{key} '{external_id}' names no lead (import the lead first)")
         return lead_id
+
+    def opportunity(self, key: str, refs: Refs) -> int | None:
+        external_id = self.text(key, 128, required=True)
+        if external_id is None:
+            return None
+        found = refs.opportunities.get(external_id)
+        if found is None:
+            self.reasons.append(f"{key} '{external_id}' names no opportunity (import the opportunity first)")
+        return found
+
+    def percent(self, key: str) -> Decimal | None:
+        """A percentage as a decimal with at most 2 places ("70", "33.33"); its range is the caller's rule."""
+        cents = self.cents(key)
+        return None if cents is None else Decimal(cents) / 100
 
     def given(self, key: str) -> bool:
         return self._raw(key) is not None

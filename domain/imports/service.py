@@ -29,7 +29,8 @@ from domain.availability import Unavailable
 from domain.errors import invalid
 from domain.goals.live import publish_metric_key_results
 from domain.imports.formats import Record, read_records
-from domain.imports.kinds import KINDS, Kind
+from domain.imports.kinds import KINDS, OPPORTUNITY_SPLITS, Kind
+from domain.imports.splits import import_splits
 from domain.access.rules import LeadOwnership, enforce, import_refusal
 from domain.imports.ownership import ROW_REFUSALS, Owners
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key, repeated_in_file
@@ -167,7 +168,10 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
                 run = _Run(kind, connection, result, actor)
                 await run.mark_start()
                 await run.load_refs()
-                await _pipeline(run, records, progress)
+                if kind.name == OPPORTUNITY_SPLITS.name:  # checked per deal, a deal's rows together
+                    await import_splits(run, records, progress)
+                else:
+                    await _pipeline(run, records, progress)
                 if result.error_count and not skip_bad and not dry_run:
                     raise _RollBack
                 await run.finish()

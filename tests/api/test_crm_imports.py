@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from domain.audit.models import AuditEntry
 from domain.attribution.models import Opportunity
+from domain.comp.models import OpportunitySplit
 from domain.imports.crm.models import CrmLink
 from domain.leads.models import Lead, LeadEvent, LeadFact
 from tests.api.crm_support import (FIXTURES, fixture, mappings_dir, post_export, post_native,  # noqa: F401
@@ -300,3 +301,52 @@ def _native_leads(tmp_path):
     path.write_text("external_id,company,contact_name,email,industry,employees,region,title,source,created_at\n"
                     "N-1,Acme,,,,,,,,2026-11-02T09:00:00Z\n")
     return path
+
+
+# --- Salesforce opportunity splits (crediting splits for pay) ------------------------------------------------------
+
+SALES_LEAD_SF_ID = "005Hp00000SalesIAB"
+SPLIT_TYPES = '\n"149Hp00000Rev01IAB" = "REVENUE"\n"149Hp00000Ovr01" = "OTHER"\n'
+
+
+def _pay_plan(api, org, email: str, target: str) -> None:
+    people = {e["node"]["email"]: e["node"]["id"] for e in api.gql(
+        "{ people(first: 50) { edges { node { id email } } } }", token=org.admin)["people"]["edges"]}
+    result = api.gql("""mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) {
+      userErrors { code } } }""", {"input": {"personId": people[email], "period": "2026-Q4", "targetVariable": target,
+                                             "components": [{"name": "Bookings", "metric": "OWN_BOOKINGS",
+                                                             "quota": "60000", "weight": "1"}]}}, org.admin)
+    assert result["compPlanCreate"]["userErrors"] == []
+
+
+def test_salesforce_revenue_splits_credit_pay_and_other_split_types_are_skipped(api, org, mappings_dir):
+    mapping = salesforce_mapping("seller@example.com", f'"{SALES_LEAD_SF_ID}" = "saleslead@example.com"')
+    (mappings_dir / "acme-splits.toml").write_text(mapping.replace(
+        "[objects.OpportunitySplit.split_type]", "[objects.OpportunitySplit.split_type]" + SPLIT_TYPES, 1))
+    import_salesforce(api, org)
+    _pay_plan(api, org, "seller@example.com", "20000")
+    _pay_plan(api, org, "saleslead@example.com", "10000")
+    response = post_export(api, "OpportunitySplit", "acme-splits", fixture("salesforce", "OpportunitySplit.csv"),
+                           org.admin)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["kinds"] == {"opportunity-splits": {"created": 2, "updated": 0, "unchanged": 0, "refused": 0}}
+    assert answer["skipped"] == {"opportunity splits of other split types (only revenue splits credit pay)": 1}
+    # the 12,000 deal won 10 Nov: 60% = 7,200 of 60,000 × 20,000 = 2,400; 40% = 4,800 of 60,000 × 10,000 = 800
+    statements = api.gql("""{ compStatements(period: "2026-Q4") { person { email } lines { metricValue payout } } }""",
+                         token=org.admin)["compStatements"]
+    assert {s["person"]["email"]: (s["lines"][0]["metricValue"], s["lines"][0]["payout"]) for s in statements} == {
+        "seller@example.com": ("7200.00", "2400.00"), "saleslead@example.com": ("4800.00", "800.00")}
+    again = post_export(api, "OpportunitySplit", "acme-splits", fixture("salesforce", "OpportunitySplit.csv"),
+                        org.admin).json()
+    assert again["kinds"]["opportunity-splits"] == {"created": 0, "updated": 0, "unchanged": 2, "refused": 0}
+
+
+def test_an_unknown_split_type_is_a_file_error_naming_the_table(api, org, mappings_dir):
+    import_salesforce(api, org)
+    response = post_export(api, "OpportunitySplit", "acme-sf", fixture("salesforce", "OpportunitySplit.csv"),
+                           org.admin)
+    assert response.status_code == 422, response.text
+    errors = " ".join(response.json()["fileErrors"]) if "fileErrors" in response.json() else response.text
+    assert "objects.OpportunitySplit.split_type" in errors and "149Hp00000Rev01" in errors, errors
+    assert api.run(OpportunitySplit.all().count()) == 0

@@ -16,7 +16,7 @@ from domain.imports.crm.rules import VendorValueError
 from domain.imports.formats import Record
 from domain.imports.kinds import KINDS
 
-ORDER = ("leads", "lead-events", "touchpoints", "opportunities")  # the order the kinds are imported in
+ORDER = ("leads", "lead-events", "touchpoints", "opportunities", "opportunity-splits")  # the order they import in
 
 
 @dataclass
@@ -277,6 +277,32 @@ def sf_opportunity(c: Context, line: int) -> None:
                status=status or "", closed_at=iso(closed) or None, owner_email=c.owner("owner"))
 
 
+REVENUE_SPLIT = "REVENUE"  # the [objects.OpportunitySplit.split_type] value of the splits that credit pay
+
+
+def sf_opportunity_split(c: Context, line: int) -> None:
+    """A revenue split (they sum to 100% per deal in Salesforce, as pay's splits must) as an opportunity-splits row;
+    other split types (overlay, custom: credit beyond 100%) credit no pay and are skipped, counted."""
+    split = c.vendor_id("id")
+    opportunity = c.vendor_id("opportunity")
+    kind = c.get("split_type")
+    table = c.section.get("split_type", {})
+    found = rules.look_up(table, rules.sf_id18(kind)) if c.salesforce_ids and _looks_like_sf_id(kind) else None
+    split_type = found if found is not None else c.mapped("split_type", kind)
+    if split_type is None:
+        return
+    if split_type.strip().upper() != REVENUE_SPLIT:
+        c.out.skipped["opportunity splits of other split types (only revenue splits credit pay)"] += 1
+        return
+    if not c.get("owner"):
+        raise VendorValueError(f"{c.columns.get('owner')} is required")
+    owner = c.owner("owner")
+    if owner is None:
+        return  # a queue or an unmatched user: a file error names it
+    c.out.emit("opportunity-splits", line, external_id=c.ext(split), opportunity_external_id=c.ext(opportunity),
+               person_email=owner, percent=c.get("percent"))
+
+
 def sf_campaign(c: Context, line: int) -> None:
     campaign = c.vendor_id("id")
     channel = c.mapped("channel", c.get("type"))
@@ -419,6 +445,8 @@ TRANSLATORS: dict[str, Translator] = {
     "salesforce.LeadHistory": Translator(None, ("id", "lead", "field", "old", "new", "created"),  # type: ignore
                                          ("lead-events",), needs_lead_times=True),
     "salesforce.Opportunity": Translator(sf_opportunity, ("id", "created"), ("opportunities",)),
+    "salesforce.OpportunitySplit": Translator(sf_opportunity_split, ("id", "opportunity", "owner", "percent",
+                                                                     "split_type"), ("opportunity-splits",)),
     "salesforce.Campaign": Translator(sf_campaign, ("id", "type"), ()),
     "salesforce.CampaignMember": Translator(sf_campaign_member, ("id", "campaign", "created"), ("touchpoints",)),
     "salesforce.Task": Translator(sf_task, ("id", "who", "created"), ("touchpoints",)),

@@ -237,21 +237,19 @@ class Row:
         return person
 
     def lead(self, key: str, refs: Refs) -> int | None:
-        external_id = self.text(key, 128, required=True)
-        if external_id is None:
-            return None
-        lead_id = refs.leads.get(external_id)
-        if lead_id is None:
-            self.reasons.append(f"{key} '{external_id}' names no lead (import the lead first)")
-        return lead_id
+        return self._named(key, refs.leads, "lead")
 
     def opportunity(self, key: str, refs: Refs) -> int | None:
+        return self._named(key, refs.opportunities, "opportunity")
+
+    def _named(self, key: str, ids: Mapping[str, int], noun: str) -> int | None:
+        """The id of the record an external id names (required), or None with the reason."""
         external_id = self.text(key, 128, required=True)
         if external_id is None:
             return None
-        found = refs.opportunities.get(external_id)
+        found = ids.get(external_id)
         if found is None:
-            self.reasons.append(f"{key} '{external_id}' names no opportunity (import the opportunity first)")
+            self.reasons.append(f"{key} '{external_id}' names no {noun} (import the {noun} first)")
         return found
 
     def percent(self, key: str) -> Decimal | None:

@@ -165,3 +165,30 @@ def test_team_contribution_as_of_a_day_gives_every_figure_as_it_stood(api, contr
                             headers={"Authorization": f"Bearer {org.finance}"})
     rows = {r["team"]: r for r in csv.DictReader(io.StringIO(response.text))}
     assert (rows["Field Sales"]["sals"], rows["Field Sales"]["payouts_accrued"]) == ("0", "0.00")
+
+
+def test_a_key_result_component_and_its_gate_read_the_key_result_as_of_the_day(api, contribution_org):
+    """The shared objective's BOOKINGS key result (0 to 60,000, the sales team) is 0 until the 30,000 deal won on 25
+    October, 0.5 from then: a KEY_RESULT_PROGRESS component gated at 0.4 pays 0 as of the 24th and half of its
+    10,000 as of the 25th."""
+    org = contribution_org
+    found = api.gql("""{ objectives(period: "2026-Q4", first: 5) { edges { node { keyResults { id } } } } }""",
+                    token=org.finance)["objectives"]["edges"]
+    kr = found[0]["node"]["keyResults"][0]["id"]
+    people = {e["node"]["email"]: e["node"]["id"] for e in api.gql(
+        "{ people(first: 50) { edges { node { id email } } } }", token=org.finance)["people"]["edges"]}
+    plan = api.gql("""mutation($input: CompPlanCreateInput!) { compPlanCreate(input: $input) {
+      userErrors { field code } } }""", {"input": {
+        "personId": people["mktlead@example.com"], "period": "2026-Q4", "targetVariable": "10000", "components": [
+            {"name": "Goal", "metric": "KEY_RESULT_PROGRESS", "keyResultId": kr, "quota": "1", "weight": "1",
+             "gate": {"keyResultId": kr, "minProgress": 0.4}}]}}, org.finance)["compPlanCreate"]
+    assert plan == {"userErrors": []}
+    query = """query($asOf: Date) { compStatements(period: "2026-Q4", asOf: $asOf) { person { email }
+      lines { metricValue gateOpen payout } } }"""
+
+    def goal(as_of):
+        rows = api.gql(query, {"asOf": as_of}, org.finance)["compStatements"]
+        return next(s["lines"][0] for s in rows if s["person"]["email"] == "mktlead@example.com")
+    assert goal(None) == {"metricValue": "0.500000", "gateOpen": True, "payout": "5000.00"}
+    assert goal("2026-10-25") == goal(None)
+    assert goal("2026-10-24") == {"metricValue": "0.000000", "gateOpen": False, "payout": "0.00"}

@@ -368,16 +368,6 @@ REPORTS = {"payouts": (PAYOUT_COLUMNS, payout_rows), "team-contribution": (CONTR
            "leads": (LEAD_COLUMNS, lead_rows)}
 
 
-def as_of_day(text: str) -> date:
-    """?asOf=YYYY-MM-DD as a day, ValueError with the reason otherwise."""
-    try:
-        if len(text) == 10 and text[4] == text[7] == "-":
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ValueError(f"asOf is a day written YYYY-MM-DD (e.g. 2026-09-30), not {text[:40]!r}")
-
-
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
 
@@ -415,14 +405,11 @@ async def export(request: Request):
         options = {"stage": stage or None, "score": score == "true"}
         if options["score"]:
             columns = columns + LEAD_SCORE_COLUMNS
-    if report in ("payouts", "team-contribution") and "asOf" in request.query_params:
-        try:
-            options["as_of"] = as_of_day(request.query_params["asOf"])
-        except ValueError as e:
-            return _error(400, "INVALID", str(e))
-        if report == "payouts":
-            columns = columns + AS_OF_PAYOUT_COLUMNS
+    if report == "payouts" and "asOf" in request.query_params:
+        columns = columns + AS_OF_PAYOUT_COLUMNS
     try:
+        if report in ("payouts", "team-contribution") and "asOf" in request.query_params:
+            options["as_of"] = history.as_of_day(request.query_params["asOf"])
         view = await get_period(period)
         period = view.key  # "current", "previous", "next" resolved here, once
         if options.get("as_of") is not None:  # refused before the first row: outside the period or after today

@@ -97,6 +97,14 @@ def as_of(period, day: date, now: datetime | None = None) -> AsOf:
     return AsOf(day, rules.as_of_end_of(day, tz))
 
 
+def as_of_day(text: str) -> date:
+    """An `asOf` argument as a day, INVALID (field asOf) when it is not written YYYY-MM-DD."""
+    day = rules.read_day(text)
+    if day is None:
+        raise invalid(f"asOf is a day written YYYY-MM-DD (e.g. 2026-09-30), not {text[:40]!r}", "asOf")
+    return day
+
+
 def window(period, when: AsOf | None):
     """The period (a PeriodView) with its end brought back to just after the as-of instant (metrics.as_of_window):
     the facts a figure counts as of the day; the period itself without an as-of day."""

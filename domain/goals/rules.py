@@ -197,6 +197,16 @@ def series_range_problem(first_day: date, last_day: date, start: date | None, en
     return None
 
 
+def read_day(text: str) -> date | None:
+    """A day written YYYY-MM-DD (as an `asOf` argument gives it), or None when it is not one."""
+    try:
+        if len(text) == 10 and text[4] == text[7] == "-" and text.isascii():
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    return None
+
+
 def as_of_day_problem(first_day: date, last_day: date, today: date, day: date) -> str | None:
     """Why the figures of a period whose days are first_day..last_day cannot be given as of `day` (today being
     `today`); None when they can: a day of the period, not after today."""

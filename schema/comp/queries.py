@@ -5,6 +5,7 @@ import strawberry
 
 from domain.comp.service import visible_statements
 from domain.errors import DomainError
+from domain.goals import history
 from domain.org import service as org_service
 from schema.comp.types import CompStatement
 from schema.core.context import Info
@@ -25,7 +26,8 @@ class CompQuery:
         try:
             view = await org_service.get_period(period)
             person_pk = decode_id(person_id, "Person", "personId") if person_id else None
-            found = await visible_statements(info.context.viewer, view, person_pk, as_of)
+            day = history.as_of_day(as_of) if as_of is not None else None
+            found = await visible_statements(info.context.viewer, view, person_pk, day)
         except DomainError as e:
             raise client_error(e) from None
         return [CompStatement.of(s) for s in found]

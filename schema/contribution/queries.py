@@ -19,11 +19,12 @@ class ContributionQuery:
     async def team_contribution(self, info: Info, period: str, as_of: AsOfDay = None) -> list[TeamContribution]:
         try:
             view = await get_period(period)
-            if as_of is not None:  # refused here, before any figure is read
-                history.as_of(view, as_of)
+            day = history.as_of_day(as_of) if as_of is not None else None
+            if day is not None:  # refused here, before any figure is read
+                history.as_of(view, day)
         except DomainError as e:
             raise client_error(e) from None
-        c = await info.context.loaders(contribution_by_period).load((view.key, as_of))
+        c = await info.context.loaders(contribution_by_period).load((view.key, day))
         return [TeamContribution.of(c, team_id) for team_id in c.team_ids]
 
     @strawberry.field(description="The company's totals for the period, each deal counted once.")

@@ -59,9 +59,10 @@ FromDay = Annotated[date | None, strawberry.argument(name="from", description="T
                                                                                "first day).")]
 ToDay = Annotated[date | None, strawberry.argument(description="The last day (default: today, or the period's last "
                                                                "day if earlier).")]
-AsOfDay = Annotated[date | None, strawberry.argument(description=(
-    "A day of the period, not after today (INVALID otherwise): the figures as they stood at the end of that day in "
-    "business time, only facts dated on or before it counting (the rule of a series point)."))]
+AsOfDay = Annotated[str | None, strawberry.argument(description=(
+    "A day of the period written YYYY-MM-DD, not after today (INVALID otherwise, a malformed day too): the figures "
+    "as they stood at the end of that day in business time, only facts dated on or before it counting (the rule of "
+    "a series point)."))]
 SERIES_DESCRIPTION = ("The figures as they stood at the end of each step from `from` to `to` (days of the period; at "
                       "most 400 points, LIMIT_EXCEEDED above; INVALID outside the period or when from is after to). "
                       "A closed period's series ends at its frozen figures.")

@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from tests.api.fixtures import OPPORTUNITY_HEADER, contribution_org, imported  # noqa: F401  (a fixture)
 
 UTC = timezone.utc
-STATEMENTS = """query($p: String!, $asOf: Date, $person: ID) {
+STATEMENTS = """query($p: String!, $asOf: String, $person: ID) {
   compStatements(period: $p, asOf: $asOf, personId: $person) {
   person { email } locked asOf totalPayout lockedTotalPayout differenceFromLocked differsFromLocked
   lines { component metricValue payout lockedPayout differenceFromLocked } } }"""
-CONTRIBUTION = """query($p: String!, $asOf: Date) { teamContribution(period: $p, asOf: $asOf) { team { name } asOf
+CONTRIBUTION = """query($p: String!, $asOf: String) { teamContribution(period: $p, asOf: $asOf) { team { name } asOf
   period { key } mqlsDelivered sals sqls sourcedPipeline influencedPipeline attributedBookings goalProgress
   slaCompliance payoutsAccrued wastedSellingCost } }"""
 
@@ -124,8 +124,10 @@ def test_bad_as_of_days_are_refused_with_a_reason(api, contribution_org):
         assert response.status_code == 400, day
         assert response.json()["errors"][0]["extensions"]["code"] == "INVALID"
         assert "YYYY-MM-DD" in response.json()["errors"][0]["message"]
-    body = api.post(STATEMENTS, {"p": "2026-Q4", "asOf": "2026-13-01"}, org.finance)
-    assert body["errors"] and body.get("data") is None
+        for query in (STATEMENTS, CONTRIBUTION):
+            body = api.post(query, {"p": "2026-Q4", "asOf": day}, org.finance)
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID"], body
+            assert "YYYY-MM-DD" in body["errors"][0]["message"]
 
 
 def test_team_contribution_as_of_a_day_gives_every_figure_as_it_stood(api, contribution_org):
@@ -183,7 +185,7 @@ def test_a_key_result_component_and_its_gate_read_the_key_result_as_of_the_day(a
             {"name": "Goal", "metric": "KEY_RESULT_PROGRESS", "keyResultId": kr, "quota": "1", "weight": "1",
              "gate": {"keyResultId": kr, "minProgress": 0.4}}]}}, org.finance)["compPlanCreate"]
     assert plan == {"userErrors": []}
-    query = """query($asOf: Date) { compStatements(period: "2026-Q4", asOf: $asOf) { person { email }
+    query = """query($asOf: String) { compStatements(period: "2026-Q4", asOf: $asOf) { person { email }
       lines { metricValue gateOpen payout } } }"""
 
     def goal(as_of):

@@ -55,6 +55,12 @@ def test_an_as_of_day_is_a_day_of_the_period_not_after_today():
     assert rules.as_of_day_problem(first, last, date(2027, 1, 5), last) is None
 
 
+def test_an_as_of_day_is_written_year_month_day():
+    assert rules.read_day("2026-09-30") == date(2026, 9, 30)
+    for text in ("2026-13-01", "2026-02-30", "20260930", "2026-9-30", "30/09/2026", "", "yesterday", "２０２６-09-30"):
+        assert rules.read_day(text) is None, text
+
+
 def test_facts_count_from_their_bucket_at_each_instant():
     buckets = [(datetime(2026, 10, 2, 9, tzinfo=UTC), 3), (datetime(2026, 10, 1, 23, tzinfo=UTC), 2),
                (datetime(2026, 10, 5, 0, tzinfo=UTC), 10)]

@@ -75,7 +75,7 @@ async def period_effects(period, model: rules.Model, order: int = 1) -> training
     key = await fresh_key(period, model, order)
     if key is None:
         return await training.period_effects(period, model, order)
-    return training.Effects(rules.Model(model), order, await stored_effects(key))
+    return training.Effects(rules.Model(model), order, await stored_effects(key), key)
 
 
 def _figures(journeys, model: rules.Model, order: int) -> list[tuple] | None:

@@ -135,8 +135,9 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     if not driven.is_data_driven(choice.model) and not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
-        stored_key = await driven_store.fresh_key(period, choice.model, choice.markov_order) \
-            if driven.is_data_driven(choice.model) else None
+        stored_key = choice.effects.stored_key if driven.is_data_driven(choice.model) else None
+        if stored_key is not None and not stored_key.endswith("@" + period.key):
+            stored_key = None  # (effects of another period's chain: weighed live)
         if stored_key is not None:  # a closed period's stored data-driven rows, summed in SQL
             totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
                                                       pipeline=pipeline, bookings=bookings, deal_count=deal_count,

@@ -24,6 +24,7 @@ from domain.attribution.training import Effects
 from domain.bulk import utc
 from domain.leads.models import LeadEvent
 
+MANY_LEADS = 2000  # above this many changed leads their deals' closes are read by time, not by lead
 # (model, order) of every stored data-driven model of a closed period
 KINDS = ((rules.Model.MARKOV, 1), (rules.Model.MARKOV, 2), (rules.Model.MARKOV, 3), (rules.Model.SHAPLEY, 1))
 
@@ -65,8 +66,14 @@ async def mark_stale(deal_ids: Sequence[int] = (), lead_ids: Sequence[int] = ())
             moments.append(closed_at)
             if lead_id is not None:
                 leads.add(lead_id)
+    if len(leads) > MANY_LEADS:  # opportunity.lead_id has no index: the stored periods' closes read once
+        moments += [at for lead_id, at in await Opportunity.filter(
+            closed_at__gte=min(s for _, s, _ in periods), closed_at__lt=max(e for _, _, e in periods)).values_list(
+            "lead_id", "closed_at") if lead_id in leads]
+    else:
+        for chunk in bulk.chunks(sorted(leads)):
+            moments += await Opportunity.filter(lead_id__in=list(chunk)).values_list("closed_at", flat=True)
     for chunk in bulk.chunks(sorted(leads)):
-        moments += await Opportunity.filter(lead_id__in=list(chunk)).values_list("closed_at", flat=True)
         moments += await LeadEvent.filter(lead_id__in=list(chunk), stage="DISQUALIFIED", type="STAGE").values_list(
             "at", flat=True)
     hit = _holding(periods, moments)

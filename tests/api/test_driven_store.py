@@ -93,9 +93,15 @@ def _deal_of_closed_period(api, status: str, closed_deals_of_lead: bool) -> Oppo
     raise AssertionError(f"no {status} deal of {CLOSED} to change")
 
 
-def test_an_import_of_a_touch_into_a_closed_periods_journeys_recomputes_its_models(api, admin, dataset):
+@pytest.mark.parametrize("many", [False, True], ids=["by lead", "by time"])
+def test_an_import_of_a_touch_into_a_closed_periods_journeys_recomputes_its_models(api, admin, dataset, many,
+                                                                                    monkeypatch):
     """A touch before a won deal's close (a new channel) changes the chain: the import marks the period stale in
-    its transaction and recomputes it once committed; the figures are the live ones, a rebuild the same rows."""
+    its transaction and recomputes it once committed; the figures are the live ones, a rebuild the same rows.
+    (`many`: the leads' closes read by time, as for an import of more than MANY_LEADS leads.)"""
+    from domain.attribution import driven_state
+    if many:
+        monkeypatch.setattr(driven_state, "MANY_LEADS", 0)
     _agree(api, CLOSED, "MARKOV", 1)
     deal = _deal_of_closed_period(api, "WON", True)
     before = api.run(DrivenPeriod.get(model_key=driven_key(rules.Model.MARKOV, 1, CLOSED)))

@@ -39,6 +39,8 @@ class Migration(migrations.Migration):
                 ('closed_ids', fields.BigIntField()),
                 ('won_ids', fields.BigIntField()),
                 ('journeys', fields.IntField()),
+                ('touch_max_id', fields.BigIntField()),
+                ('event_max_id', fields.BigIntField()),
                 ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'driven_period', 'app': 'models', 'pk_attr': 'id', 'table_description': "Derived: a closed period's stored data-driven model (MARKOV of one order, or SHAPLEY), whose per-channel"},

@@ -139,6 +139,8 @@ async def refresh_period(period) -> list[str]:
         if len(rows) == len(KINDS) and not any(r.stale or _as_trained(r) != trained for r in rows):
             return []
         now = clock.now()
+        (touch_max, event_max), = await rawsql.rows(
+            "SELECT (SELECT max(id) FROM touchpoint), (SELECT max(id) FROM lead_event)")
         journeys = [j for j in await training.training_journeys(period.start, period.end, now) if j.channels]
         deals = await _default_rows(period)
         db = bulk.db_of()
@@ -160,6 +162,7 @@ async def refresh_period(period) -> list[str]:
             await DrivenPeriod.create(model_key=key, period_key=period.key, model=model.value, markov_order=order,
                                       start=period.start, end=period.end, stale=False, closed_deals=count,
                                       closed_cents=cents, closed_ids=ids, won_ids=won, journeys=len(journeys),
+                                      touch_max_id=int(touch_max or 0), event_max_id=int(event_max or 0),
                                       computed_at=now)
             written.append(key)
         return written

@@ -155,6 +155,8 @@ class DrivenPeriod(Model):
     closed_ids = fields.BigIntField()
     won_ids = fields.BigIntField()
     journeys = fields.IntField()
+    touch_max_id = fields.BigIntField()   # the newest touch and event when trained: what is added after is new
+    event_max_id = fields.BigIntField()
     computed_at = fields.DatetimeField()
 
     class Meta:

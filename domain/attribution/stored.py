@@ -135,7 +135,7 @@ async def _deals_as_of_the_end(query) -> list[Deal]:
     return await with_journeys(await read_opportunities(query), None, as_of=END_OF_TIME)
 
 
-async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
+async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool = True) -> None:
     """Recompute the stored rows of these deals under every stored model (call in the changing transaction):
     per chunk of deals their journeys read at once, their rows deleted and written in bulk."""
     ids = sorted(set(opportunity_ids))
@@ -143,7 +143,8 @@ async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
         return
     db = bulk.db_of()
     choices = await stored_choices()
-    await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
+    if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
+        await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
         rows = credit_rows_of(deals, choices)
@@ -162,7 +163,7 @@ async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
     for chunk in bulk.chunks(ids):
         condition, params = bulk.ids_condition(db, "lead_id", chunk)
         deal_ids += [r[0] for r in await bulk.select(db, f'SELECT "id" FROM "opportunity" WHERE {condition}', params)]
-    await refresh_deals(deal_ids)
+    await refresh_deals(deal_ids, deals_changed=False)
 
 
 async def refresh_models(choices: dict[str, ModelChoice]) -> None:

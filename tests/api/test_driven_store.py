@@ -164,3 +164,17 @@ def test_the_backfill_stores_every_closed_quarter_once(api, admin, dataset):
     assert sorted(written) == sorted(driven_key(m, o, CLOSED) for m, o in KINDS)
     assert api.run(driven_store.backfill()) == []
     _agree(api, CLOSED, "MARKOV", 3)
+
+
+def test_a_touch_after_a_closed_deals_close_leaves_the_period_fresh(api, admin, dataset):
+    """A won deal's journey ends at its close: a later touch on its lead trains nothing, so the period is not marked
+    stale nor recomputed, and its figures stay the live ones."""
+    _agree(api, CLOSED, "MARKOV", 1)
+    deal = _deal_of_closed_period(api, "WON", True)
+    key = driven_key(rules.Model.MARKOV, 1, CLOSED)
+    before = api.run(DrivenPeriod.get(model_key=key))
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-AFTER-1,{api.run(deal.lead).external_id},"
+                                                f"2026-11-19T10:00:00Z,SALES,call,,Field Sales,,\n", admin)
+    after = api.run(DrivenPeriod.get(model_key=key))
+    assert (after.id, after.stale, after.computed_at) == (before.id, False, before.computed_at)
+    _agree(api, CLOSED, "MARKOV", 1)

@@ -13,7 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api.settings import ROOT, get_settings
-from domain.attribution import stored
+from domain.attribution import driven_store, stored
 
 log = logging.getLogger("sharedgoals.db")
 
@@ -170,10 +170,13 @@ async def backfill_derived(url: str | None = None, progress=None) -> None:
     await init_db(url)
     try:
         written = await stored.backfill()
+        driven = await driven_store.backfill()
     finally:
         await close_db()
     if written and progress is not None:
         progress("backfill", "models", "stored credit rows of " + ", ".join(written))
+    if driven and progress is not None:
+        progress("backfill", "models", "stored data-driven models of " + ", ".join(driven))
 
 
 READ_PROBE_SECONDS = 1.0   # /readyz: a read slower than this counts as not served

@@ -1,4 +1,6 @@
-"""MARKOV and SHAPLEY on a generated dataset: the time to read a period's training journeys and to solve its chain
+"""MARKOV and SHAPLEY on a generated dataset: a closed period's stored figures over HTTP beside the hand-written SQL
+over the same stored rows (`attribution(model: MARKOV order 1 and 3 | SHAPLEY, groupBy: CHANNEL | TEAM)`, target
+< 500 ms and within 1.5x of the SQL); the time to read a period's training journeys and to solve its chain
 (orders 1-3) and its Shapley values, and MARKOV's shares beside ChannelAttribution's `markov_model` on the same
 journeys when that package is installed (it simulates, so the two should agree within a few percentage points).
 
@@ -71,6 +73,50 @@ async def _reports(url: str, key: str) -> dict[str, float]:
         await Tortoise.close_connections()
 
 
+STORED_KINDS = (("MARKOV", 1), ("MARKOV", 3), ("SHAPLEY", 1))
+DRIVEN_Q = ('{ attribution(period: "%s", model: %s, groupBy: %s, markovOrder: %d) '
+            '{ key label pipeline bookings } }')
+TARGET_MS, TARGET_RATIO = 500, 1.5
+
+
+def _driven_sql(group_by: str, key: str) -> str:
+    """The hand-written SQL over a stored data-driven period's rows (latency_bench's STORED_CREDIT_SQL, by the
+    group's column)."""
+    import latency_bench
+    column = {"TEAM": "CAST(team_id AS TEXT)", "CHANNEL": "channel"}[group_by]
+    return latency_bench.STORED_CREDIT_SQL.replace("CAST(team_id AS TEXT)", column) % {"key": key}
+
+
+def _stored_over_http(db: Path, as_of: datetime, period_key: str, repeat: int) -> list[dict]:
+    """`attribution(model: MARKOV order 1 and 3 | SHAPLEY, groupBy: CHANNEL | TEAM)` of a closed period over HTTP
+    (the service under uvicorn, latency_bench.Server), median of `repeat` warm requests, beside the hand-written
+    SQL over the same stored rows (median likewise), and whether both give the same lines."""
+    import httpx
+    import latency_bench as lb
+    from domain.org.rules import parse_period_key, period_bounds
+    from domain import config
+    url = f"sqlite://{db}"
+    token = asyncio.run(lb._token(url, as_of, "markov bench"))
+    cfg = config.current()
+    start, end = period_bounds(parse_period_key(period_key), cfg.fiscal_year_start_month, cfg.timezone)
+    out = []
+    with lb.Server(url, as_of) as server, httpx.Client(base_url=server.base, timeout=120) as client:
+        for model, order in STORED_KINDS:
+            key = f"MARKOV:{order}@{period_key}" if model == "MARKOV" else f"{model}@{period_key}"
+            baseline = lb.Baselines(str(db), None, {"start": start, "end": end}, as_of)
+            for group_by in ("CHANNEL", "TEAM"):
+                query = DRIVEN_Q % (period_key, model, group_by, order)
+                ms, data = lb.median_ms(lambda: lb.graphql(client, token, query), repeat)
+                sql_ms, rows = lb.median_ms(lambda: baseline._rows(_driven_sql(group_by, key)), repeat)
+                sql = {k: (round(p, 2), round(b, 2)) for k, (p, b) in lb._credit_lines(rows).items() if p or b}
+                served = {line["key"]: (float(line["pipeline"]), float(line["bookings"]))
+                          for line in data["attribution"]}
+                out.append({"model": model, "order": order, "group_by": group_by, "ms": round(ms, 1),
+                            "sql_ms": round(sql_ms, 1), "ratio": round(ms / sql_ms, 2) if sql_ms else None,
+                            "same_figures": served == sql, "lines": len(served)})
+    return out
+
+
 async def _journeys(url: str, as_of: datetime) -> dict[str, list]:
     from tortoise import Tortoise
 
@@ -134,6 +180,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--orders", default="1,2,3")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5, help="warm requests a stored line (median)")
+    parser.add_argument("--stored-only", action="store_true",
+                        help="only the stored lines over HTTP (no chain solves, no ChannelAttribution)")
     args = parser.parse_args()
     db = args.db or _default_db()
     if db is None or not db.exists():
@@ -142,6 +191,18 @@ def main() -> None:
     as_of = datetime.fromisoformat(json.loads(meta_path.read_text())["as_of"]) if meta_path.exists() \
         else datetime.now().astimezone()
     from domain.attribution import markov, shapley
+    closed = _quarters(as_of)[-2]  # the last closed quarter: stored (migrate's backfill, or the first read)
+    stored_lines = _stored_over_http(db, as_of, closed, args.repeat)
+    for r in stored_lines:
+        order = f" order {r['order']}" if r["model"] == "MARKOV" else ""
+        verdict = "ok" if r["ms"] < TARGET_MS and r["ratio"] is not None and r["ratio"] <= TARGET_RATIO else "MISSED"
+        print(f"attribution({closed}, {r['model']}{order}, groupBy: {r['group_by']}) stored, over HTTP: "
+              f"{r['ms']:.0f} ms vs hand-written SQL {r['sql_ms']:.0f} ms (x{r['ratio']}; target < {TARGET_MS} ms, "
+              f"<= x{TARGET_RATIO}: {verdict}); same figures: {r['same_figures']} ({r['lines']} lines)")
+    if args.stored_only:
+        if not args.no_record:
+            _record_stored(db, closed, stored_lines)
+        return
     orders = [int(o) for o in args.orders.split(",")]
     print(f"markov: {db.name}, as of {as_of.date()}")
     print(f"{'period':8} {'journeys':>8} {'read s':>7} {'order':>5} {'states':>6} {'solve s':>7} {'CA s':>6} "
@@ -184,7 +245,8 @@ def main() -> None:
     if not args.no_record:
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         results["markov"] = {"dataset": db.name, "as_of": as_of.isoformat(), "rows": figures,
-                             "attribution_ms": {n: round(s * 1000, 1) for n, (s, _) in reports.items()}}
+                             "attribution_ms": {n: round(s * 1000, 1) for n, (s, _) in reports.items()},
+                             "stored_over_http": {"period": closed, "lines": stored_lines}}
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         first = [f for f in figures if f["order"] == 1]
         diffs = [f["max_share_diff_pp"] for f in figures if f["max_share_diff_pp"] is not None]
@@ -195,6 +257,21 @@ def main() -> None:
                 f"vs ChannelAttribution: {against} · attribution(CHANNEL): {timings}\n")
         with (HERE / "HISTORY.md").open("a") as history:
             history.write(line)
+        _record_stored(db, closed, stored_lines, results_too=False)
+
+
+def _record_stored(db: Path, closed: str, lines: list[dict], results_too: bool = True) -> None:
+    """The stored lines into bench/HISTORY.md (and results.json's "markov_stored")."""
+    if results_too:
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results["markov_stored"] = {"dataset": db.name, "period": closed, "lines": lines}
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    figures = " · ".join(f"{r['model']}{' ' + str(r['order']) if r['model'] == 'MARKOV' else ''} {r['group_by']} "
+                         f"{r['ms']:.0f} ms (SQL {r['sql_ms']:.0f} ms{'' if r['same_figures'] else ', FIGURES DIFFER'})"
+                         for r in lines)
+    with (HERE / "HISTORY.md").open("a") as history:
+        history.write(f"- {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · markov stored · {db.name} · "
+                      f"attribution({closed}) over HTTP, median of warm requests: {figures}\n")
 
 
 if __name__ == "__main__":

@@ -134,3 +134,47 @@ class DealCredit(Model):
                    ("model_key", "won_at", "horizon", "position", "team_id", "amount_cents", "created_at",
                     "influencing", "deal_amount_cents"),
                    ("opportunity_id", "model_key"))
+
+
+class DrivenPeriod(Model):
+    """Derived: a closed period's stored data-driven model (MARKOV of one order, or SHAPLEY), whose per-channel
+    effects are DrivenEffect rows and whose deals' credit rows are DealCredit rows under `model_key` (see
+    driven_store.py). `stale` is set in the transaction that changes the period's training inputs; the closed
+    deals' count, amounts and ids as trained are checked on every read (a deal moved out of the period)."""
+
+    id = fields.IntField(primary_key=True)
+    model_key = fields.CharField(max_length=120, unique=True)
+    period_key = fields.CharField(max_length=16, db_index=True)
+    model = fields.CharField(max_length=16)
+    markov_order = fields.SmallIntField()
+    start = fields.DatetimeField()
+    end = fields.DatetimeField()
+    stale = fields.BooleanField(default=False)
+    closed_deals = fields.IntField()
+    closed_cents = fields.BigIntField()
+    closed_ids = fields.BigIntField()
+    won_ids = fields.BigIntField()
+    journeys = fields.IntField()
+    touch_max_id = fields.BigIntField()   # the newest touch and event when trained: what is added after is new
+    event_max_id = fields.BigIntField()
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "driven_period"
+
+
+class DrivenEffect(Model):
+    """Derived: one channel's figures in a stored data-driven model (DrivenPeriod): the effect its touches are
+    weighed by (a decimal of 15 places, driven.as_effect), MARKOV's removal effect and shares (SHAPLEY: its value)."""
+
+    id = fields.BigIntField(primary_key=True)
+    model_key = fields.CharField(max_length=120, db_index=True)
+    channel = fields.CharField(max_length=64)
+    effect = fields.CharField(max_length=40)
+    removal_effect = fields.FloatField()
+    share = fields.FloatField()
+    value_share = fields.FloatField()
+    journeys = fields.IntField()
+
+    class Meta:
+        table = "driven_effect"

@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
-from domain.attribution import driven, driven_totals, markov, rules, stored, training
+from domain.attribution import driven, driven_store, driven_totals, markov, rules, stored, training
 from domain.attribution.credit import (  # noqa: F401  (the deal and credit names other areas read from here)
     DEFAULT_MODEL, UNATTRIBUTED, CreditRow, Deal, ModelChoice, iter_credit_rows,
 )
@@ -54,7 +54,7 @@ async def with_effects(period: PeriodView, choice: ModelChoice) -> ModelChoice:
     of the period where the figures count), else as it is."""
     if not driven.is_data_driven(choice.model) or choice.effects is not None:
         return choice
-    return replace(choice, effects=await training.period_effects(period, choice.model, choice.markov_order))
+    return replace(choice, effects=await driven_store.period_effects(period, choice.model, choice.markov_order))
 
 
 async def model_of_record(period_key: str) -> ModelChoice:
@@ -135,7 +135,14 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
     if not driven.is_data_driven(choice.model) and not await stored.is_stored(choice):
         totals = await credit_by_group(await deals(period), choice, group_by)
     else:
-        if driven.is_data_driven(choice.model):  # the default model's stored rows, re-weighed by the period's chain
+        stored_key = choice.effects.stored_key if driven.is_data_driven(choice.model) else None
+        if stored_key is not None and not stored_key.endswith("@" + period.key):
+            stored_key = None  # (effects of another period's chain: weighed live)
+        if stored_key is not None:  # a closed period's stored data-driven rows, summed in SQL
+            totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
+                                                      pipeline=pipeline, bookings=bookings, deal_count=deal_count,
+                                                      key=stored_key)
+        elif driven.is_data_driven(choice.model):  # an open period: the default model's rows re-weighed live
             totals, live = await driven_totals.credit_totals(period, choice, group_by)
         else:
             totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
@@ -348,7 +355,7 @@ def counting_period_key(o: Opportunity | DealOpportunity) -> str:
 async def effects_by_key(keys: Sequence[tuple[str, str, int]]) -> list:
     """DataLoader batch: (period key, model, order) -> training.Effects (each period's chain once a request)."""
     from domain.org.service import get_period
-    return [await training.period_effects(await get_period(key), rules.Model(model), order)
+    return [await driven_store.period_effects(await get_period(key), rules.Model(model), order)
             for key, model, order in keys]
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from tortoise.transactions import in_transaction
 
 from domain import bulk, rawsql
-from domain.attribution import rules
+from domain.attribution import driven_state, rules
 from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, iter_credit_rows
 from domain.attribution.journeys import read_opportunities, with_journeys
 from domain.bulk import utc
@@ -135,7 +135,7 @@ async def _deals_as_of_the_end(query) -> list[Deal]:
     return await with_journeys(await read_opportunities(query), None, as_of=END_OF_TIME)
 
 
-async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
+async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool = True) -> None:
     """Recompute the stored rows of these deals under every stored model (call in the changing transaction):
     per chunk of deals their journeys read at once, their rows deleted and written in bulk."""
     ids = sorted(set(opportunity_ids))
@@ -143,8 +143,13 @@ async def refresh_deals(opportunity_ids: Iterable[int]) -> None:
         return
     db = bulk.db_of()
     choices = await stored_choices()
+    if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
+        await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
-        rows = credit_rows_of(await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk))), choices)
+        deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
+        rows = credit_rows_of(deals, choices)
+        for key, choice, weighed in await driven_state.deal_choices(deals):  # in the fresh data-driven periods
+            rows += credit_rows_of(weighed, {key: choice})
         await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
 
@@ -153,11 +158,12 @@ async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
     """After a lead's touches or events (its MQL time) changed: its deals' rows."""
     ids = sorted(set(lead_ids))
     db = bulk.db_of()
+    await driven_state.mark_stale(lead_ids=ids)  # the stored data-driven periods they train
     deal_ids: list[int] = []
     for chunk in bulk.chunks(ids):
         condition, params = bulk.ids_condition(db, "lead_id", chunk)
         deal_ids += [r[0] for r in await bulk.select(db, f'SELECT "id" FROM "opportunity" WHERE {condition}', params)]
-    await refresh_deals(deal_ids)
+    await refresh_deals(deal_ids, deals_changed=False)
 
 
 async def refresh_models(choices: dict[str, ModelChoice]) -> None:
@@ -188,7 +194,7 @@ async def models_changed() -> None:
     """After the active models of record changed: rows under each stored model (computed for a model that has none
     yet), none under a model no longer stored."""
     choices = await stored_choices()
-    await DealCredit.exclude(model_key__in=list(choices)).delete()
+    await DealCredit.exclude(model_key__in=list(choices)).exclude(model_key__contains="@").delete()  # not driven
     missing = {key: choice for key, choice in choices.items() if not await _has_rows(key)}
     await refresh_models(missing)
 
@@ -254,12 +260,14 @@ def _parts(pipeline: bool, bookings: bool, select: str, created: str, won: str, 
 
 async def credit_totals(start: datetime, end: datetime, choice, group_by: str, now: datetime, *,
                         pipeline: bool = True, bookings: bool = True,
-                        deal_count: int | None = None) -> tuple[dict[str, list[int]], set[int]]:
+                        deal_count: int | None = None, key: str | None = None
+                        ) -> tuple[dict[str, list[int]], set[int]]:
     """({group key: [pipeline cents, bookings cents]} from the fresh stored rows of the deals created or won in
     [start, end), UNATTRIBUTED for deals without touches; and the ids of the period's deals without fresh rows
     (the caller computes those live). Without `pipeline` only the deals won in the period are read (every pipeline
-    figure 0), without `bookings` only those created in it (every bookings figure 0)."""
-    key = key_of(choice)
+    figure 0), without `bookings` only those created in it (every bookings figure 0). `key`: the rows' model key
+    when it is not the choice's own (a stored data-driven period's, driven_state.driven_key)."""
+    key = key or key_of(choice)
     column = _GROUP_COLUMN[group_by]
     deals = "SUM(CASE WHEN position <= 0 THEN 1 ELSE 0 END)"
     booked = f"SUM(CASE WHEN {_WON} THEN amount_cents ELSE 0 END)" if bookings else "0"

@@ -126,6 +126,7 @@ class Effects:
     model: rules.Model
     order: int
     by_channel: Mapping[str, Decimal]
+    stored_key: str | None = None   # the DealCredit model key of a closed period's stored rows (driven_store.py)
 
 
 async def period_effects(period, model: rules.Model, order: int = 1) -> Effects:

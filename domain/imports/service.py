@@ -35,6 +35,7 @@ from domain.access.rules import LeadOwnership, enforce, import_refusal
 from domain.imports.ownership import ROW_REFUSALS, Owners
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key, repeated_in_file
 from domain.locks import bulk_lead_transaction
+from domain.attribution import driven_store
 from domain.attribution.stored import refresh_deals
 from domain.leads.facts import refresh_leads
 from domain.rawsql import as_utc
@@ -202,6 +203,10 @@ async def _after_commit() -> None:
         await publish_metric_key_results()
     except Exception:
         log.exception("live updates after an import could not be published")
+    try:  # the stored data-driven periods the import made stale, so that the next read finds them fresh
+        await driven_store.refresh_stale()
+    except Exception:
+        log.exception("stale data-driven periods could not be recomputed after an import (the next read will)")
 
 
 async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[int], None] | None) -> None:

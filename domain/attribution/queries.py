@@ -210,13 +210,18 @@ async def attribution_comparison(period: PeriodView, models: Sequence[rules.Mode
     return columns
 
 
-async def shared_wins(period: PeriodView) -> list[Deal]:
+async def shared_wins(period: PeriodView) -> list[DealOpportunity]:
     """The deals won in the period that marketing and sales (or SDR) both touched before the opportunity was created
-    (rules.is_shared_win over the functions of its influencing teams)."""
-    wins = [d for d in await deals(period) if d.in_bookings]
+    (rules.is_shared_win over the functions of its influencing teams), by id: the influencing teams read from the
+    default model's stored rows of the period's wins, the wins without fresh rows computed live from their
+    journeys."""
+    influencers, live = await rollup_reads.won_influencing_teams(period.start, period.end, clock.now())
+    for deal in await _live_deals(period, live):
+        if deal.in_bookings:
+            influencers[deal.opportunity.id] = rules.influencing_teams(deal.journey)
     functions = await team_functions()
-    return [d for d in wins
-            if rules.is_shared_win({functions.get(t) for t in rules.influencing_teams(d.journey)})]
+    shared = [i for i, teams in influencers.items() if rules.is_shared_win({functions.get(t) for t in teams})]
+    return await read_opportunities(Opportunity.filter(id__in=shared).order_by("id")) if shared else []
 
 
 @dataclass

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from domain import rawsql
 from domain.attribution import rollups, stored
 
 UTC = timezone.utc
@@ -136,3 +137,21 @@ async def team_pipeline(start: datetime, end: datetime, now: datetime, *,
         for team_id, values in part.items():
             _add(teams, team_id, values)
     return teams, r.live
+
+
+async def won_influencing_teams(start: datetime, end: datetime, now: datetime) -> tuple[dict[int, set[int]], set[int]]:
+    """({deal id: its influencing teams} of the deals won in [start, end) with fresh stored rows under the default
+    model (each such deal is there, with no team when none influenced it), the ids of the won deals without fresh
+    rows (the caller computes those live)): the wins' first and influencing rows only."""
+    key = stored.key_of(stored.DEFAULT_MODEL)
+    rows = await rawsql.rows(
+        "SELECT opportunity_id, team_id, influencing FROM deal_credit WHERE model_key = :key AND won_at >= :start "
+        "AND won_at < :end AND horizon <= :now AND (position <= 0 OR influencing)",
+        key=key, start=start, end=end, now=now)
+    teams: dict[int, set[int]] = {}
+    for opportunity_id, team_id, influencing in rows:
+        found = teams.setdefault(int(opportunity_id), set())
+        if influencing:
+            found.add(int(team_id))
+    live = await stored.deals_without_fresh_rows(start, end, key, now, len(teams), False, True)
+    return teams, live

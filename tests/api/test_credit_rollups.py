@@ -155,3 +155,26 @@ def test_the_backfill_writes_missing_rollups(api, admin, random_org, missing):
     api.run(stored.backfill())
     assert _rollups(api) == kept
     assert api.run(stored.backfill()) == []
+
+
+def test_shared_wins_from_the_rows_are_the_live_rules(api, admin, random_org):
+    """sharedWins reads the wins' influencing teams from the stored rows (a win with a touch ahead of the clock
+    computed live): the same deals as rules.is_shared_win over every won deal's journey."""
+    from domain.attribution import queries, rules
+    lead = api.run(Opportunity.filter(lead_id__not_isnull=True, status="WON").order_by("-closed_at").first()
+                   .values_list("lead__external_id", flat=True))
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-AHEAD-W,{lead},2026-12-15T10:00:00Z,SALES,call,,Field Sales,,\n",
+             admin)
+
+    async def both(key):
+        view = await get_period(key)
+        functions = await queries.team_functions()
+        live = sorted(d.opportunity.id for d in await queries.deals(view) if d.in_bookings and rules.is_shared_win(
+            {functions.get(t) for t in rules.influencing_teams(d.journey)}))
+        return [o.id for o in await queries.shared_wins(view)], live
+    seen = 0
+    for key in random_org.periods:
+        ours, live = api.run(both(key))
+        assert ours == live, key
+        seen += len(live)
+    assert seen > 0

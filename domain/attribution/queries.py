@@ -1,6 +1,7 @@
 """Attribution reads: credit per group under any model, sourced and influenced pipeline, shared wins, models
-side by side. Stored models are summed in SQL from the stored credit rows (stored.py), the rest (and the deals
-without fresh rows) computed live over the deals read set-based (journeys.py) and split by credit.py."""
+side by side. Stored models are summed from the per-day rollups of the stored credit rows (rollup_reads.py,
+rollups.py, stored.py), the rest (and the deals without fresh rows) computed live over the deals read set-based
+(journeys.py) and split by credit.py."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -127,7 +128,7 @@ async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
 
 
 async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy, *, pipeline: bool = True,
-                               bookings: bool = True, deal_count: int | None = None) -> dict[str, list[int]]:
+                               bookings: bool = True) -> dict[str, list[int]]:
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
@@ -154,12 +155,12 @@ async def _add_live(totals: dict[str, list[int]], period: PeriodView, live: set[
 
 
 async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
-                      deal_list: Sequence[Deal] | None = None, *, deal_count: int | None = None) -> Attribution:
+                      deal_list: Sequence[Deal] | None = None) -> Attribution:
     """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
     deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
     choice = await with_effects(period, choice)
     if deal_list is None:
-        totals = await period_credit_totals(period, choice, group_by, deal_count=deal_count)
+        totals = await period_credit_totals(period, choice, group_by)
     else:
         totals = await credit_by_group(deal_list, choice, group_by)
     return await _attribution_of(totals, group_by)

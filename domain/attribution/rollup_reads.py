@@ -62,8 +62,11 @@ async def read(keys: Sequence[str], kinds: Sequence[str], start: datetime, end: 
         return reads
     d0, d1 = first.date().isoformat(), last.date().isoformat()
     figures = [f for f, on in (("P", pipeline), ("B", bookings)) if on]
-    stale = sorted(await rollups.stale_days(keys, kinds[0], d0, d1, now))
-    cents, deals = await rollups.sums(keys, kinds, d0, d1, figures, stale)
+    cents, deals, latest = await rollups.sums(keys, kinds, d0, d1, figures)
+    stale: list[str] = []
+    if latest is not None and latest > now:  # some day holds rows ahead of the clock: summed without those days
+        stale = sorted(await rollups.stale_days(keys, kinds[0], d0, d1, now))
+        cents, deals, _ = await rollups.sums(keys, kinds, d0, d1, figures, stale)
     for (key, kind, figure, group), total in cents.items():
         reads[key].sums[(kind, figure, group)] = total
     stale_ranges = [(datetime.fromisoformat(d).replace(tzinfo=UTC), datetime.fromisoformat(d).replace(tzinfo=UTC)

@@ -55,7 +55,8 @@ def _upsert_sql(sign: int, where: str) -> str:
                 f"{sign} * SUM({deals}) AS deals, MAX(horizon) AS horizon "
                 f"FROM deal_credit WHERE ({where}){dated}{condition} GROUP BY 1, 4, 5")
     return ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key, cents, deals, horizon) "
-            "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true "
+            # in key order: concurrent writers lock the rows they share in the same order (no deadlock)
+            "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true ORDER BY 1, 2, 3, 4, 5 "
             "ON CONFLICT (model_key, kind, day, figure, group_key) DO UPDATE SET "
             "cents = credit_rollup.cents + excluded.cents, deals = credit_rollup.deals + excluded.deals, "
             "horizon = CASE WHEN excluded.horizon > credit_rollup.horizon THEN excluded.horizon "
@@ -155,11 +156,13 @@ async def stale_days(keys: Sequence[str], kind: str, first_day: str, last_day: s
 
 
 async def sums(keys: Sequence[str], kinds: Sequence[str], first_day: str, last_day: str, figures: Sequence[str],
-               skip_days: Sequence[str] = ()) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str], int]]:
+               skip_days: Sequence[str] = ()) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str], int],
+                                                       datetime | None]:
     """({(model key, kind, figure, group key): cents} over the days [first_day, last_day) but `skip_days`, zero
-    sums left out; {(model key, figure): deals}, counted in the first of `kinds`), for several models at once."""
+    sums left out; {(model key, figure): deals}, counted in the first of `kinds`; the latest horizon summed), for
+    several models at once."""
     if not keys or not kinds or not figures:
-        return {}, {}
+        return {}, {}, None
     names = {f"k{i}": k for i, k in enumerate(keys)}
     kind_list = ", ".join(f"'{k}'" for k in kinds if k in CREDIT_KINDS or k in TEAM_KINDS)
     figure_list = ", ".join(f"'{f}'" for f in figures if f in FIGURES)
@@ -167,18 +170,21 @@ async def sums(keys: Sequence[str], kinds: Sequence[str], first_day: str, last_d
     if skip_days:
         skip = " AND day NOT IN (" + ", ".join(f"'{d}'" for d in skip_days if _is_day(d)) + ")"
     rows = await rawsql.rows(
-        f"SELECT model_key, kind, figure, group_key, SUM(cents), SUM(deals) FROM credit_rollup "
+        f"SELECT model_key, kind, figure, group_key, SUM(cents), SUM(deals), MAX(horizon) FROM credit_rollup "
         f"WHERE model_key IN ({', '.join(':' + n for n in names)}) AND kind IN ({kind_list}) "
         f"AND figure IN ({figure_list}) AND day >= :first AND day < :last{skip} GROUP BY 1, 2, 3, 4",
         **names, first=first_day, last=last_day)
     cents: dict[tuple[str, str, str, str], int] = {}
     deals: dict[tuple[str, str], int] = {}
-    for key, kind, figure, group, total, count in rows:
+    latest = None
+    for key, kind, figure, group, total, count, horizon in rows:
+        horizon = rawsql.as_utc(horizon)
+        latest = horizon if latest is None or horizon > latest else latest
         if total:
             cents[(key, kind, figure, group)] = int(total)
         if kind == kinds[0]:
             deals[(key, figure)] = deals.get((key, figure), 0) + int(count or 0)
-    return cents, deals
+    return cents, deals, latest
 
 
 def _is_day(text: str) -> bool:

@@ -5,13 +5,13 @@ their inputs, so that reports sum rows in SQL instead of rebuilding journeys.
 A deal's rows are worked out as of the end of time (every touch up to the close, or all of them while open) and
 carry the deal's `horizon`: the latest moment among its inputs (touches used, MQL, creation, close). As of any
 `now` at or after the horizon the live journey is the same journey, so the rows hold; a deal whose horizon is
-still ahead (a future-dated touch or close), or that has no rows for the model (TIME_DECAY while open, whose
-weights move with the clock; a CUSTOM weighting or a half-life nobody stored), is computed live by the caller,
-with the same rules. A won or lost deal's touch ages are fixed (TIME_DECAY measures them to the close), so its
-TIME_DECAY rows hold like any other model's.
+still ahead (a future-dated touch or close), or that has no rows for the model (a CUSTOM weighting or a half-life
+nobody stored), is computed live by the caller, with the same rules. TIME_DECAY measures touch ages to the close,
+or to the last touch while open, never to the clock, so every deal's TIME_DECAY rows hold like any other model's.
+The per-day rollups of these rows (rollups.py) are kept current by the same functions, in the same transaction.
 `rebuild_all()` recomputes every row from the raw rows (a test compares it with the kept-current rows);
-`backfill()` writes the rows of a stored model that has none yet (an upgrade that stores a new model: `migrate`
-runs it)."""
+`backfill()` writes the rows of a stored model that has none yet, of the deals a stored model does not cover yet,
+and the rollups of rows that have none (an upgrade: `migrate` runs it)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -189,9 +189,10 @@ async def models_changed() -> None:
 
 
 async def backfill() -> list[str]:
-    """The rows of every stored model that has none yet, in one transaction (so a model has all its rows or none):
-    after an upgrade that stores more models. Nothing to do, and one indexed look-up a model, on a database that
-    has them (or has no deals). Returns the keys written."""
+    """The rows of every stored model that has none yet, and of every deal a stored model has no rows of (open
+    deals under TIME_DECAY before they were stored), with the rollups of rows that have none, in one transaction
+    (so a model has all its rows or none): after an upgrade. Nothing to write, and a look-up a model (and one
+    anti-join of the deals a model), on a database that has them (or has no deals). Returns the keys written."""
     if not await Opportunity.exists():
         return []
     async with in_transaction():

@@ -1,5 +1,5 @@
 """The `sharedgoals` command: serve, migrate, create-token, seed-demo, generate, import, rebuild-sla,
-check-percents, backup, export-schema."""
+rebuild-rollups, check-percents, backup, export-schema."""
 from __future__ import annotations
 
 import argparse
@@ -347,16 +347,30 @@ def _waiting_for_writer() -> None:
           flush=True)
 
 
-def cmd_rebuild_sla(args) -> int:
-    from domain.leads import sla_store
-    from domain.leads.models import SlaLead
+def _rebuilt(rebuild, count) -> int:
+    """Derived rows rewritten in one transaction with the lead writers' lock (an import waits), then counted."""
     from domain.locks import bulk_lead_transaction
 
     async def work():
         async with bulk_lead_transaction(on_wait=_waiting_for_writer):
-            await sla_store.rebuild_all()
-        return await SlaLead.all().count()
-    print(f"stored SLA rows rebuilt from the lead facts: {_run(_with_db(work)):,} rows")
+            await rebuild()
+        return await count()
+    return _run(_with_db(work))
+
+
+def cmd_rebuild_sla(args) -> int:
+    from domain.leads import sla_store
+    from domain.leads.models import SlaLead
+    count = _rebuilt(sla_store.rebuild_all, lambda: SlaLead.all().count())
+    print(f"stored SLA rows rebuilt from the lead facts: {count:,} rows")
+    return 0
+
+
+def cmd_rebuild_rollups(args) -> int:
+    from domain.attribution import rollups
+    from domain.attribution.models import CreditRollup
+    count = _rebuilt(rollups.rebuild, lambda: CreditRollup.all().count())
+    print(f"credit rollups rebuilt from the stored credit rows: {count:,} rows")
     return 0
 
 
@@ -446,6 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild-sla", help="rewrite the stored per-lead SLA rows from the lead facts (after "
                                            "SHAREDGOALS_TIMEZONE changes, business-hours SLAs need it to be fast)")
     p.set_defaults(func=cmd_rebuild_sla)
+
+    p = sub.add_parser("rebuild-rollups", help="rewrite the per-day credit rollups from the stored credit rows "
+                                               "(they are kept current; this is for a repair)")
+    p.set_defaults(func=cmd_rebuild_rollups)
 
     p = sub.add_parser("check-percents", help="list stored PERCENT key result values outside -10..10 (whole "
                                               "percents typed as 52 for 52%%); exits 1 when there are any")

@@ -178,3 +178,23 @@ class DrivenEffect(Model):
 
     class Meta:
         table = "driven_effect"
+class CreditRollup(Model):
+    """Derived: the stored credit rows (DealCredit) of one model summed per UTC day, figure and group
+    (rollups.py), kept current in the transactions that write those rows. `figure` P counts a row on the day its
+    deal was created (pipeline), B on the day it was won (bookings); `kind` is the grouping (TEAM, PERSON, CHANNEL,
+    CAMPAIGN; SOURCED and INFLUENCED: the default model's sourced and influenced pipeline by team); `deals` counts
+    the deals whose first row is in the bucket; `horizon` is the latest horizon of the rows ever summed into it."""
+
+    id = fields.BigIntField(primary_key=True)
+    model_key = fields.CharField(max_length=120)
+    kind = fields.CharField(max_length=12)
+    figure = fields.CharField(max_length=1)
+    day = fields.CharField(max_length=10)  # the UTC day, YYYY-MM-DD
+    group_key = fields.CharField(max_length=200)
+    cents = fields.BigIntField()
+    deals = fields.IntField()
+    horizon = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_rollup"
+        unique_together = (("model_key", "kind", "day", "figure", "group_key"),)

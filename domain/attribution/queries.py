@@ -1,6 +1,7 @@
 """Attribution reads: credit per group under any model, sourced and influenced pipeline, shared wins, models
-side by side. Stored models are summed in SQL from the stored credit rows (stored.py), the rest (and the deals
-without fresh rows) computed live over the deals read set-based (journeys.py) and split by credit.py."""
+side by side. Stored models are summed from the per-day rollups of the stored credit rows (rollup_reads.py,
+rollups.py, stored.py), the rest (and the deals without fresh rows) computed live over the deals read set-based
+(journeys.py) and split by credit.py."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ from tortoise.expressions import Q
 from domain.batch import by_ids
 from domain.errors import ErrorCode, Problems, invalid
 from domain import clock
-from domain.attribution import driven, driven_store, driven_totals, markov, rules, stored, training
+from domain.attribution import driven, driven_store, driven_totals, markov, rollup_reads, rules, stored, training
 from domain.attribution.credit import (  # noqa: F401  (the deal and credit names other areas read from here)
     DEFAULT_MODEL, UNATTRIBUTED, CreditRow, Deal, ModelChoice, iter_credit_rows,
 )
@@ -127,7 +128,7 @@ async def _live_deals(period: PeriodView, ids: set[int]) -> list[Deal]:
 
 
 async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by: GroupBy, *, pipeline: bool = True,
-                               bookings: bool = True, deal_count: int | None = None) -> dict[str, list[int]]:
+                               bookings: bool = True) -> dict[str, list[int]]:
     """credit_by_group over the period's deals: summed in SQL from the stored rows where the model is stored (the
     deals without fresh rows computed live and added), else all computed live. Without `pipeline` (or `bookings`)
     every pipeline (bookings) figure is 0 and only the deals the other figure counts are read."""
@@ -140,29 +141,39 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
             stored_key = None  # (effects of another period's chain: weighed live)
         if stored_key is not None:  # a closed period's stored data-driven rows, summed in SQL
             totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
-                                                      pipeline=pipeline, bookings=bookings, deal_count=deal_count,
-                                                      key=stored_key)
+                                                      pipeline=pipeline, bookings=bookings, key=stored_key)
         elif driven.is_data_driven(choice.model):  # an open period: the default model's rows re-weighed live
             totals, live = await driven_totals.credit_totals(period, choice, group_by)
         else:
-            totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
-                                                      pipeline=pipeline, bookings=bookings, deal_count=deal_count)
-        for key, (p, b) in (await credit_by_group(await _live_deals(period, live), choice, group_by)).items():
-            line = totals.setdefault(key, [0, 0])
-            line[0] += p
-            line[1] += b
+            totals, live = await rollup_reads.credit_totals(period.start, period.end, choice, group_by.value,
+                                                            clock.now(), pipeline=pipeline, bookings=bookings)
+        await _add_live(totals, period, live, choice, group_by)
     return {key: [p if pipeline else 0, b if bookings else 0] for key, (p, b) in totals.items()}
 
 
+async def _add_live(totals: dict[str, list[int]], period: PeriodView, live: set[int], choice: ModelChoice,
+                    group_by: GroupBy) -> None:
+    """The credit of the deals without fresh rows, computed live, added to `totals`."""
+    for key, (p, b) in (await credit_by_group(await _live_deals(period, live), choice, group_by)).items():
+        line = totals.setdefault(key, [0, 0])
+        line[0] += p
+        line[1] += b
+
+
 async def attribution(period: PeriodView, choice: ModelChoice, group_by: GroupBy,
-                      deal_list: Sequence[Deal] | None = None, *, deal_count: int | None = None) -> Attribution:
+                      deal_list: Sequence[Deal] | None = None) -> Attribution:
     """Credit per group; from `deal_list` when given, else the period's deals (see period_credit_totals). Every
     deal's credit sums to its amount, so the lines sum to the period's pipeline and bookings."""
     choice = await with_effects(period, choice)
     if deal_list is None:
-        totals = await period_credit_totals(period, choice, group_by, deal_count=deal_count)
+        totals = await period_credit_totals(period, choice, group_by)
     else:
         totals = await credit_by_group(deal_list, choice, group_by)
+    return await _attribution_of(totals, group_by)
+
+
+async def _attribution_of(totals: dict[str, list[int]], group_by: GroupBy) -> Attribution:
+    """{group key: [pipeline, bookings]} as labelled lines, largest bookings first, with their totals."""
     labels = await _labels(group_by, list(totals))
     labels.update({UNATTRIBUTED: "Unattributed (no touches)", "NONE": f"(no {group_by.value.lower()})"})
     lines = [Line(key, labels.get(key, key), p, b) for key, (p, b) in totals.items() if p or b]
@@ -187,15 +198,21 @@ async def attribution_comparison(period: PeriodView, models: Sequence[rules.Mode
                                  markov_order: int = 1) -> list[tuple[rules.Model, Attribution]]:
     """Each distinct model's credit per group (compared_models): a stored model summed from its rows (attribution),
     the others computed over the period's deals, read once for them all (MARKOV with its chain of `markov_order`)."""
+    choices = {model: model_choice(model, markov_order=markov_order) for model in compared_models(models)}
+    stored_models = [m for m, c in choices.items() if await stored.is_stored(c)]
+    # every stored model's rollups read at once (a few statements for them all)
+    read = await rollup_reads.credit_totals_of([choices[m] for m in stored_models], period.start, period.end,
+                                               group_by.value, clock.now())
     columns = []
     deal_list: list[Deal] | None = None
-    deal_count: int | None = None  # the period's deals, counted once for every stored model
-    for model in compared_models(models):
-        choice = model_choice(model, markov_order=markov_order)
-        if await stored.is_stored(choice):
-            if deal_count is None:
-                deal_count = await stored.period_deal_count(period.start, period.end)
-            columns.append((model, await attribution(period, choice, group_by, deal_count=deal_count)))
+    for model, choice in choices.items():
+        if model in stored_models:
+            totals, live = read[stored.key_of(choice)]
+            await _add_live(totals, period, live, choice, group_by)
+            columns.append((model, await _attribution_of(totals, group_by)))
+            continue
+        if driven.is_data_driven(model):  # a closed period's stored rows (period_credit_totals), else its chain live
+            columns.append((model, await attribution(period, choice, group_by)))
             continue
         if deal_list is None:
             deal_list = await deals(period)
@@ -203,13 +220,18 @@ async def attribution_comparison(period: PeriodView, models: Sequence[rules.Mode
     return columns
 
 
-async def shared_wins(period: PeriodView) -> list[Deal]:
+async def shared_wins(period: PeriodView) -> list[DealOpportunity]:
     """The deals won in the period that marketing and sales (or SDR) both touched before the opportunity was created
-    (rules.is_shared_win over the functions of its influencing teams)."""
-    wins = [d for d in await deals(period) if d.in_bookings]
+    (rules.is_shared_win over the functions of its influencing teams), by id: the influencing teams read from the
+    default model's stored rows of the period's wins, the wins without fresh rows computed live from their
+    journeys."""
+    influencers, live = await rollup_reads.won_influencing_teams(period.start, period.end, clock.now())
+    for deal in await _live_deals(period, live):
+        if deal.in_bookings:
+            influencers[deal.opportunity.id] = rules.influencing_teams(deal.journey)
     functions = await team_functions()
-    return [d for d in wins
-            if rules.is_shared_win({functions.get(t) for t in rules.influencing_teams(d.journey)})]
+    shared = [i for i, teams in influencers.items() if rules.is_shared_win({functions.get(t) for t in teams})]
+    return await read_opportunities(Opportunity.filter(id__in=shared).order_by("id")) if shared else []
 
 
 @dataclass
@@ -242,7 +264,7 @@ async def pipeline_by_team(period: PeriodView, *, bookings: bool = True) -> dict
     """sourced_and_influenced over the period's deals, summed in SQL from the stored rows (deals without fresh rows
     computed live and added). Without `bookings` both bookings figures are 0 and only the deals created in the
     period are read."""
-    stored_teams, live = await stored.team_pipeline(period.start, period.end, clock.now(), bookings=bookings)
+    stored_teams, live = await rollup_reads.team_pipeline(period.start, period.end, clock.now(), bookings=bookings)
     teams = {t: TeamPipeline(t, *cents) for t, cents in stored_teams.items()}
     for team_id, row in sourced_and_influenced(await _live_deals(period, live)).items():
         mine = teams.setdefault(team_id, TeamPipeline(team_id))

@@ -13,7 +13,7 @@ The models (share of the amount), written as position weights {milestone: weight
   U_SHAPED    {FT .4, LC .4} + .2 others                      W_SHAPED {FT .3, LC .3, OC .3} + .1 others
   FULL_PATH   {FT, LC, OC, CW .225 each} + .1 others          J_SHAPED {FT .2, last .6} + .2 others
   INVERSE_J   {FT .6, last .2} + .2 others                    CUSTOM  {FT ft, LC lc, OC oc, CW cw} + others
-  TIME_DECAY  2^(-age/half_life) per touch, age in days to the close (to as_of while open), normalised.
+  TIME_DECAY  2^(-age/half_life) per touch, age in days to the close (to the last touch while open), normalised.
 "last" is the last touch of the journey (J_SHAPED, INVERSE_J, LAST_TOUCH); it always exists, like FT.
 MARKOV and SHAPLEY (data-driven) are not position models: a touch weighs its channel's effect in a period's chain
 (markov.py, shapley.py, driven.py), so `weights()` refuses them; `proportional()` and `split()` finish their split.
@@ -52,9 +52,10 @@ Other choices made here (where the brief left room):
   one. `mql_at` must be the lead's first MQL event (the caller picks it).
 - `journey()` treats a close or an MQL dated after `as_of` as not happened yet (the journey is open / has no MQL),
   just as touches after `as_of` are left out; `created_at` is kept as given.
-- TIME_DECAY measures age to `closed_at`, else to `as_of`, else (open and no as_of given) to the last touch; the
-  normalised weights do not depend on that reference point (moving it multiplies every raw weight by the same
-  factor). half_life_days must be above 0.
+- TIME_DECAY measures age to `closed_at`, else (open) to the last touch, not to `as_of`: the normalised weights do
+  not depend on the reference point (moving it multiplies every raw weight by the same factor), and a fixed one
+  makes them the same Decimals whatever the clock, so an open deal's weights can be stored. half_life_days must be
+  above 0.
 - CUSTOM weights are validated when used (`custom_weights_problem`, ValueError from `weights`): each at least 0
   and summing to 1 within 1e-9 after rounding each to 6 places; they are then used as given, normalised by their
   exact sum. `custom` is ignored by the other models.
@@ -317,7 +318,10 @@ def pow2(x: Decimal) -> Decimal:
 
 
 def _time_decay(j: Journey, half_life_days: Decimal, as_of: datetime | None) -> list[Decimal]:
-    reference = j.closed_at or as_of or j.touches[-1].at
+    # Measured to the close, else to the last touch (never to `as_of`): the normalised weights are the same from
+    # any reference point, and from this one they are the same Decimals whatever the clock says, so an open deal's
+    # stored TIME_DECAY rows are its live ones.
+    reference = j.closed_at or j.touches[-1].at
     micro = timedelta(microseconds=1)
     raw = []
     for t in j.touches:

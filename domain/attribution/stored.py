@@ -5,13 +5,13 @@ their inputs, so that reports sum rows in SQL instead of rebuilding journeys.
 A deal's rows are worked out as of the end of time (every touch up to the close, or all of them while open) and
 carry the deal's `horizon`: the latest moment among its inputs (touches used, MQL, creation, close). As of any
 `now` at or after the horizon the live journey is the same journey, so the rows hold; a deal whose horizon is
-still ahead (a future-dated touch or close), or that has no rows for the model (TIME_DECAY while open, whose
-weights move with the clock; a CUSTOM weighting or a half-life nobody stored), is computed live by the caller,
-with the same rules. A won or lost deal's touch ages are fixed (TIME_DECAY measures them to the close), so its
-TIME_DECAY rows hold like any other model's.
+still ahead (a future-dated touch or close), or that has no rows for the model (a CUSTOM weighting or a half-life
+nobody stored), is computed live by the caller, with the same rules. TIME_DECAY measures touch ages to the close,
+or to the last touch while open, never to the clock, so every deal's TIME_DECAY rows hold like any other model's.
+The per-day rollups of these rows (rollups.py) are kept current by the same functions, in the same transaction.
 `rebuild_all()` recomputes every row from the raw rows (a test compares it with the kept-current rows);
-`backfill()` writes the rows of a stored model that has none yet (an upgrade that stores a new model: `migrate`
-runs it)."""
+`backfill()` writes the rows of a stored model that has none yet, of the deals a stored model does not cover yet,
+and the rollups of rows that have none (an upgrade: `migrate` runs it)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -21,7 +21,7 @@ from decimal import Decimal
 from tortoise.transactions import in_transaction
 
 from domain import bulk, rawsql
-from domain.attribution import driven_state, rules
+from domain.attribution import driven_state, rollups, rules
 from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, iter_credit_rows
 from domain.attribution.journeys import read_opportunities, with_journeys
 from domain.bulk import utc
@@ -86,12 +86,6 @@ def _horizon(o, j: rules.Journey) -> datetime:
     return max(moments)
 
 
-def _weighed_live(choice: ModelChoice, deal: Deal) -> bool:
-    """TIME_DECAY weighs an open deal's touches against the clock: such a deal has no rows under it."""
-    return bool(deal.journey.touches) and rules.Model(choice.model) is rules.Model.TIME_DECAY \
-        and deal.opportunity.status is OpportunityStatus.OPEN
-
-
 CREDIT_COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "at", "team_id", "person_id", "channel",
                   "campaign", "weight", "amount_cents", "deal_amount_cents", "created_at", "won_at", "horizon",
                   "influencing")
@@ -108,9 +102,8 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> li
         facts[o.id] = (o.amount_cents, utc(o.created_at), won_at, utc(_horizon(o, j)), oc)
     rows = []
     for key, choice in choices.items():
-        kept = [d for d in deals if not _weighed_live(choice, d)]
-        # the weights of a closed deal's TIME_DECAY are measured to its close, of the others to nothing: any `now`
-        for credit in iter_credit_rows(kept, choice, END_OF_TIME):
+        # no weights depend on `now` (TIME_DECAY's are measured to the close, or to the last touch while open)
+        for credit in iter_credit_rows(deals, choice, END_OF_TIME):
             oid = credit[0].deal.opportunity.id
             amount, created_at, won_at, horizon, oc = facts[oid]
             influencers: set[int] = set()
@@ -145,6 +138,7 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
     choices = await stored_choices()
     if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
         await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
+    await rollups.leaving(ids)
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
         rows = credit_rows_of(deals, choices)
@@ -152,6 +146,7 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
             rows += credit_rows_of(weighed, {key: choice})
         await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
+    await rollups.entering(ids)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:
@@ -172,13 +167,12 @@ async def refresh_models(choices: dict[str, ModelChoice]) -> None:
     if not choices:
         return
     await DealCredit.filter(model_key__in=list(choices)).delete()
+    await rollups.clear(list(choices))
     last = 0
-    while True:
-        deals = await _deals_as_of_the_end(Opportunity.filter(id__gt=last).order_by("id").limit(BATCH))
-        if not deals:
-            return
+    while deals := await _deals_as_of_the_end(Opportunity.filter(id__gt=last).order_by("id").limit(BATCH)):
         last = deals[-1].opportunity.id
         await bulk.insert(bulk.db_of(), "deal_credit", CREDIT_COLUMNS, credit_rows_of(deals, choices))
+    await rollups.summed(list(choices))
 
 
 async def refresh_model(choice: ModelChoice) -> None:
@@ -195,26 +189,42 @@ async def models_changed() -> None:
     yet), none under a model no longer stored."""
     choices = await stored_choices()
     await DealCredit.exclude(model_key__in=list(choices)).exclude(model_key__contains="@").delete()  # not driven
+    await rollups.keep_only(list(choices))
     missing = {key: choice for key, choice in choices.items() if not await _has_rows(key)}
     await refresh_models(missing)
 
 
 async def backfill() -> list[str]:
-    """The rows of every stored model that has none yet, in one transaction (so a model has all its rows or none):
-    after an upgrade that stores more models. Nothing to do, and one indexed look-up a model, on a database that
-    has them (or has no deals). Returns the keys written."""
+    """The rows of every stored model that has none yet, and of every deal a stored model has no rows of (open
+    deals under TIME_DECAY before they were stored), with the rollups of rows that have none, in one transaction
+    (so a model has all its rows or none): after an upgrade. Nothing to write, and a look-up a model (and one
+    anti-join of the deals a model), on a database that has them (or has no deals). Returns the keys written."""
     if not await Opportunity.exists():
         return []
     async with in_transaction():
+        rolled = await rollups.backfill()
         choices = await stored_choices()
         missing = {key: choice for key, choice in choices.items() if not await _has_rows(key)}
         await refresh_models(missing)
-    return sorted(missing)
+        await refresh_deals(await _deals_without_rows(set(choices) - set(missing)))
+    return sorted(set(missing) | {f"{key} (rollups)" for key in rolled})
+
+
+async def _deals_without_rows(keys: Iterable[str]) -> list[int]:
+    """The deals that have no rows under one of these models (written before the model covered them, as open
+    deals under TIME_DECAY once were)."""
+    ids: set[int] = set()
+    for key in sorted(keys):
+        ids |= {r[0] for r in await rawsql.rows(
+            "SELECT o.id FROM opportunity o WHERE NOT EXISTS (SELECT 1 FROM deal_credit c "
+            "WHERE c.opportunity_id = o.id AND c.model_key = :key)", key=key)}
+    return sorted(ids)
 
 
 async def rebuild_all() -> None:
-    """Every stored row recomputed from the raw rows."""
+    """Every stored row (and rollup) recomputed from the raw rows."""
     await DealCredit.all().delete()
+    await rollups.clear()
     ids = await Opportunity.all().order_by("id").values_list("id", flat=True)
     await refresh_deals(ids)
 

@@ -112,7 +112,7 @@ class AttributionQuery:
             view = await org_service.get_period(period)
         except DomainError as e:
             raise client_error(e) from None
-        return [Opportunity.from_model(d.opportunity) for d in await queries.shared_wins(view)]
+        return [Opportunity.from_model(o) for o in await queries.shared_wins(view)]
 
     @strawberry.field(description="Deals, created in a period if one is given.")
     async def opportunities(self, info: Info, first: int = 20, after: str | None = None, period: str | None = None,

@@ -20,7 +20,6 @@ FIGURE = 10                  # one figure of the common view (computed once a re
 TRACE = 100                  # a connection of the rows behind a figure: gathers them all, then pages
 PERIOD_DEALS = 10_000        # every deal of a period read with its journey (touches, MQL time)
 LIVE_MODEL = 20_000          # a model not kept in stored rows (CUSTOM, TIME_DECAY at another half-life) over a period
-OPEN_DEALS = 2_000           # TIME_DECAY at its default half-life: stored rows, the period's open deals weighed live
 POSITION_MODEL = 2_000       # a position model computed live over a period's deals already read
 DEAL_CREDIT = 2              # one deal's credit under a position model (its journey through a DataLoader)
 DEAL_CREDIT_LIVE = 20        # one deal's credit under TIME_DECAY or CUSTOM (every touch weighed by its age)
@@ -76,7 +75,7 @@ def model_cost(model: Any, half_life_days: Any = None) -> int:
         return DATA_DRIVEN_MODEL
     if name not in STORED_MODELS or (name == "TIME_DECAY" and not _default_half_life(half_life_days)):
         return LIVE_MODEL
-    return STORED_REPORT + (OPEN_DEALS if name == "TIME_DECAY" else 0)
+    return STORED_REPORT  # TIME_DECAY at its default half-life too: every deal has stored rows
 
 
 def distinct_models(models: Any) -> list[str]:
@@ -152,7 +151,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.attribution": FieldCost(lambda a: model_cost(a.get("model"), a.get("halfLifeDays"))),
     "Query.attributionComparison": FieldCost(lambda a: comparison_cost(a.get("models")),
                                              list_size=lambda a: len(distinct_models(a.get("models")))),
-    "Query.sharedWins": FieldCost(PERIOD_DEALS, list_size=100),
+    "Query.sharedWins": FieldCost(STORED_REPORT, list_size=100),
     "Query.attributionDrivers": FieldCost(DRIVERS, list_size=20),
     "Query.pipelineByTeam": FieldCost(STORED_REPORT),
     "Query.slaReport": FieldCost(STORED_REPORT),

@@ -98,7 +98,7 @@ def test_a_live_model_costs_what_it_computes_and_a_stored_one_little(api, admin,
     # TIME_DECAY at its default half-life is stored for closed deals: its open deals are weighed live
     for default in ("", ", halfLifeDays: 7", ", halfLifeDays: 7.0"):
         assert _cost(app.post('{ attribution(period: "%s", model: TIME_DECAY%s) %s }' % (PERIOD, default, line),
-                              admin)) == costs.STORED_REPORT + costs.OPEN_DEALS + 10
+                              admin)) == costs.STORED_REPORT + 10
     assert _cost(app.post('{ attribution(period: "%s", model: W_SHAPED) %s }' % (PERIOD, line), admin)) \
         == costs.STORED_REPORT + 10
     assert _cost(app.post('{ attribution(period: "%s") %s }' % (PERIOD, line), admin)) == costs.STORED_REPORT + 10
@@ -121,11 +121,11 @@ def test_attribution_comparison_computes_each_distinct_model_once_in_first_seen_
     assert [c["model"] for c in columns] == ["TIME_DECAY", "W_SHAPED"]
     lines = lambda n: 1 + 10 * 2  # noqa: E731  (model, and lines { key bookings } under a list)
     # both stored: summed from their rows (TIME_DECAY's open deals weighed live), no period's deals read
-    assert _cost(mixed) == costs.STORED_REPORT + costs.OPEN_DEALS + costs.STORED_REPORT + 2 * (1 + lines(2))
+    assert _cost(mixed) == costs.STORED_REPORT + costs.STORED_REPORT + 2 * (1 + lines(2))
 
     once = app.post(query % (PERIOD, "TIME_DECAY"), admin)
     ten = app.post(query % (PERIOD, ", ".join(["TIME_DECAY"] * 10)), admin)
-    assert _cost(ten) == _cost(once) == costs.STORED_REPORT + costs.OPEN_DEALS + 1 + lines(1)
+    assert _cost(ten) == _cost(once) == costs.STORED_REPORT + 1 + lines(1)
     assert ten.json()["data"] == once.json()["data"]
     assert once.json()["data"]["attributionComparison"][0] == columns[0]
     # The same credit as attribution(model:) itself.
@@ -168,7 +168,7 @@ def test_the_rest_routes_spend_the_cost_of_their_graphql_twin(api, admin, live_s
     before = remaining()
     export = app.send("GET", f"/export/attribution.csv?period={PERIOD}&model=TIME_DECAY", admin)
     assert export.status_code == 200, export.text
-    assert remaining() == before - costs.STORED_REPORT - costs.OPEN_DEALS - 2  # (the default half-life: stored)
+    assert remaining() == before - costs.STORED_REPORT - 2  # (the default half-life: stored)
 
     before = remaining()
     rows = "external_id,company\n" + "".join(f"L-{i},\n" for i in range(2_499))  # 2,500 lines: 3 units

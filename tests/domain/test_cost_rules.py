@@ -27,9 +27,9 @@ def test_live_models_cost_what_a_whole_period_costs_and_stored_ones_a_sum():
         == costs.LIVE_MODEL
     assert costs.model_cost("W_SHAPED") == costs.model_cost(None) == costs.model_cost("LINEAR", "3") \
         == costs.STORED_REPORT
-    # TIME_DECAY at its default half-life: stored rows for the closed deals, the open ones weighed live
+    # TIME_DECAY at its default half-life: stored rows for every deal (ages measured to the close or last touch)
     assert costs.model_cost("TIME_DECAY") == costs.model_cost("TIME_DECAY", "7.000") == \
-        costs.STORED_REPORT + costs.OPEN_DEALS
+        costs.STORED_REPORT
     assert costs.model_cost("A_MODEL_NOBODY_STORES") == costs.LIVE_MODEL
     assert costs.LIVE_MODEL > 100 * costs.STORED_REPORT
 
@@ -38,7 +38,7 @@ def test_comparison_models_are_counted_once_each_in_first_seen_order():
     assert costs.distinct_models(["TIME_DECAY", "LINEAR", "TIME_DECAY", "W_SHAPED", "LINEAR"]) == \
         ["TIME_DECAY", "LINEAR", "W_SHAPED"]
     assert costs.comparison_cost(["TIME_DECAY"] * 10) == costs.comparison_cost(["TIME_DECAY"]) == \
-        costs.STORED_REPORT + costs.OPEN_DEALS
+        costs.STORED_REPORT
     assert costs.comparison_cost(["LINEAR", "W_SHAPED"]) == 2 * costs.STORED_REPORT
     # a model not stored reads the period's deals once, then is computed over them
     assert costs.comparison_cost(["LINEAR", "A_MODEL_NOBODY_STORES"]) == \
@@ -50,7 +50,7 @@ def test_an_import_costs_one_unit_per_thousand_rows():
 
 
 def test_an_export_costs_what_its_graphql_twin_costs():
-    assert costs.export_cost("attribution", {"model": "TIME_DECAY"}) == costs.STORED_REPORT + costs.OPEN_DEALS
+    assert costs.export_cost("attribution", {"model": "TIME_DECAY"}) == costs.STORED_REPORT
     assert costs.export_cost("attribution", {"model": "LINEAR"}) == costs.STORED_REPORT
     assert costs.export_cost("attribution", {}) == costs.STORED_REPORT
     assert costs.export_cost("credits", {}) == costs.PERIOD_DEALS
@@ -71,12 +71,12 @@ def test_nodes_refuses_more_than_100_ids():
 
 def test_a_report_field_costs_by_its_arguments_literal_or_variable():
     query = '{ attribution(period: "2026-Q4", model: %s) { key } }'
-    assert cost(query % "TIME_DECAY") == costs.STORED_REPORT + costs.OPEN_DEALS + 10
+    assert cost(query % "TIME_DECAY") == costs.STORED_REPORT + 10
     assert cost(query % "TIME_DECAY, halfLifeDays: 3") == costs.LIVE_MODEL + 10
     assert cost(query % "FIRST_TOUCH") == costs.STORED_REPORT + 10
     half_life = 'query($h: Decimal) { attribution(period: "2026-Q4", model: TIME_DECAY, halfLifeDays: $h) { key } }'
     assert cost(half_life, {"h": "3"}) == costs.LIVE_MODEL + 10
-    assert cost(half_life, {"h": "7"}) == cost(half_life, {}) == costs.STORED_REPORT + costs.OPEN_DEALS + 10
+    assert cost(half_life, {"h": "7"}) == cost(half_life, {}) == costs.STORED_REPORT + 10
     by_variable = 'query($m: AttributionModel) { attribution(period: "2026-Q4", model: $m) { key } }'
     assert cost(by_variable, {"m": "CUSTOM"}) == costs.LIVE_MODEL + 10
     assert cost(by_variable, {}) == costs.STORED_REPORT + 10

@@ -1,0 +1,194 @@
+"""Per-day rollups of the stored credit rows (`credit_rollup`): each model's rows (`deal_credit`, stored.py) summed
+per UTC day, figure and group, so that a period's credit is a sum of a few hundred rollup rows instead of a few
+hundred thousand credit rows.
+
+A rollup row is (model_key, kind, figure, day, group_key) -> cents, deals, horizon:
+- figure P sums a deal's rows on the UTC day it was created (pipeline), B on the day it was won (bookings);
+- kind TEAM, PERSON, CHANNEL or CAMPAIGN: each row's credit (`amount_cents`) by that column (UNATTRIBUTED for a
+  deal without touches, NONE for no value), as stored.credit_totals groups it; SOURCED: each deal's whole amount
+  on the team of its first touch (NONE without one); INFLUENCED: each deal's whole amount on every team marked
+  `influencing`, as stored.team_pipeline sums them;
+- `deals` counts the deals whose first row (position 0, or -1 without touches) is in the bucket (so a reader can
+  tell whether every deal of its days has rows); `horizon` is the latest horizon of the rows ever summed into it.
+
+Days compose into any period: a fiscal quarter whose bounds are UTC midnights is whole days; in another zone the
+reader takes the whole UTC days from here and the hours at each end from the rows (stored.credit_totals). Kept
+current in the transaction that writes the rows, generic over model_key (whatever model stored.py stores):
+`leaving(ids)` before a deal's rows are deleted subtracts them, `entering(ids)` after they are written adds them,
+`clear(keys)` / `summed(keys)` around a model's rows rewritten, `backfill()` for a database whose rows predate
+the rollups. Freshness: a day whose `horizon` is after `now` holds rows that may not count yet; the reader takes
+that day from the rows (which filter `horizon <= now` row by row). A deal's rows leaving never lower a bucket's
+horizon (only a rebuild does): at worst a day is read from the rows until the clock passes it."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from domain import bulk, rawsql
+
+CREDIT_KINDS = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", "CAMPAIGN": "campaign"}
+TEAM_KINDS = ("SOURCED", "INFLUENCED")
+FIGURES = {"P": "created_at", "B": "won_at"}
+_FIRST_ROW = "CASE WHEN position <= 0 THEN 1 ELSE 0 END"
+# The stored data-driven rows (MARKOV:<order>@<period>, SHAPLEY@<period>: driven_store.py) are one period's deals
+# each, summed from the rows (stored.credit_totals): they have no rollups.
+_NOT_DRIVEN = " AND model_key NOT LIKE '%@%'"
+
+
+def _kinds() -> list[tuple[str, str, str, str, str]]:
+    """(kind, group key, cents, deals, condition) of each rollup kind, as SQL over deal_credit."""
+    kinds = [(kind, f"CASE WHEN position < 0 THEN 'UNATTRIBUTED' WHEN {column} IS NULL THEN 'NONE' "
+                    f"ELSE CAST({column} AS TEXT) END", "amount_cents", _FIRST_ROW, "")
+             for kind, column in CREDIT_KINDS.items()]
+    kinds.append(("SOURCED", "CASE WHEN position = 0 AND team_id IS NOT NULL THEN CAST(team_id AS TEXT) ELSE 'NONE' END",
+                  "deal_amount_cents", "1", " AND position <= 0"))
+    kinds.append(("INFLUENCED", "CAST(team_id AS TEXT)", "deal_amount_cents", "0", " AND influencing"))
+    return kinds
+
+
+def _upsert_sql(sign: int, where: str) -> str:
+    """Add (sign 1) or take away (sign -1) the sums of the deal_credit rows matching `where` to their buckets."""
+    parts = []
+    for figure, column in FIGURES.items():
+        dated = "" if figure == "P" else " AND won_at IS NOT NULL"
+        for kind, key, cents, deals, condition in _kinds():
+            parts.append(
+                f"SELECT model_key AS model_key, '{kind}' AS kind, '{figure}' AS figure, "
+                f"{rawsql.time_bucket(column, 'DAY')} AS day, {key} AS group_key, {sign} * SUM({cents}) AS cents, "
+                f"{sign} * SUM({deals}) AS deals, MAX(horizon) AS horizon "
+                f"FROM deal_credit WHERE ({where}){dated}{condition}{_NOT_DRIVEN} GROUP BY 1, 4, 5")
+    return ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key, cents, deals, horizon) "
+            # in key order: concurrent writers lock the rows they share in the same order (no deadlock)
+            "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true ORDER BY 1, 2, 3, 4, 5 "
+            "ON CONFLICT (model_key, kind, day, figure, group_key) DO UPDATE SET "
+            "cents = credit_rollup.cents + excluded.cents, deals = credit_rollup.deals + excluded.deals, "
+            "horizon = CASE WHEN excluded.horizon > credit_rollup.horizon THEN excluded.horizon "
+            "ELSE credit_rollup.horizon END")
+
+
+async def _apply(sign: int, where: str, params: list) -> None:
+    await bulk.db_of().execute_query(_upsert_sql(sign, where), params)
+
+
+async def _apply_to_deals(sign: int, opportunity_ids: Iterable[int]) -> None:
+    db = bulk.db_of()
+    for chunk in bulk.chunks(sorted(set(opportunity_ids))):
+        condition, params = bulk.ids_condition(db, "opportunity_id", chunk)
+        await _apply(sign, condition, params)
+
+
+async def leaving(opportunity_ids: Iterable[int]) -> None:
+    """Before these deals' stored rows are deleted (in the same transaction): their sums taken out."""
+    await _apply_to_deals(-1, opportunity_ids)
+
+
+async def entering(opportunity_ids: Iterable[int]) -> None:
+    """After these deals' stored rows are written (in the same transaction): their sums added."""
+    await _apply_to_deals(1, opportunity_ids)
+
+
+def _keys_condition(keys: Sequence[str]) -> tuple[str, list]:
+    if bulk.dialect_of(bulk.db_of()) == "sqlite":
+        # numbered: the condition is repeated in every part of the statement
+        return "model_key IN (" + ", ".join(f"?{i}" for i in range(1, len(keys) + 1)) + ")", list(keys)
+    return "model_key = ANY($1::text[])", [list(keys)]
+
+
+async def clear(keys: Sequence[str] | None = None) -> None:
+    """The rollups of these models (all of them without `keys`) deleted: before their rows are rewritten."""
+    if keys is None:
+        await bulk.db_of().execute_query("DELETE FROM credit_rollup", [])
+    elif keys:
+        condition, params = _keys_condition(list(keys))
+        await bulk.db_of().execute_query(f"DELETE FROM credit_rollup WHERE {condition}", params)
+
+
+async def keep_only(keys: Sequence[str]) -> None:
+    """The rollups of every model but these deleted (their rows were)."""
+    condition, params = _keys_condition(list(keys) or [""])
+    await bulk.db_of().execute_query(f"DELETE FROM credit_rollup WHERE NOT ({condition})", params)
+
+
+async def summed(keys: Sequence[str]) -> None:
+    """These models' rollups written from their rows (after clear(keys) and the rows rewritten)."""
+    if keys:
+        condition, params = _keys_condition(list(keys))
+        await _apply(1, condition, params)
+
+
+async def rebuild() -> None:
+    """Every rollup recomputed from the stored rows."""
+    await clear()
+    await _apply(1, "true", [])
+
+
+_DISTINCT_KEYS = """
+WITH RECURSIVE k(v) AS (SELECT min(model_key) FROM {table}
+                        UNION ALL SELECT (SELECT min(model_key) FROM {table} WHERE model_key > k.v) FROM k
+                        WHERE k.v IS NOT NULL)
+SELECT v FROM k WHERE v IS NOT NULL"""
+
+
+async def _model_keys(table: str) -> set[str]:
+    """The model keys with rows in `table`, one index step a key (a skip scan of its model_key index)."""
+    return {r[0] for r in await rawsql.rows(_DISTINCT_KEYS.format(table=table)) if "@" not in r[0]}
+
+
+async def backfill() -> list[str]:
+    """The rollups of every model that has stored rows and no rollups yet (a database written before the rollups:
+    `migrate` runs this), none of a model without rows. Returns the keys summed."""
+    with_rows = await _model_keys("deal_credit")
+    rolled = await _model_keys("credit_rollup")
+    await clear(sorted(rolled - with_rows))
+    missing = sorted(with_rows - rolled)
+    await summed(missing)
+    return missing
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+async def stale_days(keys: Sequence[str], kind: str, first_day: str, last_day: str, now: datetime) -> set[str]:
+    """The days in [first_day, last_day) (YYYY-MM-DD) whose rollups of any of `keys` hold rows with a horizon
+    after `now`: the reader takes those days from the rows."""
+    names = {f"k{i}": k for i, k in enumerate(keys)}
+    rows = await rawsql.rows(
+        f"SELECT DISTINCT day FROM credit_rollup WHERE model_key IN ({', '.join(':' + n for n in names)}) "
+        "AND kind = :kind AND day >= :first AND day < :last AND horizon > :now",
+        **names, kind=kind, first=first_day, last=last_day, now=now)
+    return {r[0] for r in rows}
+
+
+async def sums(keys: Sequence[str], kinds: Sequence[str], first_day: str, last_day: str, figures: Sequence[str],
+               skip_days: Sequence[str] = ()) -> tuple[dict[tuple[str, str, str, str], int], dict[tuple[str, str], int],
+                                                       datetime | None]:
+    """({(model key, kind, figure, group key): cents} over the days [first_day, last_day) but `skip_days`, zero
+    sums left out; {(model key, figure): deals}, counted in the first of `kinds`; the latest horizon summed), for
+    several models at once."""
+    if not keys or not kinds or not figures:
+        return {}, {}, None
+    names = {f"k{i}": k for i, k in enumerate(keys)}
+    kind_list = ", ".join(f"'{k}'" for k in kinds if k in CREDIT_KINDS or k in TEAM_KINDS)
+    figure_list = ", ".join(f"'{f}'" for f in figures if f in FIGURES)
+    skip = ""
+    if skip_days:
+        skip = " AND day NOT IN (" + ", ".join(f"'{d}'" for d in skip_days if _is_day(d)) + ")"
+    rows = await rawsql.rows(
+        f"SELECT model_key, kind, figure, group_key, SUM(cents), SUM(deals), MAX(horizon) FROM credit_rollup "
+        f"WHERE model_key IN ({', '.join(':' + n for n in names)}) AND kind IN ({kind_list}) "
+        f"AND figure IN ({figure_list}) AND day >= :first AND day < :last{skip} GROUP BY 1, 2, 3, 4",
+        **names, first=first_day, last=last_day)
+    cents: dict[tuple[str, str, str, str], int] = {}
+    deals: dict[tuple[str, str], int] = {}
+    latest = None
+    for key, kind, figure, group, total, count, horizon in rows:
+        horizon = rawsql.as_utc(horizon)
+        latest = horizon if latest is None or horizon > latest else latest
+        if total:
+            cents[(key, kind, figure, group)] = int(total)
+        if kind == kinds[0]:
+            deals[(key, figure)] = deals.get((key, figure), 0) + int(count or 0)
+    return cents, deals, latest
+
+
+def _is_day(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-" and (text[:4] + text[5:7] + text[8:]).isdigit()

@@ -1,0 +1,180 @@
+"""Per-day credit rollups (domain/attribution/rollups.py): the figures read from them equal the same figures summed
+from the stored rows (any model, grouping, period and bounds off UTC midnight), and they stay current through
+imports, an opportunity's change and a model of record approved, in the same transaction (a refused import leaves
+them as they were)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain import clock
+from domain.attribution import rollup_reads, rollups, stored
+from domain.attribution.models import CreditRollup, Opportunity
+from domain.dataset.service import Options, generate
+from domain.org.service import get_period
+from tests.api.fixtures import APPROVE, OPPORTUNITY_HEADER, PROPOSE, TOUCH_HEADER, imported, post_import
+from tests.harness import snapshot
+
+UTC = timezone.utc
+AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+@snapshot
+def random_org(api, admin):
+    """A generated organisation (random journeys, seed 11, through the import path) as of AS_OF."""
+    api.set_now(AS_OF)
+    return api.run(generate(Options(leads=500, seed=11, quarters=2, as_of=AS_OF)))
+
+
+def _rollups(api) -> dict:
+    """The rollup table as {(model, kind, figure, day, group): (cents, deals)}, empty sums left out."""
+    rows = api.run(CreditRollup.all().values_list("model_key", "kind", "figure", "day", "group_key", "cents",
+                                                  "deals"))
+    return {tuple(r[:5]): (r[5], r[6]) for r in rows if r[5] or r[6]}
+
+
+def _bounds(api, key: str) -> list[tuple[datetime, datetime]]:
+    period = api.run(get_period(key))
+    hours = timedelta(hours=7)
+    # the quarter, and the same quarter cut 7 hours off UTC midnight at both ends (a zone other than UTC)
+    return [(period.start, period.end), (period.start + hours, period.end + hours),
+            (period.start - hours, period.start + timedelta(days=40, hours=3))]
+
+
+def _nonzero(totals: dict) -> dict:
+    return {k: list(v) for k, v in totals.items() if any(v)}
+
+
+def _agree(api, periods) -> int:
+    """Every stored model and grouping (one side alone too, by team), for the quarter and bounds off UTC midnight:
+    rollup_reads gives stored.credit_totals' figures and live deals, and the team figures stored.team_pipeline's.
+    Returns the groups compared."""
+    now = clock.now()
+
+    async def compare(start, end):
+        seen = 0
+        for choice in stored.BUILT_IN.values():
+            for group_by, sides in [(g, {}) for g in ("TEAM", "PERSON", "CHANNEL", "CAMPAIGN")] + [
+                    ("TEAM", {"pipeline": False}), ("TEAM", {"bookings": False})]:
+                by_rows = await stored.credit_totals(start, end, choice, group_by, now, **sides)
+                rolled = await rollup_reads.credit_totals(start, end, choice, group_by, now, **sides)
+                assert (_nonzero(rolled[0]), rolled[1]) == (_nonzero(by_rows[0]), by_rows[1]), \
+                    (start, end, choice, group_by, sides)
+                seen += len(_nonzero(by_rows[0]))
+        for bookings in (True, False):
+            by_rows = await stored.team_pipeline(start, end, now, bookings=bookings)
+            rolled = await rollup_reads.team_pipeline(start, end, now, bookings=bookings)
+            assert (_nonzero(rolled[0]), rolled[1]) == (_nonzero(by_rows[0]), by_rows[1]), (start, end)
+        return seen
+    return sum(api.run(compare(start, end)) for key in periods for start, end in _bounds(api, key))
+
+
+def _rebuilt_equals_kept(api) -> None:
+    kept = _rollups(api)
+    api.run(rollups.rebuild())
+    assert _rollups(api) == kept
+
+
+def test_rollup_figures_equal_the_rows_sql_on_random_data(api, admin, random_org):
+    assert api.run(CreditRollup.all().count()) > 100
+    assert _agree(api, random_org.periods) > 200
+    _rebuilt_equals_kept(api)
+
+
+def test_rollups_stay_current_through_imports_a_deal_change_and_a_model_of_record(api, admin, random_org):
+    from domain.org.models import Person
+    period = random_org.periods[-1]
+    deal = api.run(Opportunity.filter(lead_id__not_isnull=True, status="OPEN").order_by("id").first())
+    lead = api.run(deal.lead).external_id
+    before = _rollups(api)
+    # a touch imported on the deal's lead: its rows move, and so do the rollups
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-ROLL-1,{lead},2026-11-18T10:00:00Z,MARKETING,webinar,"
+                                                f"Late push,Demand Generation,,\n", admin)
+    touched = _rollups(api)
+    assert touched != before
+    _rebuilt_equals_kept(api)
+    # the deal won (an opportunity re-imported with its new status): its bookings appear on its win day
+    imported(api, "opportunities", OPPORTUNITY_HEADER + f"\n{deal.external_id},{lead},{deal.name},"
+                                                        f"{deal.amount_cents / 100:.2f},{deal.created_at.isoformat()},"
+                                                        f"WON,2026-11-19T12:00:00Z,\n", admin)
+    won = _rollups(api)
+    assert sum(cents for (m, kind, figure, day, _), (cents, _) in won.items()
+               if (m, kind, figure, day) == ("W_SHAPED", "TEAM", "B", "2026-11-19")) >= deal.amount_cents
+    _rebuilt_equals_kept(api)
+    # a refused import (one bad line beside a good one) changes nothing
+    response = post_import(api, "opportunities", OPPORTUNITY_HEADER + f"\n{deal.external_id},{lead},{deal.name},"
+                                                                      f"{deal.amount_cents / 100 + 5:.2f},"
+                                                                      f"{deal.created_at.isoformat()},OPEN,,\n"
+                                                                      f"BAD-1,{lead},Bad,not money,2026-11-01,OPEN,,\n",
+                           admin)
+    assert response.status_code in (200, 422) and response.json()["imported"] is False, response.text
+    assert _rollups(api) == won
+    # a model of record approved by both sides: its rollups appear with its rows
+    leader = lambda function: api.token(person=api.run(  # noqa: E731
+        Person.filter(role="LEADER", team__function=function).order_by("id").first().values_list("email", flat=True)))
+    marketing, sales = leader("MARKETING"), leader("SALES")
+    proposal = api.gql(PROPOSE, {"input": {"period": period, "model": "TIME_DECAY", "halfLifeDays": "3"}},
+                       marketing)["attributionModelOfRecordPropose"]["modelOfRecord"]
+    api.gql(APPROVE, {"id": proposal["id"]}, marketing)
+    api.gql(APPROVE, {"id": proposal["id"]}, sales)
+    assert {k[0] for k in _rollups(api)} == set(stored.BUILT_IN) | {"TIME_DECAY:3"}
+    _rebuilt_equals_kept(api)
+    assert _agree(api, [period]) > 0
+
+
+def test_a_day_with_rows_ahead_of_the_clock_is_read_from_the_rows(api, admin, random_org):
+    """A future-dated touch puts a horizon after `now` on its deal's days: those days come from the rows (which
+    leave that deal to the live computation), the figures still equal the rows'."""
+    deal = api.run(Opportunity.filter(lead_id__not_isnull=True, status="OPEN").order_by("id").first())
+    lead = api.run(deal.lead).external_id
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-AHEAD,{lead},2026-12-15T10:00:00Z,SALES,call,,Field Sales,,\n",
+             admin)
+    period = api.run(get_period(random_org.periods[-1]))
+    day = deal.created_at.astimezone(UTC).date().isoformat()
+    stale = api.run(rollups.stale_days(["W_SHAPED"], "TEAM", period.start.date().isoformat(),
+                                       period.end.date().isoformat(), clock.now()))
+    assert day in stale
+    _, live = api.run(rollup_reads.credit_totals(period.start, period.end, stored.DEFAULT_MODEL, "TEAM", clock.now()))
+    assert deal.id in live
+    assert _agree(api, random_org.periods) > 0
+
+
+@pytest.mark.parametrize("missing", ["rollups", "rows"])
+def test_the_backfill_writes_missing_rollups(api, admin, random_org, missing):
+    """A database whose rows predate the rollups gets them from `migrate`'s backfill (the same as kept current);
+    one whose open deals had no TIME_DECAY rows gets those rows and their rollups."""
+    kept = _rollups(api)
+    if missing == "rollups":
+        api.run(CreditRollup.all().delete())
+    else:
+        from domain.attribution.models import DealCredit
+        open_ids = list(api.run(Opportunity.filter(status="OPEN").values_list("id", flat=True)))
+        api.run(rollups.leaving(open_ids))
+        api.run(DealCredit.filter(model_key="TIME_DECAY:7", opportunity_id__in=open_ids).delete())
+        api.run(rollups.entering(open_ids))
+        assert _rollups(api) != kept
+    api.run(stored.backfill())
+    assert _rollups(api) == kept
+    assert api.run(stored.backfill()) == []
+
+
+def test_shared_wins_from_the_rows_are_the_live_rules(api, admin, random_org):
+    """sharedWins reads the wins' influencing teams from the stored rows (a win with a touch ahead of the clock
+    computed live): the same deals as rules.is_shared_win over every won deal's journey."""
+    from domain.attribution import queries, rules
+    lead = api.run(Opportunity.filter(lead_id__not_isnull=True, status="WON").order_by("-closed_at").first()
+                   .values_list("lead__external_id", flat=True))
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-AHEAD-W,{lead},2026-12-15T10:00:00Z,SALES,call,,Field Sales,,\n",
+             admin)
+
+    async def both(key):
+        view = await get_period(key)
+        functions = await queries.team_functions()
+        live = sorted(d.opportunity.id for d in await queries.deals(view) if d.in_bookings and rules.is_shared_win(
+            {functions.get(t) for t in rules.influencing_teams(d.journey)}))
+        return [o.id for o in await queries.shared_wins(view)], live
+    seen = 0
+    for key in random_org.periods:
+        ours, live = api.run(both(key))
+        assert ours == live, key
+        seen += len(live)
+    assert seen > 0

@@ -40,7 +40,7 @@ class CompStatementLine:
     gate_open: bool
     payout: Decimal
     opportunity_ids: strawberry.Private[list[int]]
-    lead_ids: strawberry.Private[list[int]]
+    evidence: strawberry.Private[queries.Evidence]
 
     @classmethod
     def of(cls, x: queries.StatementLine) -> "CompStatementLine":
@@ -49,7 +49,7 @@ class CompStatementLine:
                    quota=numbers.comp_metric_value(line.quota, line.metric), attainment=numbers.ratio(line.attainment),
                    curve_value=numbers.ratio(line.curve_value), gate_open=line.gate_open,
                    payout=numbers.money(line.payout), opportunity_ids=x.evidence.opportunity_ids,
-                   lead_ids=x.evidence.lead_ids)
+                   evidence=x.evidence)
 
     @strawberry.field(description="The won deals behind a bookings metric.")
     async def deals(self, info: Info) -> list[Opportunity]:
@@ -58,7 +58,7 @@ class CompStatementLine:
 
     @strawberry.field(description="The MQLs behind an MQLS_DELIVERED metric.")
     async def leads(self, info: Info) -> list[Lead]:
-        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(self.lead_ids)
+        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(await self.evidence.lead_ids())
         return [Lead.from_model(x) for x in rows if x]
 
 

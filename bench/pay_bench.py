@@ -302,7 +302,7 @@ def record(key: str, figures: dict) -> None:
     figures["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     results = json.loads(lb.RESULTS.read_text()) if lb.RESULTS.exists() else {}
     results[key] = figures
-    lb.RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    lb.RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # in the file's order: a new key goes last
     f = figures
     with lb.HISTORY.open("a") as history:
         history.write(f"- {f['date']} · {key} · {f['leads']:,} leads · {f['period']} · {f['statements']} statements · "

@@ -131,11 +131,9 @@ async def pay_credits(deals: list[Opportunity]) -> dict[int, dict[int, int]]:
 class Evidence:
     opportunity_ids: list[int] = field(default_factory=list)
     deal_cents: dict[int, int] = field(default_factory=dict)  # a bookings line: each deal's credit in the figure
-    mqls: tuple[PeriodView, int] | None = None  # an MQLS_DELIVERED line: the period's MQLs first touched by a team
-
-    async def lead_ids(self) -> list[int]:
-        """The MQLs behind an MQLS_DELIVERED line, read when asked for (a statement only counts them)."""
-        return await lead_queries.mql_lead_ids(*self.mqls) if self.mqls is not None else []
+    # an MQLS_DELIVERED line: (period, team) of the MQLs it counts, read only when asked for
+    # (lead_queries.mql_lead_ids_by_team)
+    mqls: tuple[PeriodView, int] | None = None
 
 
 def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:

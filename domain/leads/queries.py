@@ -178,10 +178,16 @@ async def mql_counts_by_first_touch_team(period: PeriodView) -> dict[int, int]:
         "first_touch_team_id").values_list("first_touch_team_id", "n") if team is not None}
 
 
-async def mql_lead_ids(period: PeriodView, first_touch_team_id: int) -> list[int]:
-    """The leads behind mql_counts_by_first_touch_team's count of one team, by id."""
-    return list(await mql_facts_query(period, [first_touch_team_id]).order_by("lead_id").values_list(
-        "lead_id", flat=True))
+async def mql_lead_ids_by_team(keys: Sequence[tuple[PeriodView, int]]) -> list[list[int]]:
+    """The leads behind mql_counts_by_first_touch_team's count of each (period, team), by id: one read a period
+    (a loader's batch function)."""
+    found: dict[tuple[PeriodView, int], list[int]] = defaultdict(list)
+    for period in dict.fromkeys(p for p, _ in keys):
+        teams = sorted({t for p, t in keys if p == period})
+        for lead_id, team in await mql_facts_query(period, teams).order_by("lead_id").values_list(
+                "lead_id", "first_touch_team_id"):
+            found[(period, team)].append(lead_id)
+    return [found.get(k, []) for k in keys]
 
 
 async def agreements(period_id: int) -> list[SlaAgreement]:

@@ -58,7 +58,9 @@ class CompStatementLine:
 
     @strawberry.field(description="The MQLs behind an MQLS_DELIVERED metric.")
     async def leads(self, info: Info) -> list[Lead]:
-        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(await self.evidence.lead_ids())
+        mqls = self.evidence.mqls
+        ids = await info.context.loaders(lead_queries.mql_lead_ids_by_team).load(mqls) if mqls else []
+        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(ids)
         return [Lead.from_model(x) for x in rows if x]
 
 

@@ -51,6 +51,7 @@ def test_shared_wins_with_touching_teams_and_credits(org, api):
 
 
 def test_statements_with_lines_deals_and_leads(org, api):
+    """Every figure of a period is read once for all its people (domain/comp/queries.period_figures)."""
     _add_deals(api, org, 3)
     sellers = []
 
@@ -67,7 +68,11 @@ def test_statements_with_lines_deals_and_leads(org, api):
                                                       {"name": "Team", "metric": "TEAM_BOOKINGS", "quota": "90000",
                                                        "weight": "0.3"},
                                                       {"name": "MQLs", "metric": "MQLS_DELIVERED", "quota": "10",
-                                                       "weight": "0.2"}]}}, org.finance)
+                                                       "weight": "0.1"},
+                                                      {"name": "Attributed", "metric": "ATTRIBUTED_BOOKINGS",
+                                                       "quota": "90000", "weight": "0.05"},
+                                                      {"name": "SLA", "metric": "SLA_COMPLIANCE", "quota": "0.8",
+                                                       "weight": "0.05"}]}}, org.finance)
                 assert result["compPlanCreate"]["userErrors"] == [], result
     _same_count_for_few_and_many(api, STATEMENTS, org.finance, add_sellers)
 

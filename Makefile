@@ -46,7 +46,8 @@ fuzz: $(STAMP)
 # Import throughput on SQLite against a plain csv + executemany script, leads and then every other kind of the
 # journeys of BENCH_JOURNEY_LEADS generated leads (bench/import_bench.py --help), then report
 # latency against hand-written SQL and goals-query throughput against plain Starlette on the generated dataset
-# (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then the server's peak memory while it
+# (bench/latency_bench.py --help; BENCH_LEADS=100000 for a quick run), then compStatements and payouts.csv beside
+# hand-written SQL on that dataset with its pay step applied (bench/pay_bench.py --help), then the server's peak memory while it
 # streams a 1,000,000-row leads.csv (bench/export_bench.py), then MARKOV beside ChannelAttribution when installed
 # (bench/markov_bench.py), then the forecast backtest
 # (bench/forecast_bench.py). Datasets are built once and cached in bench/cache/.
@@ -55,6 +56,7 @@ BENCH_JOURNEY_LEADS ?= 20000
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py --journey-leads $(BENCH_JOURNEY_LEADS) $(BENCH_ARGS)
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/latency_bench.py
+	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/pay_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/markov_bench.py
 	BENCH_LEADS=$(BENCH_LEADS) $(BIN)/python bench/forecast_bench.py

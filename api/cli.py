@@ -279,7 +279,7 @@ def cmd_generate(args) -> int:
     if args.as_of:
         as_of = datetime.fromisoformat(args.as_of)
         as_of = as_of.replace(tzinfo=timezone.utc) if as_of.tzinfo is None else as_of
-    options = Options(leads=args.leads, seed=args.seed, quarters=args.quarters, as_of=as_of)
+    options = Options(leads=args.leads, seed=args.seed, quarters=args.quarters, as_of=as_of, pay=not args.no_pay)
 
     class Bar(Progress):
         bar = None
@@ -318,6 +318,10 @@ def cmd_generate(args) -> int:
     for name, figures in summary.imports.items():
         print(f"  {name}: {figures['rows']:,} rows, {figures['created']:,} created, {figures['unchanged']:,} "
               f"unchanged, {figures['seconds']:.1f} s ({figures['rows_per_s'] or 0:,} rows/s)")
+    if summary.pay is not None:
+        p = summary.pay
+        print(f"  pay: {p.plans} plans and {p.splits} split deals created, closed {', '.join(p.closed) or 'none'}, "
+              f"{p.clawbacks} clawbacks in the open quarter, {p.seconds:.1f} s")
     return 0
 
 
@@ -454,6 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarters", type=int, default=4, help="fiscal quarters of history, ending in the current one")
     p.add_argument("--as-of", help="the day the history ends (default: today, UTC); a re-run with the same seed, "
                                    "scale and day changes nothing")
+    p.add_argument("--no-pay", action="store_true", help="leave out the pay step (plans, splits, closing the past "
+                                                         "quarters, clawbacks: docs/operations.md)")
     p.add_argument("--database-url", help="default: DATABASE_URL")
     p.set_defaults(func=cmd_generate)
 

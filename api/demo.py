@@ -160,7 +160,7 @@ async def seed_demo() -> int:
                 name=name, email=f"{local}@demo.sharedgoals.dev", team_id=teams[team].id, role=role,
                 annual_cost=Decimal(cost) if cost else None, annual_quota=Decimal(quota) if quota else None))
         await _seed_goals(teams, people)
-    summary = await generate(Options(leads=DEMO_LEADS, seed=42, quarters=2, current_goals=False))
+    summary = await generate(Options(leads=DEMO_LEADS, seed=42, quarters=2, current_goals=False, pay=False))
     await _seed_plans(people, summary.periods)
     for past in summary.periods[:-1]:  # ended quarters are closed: frozen scores, locked statements
         await close_period(SEEDER, past)

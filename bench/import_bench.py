@@ -188,7 +188,7 @@ async def _generate(url: str, leads: int, folder: Path) -> dict:
     await db.migrate(url)
     await db.init_db(url)
     try:
-        summary = await generate(Options(leads=leads, as_of=datetime(2026, 12, 1, tzinfo=timezone.utc)),
+        summary = await generate(Options(leads=leads, as_of=datetime(2026, 12, 1, tzinfo=timezone.utc), pay=False),
                                  keep_files=folder)
     finally:
         await db.close_db()

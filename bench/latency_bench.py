@@ -90,7 +90,7 @@ async def _generate_into(url: str, seed: int, leads: int, as_of: datetime, quart
     await db.init_db(url)
     try:
         began = time.perf_counter()
-        summary = await generate(Options(leads=leads, seed=seed, quarters=quarters, as_of=as_of))
+        summary = await generate(Options(leads=leads, seed=seed, quarters=quarters, as_of=as_of, pay=False))
         seconds = time.perf_counter() - began
     finally:
         await db.close_db()

@@ -10,6 +10,8 @@ from enum import Enum
 
 from domain.attribution import queries as attribution
 from domain.batch import grouped
+from domain.rawsql import raw_values_list
+from tortoise.expressions import Subquery
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.comp import rules
 from domain.comp.models import (
@@ -36,35 +38,57 @@ def component_of(row: CompComponent) -> rules.Component:
 
 @dataclass
 class PeriodFigures:
-    """What every statement of a period reads, loaded once."""
+    """What every statement of a period reads, loaded once: one grouped read per figure for all its people."""
 
     period: PeriodView
-    won: list[Opportunity] = field(default_factory=list)
+    won: list[tuple[int, int | None, int]] = field(default_factory=list)  # (deal, owner, cents) won in the period
     pay_credit: dict[int, dict[int, int]] = field(default_factory=dict)  # deal -> {person: cents}, splits applied
     team_of: dict[int, int] = field(default_factory=dict)
+    credit_by_person: dict[int, dict[int, int]] = field(default_factory=dict)  # person -> {deal: cents}
+    credit_by_team: dict[int, dict[int, int]] = field(default_factory=dict)    # team -> {deal: cents}
     attributed_by_team: dict[str, list[int]] = field(default_factory=dict)
-    mqls_by_team: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    mqls_by_team: dict[int, int] = field(default_factory=dict)               # team -> MQLs first touched by it
     sla_by_team: dict[int, sla.SideCompliance] = field(default_factory=dict)
     kr_progress: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # raw, clamped
 
 
-async def period_figures(period: PeriodView, key_result_ids: set[int],
-                         as_of: history.AsOf | None = None) -> PeriodFigures:
-    """The period's figures, as of the end of a day when `as_of` is given (only facts dated at or before it: the
-    metrics' window, the SLA report and the key results' series step as of that instant)."""
-    figures = PeriodFigures(period)
+def credit_indexes(pay_credit: dict[int, dict[int, int]], team_of: dict[int, int]):
+    """({person: {deal: cents}}, {team: {deal: cents}}) of the deals' pay credit, in the deals' order: what an
+    OWN_BOOKINGS and a TEAM_BOOKINGS line sum (one pass over the deals for every statement of the period)."""
+    by_person: dict[int, dict[int, int]] = defaultdict(dict)
+    by_team: dict[int, dict[int, int]] = defaultdict(dict)
+    for deal, credit in pay_credit.items():
+        for person, cents in credit.items():
+            by_person[person][deal] = by_person[person].get(deal, 0) + cents
+            team = team_of.get(person)
+            by_team[team][deal] = by_team[team].get(deal, 0) + cents
+    return by_person, by_team
+
+
+async def period_figures(period: PeriodView, key_result_ids: set[int], as_of: history.AsOf | None = None,
+                         metrics: set[rules.CompMetric] | None = None) -> PeriodFigures:
+    """The figures the statements of a period read; `metrics`: only those their components measure (None: all);
+    as of the end of a day when `as_of` is given (only facts dated at or before it: the metrics' window, the SLA
+    report and the key results' series step as of that instant)."""
+    wanted = (lambda m: True) if metrics is None else metrics.__contains__  # noqa: E731
     full, period = period, history.window(period, as_of)
-    figures.won = await Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start,
-                                           closed_at__lt=period.end)
+    figures = PeriodFigures(period)  # (the window: the MQLs a line's `leads` reads are those of the day too)
     figures.team_of = dict(await Person.all().values_list("id", "team_id"))
-    figures.pay_credit = await pay_credits(figures.won)
-    choice = await attribution.model_of_record(period.key)
-    figures.attributed_by_team = await attribution.period_credit_totals(period, choice, attribution.GroupBy.TEAM)
-    for fact in await lead_queries.mql_facts(period):
-        if fact.first_touch_team_id is not None:
-            figures.mqls_by_team[fact.first_touch_team_id].append(fact.lead_id)
+    if wanted(rules.CompMetric.OWN_BOOKINGS) or wanted(rules.CompMetric.TEAM_BOOKINGS):
+        won = Opportunity.filter(status=OpportunityStatus.WON, closed_at__gte=period.start, closed_at__lt=period.end)
+        figures.won = [tuple(r) for r in await raw_values_list(won.order_by("id").values_list(
+            "id", "owner_id", "amount_cents"))]
+        figures.pay_credit = credits_of(figures.won, await _splits_of(
+            OpportunitySplit.filter(opportunity_id__in=Subquery(won.values("id")))))
+        figures.credit_by_person, figures.credit_by_team = credit_indexes(figures.pay_credit, figures.team_of)
+    if wanted(rules.CompMetric.ATTRIBUTED_BOOKINGS):
+        choice = await attribution.model_of_record(period.key)
+        figures.attributed_by_team = await attribution.period_credit_totals(period, choice, attribution.GroupBy.TEAM,
+                                                                            pipeline=False)
+    if wanted(rules.CompMetric.MQLS_DELIVERED):
+        figures.mqls_by_team = await lead_queries.mql_counts_by_first_touch_team(period)
     stored = await Period.get_or_none(key=period.key)
-    if stored is not None:
+    if stored is not None and wanted(rules.CompMetric.SLA_COMPLIANCE):
         for agreement in await lead_queries.agreements(stored.id):
             sides = await (await lead_queries.sla_report(agreement, full, as_of and as_of.instant)).sides()
             figures.sla_by_team[agreement.marketing_team_id] = sides[sla.Side.MARKETING]
@@ -87,46 +111,53 @@ async def splits_by_opportunity(ids) -> list[list[OpportunitySplit]]:
     return grouped(rows, lambda r: r.opportunity_id, ids)
 
 
+async def _splits_of(query) -> dict[int, list[tuple[int, Decimal]]]:
+    """{deal: [(person, percent)]} of the splits a query selects, in their order."""
+    splits: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for opportunity_id, person_id, percent in await query.order_by("opportunity_id", "id").values_list(
+            "opportunity_id", "person_id", "percent"):
+        splits[opportunity_id].append((person_id, Decimal(str(percent))))
+    return splits
+
+
+def credits_of(deals: list[tuple[int, int | None, int]],
+               splits: dict[int, list[tuple[int, Decimal]]]) -> dict[int, dict[int, int]]:
+    """{deal: {person: cents}} of deals given as (id, owner, cents): rules.pay_credit of each."""
+    return {deal: rules.pay_credit(cents, owner, splits.get(deal, ())) for deal, owner, cents in deals}
+
+
 async def pay_credits(deals: list[Opportunity]) -> dict[int, dict[int, int]]:
     """{deal: {person: cents}}: each deal's credit for pay, by its crediting splits or else all its owner's."""
-    splits: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     ids = [o.id for o in deals]
+    splits: dict[int, list[tuple[int, Decimal]]] = {}
     for k in range(0, len(ids), 5_000):
-        for opportunity_id, person_id, percent in await OpportunitySplit.filter(
-                opportunity_id__in=ids[k:k + 5_000]).order_by("opportunity_id", "id").values_list(
-                "opportunity_id", "person_id", "percent"):
-            splits[opportunity_id].append((person_id, Decimal(str(percent))))
-    return {o.id: rules.pay_credit(o.amount_cents, o.owner_id, splits.get(o.id, ())) for o in deals}
+        splits.update(await _splits_of(OpportunitySplit.filter(opportunity_id__in=ids[k:k + 5_000])))
+    return credits_of([(o.id, o.owner_id, o.amount_cents) for o in deals], splits)
 
 
 @dataclass
 class Evidence:
     opportunity_ids: list[int] = field(default_factory=list)
-    lead_ids: list[int] = field(default_factory=list)
     deal_cents: dict[int, int] = field(default_factory=dict)  # a bookings line: each deal's credit in the figure
+    # an MQLS_DELIVERED line: (period, team) of the MQLs it counts, read only when asked for
+    # (lead_queries.mql_lead_ids_by_team)
+    mqls: tuple[PeriodView, int] | None = None
 
 
 def metric_value(c: rules.Component, person_id: int, figures: PeriodFigures) -> tuple[Decimal, Evidence]:
     team_id = figures.team_of.get(person_id)
     evidence = Evidence()
     if c.metric in (rules.CompMetric.OWN_BOOKINGS, rules.CompMetric.TEAM_BOOKINGS):
-        if c.metric is rules.CompMetric.OWN_BOOKINGS:
-            counts = lambda person: person == person_id  # noqa: E731
-        else:
-            counts = lambda person: figures.team_of.get(person) == team_id  # noqa: E731
-        total = 0
-        for o in figures.won:
-            credited = [cents for person, cents in figures.pay_credit.get(o.id, {}).items() if counts(person)]
-            if credited:
-                evidence.opportunity_ids.append(o.id)
-                evidence.deal_cents[o.id] = sum(credited)
-                total += sum(credited)
-        return from_cents(total), evidence
+        credit = figures.credit_by_person.get(person_id, {}) if c.metric is rules.CompMetric.OWN_BOOKINGS \
+            else figures.credit_by_team.get(team_id, {})
+        evidence.opportunity_ids = list(credit)
+        evidence.deal_cents = dict(credit)
+        return from_cents(sum(credit.values())), evidence
     if c.metric is rules.CompMetric.ATTRIBUTED_BOOKINGS:
         return from_cents(figures.attributed_by_team.get(str(team_id), [0, 0])[1]), evidence
     if c.metric is rules.CompMetric.MQLS_DELIVERED:
-        evidence.lead_ids = list(figures.mqls_by_team.get(team_id, []))
-        return Decimal(len(evidence.lead_ids)), evidence
+        evidence.mqls = (figures.period, team_id)
+        return Decimal(figures.mqls_by_team.get(team_id, 0)), evidence
     if c.metric is rules.CompMetric.SLA_COMPLIANCE:
         side = figures.sla_by_team.get(team_id)
         return (side.compliance if side and side.compliance is not None else Decimal(0)), evidence
@@ -233,7 +264,8 @@ async def statements(period: PeriodView, person_ids: list[int] | None = None,
         components[row.plan_id].append(row)
     kr_ids = {r.key_result_id for rows in components.values() for r in rows if r.key_result_id} | \
         {r.gate_key_result_id for rows in components.values() for r in rows if r.gate_key_result_id}
-    figures = await period_figures(period, kr_ids, when)
+    figures = await period_figures(period, kr_ids, when, {rules.CompMetric(r.metric) for rows in components.values()
+                                                           for r in rows})
     out = []
     for p in plans:
         lines = live_lines(p, components[p.id], figures)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain import clock, config
+from domain.dataset import pay as pay_step
 from domain.dataset import shape
 from domain.errors import invalid
 from domain.goals import metrics
@@ -44,6 +45,7 @@ class Options:
     quarters: int = 4
     as_of: datetime | None = None     # default: today's midnight (UTC) by the service's clock
     current_goals: bool = True        # goals for the current quarter too (the demo writes its own)
+    pay: bool = True                  # the pay step (domain/dataset/pay.py): plans, splits, closes, clawbacks
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Summary:
     generate_seconds: float = 0.0
     lead_mqls: int = 0
     opportunities: int = 0
+    pay: pay_step.PaySummary | None = None
 
 
 class Progress:
@@ -199,8 +202,10 @@ FILES = [  # (file, import kind, Rows attribute, keys)
 
 
 def write_files(folder: Path, options: Options, win: shape.Window, staff: shape.Staff,
-                progress: Progress | None = None) -> tuple[dict[str, int], int]:
-    """The import files of every lead's journey, written lead by lead; (rows per file, MQLs)."""
+                progress: Progress | None = None, deals: dict[str, tuple] | None = None) -> tuple[dict[str, int], int]:
+    """The import files of every lead's journey, written lead by lead; (rows per file, MQLs). `deals`: rows written
+    instead of the journeys' own opportunities (by external id: the deals an earlier pay step changed)."""
+    deals = deals or {}
     handles = {name: (folder / name).open("w", newline="", encoding="utf-8") for name, *_ in FILES}
     counts = dict.fromkeys(handles, 0)
     mqls = 0
@@ -220,7 +225,7 @@ def write_files(folder: Path, options: Options, win: shape.Window, staff: shape.
             counts["lead-events-later.csv"] += len(rows.events_later)
             counts["touchpoints.csv"] += len(rows.touches)
             if rows.opportunity is not None:
-                w_opp.writerow(rows.opportunity)
+                w_opp.writerow(deals.get(rows.opportunity[0], rows.opportunity))
                 counts["opportunities.csv"] += 1
             mqls += rows.mql
             if progress and n % step == 0:
@@ -304,10 +309,15 @@ async def generate(options: Options, progress: Progress | None = None, workdir: 
         if progress:
             progress.stage("writing journeys", options.leads)
         began = time.perf_counter()
-        counts, summary.lead_mqls = write_files(folder, options, win, staff, progress)
+        changed = await pay_step.clawed_back_rows(options.seed)
+        counts, summary.lead_mqls = write_files(folder, options, win, staff, progress, changed)
         summary.generate_seconds = round(time.perf_counter() - began, 3)
         summary.opportunities = counts["opportunities.csv"]
         await import_files(folder, counts, summary, progress)
+    if options.pay:
+        if progress:
+            progress.stage("pay: plans, splits, closing the past quarters, clawbacks", None)
+        summary.pay = await pay_step.generate_pay(GENERATOR, options.seed, win, per_quarter)
     if progress:
         progress.close()
     return summary

@@ -318,3 +318,119 @@ def _journey(rng: random.Random, lead_id: str, prefix: str, i: int, window: Wind
     rows.opportunity = (f"{prefix}O{i:07d}", lead_id, f"{rows.lead[1]} - new business", f"{amount:.2f}",
                         iso(opened), status, closed_at, deal_owner)
     return rows
+
+
+# --- pay: plans, splits, clawbacks and draws (the pay step, domain/dataset/pay.py) ----------------------------
+
+PAY_VERSION = 1   # bump when the pay a seed gives changes (it keys the pay benchmark's cached databases)
+
+KR_MQLS, KR_ACCEPTANCE, KR_BOOKINGS = "MQLs first touched by marketing", "MQL acceptance rate", "New-logo bookings"
+SPLIT_SHARE = 0.10          # of won deals split 70/30 with a second person (a seller, or an SDR for every other)
+SPLIT_PERCENTS = ("70.00", "30.00")
+CLAWBACK_DAYS = 90          # every plan's clawback window
+CLAWBACK_SHARE = 0.02       # of the won deals locked in a closed quarter and still in their window: lost or cut
+CLAWBACK_CUT = 0.6          # a reduced deal keeps this share of its amount (every other clawed-back deal is LOST)
+NEW_HIRES = 2               # the last sellers of the team are new hires: a recoverable draw in every quarter
+DRAW_SHARE, DRAW_RECOVERY = "0.5", "0.5"   # the draw's minimum (of the quarter's target variable) and recovery
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A plan component by value; key results by their title in the quarter's objectives."""
+
+    name: str
+    metric: str                   # a CompMetric name
+    quota: str
+    weight: str
+    accelerator: str = "1"
+    cap: str | None = None
+    key_result: str | None = None
+    gate: tuple[str, str] | None = None   # (key result title, minimum progress)
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    email: str
+    target_variable: str
+    components: tuple[ComponentSpec, ...]
+    draw_minimum: str | None = None
+    draw_recovery_share: str = "1"
+    clawback_days: int = CLAWBACK_DAYS
+
+
+def _money(value: float) -> str:
+    return f"{max(100, round(value / 100) * 100)}"
+
+
+def pay_plans(specs: list[PersonSpec], leads_per_quarter: int) -> list[PlanSpec]:
+    """A quarter's plans: every Field Sales, Sales Development and Demand Generation member (not the leaders).
+    Quotas scale with the leads of a quarter (about 0.037 won deals of ~53k a lead: the journeys' rates), so
+    attainment is about the same at any scale."""
+    sellers = [s for s in specs if s.team == SALES_TEAM and s.role is Role.MEMBER]
+    new_hires = {s.email for s in sellers[-NEW_HIRES:]}
+    team_bookings = max(10_000, leads_per_quarter * 1500)
+    out = []
+    for s in specs:
+        if s.role is not Role.MEMBER or s.team not in (SALES_TEAM, SDR_TEAM, MARKETING_TEAM):
+            continue
+        if s.team == SALES_TEAM:
+            share, components = 0.35, (
+                ComponentSpec("Bookings", "OWN_BOOKINGS", _money(team_bookings / len(sellers)), "0.5", "1.5", "3"),
+                ComponentSpec("Attributed bookings", "ATTRIBUTED_BOOKINGS", _money(team_bookings), "0.15"),
+                ComponentSpec("SLA follow-up", "SLA_COMPLIANCE", "0.8", "0.15", cap="1.5"),
+                ComponentSpec("Team bookings", "TEAM_BOOKINGS", _money(team_bookings), "0.2", "1.2", "2",
+                              gate=(KR_ACCEPTANCE, "0.5")))
+        elif s.team == SDR_TEAM:
+            share, components = 0.25, (
+                ComponentSpec("Split bookings", "OWN_BOOKINGS", _money(team_bookings * 0.002), "0.4", cap="3"),
+                ComponentSpec("Attributed bookings", "ATTRIBUTED_BOOKINGS", _money(team_bookings * 0.1), "0.3"),
+                ComponentSpec("New-logo progress", "KEY_RESULT_PROGRESS", "1", "0.3", cap="1.5",
+                              key_result=KR_BOOKINGS, gate=(KR_ACCEPTANCE, "0.5")))
+        else:
+            share, components = 0.15, (
+                ComponentSpec("MQLs delivered", "MQLS_DELIVERED", str(max(1, int(leads_per_quarter * 0.27))), "0.4",
+                              "1.2", "2"),
+                ComponentSpec("Attributed bookings", "ATTRIBUTED_BOOKINGS", _money(team_bookings), "0.25"),
+                ComponentSpec("SLA hand-over", "SLA_COMPLIANCE", "0.8", "0.15", cap="1.5"),
+                ComponentSpec("MQL goal", "KEY_RESULT_PROGRESS", "1", "0.2", cap="1.5", key_result=KR_MQLS,
+                              gate=(KR_BOOKINGS, "0.3")))
+        target = _money(s.annual_cost * share / 4)
+        draw = _money(float(target) * float(DRAW_SHARE)) if s.email in new_hires else None
+        out.append(PlanSpec(s.email, target, components, draw, DRAW_RECOVERY if draw else "1"))
+    return out
+
+
+def _rank(seed: int, purpose: str, external_id: str) -> float:
+    return random.Random(f"{purpose}-{seed}-{external_id}").random()
+
+
+def _picked(seed: int, purpose: str, external_ids: list[str], share: float) -> list[str]:
+    """The `share` of these ids (at least one when there are any) ranked first by a seeded hash of each: the same
+    ids whatever order they come in."""
+    if not external_ids:
+        return []
+    ranked = sorted(external_ids, key=lambda e: (_rank(seed, purpose, e), e))
+    return sorted(ranked[:max(1, round(len(ranked) * share))])
+
+
+def split_deals(seed: int, won: list[tuple[str, str]], sellers: list[str], sdrs: list[str]) -> list[tuple[str, tuple]]:
+    """[(deal external id, ((email, percent), ...))]: SPLIT_SHARE of the won deals ((external id, owner email)
+    each), 70% to the owner and 30% to another seller, or to an SDR for every other one."""
+    owner = dict(won)
+    out = []
+    for n, external_id in enumerate(_picked(seed, "split", list(owner), SPLIT_SHARE)):
+        others = sdrs if n % 2 and sdrs else [e for e in sellers if e != owner[external_id]]
+        if not others:
+            continue
+        second = others[int(_rank(seed, "second", external_id) * len(others))]
+        out.append((external_id, ((owner[external_id], SPLIT_PERCENTS[0]), (second, SPLIT_PERCENTS[1]))))
+    return out
+
+
+def clawed_back(seed: int, candidates: list[tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    """{deal external id: (new status, new amount in cents)}: CLAWBACK_SHARE of the candidates ((external id,
+    amount in cents) of won deals locked in a closed quarter, still in their window), every other one LOST, the
+    others cut to CLAWBACK_CUT of their amount."""
+    amount = dict(candidates)
+    return {e: ("LOST", amount[e]) if n % 2 == 0 else ("WON", int(amount[e] * CLAWBACK_CUT))
+            for n, e in enumerate(_picked(seed, "clawback", list(amount), CLAWBACK_SHARE))}

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from domain.batch import by_ids
 from domain.errors import invalid, not_found
@@ -168,6 +169,25 @@ async def mql_facts(period: PeriodView, first_touch_team_ids: Sequence[int] | No
             for (lead_id, st, owner_person_id, owner_team_id, first_touch_team_id, mql_at, handover_at,
                  handover_owner_id, first_follow_up_at, attempts, decision, decision_at, sal_at, sql_at)
             in await raw_values_list(mql_facts_query(period, first_touch_team_ids).values_list(*_MQL_FACT_FIELDS))]
+
+
+async def mql_counts_by_first_touch_team(period: PeriodView) -> dict[int, int]:
+    """{team: MQLs of the period first touched by it} (a pay plan's MQLS_DELIVERED): one grouped count on the index
+    by first-touch team and MQL time."""
+    return {team: n for team, n in await mql_facts_query(period).annotate(n=Count("id")).group_by(
+        "first_touch_team_id").values_list("first_touch_team_id", "n") if team is not None}
+
+
+async def mql_lead_ids_by_team(keys: Sequence[tuple[PeriodView, int]]) -> list[list[int]]:
+    """The leads behind mql_counts_by_first_touch_team's count of each (period, team), by id: one read a period
+    (a loader's batch function)."""
+    found: dict[tuple[PeriodView, int], list[int]] = defaultdict(list)
+    for period in dict.fromkeys(p for p, _ in keys):
+        teams = sorted({t for p, t in keys if p == period})
+        for lead_id, team in await mql_facts_query(period, teams).order_by("lead_id").values_list(
+                "lead_id", "first_touch_team_id"):
+            found[(period, team)].append(lead_id)
+    return [found.get(k, []) for k in keys]
 
 
 async def agreements(period_id: int) -> list[SlaAgreement]:

@@ -45,7 +45,7 @@ class CompStatementLine:
     difference_from_locked: Decimal | None = strawberry.field(description=(
         "payout − lockedPayout on a recomputation of a closed period (the locked line counting 0 when absent)."))
     opportunity_ids: strawberry.Private[list[int]]
-    lead_ids: strawberry.Private[list[int]]
+    evidence: strawberry.Private[queries.Evidence]
 
     @classmethod
     def of(cls, x: queries.StatementLine, locked: queries.StatementLine | None = None,
@@ -60,7 +60,7 @@ class CompStatementLine:
                    locked_payout=numbers.money(locked.line.payout) if locked is not None else None,
                    difference_from_locked=numbers.money(line.payout - before) if compared else None,
                    opportunity_ids=x.evidence.opportunity_ids,
-                   lead_ids=x.evidence.lead_ids)
+                   evidence=x.evidence)
 
     @strawberry.field(description="The won deals behind a bookings metric.")
     async def deals(self, info: Info) -> list[Opportunity]:
@@ -69,7 +69,9 @@ class CompStatementLine:
 
     @strawberry.field(description="The MQLs behind an MQLS_DELIVERED metric.")
     async def leads(self, info: Info) -> list[Lead]:
-        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(self.lead_ids)
+        mqls = self.evidence.mqls
+        ids = await info.context.loaders(lead_queries.mql_lead_ids_by_team).load(mqls) if mqls else []
+        rows = await info.context.loaders(lead_queries.leads_by_ids).load_many(ids)
         return [Lead.from_model(x) for x in rows if x]
 
 

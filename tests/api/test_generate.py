@@ -39,6 +39,12 @@ def _figures(db: Path) -> dict:
             "sla_agreements": one("SELECT count(*) FROM sla_agreement"),
             "objectives": one("SELECT count(*) FROM objective"),
             "definitions": one("SELECT count(*) FROM lead_definition WHERE status = 'ACTIVE'"),
+            "plans": one("SELECT count(*) FROM comp_plan"),
+            "splits": one("SELECT count(*) FROM opportunity_split"),
+            "locked_payouts": one("SELECT sum(payout_cents) FROM comp_locked_line"),
+            "locked_draws": one("SELECT sum(amount_cents) FROM comp_locked_draw"),
+            "clawbacks": one("SELECT count(*) || ':' || coalesce(sum(amount_cents), 0) FROM comp_clawback"),
+            "closed": one("SELECT group_concat(key) FROM (SELECT key FROM period WHERE status = 'CLOSED' ORDER BY key)"),
         }
 
 
@@ -95,3 +101,89 @@ def test_another_as_of_day_on_the_same_database_is_refused_before_anything_is_wr
     assert done.returncode == 1
     assert "as of another day" in done.stderr
     assert _figures(db) == first
+
+
+# --- the pay step ----------------------------------------------------------------------------------------------
+
+PAY_LEADS = "2000"  # enough deals for a clawback inside its window (one at 300 leads is not certain)
+
+
+@pytest.fixture(scope="module")
+def paid(tmp_path_factory):
+    db = tmp_path_factory.mktemp("pay") / "pay.sqlite3"
+    done = _generate(db, "--leads", PAY_LEADS, "--seed", "7")
+    return db, _figures(db), done.stdout
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return c.execute(sql).fetchall()
+
+
+def test_every_seller_sdr_and_marketer_has_a_plan_with_the_five_kinds_of_component_each_quarter(paid):
+    db, f, _ = paid
+    members = _rows(db, "SELECT p.id, t.name FROM person p JOIN team t ON t.id = p.team_id WHERE p.role = 'MEMBER' "
+                        "AND t.name IN ('Field Sales', 'Sales Development', 'Demand Generation')")
+    assert len(members) == 11 + 7 + 7 and f["plans"] == 4 * len(members)
+    metrics = {m for (m,) in _rows(db, "SELECT DISTINCT metric FROM comp_component")}
+    assert {"OWN_BOOKINGS", "ATTRIBUTED_BOOKINGS", "MQLS_DELIVERED", "SLA_COMPLIANCE"} <= metrics
+    gated = _rows(db, "SELECT count(*) FROM comp_component c JOIN key_result k ON k.id = c.gate_key_result_id")
+    assert gated[0][0] == 4 * len(members)  # one gated component a plan, on a shared key result of its quarter
+    assert _rows(db, "SELECT count(*) FROM comp_plan WHERE clawback_days = 90")[0][0] == f["plans"]
+
+
+def test_some_won_deals_are_split_70_30_and_every_split_deal_sums_to_100(paid):
+    db, f, _ = paid
+    won = _rows(db, "SELECT count(*) FROM opportunity WHERE status = 'WON'")[0][0]
+    per_deal = _rows(db, "SELECT sum(s.percent), sum(CASE WHEN s.person_id = o.owner_id THEN s.percent END), "
+                         "count(*) FROM opportunity_split s JOIN opportunity o ON o.id = s.opportunity_id "
+                         "WHERE o.status = 'WON' GROUP BY s.opportunity_id")
+    assert 0.05 * won <= len(per_deal) <= 0.15 * won + 1
+    assert all((total, owners, n) == (100, 70, 2) for total, owners, n in per_deal)  # 70 to the owner, 30 to another
+
+
+def test_past_quarters_are_closed_with_locked_statements_and_the_new_hires_draw_is_carried_and_repaid(paid):
+    db, f, stdout = paid
+    assert f["closed"] == "2026-Q1,2026-Q2,2026-Q3" and "closed 2026-Q1, 2026-Q2, 2026-Q3" in stdout
+    locked = _rows(db, "SELECT p.key, count(DISTINCT l.person_id) FROM comp_locked_line l JOIN period p "
+                       "ON p.id = l.period_id GROUP BY p.key ORDER BY p.key")
+    assert locked == [("2026-Q1", 25), ("2026-Q2", 25), ("2026-Q3", 25)]
+    draws = _rows(db, "SELECT d.person_id, p.key, d.amount_cents, d.balance_after_cents FROM comp_locked_draw d "
+                      "JOIN period p ON p.id = d.period_id WHERE d.person_id IN (SELECT person_id FROM comp_plan "
+                      "WHERE draw_minimum_cents IS NOT NULL) ORDER BY d.person_id, p.key")
+    assert len({r[0] for r in draws}) == 2  # two new hires
+    topped_up = [r for r in draws if r[2] > 0]
+    assert topped_up and all(r[3] >= r[2] for r in topped_up)  # a recoverable top-up is owed afterwards
+    for person in {r[0] for r in draws}:
+        balance = 0
+        for _, _, amount, after in (r for r in draws if r[0] == person):
+            balance += amount  # each quarter's balance is the earlier one plus its top-up or less its repayment
+            assert after == balance
+
+
+def test_deals_lost_or_cut_inside_their_window_are_clawed_back_in_the_open_quarter(paid):
+    db, f, _ = paid
+    rows = _rows(db, "SELECT c.amount_cents, cp.key, sp.key, o.status, o.amount_cents, d.cents FROM comp_clawback c "
+                     "JOIN period cp ON cp.id = c.period_id JOIN period sp ON sp.id = c.source_period_id "
+                     "JOIN opportunity o ON o.id = c.opportunity_id JOIN comp_locked_deal d ON "
+                     "d.opportunity_id = c.opportunity_id AND d.person_id = c.person_id AND "
+                     "d.period_id = c.source_period_id AND d.position = c.position")
+    assert rows
+    for amount, charged, source, status, now_cents, locked_cents in rows:
+        assert amount < 0 and charged == "2026-Q4" and source < charged
+        assert status == "LOST" or now_cents < locked_cents or locked_cents < now_cents  # changed since locked
+
+
+def test_running_the_pay_step_twice_changes_nothing(paid):
+    db, first, _ = paid
+    done = _generate(db, "--leads", PAY_LEADS, "--seed", "7")
+    assert "0 plans and 0 split deals created, closed none" in done.stdout
+    assert " 0 created" in done.stdout.split("opportunities.csv")[1].splitlines()[0]
+    assert _figures(db) == first
+
+
+def test_no_pay_leaves_the_quarters_open_and_without_plans(tmp_path):
+    db = cli.migrated_copy(tmp_path / "nopay.sqlite3")
+    _generate(db, "--leads", "300", "--seed", "7", "--no-pay")
+    f = _figures(db)
+    assert (f["plans"], f["splits"], f["closed"]) == (0, 0, None)

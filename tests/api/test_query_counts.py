@@ -59,6 +59,7 @@ assert STATEMENTS_AS_OF != STATEMENTS and CONTRIBUTION_AS_OF != CONTRIBUTION
 
 @pytest.mark.parametrize("query", [STATEMENTS, STATEMENTS_AS_OF], ids=["now", "as_of"])
 def test_statements_with_lines_deals_and_leads(org, api, query):
+    """Every figure of a period is read once for all its people (domain/comp/queries.period_figures)."""
     _add_deals(api, org, 3)
     sellers = []
 
@@ -75,7 +76,11 @@ def test_statements_with_lines_deals_and_leads(org, api, query):
                                                       {"name": "Team", "metric": "TEAM_BOOKINGS", "quota": "90000",
                                                        "weight": "0.3"},
                                                       {"name": "MQLs", "metric": "MQLS_DELIVERED", "quota": "10",
-                                                       "weight": "0.2"}]}}, org.finance)
+                                                       "weight": "0.1"},
+                                                      {"name": "Attributed", "metric": "ATTRIBUTED_BOOKINGS",
+                                                       "quota": "90000", "weight": "0.05"},
+                                                      {"name": "SLA", "metric": "SLA_COMPLIANCE", "quota": "0.8",
+                                                       "weight": "0.05"}]}}, org.finance)
                 assert result["compPlanCreate"]["userErrors"] == [], result
     _same_count_for_few_and_many(api, query, org.finance, add_sellers)
 

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0021_clawbacks')]
+    dependencies = [('models', '0024_credit_rollups')]
 
     initial = False
 

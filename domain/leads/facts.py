@@ -174,7 +174,7 @@ async def refresh_leads(lead_ids: Iterable[int], *, rescore: bool = True) -> Non
     definitions = [(as_utc(a), as_utc(u), p) for a, u, p in await definitions_in_force()] if rescore else []
     for chunk in bulk.chunks(ids):
         cond, params = bulk.ids_condition(db, "id", chunk)
-        lead_cond, _ = bulk.ids_condition(db, "lead_id", chunk)
+        lead_cond, _ = bulk.ids_set_condition(db, "lead_id", chunk)
         if rescore and definitions:
             await _score_chunk(db, definitions, cond, lead_cond, params)
         await bulk.delete_where(db, "lead_fact", "lead_id", chunk)

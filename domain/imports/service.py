@@ -301,6 +301,7 @@ class _Run:
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
         self.last_id_before = 0
+        self.all_new_so_far = True  # SQLite: no batch met stored rows yet (see write)
         self.met = bytearray()  # a bit for each record stored before the import that a line of the file gave
         self.tracks_written = kind.name in _REFRESH_WRITTEN
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
@@ -419,16 +420,18 @@ class _Run:
     async def write(self, parsed: list[tuple[int, tuple]]) -> None:
         """Compare the batch with what is stored under its external ids, then insert the new rows at once. On SQLite
         the batch's rows are inserted first (ON CONFLICT DO NOTHING), and only when some were there already are the
-        stored ones read and compared: a first import of a file is then one statement a batch, not two."""
+        stored ones read and compared: a first import of a file is then one statement a batch, not two. Once a
+        batch met stored rows (a file sent again), the next ones are read first, as on PostgreSQL."""
         kind, result = self.kind, self.result
         inserted = False
-        if self.dialect == "sqlite":
+        if self.dialect == "sqlite" and self.all_new_so_far:
             first = list({values[0]: values for _, values in reversed(parsed)}.values())
             before = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
             stored_up_to = (before[0][0] if before else None) or 0
             written = await self._insert_sqlite(first)
             inserted = True
-            existing = {} if written == len(first) else await self._existing(
+            self.all_new_so_far = written == len(first)
+            existing = {} if self.all_new_so_far else await self._existing(
                 sorted({values[0] for values in first}), stored_up_to)
         else:
             existing = await self._existing(sorted({values[0] for _, values in parsed}))
@@ -457,6 +460,8 @@ class _Run:
         rows = [values for _, values in new.values()]
         if inserted:
             await self._inserted(rows, written)
+        elif rows and self.dialect == "sqlite":
+            await self._inserted(rows, await self._insert_sqlite(rows))
         elif rows:
             await self._insert(rows)
 

@@ -32,6 +32,16 @@ def ids_condition(db, column: str, ids: Sequence[int], number: int = 1) -> tuple
     return f'"{column}" = ANY(${number}::bigint[])', [[int(i) for i in ids]]
 
 
+def ids_set_condition(db, column: str, ids: Sequence[int], number: int = 1) -> tuple[str, list]:
+    """ids_condition for a set-based statement over a whole chunk of leads (facts.FACTS_SQL): on PostgreSQL the
+    array through an InitPlan (`= ANY(ARRAY(SELECT unnest($n)))`), which it plans as a few rows and reads by index,
+    where the plain `= ANY($n)` of 5,000 ids made it pick hash joins over whole tables (measured on 20k generated
+    leads: 3.1 s against 0.15 s a chunk)."""
+    if dialect_of(db) == "sqlite":
+        return ids_condition(db, column, ids, number)
+    return f'"{column}" = ANY(ARRAY(SELECT unnest(${number}::bigint[])))', [[int(i) for i in ids]]
+
+
 def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]

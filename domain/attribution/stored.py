@@ -101,6 +101,7 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> li
         oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
         facts[o.id] = (o.amount_cents, utc(o.created_at), won_at, utc(_horizon(o, j)), oc)
     rows = []
+    touch_columns: dict[int, tuple] = {}  # a touch's columns, worked out once for all the models
     for key, choice in choices.items():
         # no weights depend on `now` (TIME_DECAY's are measured to the close, or to the last touch while open)
         for credit in iter_credit_rows(deals, choice, END_OF_TIME):
@@ -118,8 +119,11 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> li
                     and touch.team_id not in influencers
                 if influencing:
                     influencers.add(touch.team_id)
-                rows.append((oid, key, position, touch.id, utc(touch.at), touch.team_id, touch.person_id,
-                             touch.channel, touch.campaign, str(row.weight), row.cents, amount, created_at, won_at,
+                columns = touch_columns.get(touch.id)
+                if columns is None:
+                    columns = touch_columns[touch.id] = (touch.id, utc(touch.at), touch.team_id, touch.person_id,
+                                                         touch.channel, touch.campaign)
+                rows.append((oid, key, position, *columns, str(row.weight), row.cents, amount, created_at, won_at,
                              horizon, influencing))
     return rows
 

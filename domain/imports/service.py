@@ -310,6 +310,7 @@ class _Run:
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
         self.last_id_before = 0
+        self.all_new_so_far = True  # SQLite: no batch met stored rows yet (see write)
         self.met = bytearray()  # a bit for each record stored before the import that a line of the file gave
         self.tracks_written = kind.name in _REFRESH_WRITTEN
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
@@ -384,11 +385,14 @@ class _Run:
                 self.owners.leads[lead_id] = LeadOwnership.at_stage(
                     owner_id, self.owners.team_of_person.get(owner_id) if owner_id is not None else None, stage)
 
-    async def _existing(self, external_ids: list[str]) -> dict[str, tuple[int, tuple]]:
+    async def _existing(self, external_ids: list[str], up_to: int | None = None) -> dict[str, tuple[int, tuple]]:
+        """The stored rows of these external ids (only those of ids up to `up_to` when given: stored before)."""
         kind = self.kind
         condition, params = _in_list(self.dialect, external_ids)
+        bound = "" if up_to is None else f' AND "id" <= {int(up_to)}'
         rows = await self._select(
-            f'SELECT "id", {_quoted(kind.columns)} FROM "{kind.table}" WHERE "external_id" {condition}', params)
+            f'SELECT "id", {_quoted(kind.columns)} FROM "{kind.table}" WHERE "external_id" {condition}{bound}',
+            params)
         found = {}
         for r in rows:
             values = list(r)[1:]
@@ -423,9 +427,23 @@ class _Run:
         return False
 
     async def write(self, parsed: list[tuple[int, tuple]]) -> None:
-        """Compare the batch with what is stored under its external ids, then insert the new rows at once."""
+        """Compare the batch with what is stored under its external ids, then insert the new rows at once. On SQLite
+        the batch's rows are inserted first (ON CONFLICT DO NOTHING), and only when some were there already are the
+        stored ones read and compared: a first import of a file is then one statement a batch, not two. Once a
+        batch met stored rows (a file sent again), the next ones are read first, as on PostgreSQL."""
         kind, result = self.kind, self.result
-        existing = await self._existing(sorted({values[0] for _, values in parsed}))
+        inserted = False
+        if self.dialect == "sqlite" and self.all_new_so_far:
+            first = list({values[0]: values for _, values in reversed(parsed)}.values())
+            before = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
+            stored_up_to = (before[0][0] if before else None) or 0
+            written = await self._insert_sqlite(first)
+            inserted = True
+            self.all_new_so_far = written == len(first)
+            existing = {} if self.all_new_so_far else await self._existing(
+                sorted({values[0] for values in first}), stored_up_to)
+        else:
+            existing = await self._existing(sorted({values[0] for _, values in parsed}))
         new: dict[str, tuple[int, tuple]] = {}
         for line, values in parsed:
             external_id = values[0]
@@ -448,8 +466,13 @@ class _Run:
             else:
                 await self._update(pk, stored, values)
                 existing[external_id] = (pk, values)
-        if new:
-            await self._insert([values for _, values in new.values()])
+        rows = [values for _, values in new.values()]
+        if inserted:
+            await self._inserted(rows, written)
+        elif rows and self.dialect == "sqlite":
+            await self._inserted(rows, await self._insert_sqlite(rows))
+        elif rows:
+            await self._insert(rows)
 
     def _repeated(self, line: int, external_id: str, earlier: tuple, values: tuple, earlier_line: int | None) -> None:
         reason = repeated_in_file(self.kind.noun, external_id, self._differences(earlier, values), earlier_line)
@@ -458,40 +481,44 @@ class _Run:
         else:
             self.result.refuse(line, reason)
 
-    async def _insert(self, rows: list[tuple]) -> None:
-        """The batch's new rows at once (a multi-row INSERT on SQLite, COPY on PostgreSQL). Imports run one at a time, so
-        no row of the batch can be there already; SQLite's ON CONFLICT DO NOTHING and PostgreSQL's failed COPY
-        only keep a writer that broke that rule from being overwritten, and the import then fails (Unavailable)
-        instead of counting such a row as unchanged (its content may differ and would go unwritten)."""
+    async def _insert_sqlite(self, rows: list[tuple]) -> int:
+        """SQLite: the rows in one multi-row statement (measured against executemany of the same 100,000
+        touchpoints: as fast or faster), ON CONFLICT DO NOTHING; how many it wrote (SQLite counts the changes
+        itself; a returned row would cost more than its insert)."""
+        if not rows:
+            return 0
         kind = self.kind
-        if self.dialect == "sqlite":  # SQLite counts the changes itself; a returned row would cost more than its insert
-            # one multi-row statement (measured against executemany of the same 100,000 touchpoints: as fast or
-            # faster)
-            sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
-                   f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
-            written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
-            if self.tracks_written and written:
-                # Counted by SQLite, not returned: the ids of the rows just written, by their external ids (a row
-                # that was already there, as ON CONFLICT left it, is only refreshed once more).
-                condition, params = _in_list(self.dialect, [row[0] for row in rows])
-                ids = await self._select(f'SELECT "id" FROM "{kind.table}" WHERE "external_id" {condition}', params)
-                self.written.update(r[0] for r in ids)
-        else:
-            # COPY: the fastest way in (a multi-row INSERT from arrays with ON CONFLICT took 56 µs a touchpoint,
-            # three and a half times psql's COPY of the same rows). A row there already fails the COPY (and the
-            # transaction): only a writer that broke the one-import-at-a-time rule can have put it there.
-            copied = await bulk.copy_counted(self.db, kind.table, kind.columns, rows)
-            written = len(rows) if copied is None else copied
-            if copied is None:
-                raise Unavailable(f"another writer stored some of these {self.kind.noun} records during this "
-                                  "import: nothing was imported; send it again")
-            if self.tracks_written:
-                condition, params = _in_list(self.dialect, [row[0] for row in rows])
-                ids = await self._select(f'SELECT "id" FROM "{kind.table}" WHERE "external_id" {condition}', params)
-                self.written.update(r[0] for r in ids)
+        sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
+               f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
+        written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
+        return written
+
+    async def _insert(self, rows: list[tuple]) -> None:
+        """PostgreSQL: the batch's new rows by COPY (the fastest way in: a multi-row INSERT from arrays with ON
+        CONFLICT took 56 µs a touchpoint, three and a half times psql's COPY of the same rows). Imports run one at a
+        time, so no row of the batch can be there already: a row there fails the COPY (and the transaction), which
+        only a writer that broke that rule can cause, and the import then fails (Unavailable)."""
+        copied = await bulk.copy_counted(self.db, self.kind.table, self.kind.columns, rows)
+        if copied is None:
+            raise Unavailable(f"another writer stored some of these {self.kind.noun} records during this "
+                              "import: nothing was imported; send it again")
+        await self._inserted(rows, copied)
+
+    async def _inserted(self, rows: list[tuple], written: int) -> None:
+        """Account for the batch's new rows, `written` of which the database wrote: imports run one at a time, so
+        a row not written was stored by a writer that broke that rule, and the import fails (Unavailable) instead
+        of counting it as unchanged (its content may differ and would go unwritten)."""
+        kind = self.kind
         if written != len(rows):  # retried, the import compares them with what the other writer stored
             raise Unavailable(f"another writer stored {len(rows) - written} of these {self.kind.noun} records "
                               "during this import: nothing was imported; send it again")
+        if not rows:
+            return
+        if self.tracks_written:
+            # Counted, not returned: the ids of the rows just written, by their external ids.
+            condition, params = _in_list(self.dialect, [row[0] for row in rows])
+            ids = await self._select(f'SELECT "id" FROM "{kind.table}" WHERE "external_id" {condition}', params)
+            self.written.update(r[0] for r in ids)
         self.result.created += written
         if kind.lead_column is not None:
             index = kind.columns.index(kind.lead_column)
@@ -506,7 +533,7 @@ class _Run:
             # PostgreSQL takes a table filled by the import for nearly empty and scans all of it for each batch of
             # leads refreshed below (a generated 20k-lead touchpoint file: 5.3k rows/s before, 17.9k with this).
             await self.db.execute_script(f'ANALYZE "{self.kind.table}"')
-        await refresh_leads(self.affected_leads)
+        await refresh_leads(self.affected_leads, rescore=self.kind.scored)
         if self.written:
             await _REFRESH_WRITTEN[self.kind.name](sorted(self.written))
         if large:  # and the derived rows rewritten above, which the reports read as soon as this commits

@@ -84,65 +84,107 @@ def _score(definitions, profiles: dict[int, rules.LeadProfile],
     return created
 
 
-async def refresh_leads(lead_ids: Iterable[int]) -> None:
-    """Re-score and recompute the facts of these leads, set-based: per chunk of leads one read each of their
-    profiles, events and touches, one delete and one bulk write each of their facts and SLA rows (plain rows, no
-    model instances), then their deals' stored credit."""
+def _first_stage(stage: rules.Stage) -> str:
+    return f"MIN(CASE WHEN e.type = '{rules.STAGE_EVENT}' AND e.stage = '{stage.value}' THEN e.at END)"
+
+
+_DECISIONS = ", ".join(f"'{s.value}'" for s in sorted(rules.DECISIONS, key=lambda s: s.value))
+_SELLERS = ("SELECT p.id FROM person p JOIN team t ON t.id = p.team_id WHERE t.function IN ("
+            + ", ".join(f"'{f.value}'" for f in SALES_FUNCTIONS) + ")")
+_AFTER_HANDOVER = (f"t.lead_id = f.lead_id AND t.kind = '{TouchKind.SALES.value}' AND f.handover_at IS NOT NULL "
+                   "AND t.at >= f.handover_at")
+
+# The SQL twin of rules.lead_facts (with the owner's team and the first touch's team), for every lead of a chunk at
+# once: one INSERT ... SELECT of the facts rows of the leads that have events or touches (a lead with neither has
+# no row). `{leads}` is the chunk's condition on a `lead_id` column. The first MQL, SAL and SQL come from one
+# grouped pass over the chunk's events (materialized, so each is worked out once a lead); each "first" or "last"
+# event or touch is one index look-up (lead, time), ties in time going by id as the rule orders them;
+# `sales_people()` is _SELLERS. Times are compared as stored (SQLite's text of UTC times orders as the times do,
+# with or without microseconds). tests/api/test_fact_twins.py runs both on random events and touches and compares
+# every column.
+FACTS_SQL = f"""
+WITH ev AS MATERIALIZED (
+  SELECT e.lead_id, {_first_stage(rules.Stage.MQL)} AS mql_at, {_first_stage(rules.Stage.SAL)} AS sal_at,
+         {_first_stage(rules.Stage.SQL)} AS sql_at
+  FROM lead_event e WHERE e.{{leads}} GROUP BY e.lead_id),
+ids AS (SELECT lead_id FROM ev UNION SELECT t.lead_id FROM touchpoint t WHERE t.{{leads}}),
+b AS MATERIALIZED (
+  SELECT i.lead_id, ev.mql_at, ev.sal_at, ev.sql_at,
+    (SELECT e.stage FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.STAGE_EVENT}'
+       AND e.stage IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT 1) AS stage,
+    (SELECT e.owner_person_id FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.ASSIGNED_EVENT}'
+       ORDER BY e.at DESC, e.id DESC LIMIT 1) AS owner,
+    (SELECT t.team_id FROM touchpoint t WHERE t.lead_id = i.lead_id ORDER BY t.at, t.id LIMIT 1)
+       AS first_touch_team_id,
+    (SELECT e.id FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.ASSIGNED_EVENT}'
+       AND ev.mql_at IS NOT NULL AND e.at >= ev.mql_at AND e.owner_person_id IN ({_SELLERS})
+       ORDER BY e.at, e.id LIMIT 1) AS handover_id,
+    (SELECT e.id FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.STAGE_EVENT}'
+       AND ev.mql_at IS NOT NULL AND e.at >= ev.mql_at AND e.stage IN ({_DECISIONS})
+       ORDER BY e.at, e.id LIMIT 1) AS decision_id
+  FROM ids i LEFT JOIN ev ON ev.lead_id = i.lead_id),
+f AS (
+  SELECT b.*, he.at AS handover_at, he.owner_person_id AS handover_owner_id, de.stage AS decision,
+         de.at AS decision_at
+  FROM b LEFT JOIN lead_event he ON he.id = b.handover_id LEFT JOIN lead_event de ON de.id = b.decision_id)
+INSERT INTO lead_fact ({", ".join(FACT_COLUMNS)})
+SELECT f.lead_id, COALESCE(f.stage, '{rules.Stage.LEAD.value}'), f.owner,
+       (SELECT p.team_id FROM person p WHERE p.id = f.owner), f.first_touch_team_id, f.mql_at, f.handover_at,
+       f.handover_owner_id,
+       (SELECT MIN(t.at) FROM touchpoint t WHERE {_AFTER_HANDOVER}),
+       (SELECT COUNT(*) FROM touchpoint t WHERE {_AFTER_HANDOVER}),
+       f.decision, f.decision_at, f.sal_at, f.sql_at
+FROM f"""
+
+# The SLA writer's inputs of a chunk's facts that can have SLA rows (an MQL first touched by a team), with the person
+# of each one's first MARKETING touch.
+_SLA_FACTS_SQL = f"""
+SELECT {", ".join("f." + c for c in FACT_COLUMNS)},
+       (SELECT t.person_id FROM touchpoint t WHERE t.lead_id = f.lead_id AND t.kind = '{TouchKind.MARKETING.value}'
+        ORDER BY t.at, t.id LIMIT 1)
+FROM lead_fact f WHERE f.{{leads}} AND f.mql_at IS NOT NULL AND f.first_touch_team_id IS NOT NULL"""
+
+
+async def _score_chunk(db, definitions, cond: str, lead_cond: str, params: list) -> None:
+    """The scoring's MQL events of a chunk of leads (rules.first_qualifying_time in Python: one read each of their
+    profiles and events, one bulk write)."""
+    stage_of = {s.value: s for s in rules.Stage}
+    event = rules.Event
+    profiles = {lead_id: rules.LeadProfile(industry, employees, region, title)
+                for lead_id, industry, employees, region, title in await bulk.select(
+                    db, f'SELECT "id", "industry", "employees", "region", "title" FROM "lead" WHERE {cond}', params)}
+    events: dict[int, list[rules.Event]] = defaultdict(list)
+    for event_id, lead_id, at, type_, stage in await bulk.select(
+            db, f'SELECT "id", "lead_id", "at", "type", "stage" FROM "lead_event" WHERE {lead_cond}', params):
+        events[lead_id].append(event(as_utc(at), event_id, type_, stage_of[stage] if stage else None))
+    await bulk.insert(db, "lead_event", SCORED_COLUMNS, _score(definitions, profiles, events))
+
+
+async def refresh_leads(lead_ids: Iterable[int], *, rescore: bool = True) -> None:
+    """Re-score and recompute the facts of these leads, set-based: per chunk of leads the scoring (one read of their
+    profiles and events, one bulk write of the MQL events it gives), one delete and one INSERT ... SELECT of their
+    facts (FACTS_SQL), one read of the facts the SLA rows follow and one bulk write of those; then their deals'
+    stored credit. `rescore=False` when only the leads' touches changed: touches are no input of the scoring (its
+    inputs are the profile, the behaviours and the definitions), so it would give nothing new."""
     ids = sorted(set(lead_ids))
     if not ids:
         return
     db = bulk.db_of()
-    sellers = await sales_people()
-    team_of = dict(await Person.all().values_list("id", "team_id"))
     agreements = await sla_store.terms()
-    definitions = [(as_utc(a), as_utc(u), p) for a, u, p in await definitions_in_force()]
-    stage_of = {s.value: s for s in rules.Stage}
-    sales, marketing = TouchKind.SALES.value, TouchKind.MARKETING.value
-    event = rules.Event
+    definitions = [(as_utc(a), as_utc(u), p) for a, u, p in await definitions_in_force()] if rescore else []
     for chunk in bulk.chunks(ids):
         cond, params = bulk.ids_condition(db, "id", chunk)
-        lead_cond, _ = bulk.ids_condition(db, "lead_id", chunk)
-        profiles = {lead_id: rules.LeadProfile(industry, employees, region, title)
-                    for lead_id, industry, employees, region, title in await bulk.select(
-                        db, f'SELECT "id", "industry", "employees", "region", "title" FROM "lead" WHERE {cond}',
-                        params)}
-        events: dict[int, list[rules.Event]] = defaultdict(list)
-        for event_id, lead_id, at, type_, stage, owner in await bulk.select(
-                db, f'SELECT "id", "lead_id", "at", "type", "stage", "owner_person_id" FROM "lead_event" '
-                    f'WHERE {lead_cond}', params):
-            events[lead_id].append(event(as_utc(at), event_id, type_, stage_of[stage] if stage else None, owner))
-        scored = _score(definitions, profiles, events)
-        await bulk.insert(db, "lead_event", SCORED_COLUMNS, scored)
-        touches: dict[int, list[rules.SalesTouch]] = defaultdict(list)
-        first_touch_team: dict[int, tuple] = {}
-        first_marketing: dict[int, tuple] = {}  # the SLA's marketing person: of the first MARKETING touch
-        for touch_id, lead_id, at, kind, team_id, person_id in await bulk.select(
-                db, f'SELECT "id", "lead_id", "at", "kind", "team_id", "person_id" FROM "touchpoint" '
-                    f'WHERE {lead_cond}', params):
-            at = as_utc(at)
-            key = (at, touch_id)
-            if lead_id not in first_touch_team or key < first_touch_team[lead_id][0]:
-                first_touch_team[lead_id] = (key, team_id)
-            if kind == sales:
-                touches[lead_id].append(rules.SalesTouch(at, touch_id, person_id))
-            elif kind == marketing and (lead_id not in first_marketing or key < first_marketing[lead_id][0]):
-                first_marketing[lead_id] = (key, person_id)
-        facts = []
-        for lead_id in profiles:
-            if lead_id not in events and lead_id not in first_touch_team:
-                continue  # no events, no touches: the empty facts (stage LEAD), stored as no row
-            f = rules.lead_facts(events.get(lead_id, ()), touches.get(lead_id, ()), sellers)
-            facts.append(FactRow(
-                lead_id, f.stage.value, f.owner_person_id, team_of.get(f.owner_person_id),
-                first_touch_team.get(lead_id, (0, None))[1], utc(f.mql_at), utc(f.handover_at), f.handover_owner_id,
-                utc(f.first_follow_up_at), f.attempts, f.decision.value if f.decision else None, utc(f.decision_at),
-                utc(f.sal_at), utc(f.sql_at)))
-        present = list(profiles)
-        await bulk.delete_where(db, "lead_fact", "lead_id", present)
-        await bulk.insert(db, "lead_fact", FACT_COLUMNS, [tuple(getattr(f, c) for c in FACT_COLUMNS) for f in facts])
-        await sla_store.refresh_for_leads(agreements, present, facts,
-                                          {lead_id: person for lead_id, (_, person) in first_marketing.items()},
-                                          connection=db)
+        lead_cond, _ = bulk.ids_set_condition(db, "lead_id", chunk)
+        if rescore and definitions:
+            await _score_chunk(db, definitions, cond, lead_cond, params)
+        await bulk.delete_where(db, "lead_fact", "lead_id", chunk)
+        await db.execute_query(FACTS_SQL.format(leads=lead_cond), params)
+        if agreements:
+            facts, marketing = [], {}
+            for *values, marketer in await bulk.select(db, _SLA_FACTS_SQL.format(leads=lead_cond), params):
+                facts.append(FactRow(*values))
+                marketing[values[0]] = marketer
+            await sla_store.refresh_for_leads(agreements, chunk, facts, marketing, connection=db)
     await credit_rows_for_leads(ids)  # a lead's touches and MQL time shape its deals' credit
 
 

@@ -23,6 +23,15 @@ REPORT = """query($p: String!, $m: AttributionModel, $g: CreditGroupBy!, $o: Int
   attribution(period: $p, model: $m, groupBy: $g, markovOrder: $o) { key pipeline bookings } }"""
 
 
+@pytest.fixture(autouse=True)
+def _fresh_training_cache():
+    """A restored snapshot gives the same touch ids again: the closed periods' in-memory chains (keyed by the
+    newest ids) must not outlive a test (generate's pay step closes 2026-Q3, so its chain is cached)."""
+    training.forget()
+    yield
+    training.forget()
+
+
 @snapshot
 def dataset(api, admin):
     """A small generated organisation as of AS_OF (2026-Q3 closed, 2026-Q4 open), the clock there."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from domain import bulk
+from domain.access.rules import SALES_SIDE
 from domain.attribution.models import TouchKind
 from domain.attribution.stored import refresh_for_leads as credit_rows_for_leads
 from domain.bulk import utc
@@ -18,15 +19,13 @@ from domain.leads.definitions import definitions_in_force
 from domain.leads.models import Lead
 from domain.org.models import Person
 from domain.rawsql import as_utc
-from domain.org.rules import TeamFunction
 
-SALES_FUNCTIONS = (TeamFunction.SALES, TeamFunction.SDR)
 SCORING_ACTOR = "lead scoring"
 
 
 async def sales_people() -> frozenset[int]:
     """People who count as sales owners for hand-over: members of SALES and SDR teams."""
-    return frozenset(await Person.filter(team__function__in=list(SALES_FUNCTIONS)).values_list("id", flat=True))
+    return frozenset(await Person.filter(team__function__in=list(SALES_SIDE)).values_list("id", flat=True))
 
 
 FACT_COLUMNS = ("lead_id", "stage", "owner_person_id", "owner_team_id", "first_touch_team_id", "mql_at", "handover_at",

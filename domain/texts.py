@@ -18,3 +18,13 @@ def too_long(text: str | None, limit: int, what: str | None = None) -> str | Non
     if text is None or len(text) <= limit:
         return None
     return f"{what or _WHAT.get(limit, 'the text')} has at most {limit:,} characters (this one has {len(text):,})"
+
+
+def required_reason(text: str | None, missing: str, what: str | None = None) -> tuple[str, str | None]:
+    """A reason a use case cannot do without (an adjustment's, a dispute's, its resolution, a waiver's): the text
+    without its outer white space, and the message `missing` when nothing is left, or the REASON limit's message
+    when it is too long (None when it will do)."""
+    text = (text or "").strip()
+    if not text:
+        return text, missing
+    return text, too_long(text, REASON, what)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from domain.access.rules import side_of
+from domain.access.rules import ENDED_PERIOD_CLOSERS, side_of
 from domain.errors import ErrorCode
 from domain.org.rules import Role, TeamFunction
 
@@ -72,7 +72,7 @@ def may_close(role: Role, team_function: TeamFunction | None, period: PeriodBoun
             early += (f"; from then on a sales-side and a marketing-side leader sign it off with "
                       f"{SIGN_OFF_MUTATION}")
         return Decision(False, early)
-    if role in (Role.ADMIN, Role.FINANCE):
+    if role in ENDED_PERIOD_CLOSERS:
         return Decision(True)
     if role is Role.LEADER:
         return Decision(False, f"a leader does not close {period.key} alone: sign it off with {SIGN_OFF_MUTATION}; "

@@ -32,6 +32,8 @@ LEAD_WORKERS = frozenset({Role.ADMIN, Role.LEADER, Role.MEMBER})  # FINANCE does
 PAY_SETTERS = frozenset({Role.FINANCE, Role.ADMIN})      # pay plans
 PAY_MANAGERS = frozenset({Role.FINANCE, Role.ADMIN, Role.LEADER})  # adjustments and disputes of statements
 PERIOD_CLOSERS = frozenset({Role.LEADER, Role.FINANCE, Role.ADMIN})  # closing (which of them when: periods.py)
+ENDED_PERIOD_CLOSERS = frozenset({Role.FINANCE, Role.ADMIN})  # close an ended period alone (leaders sign it off)
+PAY_READERS = frozenset({Role.FINANCE, Role.ADMIN})      # see everyone's pay and cost; adjust anyone's statement
 
 
 # --- who the actor is ----------------------------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def pay_set_refusal(actor: Principal) -> Refusal:
 
 def pay_manage_refusal(actor: Principal, person_team_id: int) -> Refusal:
     """Adjusting a locked statement: FINANCE, an admin, or a leader of the person's team."""
-    if actor.role in (Role.ADMIN, Role.FINANCE) or leads_team(actor, person_team_id):
+    if actor.role in PAY_READERS or leads_team(actor, person_team_id):
         return None
     return "adjustments are for finance, admins and the leaders of the person's team"
 
@@ -221,9 +223,6 @@ def dispute_raise_refusal(actor: Principal) -> Refusal:
 
 
 # --- pay and cost privacy ------------------------------------------------------------------------------------------
-
-PAY_READERS = frozenset({Role.FINANCE, Role.ADMIN})  # see everyone's pay and cost
-
 
 @dataclass(frozen=True)
 class PayScope:

@@ -73,6 +73,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from enum import Enum
 from functools import lru_cache
 
+from domain.access.rules import MARKETING_SIDE, SALES_SIDE
 from domain.money import round_places
 
 ZERO, ONE, TWO = Decimal(0), Decimal(1), Decimal(2)
@@ -460,7 +461,8 @@ def influencing_teams(j: Journey) -> set[int]:
 def is_shared_win(touching_functions: set[str | None]) -> bool:
     """A won deal is a shared win when marketing and sales (or SDR) both touched it before it was created: given
     the functions of its influencing teams."""
-    return "MARKETING" in touching_functions and bool(touching_functions & {"SALES", "SDR"})
+    return bool(touching_functions & {f.value for f in MARKETING_SIDE}) and \
+        bool(touching_functions & {f.value for f in SALES_SIDE})
 
 
 def share_of_total(part_cents: int, whole_cents: int) -> Decimal | None:

@@ -246,11 +246,9 @@ async def _closed_period(period_key: str) -> Period:
 
 async def create_adjustment(actor: Principal, person_id: int, period_key: str, component: str | None,
                             amount: Decimal, reason: str) -> CompAdjustment:
-    reason = (reason or "").strip()
+    reason, message = texts.required_reason(reason, "an adjustment needs a reason")
     problems = Problems()
-    if not reason:
-        problems.add(ErrorCode.INVALID, "an adjustment needs a reason", "reason")
-    elif (message := texts.too_long(reason, texts.REASON)) is not None:
+    if message is not None:
         problems.add(ErrorCode.INVALID, message, "reason")
     if amount != amount.quantize(Decimal("0.01")) or amount == 0:
         problems.add(ErrorCode.INVALID, "an adjustment is a non-zero amount in cents", "amount")
@@ -275,11 +273,9 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
 
 async def create_dispute(actor: Principal, period_key: str, component: str, reason: str) -> CompDispute:
     """A person disputes a line of their own statement."""
-    reason = (reason or "").strip()
     enforce(dispute_raise_refusal(actor), "component")
-    if not reason:
-        raise invalid("a dispute needs a reason", "reason")
-    if (message := texts.too_long(reason, texts.REASON)) is not None:
+    reason, message = texts.required_reason(reason, "a dispute needs a reason")
+    if message is not None:
         raise invalid(message, "reason")
     async with in_transaction():
         view = await get_period(period_key)
@@ -296,10 +292,8 @@ async def create_dispute(actor: Principal, period_key: str, component: str, reas
 
 async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
                           adjustment_amount: Decimal | None) -> CompDispute:
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise invalid("a resolution says what was decided", "resolution")
-    if (message := texts.too_long(resolution, texts.REASON, "a resolution")) is not None:
+    resolution, message = texts.required_reason(resolution, "a resolution says what was decided", "a resolution")
+    if message is not None:
         raise invalid(message, "resolution")
     async with in_transaction():
         dispute = await CompDispute.get_or_none(id=dispute_id)
@@ -383,9 +377,8 @@ async def _splits_snapshot(opportunity_id: int, connection=None) -> dict:
 async def waive_clawback(actor: Principal, clawback_id: int, reason: str) -> Clawback:
     """FINANCE (or an admin) waives a clawback of an open statement, with a reason; it stays listed, not counted."""
     enforce(pay_set_refusal(actor), "id")
-    if not reason or not reason.strip():
-        raise invalid("a waiver gives its reason", "reason")
-    if (message := texts.too_long(reason, texts.REASON)) is not None:
+    reason, message = texts.required_reason(reason, "a waiver gives its reason")
+    if message is not None:
         raise invalid(message, "reason")
     async with in_transaction():
         row = await Clawback.get_or_none(id=clawback_id)
@@ -398,9 +391,9 @@ async def waive_clawback(actor: Principal, clawback_id: int, reason: str) -> Cla
         if row.waived_at is not None:
             raise DomainError.one(ErrorCode.CONFLICT, "this clawback is already waived", "id")
         changed = await Clawback.filter(id=row.id, waived_at__isnull=True).update(
-            waived_reason=reason.strip(), waived_by=actor.name, waived_at=clock.now())
+            waived_reason=reason, waived_by=actor.name, waived_at=clock.now())
         if not changed:
             raise DomainError.one(ErrorCode.CONFLICT, "this clawback is already waived", "id")
         await record(actor, "compClawbackWaive", "Clawback", row.id, {"amount_cents": row.amount_cents},
-                     {"amount_cents": row.amount_cents, "waived": True, "reason": reason.strip()})
+                     {"amount_cents": row.amount_cents, "waived": True, "reason": reason})
         return await Clawback.get(id=row.id)

@@ -3,7 +3,6 @@ each as of an instant of business time (only facts dated on or before it count: 
 before it). The rules are in domain/forecast/rules.py."""
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from domain.attribution import queries as attribution
 from domain.attribution.models import Opportunity, OpportunityStatus
 from domain.forecast import rules
 from domain.forecast.rules import Basis, ForecastStatus, Outlook
+from domain.goals import queries as goal_queries
 from domain.goals import rules as goal_rules
 from domain.goals.metrics import MetricName
 from domain.goals.models import KeyResult, ObjectiveOwner
@@ -139,7 +139,7 @@ async def _targets(kr_ids: Sequence[int]) -> dict[int, _Target]:
     out = {}
     for r in rows:
         p = r.objective.period
-        teams = r.metric_team_ids if not isinstance(r.metric_team_ids, str) else json.loads(r.metric_team_ids)
+        teams = goal_queries.decoded_team_ids(r.metric_team_ids)
         out[r.id] = _Target(r.id, MetricName(r.metric_name),
                             tuple(goal_rules.metric_teams(teams, owners.get(r.objective_id, []))), r.kind,
                             to_cents(r.target), PeriodView(p.key, p.start, p.end, p.status, p.closed_at))

@@ -118,8 +118,10 @@ async def _metric_values(krs: list[_KeyResult], tree: "ObjectiveTree", as_of: da
     return values
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+def decoded_team_ids(stored) -> list[int] | None:
+    """A key result's `metric_team_ids` as stored (a JSON list or null): the list, also where a raw read gives the
+    JSON text rather than the decoded value."""
+    return json.loads(stored) if isinstance(stored, str) else stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class _KeyResult:
     def of(cls, *, id, objective_id, kind, start, target, weight, source, metric_name, metric_team_ids) -> "_KeyResult":
         """A row of key_result by column name (rawsql.records)."""
         return cls(id, objective_id, rules.KeyResultKind(kind), Decimal(str(start)), Decimal(str(target)),
-                   Decimal(str(weight)), KeyResultSource(source), metric_name, _json(metric_team_ids))
+                   Decimal(str(weight)), KeyResultSource(source), metric_name, decoded_team_ids(metric_team_ids))
 
 
 @dataclass

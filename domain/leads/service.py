@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.access.rules import (
-    LeadOwnership, enforce, joint_draft_refusal, lead_assign_refusal, lead_stage_refusal, owner_problem,
+    SALES_SIDE, LeadOwnership, enforce, joint_draft_refusal, lead_assign_refusal, lead_stage_refusal, owner_problem,
     sla_agreement_refusal,
 )
 from domain.audit.service import record
@@ -256,7 +256,7 @@ async def create_sla_agreement(actor: Principal, f: SlaFields) -> SlaAgreement:
             problems.add(ErrorCode.INVALID, f"{marketing.name} is not a marketing team", "marketingTeamId")
         if sales is None:
             problems.add(ErrorCode.NOT_FOUND, "no team has this id", "salesTeamId")
-        elif sales.function not in (TeamFunction.SALES, TeamFunction.SDR):
+        elif sales.function not in SALES_SIDE:
             problems.add(ErrorCode.INVALID, f"{sales.name} is not a sales team", "salesTeamId")
         problems.raise_if_any()
         period = await ensure_period(f.period)

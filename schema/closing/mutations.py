@@ -1,5 +1,5 @@
 """periodCloseSignOff: a sales-side or marketing-side leader signs an ended period off (periodClose and
-periodReopen are in schema/goals/mutations.py)."""
+periodReopen are in schema/goals/mutations/periods.py)."""
 from __future__ import annotations
 
 import strawberry
@@ -8,7 +8,7 @@ from domain import closing
 from schema.core.context import Info
 from schema.core.mutations import payload
 from schema.core.permissions import SideLeaders
-from schema.goals.mutations import PeriodPayload
+from schema.goals.mutations.periods import PeriodPayload
 from schema.org.types import Period
 
 

@@ -8,6 +8,7 @@ import strawberry
 
 from domain import numbers
 from domain.forecast import queries, rules
+from schema.forecast import loaders
 
 ForecastBasis = strawberry.enum(rules.Basis, description=(
     "Where a forecast's probabilities came from: CELLS (each open deal's age bucket and amount band), WHOLE_HISTORY "
@@ -57,23 +58,15 @@ class WinProbability:
         return cls(probability=numbers.ratio(w.probability), basis=w.basis, sample=w.sample, period=w.period_key)
 
 
-async def _key_result_forecasts(ids):
-    return await queries.key_result_forecasts(ids)
-
-
-async def _win_chances(ids):
-    return await queries.win_chances(ids)
-
-
 async def key_result_forecast(info, key_result_id: int) -> queries.Forecast | None:
     """One key result's forecast, batched with the others of the request (one win model, one read of open deals)."""
-    return await info.context.loaders(_key_result_forecasts).load(key_result_id)
+    return await info.context.loaders(loaders.key_result_forecasts).load(key_result_id)
 
 
 async def objective_forecast_status(info, key_result_ids: list[int]) -> rules.ForecastStatus | None:
-    found = await info.context.loaders(_key_result_forecasts).load_many(key_result_ids)
+    found = await info.context.loaders(loaders.key_result_forecasts).load_many(key_result_ids)
     return rules.weakest_status([f.status for f in found if f is not None and f.status is not None])
 
 
 async def win_probability(info, opportunity_id: int) -> WinProbability | None:
-    return WinProbability.of(await info.context.loaders(_win_chances).load(opportunity_id))
+    return WinProbability.of(await info.context.loaders(loaders.win_chances).load(opportunity_id))

@@ -1,7 +1,6 @@
 """GraphQL types of the shared goals. Figures come from one batched evaluation per request."""
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from domain.rawsql import as_utc
 from domain.org.rules import PeriodStatus
 from domain.goals import models as m
 from schema.audit.types import AuditEntry, audit_page
+from schema.goals import loaders
 from schema.forecast.types import Forecast, ForecastStatus, key_result_forecast, objective_forecast_status
 from schema.core.context import Info
 from schema.core.errors import ClientError, client_error
@@ -79,33 +79,16 @@ def series_range(start: datetime, end: datetime, closed: bool, every, first: dat
         raise ClientError(e.message, "LIMIT_EXCEEDED") from None
 
 
-async def _series_batch(keys):
-    """(objective id, range) -> its ObjectiveSeries: one evaluation of the series per range asked for."""
-    by_range = defaultdict(list)
-    for objective_id, rng in keys:
-        by_range[rng].append(objective_id)
-    found = {}
-    for rng, ids in by_range.items():
-        for objective_id, series in (await history.objectives_series(ids, rng)).items():
-            found[objective_id, rng] = series
-    return [found.get(key) for key in keys]
-
-
 async def objective_series(info: Info, objective_id: int, every, first: date | None,
                            last: date | None) -> history.ObjectiveSeries | None:
     objective = await info.context.loaders(queries.objectives_by_ids).load(objective_id)
     period = await info.context.loaders(queries.periods_by_ids).load(objective.period_id)
     rng = series_range(period.start, period.end, period.status is PeriodStatus.CLOSED, every, first, last)
-    return await info.context.loaders(_series_batch).load((objective_id, rng))
-
-
-async def _figures_batch(ids):
-    found = await queries.evaluate_objectives(ids)
-    return [found.get(i) for i in ids]
+    return await info.context.loaders(loaders.series_by_objective_and_range).load((objective_id, rng))
 
 
 async def objective_figures(info: Info, objective_id: int) -> queries.ObjectiveFigures:
-    return await info.context.loaders(_figures_batch).load(objective_id)
+    return await info.context.loaders(loaders.figures_by_objective).load(objective_id)
 
 
 @strawberry.type(description="What the viewer may do to this objective now (the rules the API applies, with the "

@@ -16,6 +16,7 @@ from domain.leads import queries, rules
 from domain.org import queries as org_queries
 from domain.errors import ErrorCode
 from schema.core.context import Info
+from schema.leads import loaders
 from schema.core.errors import ClientError
 from schema.org.types import Person, Team, load_nodes, load_person, load_team_row
 
@@ -219,14 +220,9 @@ class Lead(relay.Node):
 
     @strawberry.field(description="The score under the active definition now, rule by rule (null without one).")
     async def score(self, info: Info) -> LeadScore | None:
-        definition = await info.context.loaders(_active_definition).load(0)
+        definition = await info.context.loaders(loaders.active_definition).load(0)
         if definition is None:
             return None
         events = await info.context.loaders(queries.events_by_lead).load(self.id)
         lead = await info.context.loaders(queries.leads_by_ids).load(self.id)
         return LeadScore.from_explanation(queries.explain_score(definition, lead, events))
-
-
-async def _active_definition(keys):
-    definition = await queries.active_definition()
-    return [definition for _ in keys]

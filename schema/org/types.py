@@ -12,14 +12,14 @@ from domain import numbers
 from domain import clock
 from domain.access import periods as period_access
 from domain.errors import DomainError
-from domain.leads.queries import wasted_selling_minutes
 from domain.leads.rules import wasted_selling_cost
 from domain.money import from_cents
 from domain.org import queries, rules
 from domain.org import models as m
-from domain.org.service import PeriodView, get_period, is_current
+from domain.org.service import PeriodView, is_current
 from domain.access import rules as access
 from schema.core.context import Info
+from schema.org import loaders
 from schema.core.errors import ClientError, client_error
 from schema.core.ids import node_pk
 from schema.core.permissions import CanSeePay
@@ -111,7 +111,7 @@ class Person(relay.Node):
                                   "× costPerSellingHour. Private, like annualCost.")
     async def wasted_selling_cost(self, info: Info, period: str) -> Decimal | None:
         try:
-            minutes = await info.context.loaders(_wasted_minutes_by_period).load(period)
+            minutes = await info.context.loaders(loaders.wasted_minutes_by_period).load(period)
         except DomainError as e:
             raise client_error(e) from None
         cost = rules.cost_per_selling_hour(self.annual_cost_value, self.selling_hours_per_week,
@@ -142,10 +142,6 @@ async def load_person(info: Info, person_id: int | None) -> Person | None:
         return None
     row = await info.context.loaders(queries.people_by_ids).load(person_id)
     return Person.from_model(row) if row else None
-
-
-async def _wasted_minutes_by_period(keys):
-    return [await wasted_selling_minutes(await get_period(key)) for key in keys]
 
 
 def _can_see_token(principal: rules.Principal, token: m.ApiToken) -> bool:

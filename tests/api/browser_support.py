@@ -49,9 +49,13 @@ def headless_chromium(*extra_args: str) -> Iterator:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+POLL_SECONDS = 0.02  # selenium's default is 0.5 s: most waits are over in a few milliseconds
+
+
 def wait_for(driver, predicate, timeout: float = 30):
+    """`predicate()`'s first true value, asked every POLL_SECONDS for up to `timeout` seconds."""
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, timeout).until(lambda _: predicate())
+    return WebDriverWait(driver, timeout, poll_frequency=POLL_SECONDS).until(lambda _: predicate())
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -136,14 +136,15 @@ def run(args, env=None, cwd=None, timeout: float = 120, check: bool = False) -> 
         process.kill()
         process.wait(30)
         raise
-    done = subprocess.CompletedProcess(process.args, process.returncode, _read(out), _read(err))
+    done = subprocess.CompletedProcess(process.args, process.returncode, read_text(out), read_text(err))
     shutil.rmtree(folder, ignore_errors=True)
     if check:
         done.check_returncode()
     return done
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """What a command wrote to the file `path` so far (nothing when it wrote nothing)."""
     return path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
 
 

@@ -2,32 +2,31 @@
 quarters learns nothing from later facts, and its "actual" is the quarter's real figure."""
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SHAREDGOALS = str(Path(sys.executable).parent / "sharedgoals")
+from tests.api import cli_support as cli
+
 AS_OF = "2026-11-20"
 
 
 def _run(db: Path, *args: str) -> str:
     env = dict(os.environ, SHAREDGOALS_LOG_LEVEL="WARNING", DATABASE_URL=f"sqlite://{db}",
                SHAREDGOALS_CLOCK=f"{AS_OF}T00:00:00+00:00")
-    done = subprocess.run([SHAREDGOALS, *args], env=env, capture_output=True, text=True, timeout=300)
+    done = cli.run(args, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    db = tmp_path_factory.mktemp("backtest") / "org.sqlite3"
+    db = cli.migrated_copy(tmp_path_factory.mktemp("backtest") / "org.sqlite3")  # generate's own migrate: no-op
     env = dict(os.environ, SHAREDGOALS_LOG_LEVEL="WARNING")
     env.pop("SHAREDGOALS_CLOCK", None)
     env.pop("DATABASE_URL", None)
-    done = subprocess.run([SHAREDGOALS, "generate", "--database-url", f"sqlite://{db}", "--as-of", AS_OF,
-                           "--leads", "3000", "--seed", "11"], env=env, capture_output=True, text=True, timeout=300)
+    done = cli.run(["generate", "--database-url", f"sqlite://{db}", "--as-of", AS_OF, "--leads", "3000", "--seed", "11"],
+                   env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     return db
 
@@ -76,5 +75,5 @@ def test_backtest_replays_past_quarters_and_learns_nothing_from_later_facts(gene
 
 def test_backtest_refuses_weeks_outside_a_quarter(generated):
     env = dict(os.environ, DATABASE_URL=f"sqlite://{generated}")
-    done = subprocess.run([SHAREDGOALS, "backtest", "--weeks", "0,14"], env=env, capture_output=True, text=True)
+    done = cli.run(["backtest", "--weeks", "0,14"], env=env)
     assert done.returncode == 2 and "1 to 13" in done.stderr

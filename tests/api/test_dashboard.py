@@ -282,7 +282,8 @@ def test_the_workspace_shows_every_goal_figure_and_chart_as_the_api_gives_them(o
     open_objective(browser, "Grow bookings")
     wide = screenshot(browser, "workspace-wide-1440", 1440)
     browser.set_window_size(390, 844)
-    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390  # no sideways page scroll
+    # no sideways page scroll, once the page has laid itself out at the new width (the resize is not synchronous)
+    wait_for(browser, lambda: browser.execute_script("return document.documentElement.scrollWidth") <= 390, timeout=5)
     # On a phone the contribution figures scroll inside their box and the team column stays in view.
     pinned = browser.execute_script("""const box = document.querySelector('#contribution-section .scroll');
       box.scrollLeft = 300; const th = document.querySelector('#contribution tbody th');

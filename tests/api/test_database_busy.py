@@ -17,7 +17,8 @@ from domain.leads.models import Lead
 from domain.locks import LEAD_WRITES
 from domain.org.models import Team
 from tests.api.support import TEAM_CREATE
-from tests.api.fixtures import LEAD_HEADER, SHAREDGOALS, busy_timeout
+from tests.api import cli_support as cli
+from tests.api.fixtures import LEAD_HEADER, busy_timeout
 from tests.conftest import TEST_DATABASE_URL
 
 SQLITE = TEST_DATABASE_URL.startswith("sqlite")
@@ -99,20 +100,19 @@ def test_a_write_past_the_busy_timeout_is_unavailable_and_changes_nothing_while_
 def test_the_command_line_import_waits_for_another_import_and_says_so(api, tmp_path):
     path = tmp_path / "leads.csv"
     _leads_file(path, 10, prefix="W")
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
     with writer_lock_held(api):
-        cli = subprocess.Popen([SHAREDGOALS, "import", "leads", str(path)],
-                               env=_cli_env(SHAREDGOALS_BUSY_TIMEOUT="0.3"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = ""
+        process = cli.start(["import", "leads", str(path)], env=_cli_env(SHAREDGOALS_BUSY_TIMEOUT="0.3"),
+                            stdout=out, stderr=err)
         deadline = time.monotonic() + 60
-        while "waiting for another import" not in line:
-            line = cli.stderr.readline()
-            assert line or cli.poll() is None, "the import ended without waiting"
+        while "waiting for another import" not in cli.read_text(err):
+            assert process.poll() is None, "the import ended without waiting"
             assert time.monotonic() < deadline
+            time.sleep(0.02)
         time.sleep(1)  # several busy timeouts: it goes on waiting
-        assert cli.poll() is None
-    out, err = cli.communicate(timeout=60)
-    assert cli.returncode == 0, err
-    assert "leads: 10 created" in out
+        assert process.poll() is None
+    assert process.wait(timeout=60) == 0, cli.read_text(err)
+    assert "leads: 10 created" in cli.read_text(out)
     assert api.run(Lead.filter(external_id__startswith="W-").count()) == 10
 
 
@@ -124,8 +124,10 @@ def test_a_command_line_import_leaves_the_service_reading_and_writes_wait_for_it
     path = tmp_path / "big.csv"
     _leads_file(path, rows)
     auth = {"Authorization": f"Bearer {admin}"}
-    cli = subprocess.Popen([SHAREDGOALS, "import", "leads", str(path)], env=_cli_env(),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The console script in a Python of its own (forked from the tests' fork server, the import once ended while
+    # the first write waited for it, leaving a single read)
+    process = subprocess.Popen([cli.SHAREDGOALS, "import", "leads", str(path)], env=_cli_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     probe = sqlite3.connect(SQLITE_PATH, isolation_level=None, timeout=0)
     try:
         deadline = time.monotonic() + 60
@@ -135,13 +137,13 @@ def test_a_command_line_import_leaves_the_service_reading_and_writes_wait_for_it
                 probe.execute("ROLLBACK")
             except sqlite3.OperationalError:
                 break
-            assert cli.poll() is None and time.monotonic() < deadline, "the import did not start writing"
+            assert process.poll() is None and time.monotonic() < deadline, "the import did not start writing"
             time.sleep(0.02)
     finally:
         probe.close()
     reads: list[float] = []
     writes: list[tuple[int, float]] = []
-    while cli.poll() is None:
+    while process.poll() is None:
         started = time.monotonic()
         read = api.http.post("/graphql", json=VIEWER, headers=auth)
         reads.append(time.monotonic() - started)
@@ -157,8 +159,8 @@ def test_a_command_line_import_leaves_the_service_reading_and_writes_wait_for_it
             else:
                 assert write.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
         time.sleep(0.01)
-    out, err = cli.communicate()
-    assert cli.returncode == 0, err
+    out, err = process.communicate()
+    assert process.returncode == 0, err
     assert f"leads: {rows} created" in out
     print(f"\nduring the import: {len(reads)} reads, slowest {max(reads) * 1000:.0f} ms; writes (status, waited s): "
           f"{[(s, round(w, 2)) for s, w in writes]}; reads over 100 ms: "

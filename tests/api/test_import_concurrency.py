@@ -21,7 +21,8 @@ from tests.api.fixtures import post_import as post
 from tests.api.leads_support import ASSIGN, Org
 
 UTC = timezone.utc
-ROWS = 5000
+ROWS = 1500
+BATCH = 500  # rows a batch of the three imports holds: three batches a file, as many chances to interleave
 ROUNDS = 3
 FIELDS = ("company", "contact_name", "industry", "employees")
 
@@ -84,11 +85,13 @@ def patient_writers(api):
         yield
 
 
-def test_three_imports_of_the_same_leads_at_once_equal_one_serial_order(api, admin, patient_writers):
-    """Three files with the same 5,000 external ids and different content, posted at once, three rounds: the rows
+def test_three_imports_of_the_same_leads_at_once_equal_one_serial_order(api, admin, patient_writers, monkeypatch):
+    """Three files with the same 1,500 external ids and different content, posted at once, three rounds: the rows
     and every file's counts are those of one order of the three run one after the other, and every update is
     audited (on PostgreSQL they used to interleave, 3,000 rows from one file and 2,000 from another, and rows
-    reported unchanged had differed)."""
+    reported unchanged had differed). Batches of BATCH rows, so each file is written in several."""
+    monkeypatch.setattr(import_service, "MAX_ROWS_PER_BATCH", BATCH)
+    assert ROWS > 2 * import_service.batch_size(import_service.kind_named("leads"))
     client = httpx.Client(base_url=api.http.base_url, timeout=120)
     state: dict[str, tuple] = {}
     for round_no in range(ROUNDS):

@@ -9,7 +9,8 @@ from domain import clock
 from domain import config as domain_config
 from domain.dataset.service import GENERATOR, Options, generate
 from domain.leads import queries, service, sla, sla_store
-from domain.leads.models import SlaAgreement, SlaLead
+from domain.leads.facts import FACT_COLUMNS
+from domain.leads.models import LeadFact, SlaAgreement, SlaLead
 from domain.org.models import Period, Person, Team
 from domain.org.service import get_period
 from tests.harness import snapshot
@@ -236,3 +237,8 @@ def test_key_results_following_the_same_leads_count_them_once(api, admin, datase
                 if kr["metric"]]
     assert {"MQL_COUNT", "ACCEPTANCE_RATE"} <= set(followed)
     assert sum("lead_fact" in s for s in counter.statements) == 1
+
+
+def test_the_written_fact_rows_have_the_columns_of_lead_fact(api):
+    """facts.FactRow (what a refresh writes and the SLA rows read) and the LeadFact model name the same columns."""
+    assert set(FACT_COLUMNS) == set(LeadFact._meta.fields_db_projection.values()) - {"id"}

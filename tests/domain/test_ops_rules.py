@@ -87,3 +87,13 @@ def test_a_free_text_may_reach_its_limit_not_pass_it():
 
 def test_each_kind_of_text_has_its_own_limit():
     assert texts.NAME < texts.TITLE < texts.COMMENT < texts.DESCRIPTION < texts.REASON
+
+
+def test_a_required_reason_is_stripped_and_refused_when_empty_or_too_long():
+    assert texts.required_reason("  late deal  ", "needs one") == ("late deal", None)
+    assert texts.required_reason(None, "needs one") == ("", "needs one")
+    assert texts.required_reason(" \n\t ", "needs one") == ("", "needs one")
+    text, message = texts.required_reason(" " + "x" * (texts.REASON + 1), "needs one", "a resolution")
+    assert text == "x" * (texts.REASON + 1) and message.startswith("a resolution has at most 10,000 characters")
+    assert texts.required_reason("x" * texts.REASON, "needs one") == ("x" * texts.REASON, None)
+

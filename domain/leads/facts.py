@@ -91,7 +91,7 @@ def _first_stage(stage: rules.Stage) -> str:
 
 _DECISIONS = ", ".join(f"'{s.value}'" for s in sorted(rules.DECISIONS, key=lambda s: s.value))
 _SELLERS = ("SELECT p.id FROM person p JOIN team t ON t.id = p.team_id WHERE t.function IN ("
-            + ", ".join(f"'{f.value}'" for f in SALES_FUNCTIONS) + ")")
+            + ", ".join(f"'{f.value}'" for f in sorted(SALES_SIDE, key=lambda f: f.value)) + ")")
 _AFTER_HANDOVER = (f"t.lead_id = f.lead_id AND t.kind = '{TouchKind.SALES.value}' AND f.handover_at IS NOT NULL "
                    "AND t.at >= f.handover_at")
 

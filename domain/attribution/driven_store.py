@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import bulk, clock, config, rawsql
-from domain.attribution import driven, markov, rules, shapley, stored, training
+from domain.attribution import driven, markov, rollups, rules, shapley, stored, training
 from domain.attribution.credit import DEFAULT_MODEL
 from domain.attribution.driven_state import KINDS, driven_key, stored_effects
 from domain.attribution.models import DealCredit, DrivenEffect, DrivenPeriod, Opportunity
@@ -147,6 +147,7 @@ async def refresh_period(period) -> list[str]:
         keys = [driven_key(m, o, period.key) for m, o in KINDS]
         await DrivenPeriod.filter(period_key=period.key).delete()
         await DrivenEffect.filter(model_key__in=keys).delete()
+        await rollups.clear(keys)
         await DealCredit.filter(model_key__in=keys).delete()
         written = []
         for (model, order), key in zip(KINDS, keys):
@@ -165,6 +166,7 @@ async def refresh_period(period) -> list[str]:
                                       touch_max_id=int(touch_max or 0), event_max_id=int(event_max or 0),
                                       computed_at=now)
             written.append(key)
+        await rollups.summed(written)
         return written
 
 

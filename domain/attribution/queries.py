@@ -139,9 +139,10 @@ async def period_credit_totals(period: PeriodView, choice: ModelChoice, group_by
         stored_key = choice.effects.stored_key if driven.is_data_driven(choice.model) else None
         if stored_key is not None and not stored_key.endswith("@" + period.key):
             stored_key = None  # (effects of another period's chain: weighed live)
-        if stored_key is not None:  # a closed period's stored data-driven rows, summed in SQL
-            totals, live = await stored.credit_totals(period.start, period.end, choice, group_by.value, clock.now(),
-                                                      pipeline=pipeline, bookings=bookings, key=stored_key)
+        if stored_key is not None:  # a closed period's stored data-driven rows, from their rollups
+            totals, live = await rollup_reads.credit_totals(period.start, period.end, choice, group_by.value,
+                                                            clock.now(), pipeline=pipeline, bookings=bookings,
+                                                            key=stored_key)
         elif driven.is_data_driven(choice.model):  # an open period: the default model's rows re-weighed live
             totals, live = await driven_totals.credit_totals(period, choice, group_by)
         else:

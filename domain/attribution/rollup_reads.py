@@ -93,12 +93,15 @@ def _add(into: dict, key, values: Sequence[int]) -> None:
 
 
 async def credit_totals_of(choices: Sequence, start: datetime, end: datetime, group_by: str, now: datetime, *,
-                           pipeline: bool = True, bookings: bool = True) -> dict[str, tuple[dict[str, list[int]], set[int]]]:
-    """{model key: stored.credit_totals' result} for several stored models at once, from the rollups."""
-    by_key = {stored.key_of(c): c for c in choices}
+                           pipeline: bool = True, bookings: bool = True,
+                           keys: Sequence[str] | None = None) -> dict[str, tuple[dict[str, list[int]], set[int]]]:
+    """{model key: stored.credit_totals' result} for several stored models at once, from the rollups; `keys`:
+    the stored keys of the choices when not their own (a period's stored data-driven rows, driven_store.py)."""
+    by_key = dict(zip(keys, choices)) if keys is not None else {stored.key_of(c): c for c in choices}
 
     async def by_rows(key: str, a: datetime, b: datetime):
-        return await stored.credit_totals(a, b, by_key[key], group_by, now, pipeline=pipeline, bookings=bookings)
+        return await stored.credit_totals(a, b, by_key[key], group_by, now, pipeline=pipeline, bookings=bookings,
+                                          key=key)
     reads = await read(list(by_key), (group_by,), start, end, now, pipeline, bookings, by_rows)
     out = {}
     for key, r in reads.items():
@@ -113,10 +116,12 @@ async def credit_totals_of(choices: Sequence, start: datetime, end: datetime, gr
 
 
 async def credit_totals(start: datetime, end: datetime, choice, group_by: str, now: datetime, *,
-                        pipeline: bool = True, bookings: bool = True) -> tuple[dict[str, list[int]], set[int]]:
-    """stored.credit_totals' figures (the same result) from the rollups."""
-    return (await credit_totals_of([choice], start, end, group_by, now, pipeline=pipeline,
-                                   bookings=bookings))[stored.key_of(choice)]
+                        pipeline: bool = True, bookings: bool = True,
+                        key: str | None = None) -> tuple[dict[str, list[int]], set[int]]:
+    """stored.credit_totals' figures (the same result) from the rollups (`key`: as stored.credit_totals')."""
+    key = key if key is not None else stored.key_of(choice)
+    return (await credit_totals_of([choice], start, end, group_by, now, pipeline=pipeline, bookings=bookings,
+                                   keys=[key]))[key]
 
 
 _TEAM_FIGURE = {("SOURCED", "P"): 0, ("SOURCED", "B"): 1, ("INFLUENCED", "P"): 2, ("INFLUENCED", "B"): 3}

@@ -30,9 +30,9 @@ CREDIT_KINDS = {"TEAM": "team_id", "PERSON": "person_id", "CHANNEL": "channel", 
 TEAM_KINDS = ("SOURCED", "INFLUENCED")
 FIGURES = {"P": "created_at", "B": "won_at"}
 _FIRST_ROW = "CASE WHEN position <= 0 THEN 1 ELSE 0 END"
-# The stored data-driven rows (MARKOV:<order>@<period>, SHAPLEY@<period>: driven_store.py) are one period's deals
-# each, summed from the rows (stored.credit_totals): they have no rollups.
-_NOT_DRIVEN = " AND model_key NOT LIKE '%@%'"
+# The stored data-driven rows (MARKOV:<order>@<period>, SHAPLEY@<period>: driven_store.py, one period's deals each)
+# roll up like the others; they are not models of record, so keep_only leaves them (driven_store rewrites them).
+_DRIVEN = "model_key LIKE '%@%'"
 
 
 def _kinds() -> list[tuple[str, str, str, str, str]]:
@@ -56,7 +56,7 @@ def _upsert_sql(sign: int, where: str) -> str:
                 f"SELECT model_key AS model_key, '{kind}' AS kind, '{figure}' AS figure, "
                 f"{rawsql.time_bucket(column, 'DAY')} AS day, {key} AS group_key, {sign} * SUM({cents}) AS cents, "
                 f"{sign} * SUM({deals}) AS deals, MAX(horizon) AS horizon "
-                f"FROM deal_credit WHERE ({where}){dated}{condition}{_NOT_DRIVEN} GROUP BY 1, 4, 5")
+                f"FROM deal_credit WHERE ({where}){dated}{condition} GROUP BY 1, 4, 5")
     return ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key, cents, deals, horizon) "
             # in key order: concurrent writers lock the rows they share in the same order (no deadlock)
             "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true ORDER BY 1, 2, 3, 4, 5 "
@@ -104,9 +104,9 @@ async def clear(keys: Sequence[str] | None = None) -> None:
 
 
 async def keep_only(keys: Sequence[str]) -> None:
-    """The rollups of every model but these deleted (their rows were)."""
+    """The rollups of every model but these (and the stored data-driven ones) deleted (their rows were)."""
     condition, params = _keys_condition(list(keys) or [""])
-    await bulk.db_of().execute_query(f"DELETE FROM credit_rollup WHERE NOT ({condition})", params)
+    await bulk.db_of().execute_query(f"DELETE FROM credit_rollup WHERE NOT ({condition} OR {_DRIVEN})", params)
 
 
 async def summed(keys: Sequence[str]) -> None:
@@ -131,7 +131,7 @@ SELECT v FROM k WHERE v IS NOT NULL"""
 
 async def _model_keys(table: str) -> set[str]:
     """The model keys with rows in `table`, one index step a key (a skip scan of its model_key index)."""
-    return {r[0] for r in await rawsql.rows(_DISTINCT_KEYS.format(table=table)) if "@" not in r[0]}
+    return {r[0] for r in await rawsql.rows(_DISTINCT_KEYS.format(table=table))}
 
 
 async def backfill() -> list[str]:

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain import rawsql
-from domain.attribution import driven_store, queries, rules, stored, training
+from domain.attribution import driven_store, queries, rollups, rules, stored, training
 from domain.attribution.driven_state import KINDS, driven_key
-from domain.attribution.models import DealCredit, DrivenPeriod, Opportunity
+from domain.attribution.models import CreditRollup, DealCredit, DrivenPeriod, Opportunity
 from domain.dataset.service import Options, generate
 from domain.leads.models import LeadEvent
 from domain.org.service import get_period
@@ -59,6 +59,15 @@ def _agree(api, period_key: str, model: str, order: int) -> int:
     return api.run(compare())
 
 
+def _rollups(api) -> dict:
+    """The stored data-driven models' rollups, {(model, kind, figure, day, group): (cents, deals)}."""
+    rows = api.run(CreditRollup.filter(model_key__contains="@").values_list(
+        "model_key", "kind", "figure", "day", "group_key", "cents", "deals"))
+    found = {tuple(r[:5]): (r[5], r[6]) for r in rows if r[5] or r[6]}
+    assert found
+    return found
+
+
 def _period_rows(api, key: str) -> list[tuple]:
     return sorted(api.run(DealCredit.filter(model_key=key).values_list(
         "opportunity_id", "position", "touchpoint_id", "channel", "weight", "amount_cents")))
@@ -75,12 +84,12 @@ def test_a_closed_periods_stored_figures_are_the_live_ones_and_each_deal_sums_to
     view = api.run(get_period(CLOSED))
     assert len(sums) == api.run(stored.period_deal_count(view.start, view.end)) > 20
     assert all(total == high == low for _, total, high, low in sums)
-    # the report through GraphQL sums the stored rows: no journey (touchpoint) read, no chain trained
+    # the report through GraphQL sums the stored rows' rollups: no journey (touchpoint) read, no chain trained
     api.gql(REPORT, {"p": CLOSED, "m": model, "g": "CHANNEL", "o": order}, admin)
     with api.count_queries() as counter:
         lines = api.gql(REPORT, {"p": CLOSED, "m": model, "g": "TEAM", "o": order}, admin)["attribution"]
     assert lines and not [s for s in counter.statements if "touchpoint" in s], counter.statements
-    assert any("FROM deal_credit WHERE model_key" in s for s in counter.statements)
+    assert any("FROM credit_rollup WHERE model_key" in s for s in counter.statements)
 
 
 def test_the_open_period_stays_live_and_stores_nothing(api, admin, dataset):
@@ -147,9 +156,13 @@ def test_a_touch_on_an_open_deal_of_a_closed_period_rewrites_its_rows_in_the_tra
     assert (after.id, after.stale, after.computed_at) == (before.id, False, before.computed_at)  # not recomputed
     _agree(api, CLOSED, "SHAPLEY", 1)
     kept = _period_rows(api, key)  # the deal's rows written alone are those the whole period's computation writes
+    rolled = _rollups(api)
     api.run(DrivenPeriod.filter(period_key=CLOSED).update(stale=True))
     assert key in api.run(driven_store.refresh_stale())
     assert _period_rows(api, key) == kept
+    assert _rollups(api) == rolled  # (and so are their rollups)
+    api.run(rollups.rebuild())
+    assert _rollups(api) == rolled
 
 
 def test_a_deal_whose_close_leaves_the_closed_period_is_seen_on_the_next_read(api, admin, dataset):

@@ -244,6 +244,15 @@ async def _closed_period(period_key: str) -> Period:
     return period
 
 
+def _required_reason(text: str | None, missing: str, field: str, what: str | None = None) -> str:
+    """texts.required_reason's text, or INVALID on `field` with its message (a dispute's, a resolution's, a
+    waiver's reason)."""
+    text, message = texts.required_reason(text, missing, what)
+    if message is not None:
+        raise invalid(message, field)
+    return text
+
+
 async def create_adjustment(actor: Principal, person_id: int, period_key: str, component: str | None,
                             amount: Decimal, reason: str) -> CompAdjustment:
     reason, message = texts.required_reason(reason, "an adjustment needs a reason")
@@ -274,9 +283,7 @@ async def create_adjustment(actor: Principal, person_id: int, period_key: str, c
 async def create_dispute(actor: Principal, period_key: str, component: str, reason: str) -> CompDispute:
     """A person disputes a line of their own statement."""
     enforce(dispute_raise_refusal(actor), "component")
-    reason, message = texts.required_reason(reason, "a dispute needs a reason")
-    if message is not None:
-        raise invalid(message, "reason")
+    reason = _required_reason(reason, "a dispute needs a reason", "reason")
     async with in_transaction():
         view = await get_period(period_key)
         mine = await statements(view, [actor.person_id])
@@ -292,9 +299,7 @@ async def create_dispute(actor: Principal, period_key: str, component: str, reas
 
 async def resolve_dispute(actor: Principal, dispute_id: int, resolution: str,
                           adjustment_amount: Decimal | None) -> CompDispute:
-    resolution, message = texts.required_reason(resolution, "a resolution says what was decided", "a resolution")
-    if message is not None:
-        raise invalid(message, "resolution")
+    resolution = _required_reason(resolution, "a resolution says what was decided", "resolution", "a resolution")
     async with in_transaction():
         dispute = await CompDispute.get_or_none(id=dispute_id)
         if dispute is None:
@@ -377,9 +382,7 @@ async def _splits_snapshot(opportunity_id: int, connection=None) -> dict:
 async def waive_clawback(actor: Principal, clawback_id: int, reason: str) -> Clawback:
     """FINANCE (or an admin) waives a clawback of an open statement, with a reason; it stays listed, not counted."""
     enforce(pay_set_refusal(actor), "id")
-    reason, message = texts.required_reason(reason, "a waiver gives its reason")
-    if message is not None:
-        raise invalid(message, "reason")
+    reason = _required_reason(reason, "a waiver gives its reason", "reason")
     async with in_transaction():
         row = await Clawback.get_or_none(id=clawback_id)
         if row is None:

@@ -7,7 +7,8 @@ from domain.contribution import queries
 from domain.errors import DomainError
 from domain.goals import history
 from domain.org.service import get_period
-from schema.contribution.types import CompanyContribution, TeamContribution, contribution_by_period
+from schema.contribution.loaders import contribution_by_period
+from schema.contribution.types import CompanyContribution, TeamContribution
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.goals.types import AsOfDay

@@ -20,10 +20,11 @@ from domain.leads import queries as lead_queries
 from domain.leads import sla
 from domain.money import from_cents
 from domain.errors import DomainError
-from domain.org.service import get_period, previous_key
+from domain.org.service import previous_key
 from domain.paging import Page
 from schema.attribution.types import Credit, Opportunity
 from schema.comp.types import CompAdjustment, CompStatementLine
+from schema.contribution.loaders import contribution_by_period
 from schema.core.context import Info
 from schema.core.errors import client_error
 from schema.core.pagination import Connection, connection, counted, page_request
@@ -38,11 +39,6 @@ from schema.forecast.types import Forecast
 
 PayoutKind = strawberry.enum(PayoutKindRow, name="PayoutKind",
                              description="ACCRUED (open period, metrics to date), LOCKED (closed period) or ADJUSTMENT.")
-
-
-async def contribution_by_period(keys) -> list[queries.PeriodContribution]:
-    """(period key, as-of day or None) -> the period's contribution (as of that day)."""
-    return [await queries.period_contribution(await get_period(key), as_of) for key, as_of in keys]
 
 
 # --- the rows of the traces ----------------------------------------------------------------

@@ -29,9 +29,14 @@ serve: $(STAMP)
 	$(BIN)/sharedgoals serve --host $(HOST) --port $(PORT)
 
 # Prints how long the run took (wall clock) and on which database, pass or fail. TEST_ARGS go to pytest.
+# The tests run in TEST_WORKERS processes (pytest-xdist; `auto`: one per CPU, 0: all in this one), each on a database
+# of its own, idle workers taking tests from busy ones (--dist worksteal).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	@start=$$(date +%s); $(BIN)/python -m pytest $(TEST_ARGS); status=$$?; db=$${TEST_DATABASE_URL:+TEST_DATABASE_URL}; \
-	echo "make test: $$(( $$(date +%s) - start )) s on $${db:-SQLite}, exit status $$status"; exit $$status
+	@start=$$(date +%s); $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(TEST_ARGS); status=$$?; \
+	db=$${TEST_DATABASE_URL:+TEST_DATABASE_URL}; \
+	echo "make test: $$(( $$(date +%s) - start )) s on $${db:-SQLite} (TEST_WORKERS=$(TEST_WORKERS)), exit status $$status"; \
+	exit $$status
 
 # A longer fuzzing run of the GraphQL API than `make test` does (tests/api/test_fuzz.py): FUZZ_EXAMPLES cases per
 # operation, FUZZ_SEED for other (still deterministic) cases; every failing case is written to FUZZ_REPORT.

@@ -29,7 +29,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -46,7 +48,35 @@ from domain.org.rules import Role
 from domain.org.service import create_token, hash_token
 
 _TMP = tempfile.mkdtemp(prefix="sharedgoals-test-")
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite://{Path(_TMP) / 'test.sqlite3'}"
+# pytest-xdist's worker (gw0, gw1, ...) when `make test` runs the suite in several processes, else None.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _worker_database(url: str, worker: str | None) -> str:
+    """The database this process tests on: TEST_DATABASE_URL's own, or on PostgreSQL under xdist a database of the
+    worker's (`<name>_gw0`, created on the same server when missing), since every worker migrates from scratch and
+    empties tables. On SQLite every process has its own file in its own temporary folder already."""
+    if not worker or not url.startswith(("postgres://", "postgresql://")):
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+    asyncio.run(create())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""), XDIST_WORKER) \
+    or f"sqlite://{Path(_TMP) / 'test.sqlite3'}"
+if os.environ.get("TEST_DATABASE_URL"):
+    # what reads the variable itself (a test's child process, a module's skip condition) sees this worker's database
+    os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 
 # The `admin` fixture's secret: the same in every test, so that a snapshot taken with it keeps it valid.

@@ -62,7 +62,10 @@ def _worker_database(url: str, worker: str | None) -> str:
     name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(url)
+        try:
+            conn = await asyncpg.connect(url)
+        except asyncpg.InvalidCatalogNameError:  # TEST_DATABASE_URL's own database need not exist: ask the server's
+            conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
         try:
             if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
                 await conn.execute(f'CREATE DATABASE "{name}"')

@@ -21,12 +21,12 @@ def org(reports_org):
     return reports_org
 
 
-def _statements(api, query, token) -> tuple[int, int]:
+def _statements(api, query, token) -> tuple[int, int, list[str]]:
     with api.count_queries() as counter:
         data = api.gql(query, token=token)
     (root,) = data.values()
     rows = root["edges"] if isinstance(root, dict) else root
-    return len(rows), counter.count
+    return len(rows), counter.count, [s[:160] for s in counter.statements]
 
 
 def _same_count_for_few_and_many(api, query, token, grow) -> None:
@@ -35,7 +35,8 @@ def _same_count_for_few_and_many(api, query, token, grow) -> None:
     grow(8)
     many = _statements(api, query, token)
     assert many[0] > few[0], (few, many)
-    assert many[1] == few[1], f"{few[1]} statements for {few[0]} rows but {many[1]} for {many[0]}"
+    assert many[1] == few[1], (f"{few[1]} statements for {few[0]} rows but {many[1]} for {many[0]}:\n"
+                               + "\n".join(few[2]) + "\n-- against --\n" + "\n".join(many[2]))
 
 
 def test_leads_with_owner_facts_timeline_and_score(org, api):

@@ -278,6 +278,7 @@ class TokenLookup:
 
 LAST_USED_EVERY = timedelta(minutes=5)  # a token's last use is written at most this often
 _writing: dict[int, asyncio.Task] = {}  # token id -> its last-use write in flight
+LAST_USE_TASK = "token-last-use"  # the name of each such write's task (a statement count may leave them out)
 
 
 def _note_use(token_id: int, stored: datetime | None) -> None:
@@ -295,7 +296,7 @@ def _note_use(token_id: int, stored: datetime | None) -> None:
             pass
         finally:
             _writing.pop(token_id, None)
-    _writing[token_id] = asyncio.get_running_loop().create_task(write())
+    _writing[token_id] = asyncio.get_running_loop().create_task(write(), name=LAST_USE_TASK)
 
 
 async def tokens_of(actor: Principal) -> list[ApiToken]:

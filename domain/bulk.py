@@ -6,7 +6,7 @@ one prepared INSERT on SQLite, `COPY` (asyncpg's binary `copy_records_to_table`)
 Every function takes the connection to use (a transaction's, as the caller holds it) or the default one."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from tortoise import connections
@@ -86,6 +86,18 @@ async def copy_counted(db, table: str, columns: Sequence[str], rows: list[tuple]
                 return None
             raise
     return int(status.split()[-1])
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """A time as SQLite stores it: the text the driver's adapter (registered by Tortoise) writes for an aware UTC
+    datetime, `isoformat(" ")`."""
+    return None if value is None else utc(value).isoformat(" ")
+
+
+def time_as_written(db) -> Callable[[datetime | None], datetime | str | None]:
+    """value -> what a bulk write passes for a time: on SQLite its stored text (so a time shared by many rows is
+    formatted once, not by the driver once a row), on PostgreSQL the aware UTC datetime (utc)."""
+    return _sqlite_text if dialect_of(db) == "sqlite" else utc
 
 
 def utc(value: datetime | None) -> datetime | None:

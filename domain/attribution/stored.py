@@ -91,15 +91,16 @@ CREDIT_COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "a
                   "influencing")
 
 
-def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> list[tuple]:
+def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice], stamp=utc) -> list[tuple]:
     """The stored rows (tuples of CREDIT_COLUMNS, written in bulk) of deals (their journeys as of the end of time)
-    under each of `choices`, split by credit.deal_credit (the same split as every live report)."""
+    under each of `choices`, split by credit.deal_credit (the same split as every live report). `stamp` gives a
+    time as written (bulk.time_as_written: SQLite's text, worked out once a deal or touch, not once a row)."""
     facts = {}
     for deal in deals:
         o, j = deal.opportunity, deal.journey
-        won_at = utc(o.closed_at) if o.status is OpportunityStatus.WON else None
+        won_at = stamp(o.closed_at) if o.status is OpportunityStatus.WON else None
         oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
-        facts[o.id] = (o.amount_cents, utc(o.created_at), won_at, utc(_horizon(o, j)), oc)
+        facts[o.id] = (o.amount_cents, stamp(o.created_at), won_at, stamp(_horizon(o, j)), oc)
     rows = []
     touch_columns: dict[int, tuple] = {}  # a touch's columns, worked out once for all the models
     for key, choice in choices.items():
@@ -121,7 +122,7 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice]) -> li
                     influencers.add(touch.team_id)
                 columns = touch_columns.get(touch.id)
                 if columns is None:
-                    columns = touch_columns[touch.id] = (touch.id, utc(touch.at), touch.team_id, touch.person_id,
+                    columns = touch_columns[touch.id] = (touch.id, stamp(touch.at), touch.team_id, touch.person_id,
                                                          touch.channel, touch.campaign)
                 rows.append((oid, key, position, *columns, str(row.weight), row.cents, amount, created_at, won_at,
                              horizon, influencing))
@@ -143,14 +144,17 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
     if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
         await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
     await rollups.leaving(ids)
+    sums: dict = {}
+    stamp = bulk.time_as_written(db)
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
-        rows = credit_rows_of(deals, choices)
+        rows = credit_rows_of(deals, choices, stamp)
         for key, choice, weighed in await driven_state.deal_choices(deals):  # in the fresh data-driven periods
-            rows += credit_rows_of(weighed, {key: choice})
+            rows += credit_rows_of(weighed, {key: choice}, stamp)
         await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
-    await rollups.entering(ids)
+        rollups.row_sums(rows, CREDIT_COLUMNS, into=sums)  # what rollups.entering(chunk) would read back
+    await rollups.add_sums(sums)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:

@@ -177,6 +177,18 @@ def qualifies(profile: Profile, fit: Decimal, engagement: Decimal) -> bool:
     return fit >= profile.fit_threshold and engagement >= profile.engagement_threshold
 
 
+def fits(profile: Profile, lead: LeadProfile) -> bool:
+    """Whether the lead passes the profile's fit threshold: without it no behaviour can qualify it
+    (first_qualifying_time), so the scoring need not read its behaviours."""
+    return total(fit_lines(profile, lead)) >= profile.fit_threshold
+
+
+def scored_behaviours(profiles: Iterable[Profile]) -> frozenset[str]:
+    """The behaviours some of these profiles give points: the only ones that can move a score (engagement_lines
+    and first_qualifying_time pass over the others)."""
+    return frozenset(kind for p in profiles for kind in p.behaviour_points)
+
+
 def first_qualifying_time(profile: Profile, lead: LeadProfile, behaviours: Sequence[tuple[datetime, str]],
                           not_before: datetime) -> datetime | None:
     """The time of the first behaviour (at or after `not_before`, in time order) after which the lead passes both

@@ -164,7 +164,7 @@ async def add_sums(sums: dict[tuple[str, str, str, str, str], list]) -> None:
             for m, kind, day, figure, group in sorted(sums, key="\x00".join)]
     db = bulk.db_of()
     if bulk.dialect_of(db) == "sqlite":
-        await db.execute_many(_ADD_SUMS.format(values="VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+        await bulk.sqlite_values(db, _ADD_SUMS.format(values="VALUES {values}"), rows)
         return
     columns = list(zip(*rows))
     await db.execute_query(_ADD_SUMS.format(values=(

@@ -144,7 +144,9 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
     if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
         await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
     await rollups.leaving(ids)
-    sums: dict = {}
+    # SQLite: the rollups summed in Python from the rows in hand (its twelve grouped scans of the rows just written
+    # took ten times as long); PostgreSQL sums them faster itself, from the rows written (rollups.entering)
+    sums: dict | None = {} if bulk.dialect_of(db) == "sqlite" else None
     stamp = bulk.time_as_written(db)
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
@@ -153,8 +155,12 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
             rows += credit_rows_of(weighed, {key: choice}, stamp)
         await bulk.delete_where(db, "deal_credit", "opportunity_id", chunk)
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
-        rollups.row_sums(rows, CREDIT_COLUMNS, into=sums)  # what rollups.entering(chunk) would read back
-    await rollups.add_sums(sums)
+        if sums is not None:
+            rollups.row_sums(rows, CREDIT_COLUMNS, into=sums)  # what rollups.entering(chunk) would read back
+    if sums is None:
+        await rollups.entering(ids)
+    else:
+        await rollups.add_sums(sums)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:

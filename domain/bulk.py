@@ -1,7 +1,8 @@
 """Many rows in and out at once, for the writers of derived rows (lead facts, SLA rows, stored credits) and the
 import: plain tuples, no model instances (building one ORM object a row, and parsing its times back, was most of
-an import's time), one statement a chunk of ids, and the fastest bulk write each database has: `executemany` of
-one prepared INSERT on SQLite, `COPY` (asyncpg's binary `copy_records_to_table`) on PostgreSQL.
+an import's time), one statement a chunk of ids, and the fastest bulk write each database has: multi-row
+`INSERT ... VALUES` statements on SQLite (sqlite_values), `COPY` (asyncpg's binary `copy_records_to_table`) on
+PostgreSQL.
 
 Every function takes the connection to use (a transaction's, as the caller holds it) or the default one."""
 from __future__ import annotations
@@ -60,7 +61,7 @@ async def delete_where(db, table: str, column: str, ids: Sequence[int]) -> None:
 
 
 async def insert(db, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Append rows (tuples in the order of `columns`) to a table: executemany on SQLite, COPY on PostgreSQL. Times
+    """Append rows (tuples in the order of `columns`) to a table: multi-row INSERTs on SQLite, COPY on PostgreSQL. Times
     are aware datetimes (stored in UTC, as the ORM stores them), enumerations their values."""
     if not rows:
         return

@@ -14,7 +14,8 @@ A rollup row is (model_key, kind, figure, day, group_key) -> cents, deals, horiz
 Days compose into any period: a fiscal quarter whose bounds are UTC midnights is whole days; in another zone the
 reader takes the whole UTC days from here and the hours at each end from the rows (stored.credit_totals). Kept
 current in the transaction that writes the rows, generic over model_key (whatever model stored.py stores):
-`leaving(ids)` before a deal's rows are deleted subtracts them, `entering(ids)` after they are written adds them,
+`leaving(ids)` before a deal's rows are deleted subtracts them, `entering(ids)` after they are written adds them
+(on SQLite stored.refresh_deals adds `row_sums` of the rows it has just written instead: `add_sums`),
 `clear(keys)` / `summed(keys)` around a model's rows rewritten, `backfill()` for a database whose rows predate
 the rollups. Freshness: a day whose `horizon` is after `now` holds rows that may not count yet; the reader takes
 that day from the rows (which filter `horizon <= now` row by row). A deal's rows leaving never lower a bucket's
@@ -78,8 +79,11 @@ async def _apply_to_deals(sign: int, opportunity_ids: Iterable[int]) -> None:
         await _apply(sign, condition, params)
 
 
+Bucket = tuple[str, str, str, str, str]  # (model_key, kind, day, figure, group_key): the unique index's order
+
+
 def row_sums(rows: Iterable[tuple], columns: Sequence[str],
-             into: dict[tuple[str, str, str, str, str], list] | None = None) -> dict[tuple[str, str, str, str, str], list]:
+             into: dict[Bucket, list] | None = None) -> dict[Bucket, list]:
     """What `_upsert_sql(1, ...)` adds for these deal_credit rows (tuples of `columns`, as written), summed in
     Python from the rows in hand instead of read back: {(model_key, kind, day, figure, group_key): [cents, deals,
     horizon]} (a bucket in the order of the table's unique index), added to `into` when given. The same buckets and
@@ -152,7 +156,7 @@ _ADD_SUMS = ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key
              "ELSE credit_rollup.horizon END")
 
 
-async def add_sums(sums: dict[tuple[str, str, str, str, str], list]) -> None:
+async def add_sums(sums: dict[Bucket, list]) -> None:
     """row_sums' buckets added to the rollups, in the order of the unique index (as _upsert_sql writes them:
     concurrent writers lock the rows they share in the same order; and on SQLite half the time of a shuffled
     order, measured on 168k buckets)."""

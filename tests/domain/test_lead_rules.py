@@ -577,7 +577,8 @@ def test_the_fit_score_is_the_total_of_the_fit_lines():
                                  fit_threshold=Decimal("52.5"))]
     for profile in profiles:
         for industry, employees, region, title in product(
-                (None, "", "software", " Software ", "Retail"), (None, 5, 50, 5000, 20000), (None, "emea", "NA", "APAC"),
+                (None, "", "software", " Software ", "Retail"), (None, 5, 50, 5000, 20000),
+                (None, "emea", "NA", "APAC"),
                 (None, "", "VP Sales", "Head of Growth", "Analyst")):
             lead = LeadProfile(industry, employees, region, title)
             assert fit_score(profile, lead) == total(fit_lines(profile, lead))

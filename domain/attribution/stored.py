@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from domain import bulk, rawsql
 from domain.attribution import driven_state, rollups, rules
-from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, iter_credit_rows
+from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, deal_split, weights_of
 from domain.attribution.journeys import read_opportunities, with_journeys
 from domain.bulk import utc
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
@@ -93,7 +93,7 @@ CREDIT_COLUMNS = ("opportunity_id", "model_key", "position", "touchpoint_id", "a
 
 def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice], stamp=utc) -> list[tuple]:
     """The stored rows (tuples of CREDIT_COLUMNS, written in bulk) of deals (their journeys as of the end of time)
-    under each of `choices`, split by credit.deal_credit (the same split as every live report). `stamp` gives a
+    under each of `choices`, split by credit.deal_split (the same split as every live report). `stamp` gives a
     time as written (bulk.time_as_written: SQLite's text, worked out once a deal or touch, not once a row)."""
     facts = {}
     for deal in deals:
@@ -105,16 +105,18 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice], stamp
     touch_columns: dict[int, tuple] = {}  # a touch's columns, worked out once for all the models
     for key, choice in choices.items():
         # no weights depend on `now` (TIME_DECAY's are measured to the close, or to the last touch while open)
-        for credit in iter_credit_rows(deals, choice, END_OF_TIME):
-            oid = credit[0].deal.opportunity.id
+        weigh = weights_of(choice, END_OF_TIME)
+        for deal in deals:
+            oid = deal.opportunity.id
             amount, created_at, won_at, horizon, oc = facts[oid]
+            touches = deal.journey.touches
+            if not touches:  # no touches: the whole amount on UNATTRIBUTED (credit.deal_credit's row)
+                rows.append((oid, key, -1, None, None, None, None, None, None, "1", amount, amount, created_at,
+                             won_at, horizon, False))
+                continue
+            weights, cents = deal_split(deal, weigh)
             influencers: set[int] = set()
-            for position, row in enumerate(credit):
-                touch = row.touch
-                if touch is None:  # no touches: the whole amount on UNATTRIBUTED
-                    rows.append((oid, key, -1, None, None, None, None, None, None, "1", row.cents, amount,
-                                 created_at, won_at, horizon, False))
-                    continue
+            for position, (touch, weight, share) in enumerate(zip(touches, weights, cents)):
                 # influencing: the team's first touch at or before OC (each influencing team once a deal)
                 influencing = oc is not None and position <= oc and touch.team_id is not None \
                     and touch.team_id not in influencers
@@ -124,7 +126,7 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice], stamp
                 if columns is None:
                     columns = touch_columns[touch.id] = (touch.id, stamp(touch.at), touch.team_id, touch.person_id,
                                                          touch.channel, touch.campaign)
-                rows.append((oid, key, position, *columns, str(row.weight), row.cents, amount, created_at, won_at,
+                rows.append((oid, key, position, *columns, str(weight), share, amount, created_at, won_at,
                              horizon, influencing))
     return rows
 

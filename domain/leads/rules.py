@@ -181,16 +181,28 @@ def decayed(points: Decimal, age: timedelta, half_life_days: Decimal) -> Decimal
     return points * (Decimal(2) ** -halvings)
 
 
-def engagement_lines(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> list[ScoreLine]:
-    """Each behaviour at or before `as_of` that the model gives points, decayed to `as_of`, to 2 places."""
-    lines = []
+def _engagement(profile: Profile, behaviours: Iterable[tuple[datetime, str]],
+                as_of: datetime) -> list[tuple[datetime, str, Decimal, Decimal]]:
+    """(time, behaviour, points, decayed value to 2 places) of each behaviour at or before `as_of` that the model
+    gives points, in the order given."""
+    found = []
     for at, kind in behaviours:
         points = profile.behaviour_points.get(kind)
         if points is None or at > as_of:
             continue
-        value = round_places(decayed(points, as_of - at, profile.half_life_days), 2)
-        lines.append(ScoreLine(f"{kind} on {at.date().isoformat()} ({points} points, decayed)", value))
-    return lines
+        found.append((at, kind, points, round_places(decayed(points, as_of - at, profile.half_life_days), 2)))
+    return found
+
+
+def engagement_lines(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> list[ScoreLine]:
+    """Each behaviour at or before `as_of` that the model gives points, decayed to `as_of`, to 2 places."""
+    return [ScoreLine(f"{kind} on {at.date().isoformat()} ({points} points, decayed)", value)
+            for at, kind, points, value in _engagement(profile, behaviours, as_of)]
+
+
+def engagement_score(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> Decimal:
+    """total(engagement_lines(profile, behaviours, as_of)), without writing the lines."""
+    return sum((value for *_, value in _engagement(profile, behaviours, as_of)), Decimal(0))
 
 
 def total(lines: Iterable[ScoreLine]) -> Decimal:
@@ -230,7 +242,7 @@ def first_qualifying_time(profile: Profile, lead: LeadProfile, behaviours: Seque
     for at, kind in ordered:
         if at < not_before or kind not in profile.behaviour_points:
             continue
-        if qualifies(profile, fit, total(engagement_lines(profile, ordered, at))):
+        if qualifies(profile, fit, engagement_score(profile, ordered, at)):
             return at
     return None
 

@@ -74,15 +74,24 @@ def weights_of(choice: ModelChoice, now: datetime) -> Callable[[rules.Journey], 
     return weights
 
 
+def deal_split(deal: Deal, weigh: Callable[[rules.Journey], list[Decimal]]) -> tuple[list[Decimal], list[int]]:
+    """One deal's weights and cents per touch (journey order), the cents summing to its amount: the split itself
+    (rules.split of the model's weights); ([], []) for a deal without touches (deal_credit books it in full to
+    UNATTRIBUTED)."""
+    if not deal.journey.touches:
+        return [], []
+    ws = weigh(deal.journey)
+    return ws, rules.split(deal.opportunity.amount_cents, ws)
+
+
 def deal_credit(deal: Deal, weigh: Callable[[rules.Journey], list[Decimal]]) -> list[CreditRow]:
-    """One deal's credit per touch (journey order), summing to its amount: the split itself (rules.split of the
-    model's weights); a deal without touches is one row of its whole amount on UNATTRIBUTED."""
-    amount = deal.opportunity.amount_cents
+    """One deal's credit per touch (journey order), summing to its amount (deal_split); a deal without touches is
+    one row of its whole amount on UNATTRIBUTED."""
     touches = deal.journey.touches
     if not touches:
-        return [CreditRow(deal, None, Decimal(1), amount)]
-    ws = weigh(deal.journey)
-    return [CreditRow(deal, t, w, c) for t, w, c in zip(touches, ws, rules.split(amount, ws))]
+        return [CreditRow(deal, None, Decimal(1), deal.opportunity.amount_cents)]
+    ws, cents = deal_split(deal, weigh)
+    return [CreditRow(deal, t, w, c) for t, w, c in zip(touches, ws, cents)]
 
 
 def iter_credit_rows(deal_list: Iterable[Deal], choice: ModelChoice, now: datetime) -> Iterator[list[CreditRow]]:

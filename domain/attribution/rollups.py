@@ -14,7 +14,8 @@ A rollup row is (model_key, kind, figure, day, group_key) -> cents, deals, horiz
 Days compose into any period: a fiscal quarter whose bounds are UTC midnights is whole days; in another zone the
 reader takes the whole UTC days from here and the hours at each end from the rows (stored.credit_totals). Kept
 current in the transaction that writes the rows, generic over model_key (whatever model stored.py stores):
-`leaving(ids)` before a deal's rows are deleted subtracts them, `entering(ids)` after they are written adds them,
+`leaving(ids)` before a deal's rows are deleted subtracts them, `entering(ids)` after they are written adds them
+(on SQLite stored.refresh_deals adds `row_sums` of the rows it has just written instead: `add_sums`),
 `clear(keys)` / `summed(keys)` around a model's rows rewritten, `backfill()` for a database whose rows predate
 the rollups. Freshness: a day whose `horizon` is after `now` holds rows that may not count yet; the reader takes
 that day from the rows (which filter `horizon <= now` row by row). A deal's rows leaving never lower a bucket's
@@ -58,8 +59,9 @@ def _upsert_sql(sign: int, where: str) -> str:
                 f"{sign} * SUM({deals}) AS deals, MAX(horizon) AS horizon "
                 f"FROM deal_credit WHERE ({where}){dated}{condition} GROUP BY 1, 4, 5")
     return ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key, cents, deals, horizon) "
-            # in key order: concurrent writers lock the rows they share in the same order (no deadlock)
-            "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true ORDER BY 1, 2, 3, 4, 5 "
+            # in the unique index's order (model_key, kind, day, figure, group_key), as add_sums writes them:
+            # concurrent writers lock the rows they share in the same order (no deadlock)
+            "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS delta WHERE true ORDER BY 1, 2, 4, 3, 5 "
             "ON CONFLICT (model_key, kind, day, figure, group_key) DO UPDATE SET "
             "cents = credit_rollup.cents + excluded.cents, deals = credit_rollup.deals + excluded.deals, "
             "horizon = CASE WHEN excluded.horizon > credit_rollup.horizon THEN excluded.horizon "
@@ -75,6 +77,103 @@ async def _apply_to_deals(sign: int, opportunity_ids: Iterable[int]) -> None:
     for chunk in bulk.chunks(sorted(set(opportunity_ids))):
         condition, params = bulk.ids_condition(db, "opportunity_id", chunk)
         await _apply(sign, condition, params)
+
+
+Bucket = tuple[str, str, str, str, str]  # (model_key, kind, day, figure, group_key): the unique index's order
+
+
+def row_sums(rows: Iterable[tuple], columns: Sequence[str],
+             into: dict[Bucket, list] | None = None) -> dict[Bucket, list]:
+    """What `_upsert_sql(1, ...)` adds for these deal_credit rows (tuples of `columns`, as written), summed in
+    Python from the rows in hand instead of read back: {(model_key, kind, day, figure, group_key): [cents, deals,
+    horizon]} (a bucket in the order of the table's unique index), added to `into` when given. The same buckets and
+    sums as the SQL (a test compares them with a rebuild): the day is the stored time's UTC date (SQLite's text cut
+    to 10 characters, PostgreSQL's timestamptz in UTC), a group key its column as text, UNATTRIBUTED for a deal
+    without touches (position -1), NONE for no value. Written out: it runs a few times a credit row."""
+    out = {} if into is None else into
+    get = out.get
+    at = {c: i for i, c in enumerate(columns)}
+    i_key, i_pos, i_team, i_person, i_channel, i_campaign = (at["model_key"], at["position"], at["team_id"],
+                                                             at["person_id"], at["channel"], at["campaign"])
+    i_cents, i_deal, i_created, i_won, i_horizon, i_influencing = (at["amount_cents"], at["deal_amount_cents"],
+                                                                   at["created_at"], at["won_at"], at["horizon"],
+                                                                   at["influencing"])
+    days: dict = {}
+    texts: dict = {None: "NONE"}
+    unattributed = (("TEAM", "UNATTRIBUTED"), ("PERSON", "UNATTRIBUTED"), ("CHANNEL", "UNATTRIBUTED"),
+                    ("CAMPAIGN", "UNATTRIBUTED"))
+    for row in rows:
+        key, position, cents, deal_cents, horizon = row[i_key], row[i_pos], row[i_cents], row[i_deal], row[i_horizon]
+        team = row[i_team]
+        first = 1 if position <= 0 else 0
+        if position < 0:
+            groups = unattributed
+        else:
+            names = []
+            for value in (team, row[i_person], row[i_channel], row[i_campaign]):
+                name = texts.get(value)
+                if name is None:
+                    name = texts[value] = str(value)
+                names.append(name)
+            groups = (("TEAM", names[0]), ("PERSON", names[1]), ("CHANNEL", names[2]), ("CAMPAIGN", names[3]))
+        sourced = (str(team) if position == 0 and team is not None else "NONE") if position <= 0 else None
+        influenced = str(team) if row[i_influencing] else None
+        for figure, moment in (("P", row[i_created]), ("B", row[i_won])):
+            if moment is None:
+                continue
+            day = days.get(moment)
+            if day is None:
+                day = days[moment] = moment[:10] if isinstance(moment, str) else moment.isoformat()[:10]
+            for kind, group in groups:
+                bucket = (key, kind, day, figure, group)
+                found = get(bucket)
+                if found is None:
+                    out[bucket] = [cents, first, horizon]
+                else:
+                    found[0] += cents
+                    found[1] += first
+                    if horizon > found[2]:
+                        found[2] = horizon
+            for kind, group, deals in (("SOURCED", sourced, 1), ("INFLUENCED", influenced, 0)):
+                if group is None:
+                    continue
+                bucket = (key, kind, day, figure, group)
+                found = get(bucket)
+                if found is None:
+                    out[bucket] = [deal_cents, deals, horizon]
+                else:
+                    found[0] += deal_cents
+                    found[1] += deals
+                    if horizon > found[2]:
+                        found[2] = horizon
+    return out
+
+
+_ADD_SUMS = ("INSERT INTO credit_rollup (model_key, kind, figure, day, group_key, cents, deals, horizon) {values} "
+             "ON CONFLICT (model_key, kind, day, figure, group_key) DO UPDATE SET "
+             "cents = credit_rollup.cents + excluded.cents, deals = credit_rollup.deals + excluded.deals, "
+             "horizon = CASE WHEN excluded.horizon > credit_rollup.horizon THEN excluded.horizon "
+             "ELSE credit_rollup.horizon END")
+
+
+async def add_sums(sums: dict[Bucket, list]) -> None:
+    """row_sums' buckets added to the rollups, in the order of the unique index (as _upsert_sql writes them:
+    concurrent writers lock the rows they share in the same order; and on SQLite half the time of a shuffled
+    order, measured on 168k buckets)."""
+    if not sums:
+        return
+    # sorted as one text a bucket (its parts joined by NUL, which sorts first: the same order as the tuples'),
+    # five times faster than comparing the tuples
+    rows = [(m, kind, figure, day, group, *sums[(m, kind, day, figure, group)])
+            for m, kind, day, figure, group in sorted(sums, key="\x00".join)]
+    db = bulk.db_of()
+    if bulk.dialect_of(db) == "sqlite":
+        await bulk.sqlite_values(db, _ADD_SUMS.format(values="VALUES {values}"), rows)
+        return
+    columns = list(zip(*rows))
+    await db.execute_query(_ADD_SUMS.format(values=(
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[], "
+        "$8::timestamptz[]) WHERE true")), [list(c) for c in columns])
 
 
 async def leaving(opportunity_ids: Iterable[int]) -> None:

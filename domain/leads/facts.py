@@ -146,17 +146,27 @@ SELECT {", ".join("f." + c for c in FACT_COLUMNS)},
 FROM lead_fact f WHERE f.{{leads}} AND f.mql_at IS NOT NULL AND f.first_touch_team_id IS NOT NULL"""
 
 
-async def _score_chunk(db, definitions, cond: str, lead_cond: str, params: list) -> None:
+async def _score_chunk(db, definitions, cond: str, params: list) -> None:
     """The scoring's MQL events of a chunk of leads (rules.first_qualifying_time in Python: one read each of their
-    profiles and events, one bulk write)."""
+    profiles and events, one bulk write). Only what can qualify a lead is read: the events of the leads that fit
+    some definition (rules.fits: no behaviour qualifies another), and of those only their stage events and the
+    behaviours some definition gives points (rules.scored_behaviours: the others never count, nor do
+    assignments). _score gives the same events as over all of them (tests/api/test_fact_twins.py)."""
     stage_of = {s.value: s for s in rules.Stage}
     event = rules.Event
     profiles = {lead_id: rules.LeadProfile(industry, employees, region, title)
                 for lead_id, industry, employees, region, title in await bulk.select(
                     db, f'SELECT "id", "industry", "employees", "region", "title" FROM "lead" WHERE {cond}', params)}
+    profiles = {lead_id: p for lead_id, p in profiles.items() if any(rules.fits(d, p) for _, _, d in definitions)}
+    if not profiles:
+        return
+    kinds = sorted(rules.scored_behaviours(d for _, _, d in definitions) | {rules.STAGE_EVENT})
+    lead_cond, lead_params = bulk.ids_set_condition(db, "lead_id", sorted(profiles))
+    types = ", ".join("'" + k.replace("'", "''") + "'" for k in kinds)
     events: dict[int, list[rules.Event]] = defaultdict(list)
     for event_id, lead_id, at, type_, stage in await bulk.select(
-            db, f'SELECT "id", "lead_id", "at", "type", "stage" FROM "lead_event" WHERE {lead_cond}', params):
+            db, f'SELECT "id", "lead_id", "at", "type", "stage" FROM "lead_event" WHERE {lead_cond} '
+                f'AND "type" IN ({types})', lead_params):
         events[lead_id].append(event(as_utc(at), event_id, type_, stage_of[stage] if stage else None))
     await bulk.insert(db, "lead_event", SCORED_COLUMNS, _score(definitions, profiles, events))
 
@@ -177,7 +187,7 @@ async def refresh_leads(lead_ids: Iterable[int], *, rescore: bool = True) -> Non
         cond, params = bulk.ids_condition(db, "id", chunk)
         lead_cond, _ = bulk.ids_set_condition(db, "lead_id", chunk)
         if rescore and definitions:
-            await _score_chunk(db, definitions, cond, lead_cond, params)
+            await _score_chunk(db, definitions, cond, params)
         await bulk.delete_where(db, "lead_fact", "lead_id", chunk)
         await db.execute_query(FACTS_SQL.format(leads=lead_cond), params)
         if agreements:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 from domain.money import round_places
 
@@ -129,24 +130,47 @@ class ScoreLine:
     points: Decimal
 
 
-def fit_lines(profile: Profile, lead: LeadProfile) -> list[ScoreLine]:
-    """The fit criteria a lead meets, each with its points."""
-    lines = []
-    if lead.industry and lead.industry.strip().lower() in {i.lower() for i in profile.industries}:
-        lines.append(ScoreLine(f"industry is {lead.industry}", profile.fit_points.get("industry", Decimal(0))))
+@lru_cache(maxsize=256)
+def _lowered_once(values: frozenset[str]) -> frozenset[str]:
+    return frozenset(v.lower() for v in values)
+
+
+def _lowered(values) -> frozenset[str]:
+    """The values in lower case (worked out once a profile's frozenset)."""
+    try:
+        return _lowered_once(values)
+    except TypeError:  # a profile built with a set or a list
+        return frozenset(v.lower() for v in values)
+
+
+def _fit_criteria(profile: Profile, lead: LeadProfile) -> list[tuple[str, object]]:
+    """The fit criteria a lead meets, in order, each with what its line names (the industry, the head count, the
+    region, the title's keyword)."""
+    met: list[tuple[str, object]] = []
+    if lead.industry and lead.industry.strip().lower() in _lowered(profile.industries):
+        met.append(("industry", lead.industry))
     if lead.employees is not None and (profile.employees_min is not None or profile.employees_max is not None):
         low = profile.employees_min if profile.employees_min is not None else 0
         if lead.employees >= low and (profile.employees_max is None or lead.employees <= profile.employees_max):
-            lines.append(ScoreLine(f"{lead.employees} employees is within the range",
-                                   profile.fit_points.get("employees", Decimal(0))))
-    if lead.region and lead.region.strip().lower() in {r.lower() for r in profile.regions}:
-        lines.append(ScoreLine(f"region is {lead.region}", profile.fit_points.get("region", Decimal(0))))
+            met.append(("employees", lead.employees))
+    if lead.region and lead.region.strip().lower() in _lowered(profile.regions):
+        met.append(("region", lead.region))
     if lead.title:
         title = lead.title.lower()
         keyword = next((k for k in profile.titles if k.lower() in title), None)
         if keyword is not None:
-            lines.append(ScoreLine(f"title contains '{keyword}'", profile.fit_points.get("title", Decimal(0))))
-    return lines
+            met.append(("title", keyword))
+    return met
+
+
+_FIT_LINE = {"industry": "industry is {}", "employees": "{} employees is within the range", "region": "region is {}",
+             "title": "title contains '{}'"}
+
+
+def fit_lines(profile: Profile, lead: LeadProfile) -> list[ScoreLine]:
+    """The fit criteria a lead meets, each with its points."""
+    return [ScoreLine(_FIT_LINE[criterion].format(named), profile.fit_points.get(criterion, Decimal(0)))
+            for criterion, named in _fit_criteria(profile, lead)]
 
 
 def decayed(points: Decimal, age: timedelta, half_life_days: Decimal) -> Decimal:
@@ -157,16 +181,28 @@ def decayed(points: Decimal, age: timedelta, half_life_days: Decimal) -> Decimal
     return points * (Decimal(2) ** -halvings)
 
 
-def engagement_lines(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> list[ScoreLine]:
-    """Each behaviour at or before `as_of` that the model gives points, decayed to `as_of`, to 2 places."""
-    lines = []
+def _engagement(profile: Profile, behaviours: Iterable[tuple[datetime, str]],
+                as_of: datetime) -> list[tuple[datetime, str, Decimal, Decimal]]:
+    """(time, behaviour, points, decayed value to 2 places) of each behaviour at or before `as_of` that the model
+    gives points, in the order given."""
+    found = []
     for at, kind in behaviours:
         points = profile.behaviour_points.get(kind)
         if points is None or at > as_of:
             continue
-        value = round_places(decayed(points, as_of - at, profile.half_life_days), 2)
-        lines.append(ScoreLine(f"{kind} on {at.date().isoformat()} ({points} points, decayed)", value))
-    return lines
+        found.append((at, kind, points, round_places(decayed(points, as_of - at, profile.half_life_days), 2)))
+    return found
+
+
+def engagement_lines(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> list[ScoreLine]:
+    """Each behaviour at or before `as_of` that the model gives points, decayed to `as_of`, to 2 places."""
+    return [ScoreLine(f"{kind} on {at.date().isoformat()} ({points} points, decayed)", value)
+            for at, kind, points, value in _engagement(profile, behaviours, as_of)]
+
+
+def engagement_score(profile: Profile, behaviours: Iterable[tuple[datetime, str]], as_of: datetime) -> Decimal:
+    """total(engagement_lines(profile, behaviours, as_of)), without writing the lines."""
+    return sum((value for *_, value in _engagement(profile, behaviours, as_of)), Decimal(0))
 
 
 def total(lines: Iterable[ScoreLine]) -> Decimal:
@@ -177,18 +213,36 @@ def qualifies(profile: Profile, fit: Decimal, engagement: Decimal) -> bool:
     return fit >= profile.fit_threshold and engagement >= profile.engagement_threshold
 
 
+def fit_score(profile: Profile, lead: LeadProfile) -> Decimal:
+    """total(fit_lines(profile, lead)), without writing the lines."""
+    points = profile.fit_points
+    return sum((points.get(c, Decimal(0)) for c, _ in _fit_criteria(profile, lead)), Decimal(0))
+
+
+def fits(profile: Profile, lead: LeadProfile) -> bool:
+    """Whether the lead passes the profile's fit threshold: without it no behaviour can qualify it
+    (first_qualifying_time), so the scoring need not read its behaviours."""
+    return fit_score(profile, lead) >= profile.fit_threshold
+
+
+def scored_behaviours(profiles: Iterable[Profile]) -> frozenset[str]:
+    """The behaviours some of these profiles give points: the only ones that can move a score (engagement_lines
+    and first_qualifying_time pass over the others)."""
+    return frozenset(kind for p in profiles for kind in p.behaviour_points)
+
+
 def first_qualifying_time(profile: Profile, lead: LeadProfile, behaviours: Sequence[tuple[datetime, str]],
                           not_before: datetime) -> datetime | None:
     """The time of the first behaviour (at or after `not_before`, in time order) after which the lead passes both
     thresholds: the MQL event takes that time. Scores are computed as of each behaviour's time."""
-    fit = total(fit_lines(profile, lead))
+    fit = fit_score(profile, lead)
     if fit < profile.fit_threshold:
         return None
     ordered = sorted(behaviours)
     for at, kind in ordered:
         if at < not_before or kind not in profile.behaviour_points:
             continue
-        if qualifies(profile, fit, total(engagement_lines(profile, ordered, at))):
+        if qualifies(profile, fit, engagement_score(profile, ordered, at)):
             return at
     return None
 

@@ -565,3 +565,33 @@ def test_wasted_selling_cost_is_in_cents():
 
 def test_an_unknown_cost_per_selling_hour_gives_no_wasted_cost():
     assert wasted_selling_cost(90, None) is None
+
+
+def test_the_fit_score_is_the_total_of_the_fit_lines():
+    """fit_score (what the scoring compares with the threshold) is total(fit_lines) for every mix of criteria,
+    a profile given plain sets included; fits is it against the threshold."""
+    from itertools import product
+    from domain.leads.rules import LeadProfile, Profile, fit_score, fits
+    profiles = [PROFILE, Profile(industries={"Software"}, regions=["EMEA"], titles=("vp",), employees_max=10,
+                                 fit_points={"industry": Decimal("12.5"), "title": Decimal(40)},
+                                 fit_threshold=Decimal("52.5"))]
+    for profile in profiles:
+        for industry, employees, region, title in product(
+                (None, "", "software", " Software ", "Retail"), (None, 5, 50, 5000, 20000),
+                (None, "emea", "NA", "APAC"),
+                (None, "", "VP Sales", "Head of Growth", "Analyst")):
+            lead = LeadProfile(industry, employees, region, title)
+            assert fit_score(profile, lead) == total(fit_lines(profile, lead))
+            assert fits(profile, lead) == (total(fit_lines(profile, lead)) >= profile.fit_threshold)
+
+
+def test_the_engagement_score_is_the_total_of_the_engagement_lines():
+    """engagement_score (what first_qualifying_time compares with the threshold) is total(engagement_lines) as of
+    any moment: behaviours with and without points, before, at and after it, in any order."""
+    from domain.leads.rules import engagement_score
+    day = lambda d, h=9: datetime(2026, 11, d, h, tzinfo=timezone.utc)
+    behaviours = [(day(5), "WEBINAR"), (day(3), "EMAIL_OPEN"), (day(4, 17), "FORM_SUBMIT"), (day(6), "WEBINAR"),
+                  (day(4, 17), "PAGE_VISIT"), (day(20), "DEMO_REQUEST")]
+    for as_of in (day(1), day(4, 17), day(5), day(6, 8), day(30)):
+        for order in (behaviours, sorted(behaviours), behaviours[::-1]):
+            assert engagement_score(PROFILE, order, as_of) == total(engagement_lines(PROFILE, order, as_of))

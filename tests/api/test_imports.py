@@ -68,6 +68,23 @@ def test_reimporting_the_same_file_changes_nothing(api, org):
     assert (gamma.contact_name, gamma.industry, gamma.employees) == ("", None, None)
 
 
+def test_times_are_stored_as_the_orm_stores_them_whatever_their_form_in_the_file(api, org):
+    """On SQLite a time is text, compared and ordered as text by the reports: the import writes a time in UTC as
+    Tortoise's adapter does (its isoformat(" ")), whether the file wrote it in that form already or not."""
+    imported(api, "leads", LEADS_CSV + "L-4,Delta,,,,,,,,2026-11-03T08:00:00.250+00:00\n", org["leader"])
+    from tortoise import connections
+    db = connections.get("default")
+    if db.capabilities.dialect != "sqlite":
+        pytest.skip("PostgreSQL keeps timestamptz")
+    _, rows = api.run(db.execute_query('SELECT "external_id", "created_at" FROM "lead" ORDER BY "external_id"'))
+    assert [tuple(r) for r in rows] == [
+        ("L-1", "2026-11-02 09:00:00+00:00"), ("L-2", "2026-11-02 09:00:00+00:00"),
+        ("L-3", "2026-11-03 08:00:00+00:00"), ("L-4", "2026-11-03 08:00:00.250000+00:00")]
+    again = imported(api, "leads", LEADS_CSV.replace("2026-11-02T09:00:00+00:00", "2026-11-02T10:00:00+01:00"),
+                     org["leader"])
+    assert counts(again) == (0, 0, 3)  # the same times, written otherwise
+
+
 def test_a_changed_lead_is_updated_and_audited(api, org):
     imported(api, "leads", LEADS_CSV, org["leader"])
     changed = LEADS_CSV.replace("Beta GmbH,Bob,bob@beta.example,Fintech,40", "Beta AG,Bob,bob@beta.example,Fintech,45")

@@ -440,12 +440,18 @@ class _Run:
         kind, result = self.kind, self.result
         inserted = False
         if self.dialect == "sqlite" and self.all_new_so_far:
-            first = list({values[0]: (values, given) for _, values, given in reversed(parsed)}.values())
+            once: dict[str, tuple[tuple, tuple]] = {}  # each external id's first row, in the order of the file
+            for _, values, given in parsed:
+                once.setdefault(values[0], (values, given))
+            first = list(once.values())
             before = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
             stored_up_to = (before[0][0] if before else None) or 0
             written = await self._insert_sqlite(first)
             inserted = True
             self.all_new_so_far = written == len(first)
+            if self.all_new_so_far and len(first) == len(parsed):  # all new, none repeated: nothing to compare
+                await self._inserted([values for values, _ in first], written)
+                return
             existing = {} if self.all_new_so_far else await self._existing(
                 sorted({values[0] for values, _ in first}), stored_up_to)
         else:

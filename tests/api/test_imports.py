@@ -17,6 +17,7 @@ from domain.imports.formats import Record
 from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
+from domain.org.models import Team
 from domain.org.rules import Role
 from tests.api.fixtures import EVENT_HEADER, LEAD_HEADER, OPPORTUNITY_HEADER, TOUCH_HEADER, imported
 from tests.api.fixtures import imports_org as org  # noqa: F401  (the fixture)
@@ -251,6 +252,21 @@ def test_imported_stage_assignment_and_sales_touch_make_the_lead_facts(api, org)
     assert facts.first_touch_team_id is not None and facts.owner_person_id == facts.handover_owner_id
     assert counts(imported(api, "touchpoints", touches, org["admin"])) == (0, 0, 2)
     assert lead_facts(api, "L-1").attempts == 1
+
+
+def test_rows_of_a_file_are_stored_in_its_order_so_that_ties_in_time_go_by_line(api, org):
+    """Two touches at the same time: the first touch is the one on the earlier line (ties go by id), on either
+    database."""
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    touches = (TOUCH_HEADER + "\n"
+               "T-1,L-1,2026-11-02T12:00:00Z,MARKETING,web,,Demand Generation,,\n"
+               "T-2,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,,\n"
+               "T-3,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,,\n")
+    assert counts(imported(api, "touchpoints", touches, org["admin"])) == (3, 0, 0)
+    ids = api.run(Touchpoint.all().order_by("id").values_list("external_id", flat=True))
+    assert list(ids) == ["T-1", "T-2", "T-3"]
+    marketing = api.run(Team.get(name="Demand Generation"))
+    assert lead_facts(api, "L-1").first_touch_team_id == marketing.id
 
 
 def test_the_facts_kept_current_by_imports_equal_a_rebuild(api, org):

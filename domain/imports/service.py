@@ -511,8 +511,8 @@ class _Run:
         parameters = [v for values, _ in rows for v in values]
         width = len(self.kind.columns)
         for column, key in self.time_keys:
-            parameters[column::width] = [None if (moment := values[column]) is None else
-                                         sqlite_time_text(moment, given[key]) for values, given in rows]
+            parameters[column::width] = [sqlite_time_text(moment, given[key]) if isinstance(
+                moment := values[column], datetime) else moment for values, given in rows]
         return parameters
 
     async def _insert(self, rows: list[tuple]) -> None:

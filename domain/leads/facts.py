@@ -213,13 +213,13 @@ async def refresh_touched_leads(lead_ids: Iterable[int]) -> None:
         return
     db = bulk.db_of()
     agreements = await sla_store.terms()
-    update = TOUCH_FACTS_SQL.replace("{distinct}", "IS NOT" if bulk.dialect_of(db) == "sqlite" else "IS DISTINCT FROM")
+    distinct = "IS NOT" if bulk.dialect_of(db) == "sqlite" else "IS DISTINCT FROM"
     for chunk in bulk.chunks(ids):
         cond, params = bulk.ids_condition(db, "lead_id", chunk)
         lead_cond, _ = bulk.ids_set_condition(db, "lead_id", chunk)
         present = {r[0] for r in await bulk.select(db, f'SELECT "lead_id" FROM "lead_fact" WHERE {cond}', params)}
         if present:
-            await db.execute_query(update.format(leads=lead_cond), params)
+            await db.execute_query(TOUCH_FACTS_SQL.format(leads=lead_cond, distinct=distinct), params)
         if missing := [i for i in chunk if i not in present]:
             missing_cond, missing_params = bulk.ids_set_condition(db, "lead_id", missing)
             await db.execute_query(FACTS_SQL.format(leads=missing_cond), missing_params)

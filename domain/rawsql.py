@@ -111,6 +111,23 @@ def as_utc(value: Any) -> datetime | None:
     return value.astimezone(UTC)
 
 
+_fromisoformat = datetime.fromisoformat
+
+
+def sqlite_time_text(moment: datetime, given: Any = None) -> str:
+    """A time as SQLite keeps it: the text Tortoise's adapter binds for a datetime (`isoformat(" ")`, in UTC for the
+    times written here: "2026-07-01 09:30:00+00:00"), which as_utc reads back. `given`: the text the time was read
+    from, taken as it is, its "T" made a space, when it is that form already (a whole second in UTC, written out:
+    "2026-07-01T09:30:00+00:00") and gives the same time: a third of the cost of formatting the time again."""
+    try:
+        if (moment.tzinfo is UTC and len(given) == 25 and given[10] == "T" and given[19:] == "+00:00"
+                and given[4] == given[7] == "-" and given[13] == given[16] == ":" and _fromisoformat(given) == moment):
+            return given.replace("T", " ", 1)  # the first T: fromisoformat read digits and dashes before it
+    except (TypeError, ValueError):  # not text, or not a time
+        pass
+    return moment.isoformat(" ")
+
+
 def dialect() -> str:
     return connections.get("default").capabilities.dialect
 

@@ -37,6 +37,8 @@ class Kind:
     ignored_in_comparison: tuple[str, ...] = ()  # columns not taken from the file (so not compared)
     lead_column: str | None = None    # the column naming the lead, whose derived facts a new row changes
     scored: bool = True               # its rows are inputs of the lead scoring (touches are not)
+    touches: bool = False             # its rows are touches: of a lead's facts they feed only the touch columns
+                                      # (domain.leads.facts.refresh_touched_leads)
     key_of_column: Mapping[str, str] | None = None  # column -> key, for messages
     # The common case in a hurry: (values in key order, refs, importer's name) -> column values of a plain, valid
     # row (all text, as CSV gives), or None to let `check` decide (and give the reasons). Must agree with `check`,
@@ -313,7 +315,7 @@ TOUCHPOINTS = Kind(
     columns=("external_id", "lead_id", "at", "kind", "channel", "campaign", "team_id", "person_id",
              "duration_minutes"),
     pg_types=("text", "int8", "timestamptz", "text", "text", "text", "int4", "int4", "int4"),
-    lead_column="lead_id", scored=False,
+    lead_column="lead_id", scored=False, touches=True,
     key_of_column={"lead_id": "lead_external_id", "team_id": "team", "person_id": "person_email"},
 )
 

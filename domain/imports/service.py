@@ -37,8 +37,8 @@ from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key, repeated
 from domain.locks import bulk_lead_transaction
 from domain.attribution import driven_store
 from domain.attribution.stored import refresh_deals
-from domain.leads.facts import refresh_leads
-from domain.rawsql import as_utc
+from domain.leads.facts import refresh_leads, refresh_touched_leads
+from domain.rawsql import as_utc, sqlite_time_text
 from domain.org.models import Person, Team
 from domain.org.rules import Principal, TeamFunction
 from domain.comp import clawbacks
@@ -295,6 +295,9 @@ async def _deals_written(ids: list[int]) -> None:
 _REFRESH_WRITTEN: dict[str, Callable[[list[int]], Any]] = {"opportunities": _deals_written}
 
 
+Parsed = tuple[int, tuple, tuple]  # a good row: its line, its column values, the record's values they come from
+
+
 class _Run:
     def __init__(self, kind: Kind, connection, result: ImportResult, actor: Principal) -> None:
         self.kind = kind
@@ -316,6 +319,9 @@ class _Run:
         compared = [i for i, c in enumerate(kind.columns) if c not in kind.ignored_in_comparison]
         self.compared = compared
         self.time_columns = [i for i, t in enumerate(kind.pg_types) if t == "timestamptz"]
+        # each time column's position, and its key's position in a record's values (the text it is read from)
+        self.time_keys = [(i, kind.keys.index(kind.columns[i])) for i in self.time_columns
+                          if kind.columns[i] in kind.keys]
 
     async def load_refs(self) -> None:
         if self.kind.name == "leads":
@@ -334,15 +340,15 @@ class _Run:
         _, rows = await self.db.execute_query(sql, values)
         return rows
 
-    async def prepare(self, batch: list[Record], step: int = YIELD_EVERY) -> tuple[list[tuple[int, tuple]], bool]:
-        """Check one batch: (line, column values) of its good rows, and whether the file cannot be read on."""
+    async def prepare(self, batch: list[Record], step: int = YIELD_EVERY) -> tuple[list[Parsed], bool]:
+        """Check one batch: its good rows, and whether the file cannot be read on."""
         kind, result = self.kind, self.result
         if kind.names_leads:
             at = kind.keys.index("lead_external_id")
             await self._load_leads({k for r in batch if r.values is not None and (k := lead_key(r.values[at]))})
             if self.row_refusal is not None and kind.name == "lead-events":
                 await self._load_owners(self.refs.leads.values())
-        parsed: list[tuple[int, tuple]] = []
+        parsed: list[Parsed] = []
         parse, refs, importer = kind.parse, self.refs, self.importer
         row_refusal, actor, owners = self.row_refusal, self.actor, self.owners
         for n, rec in enumerate(batch, start=1):
@@ -361,7 +367,7 @@ class _Run:
             if row_refusal is not None and (refusal := row_refusal(actor, values, owners)) is not None:
                 result.refuse(rec.line, f"refused: {refusal}")
                 continue
-            parsed.append((rec.line, values))
+            parsed.append((rec.line, values, rec.values))
         return parsed, False
 
     async def _load_leads(self, keys: set[str]) -> None:
@@ -426,7 +432,7 @@ class _Run:
         self.met[byte] |= bit
         return False
 
-    async def write(self, parsed: list[tuple[int, tuple]]) -> None:
+    async def write(self, parsed: list[Parsed]) -> None:
         """Compare the batch with what is stored under its external ids, then insert the new rows at once. On SQLite
         the batch's rows are inserted first (ON CONFLICT DO NOTHING), and only when some were there already are the
         stored ones read and compared: a first import of a file is then one statement a batch, not two. Once a
@@ -434,25 +440,31 @@ class _Run:
         kind, result = self.kind, self.result
         inserted = False
         if self.dialect == "sqlite" and self.all_new_so_far:
-            first = list({values[0]: values for _, values in reversed(parsed)}.values())
+            once: dict[str, tuple[tuple, tuple]] = {}  # each external id's first row, in the order of the file
+            for _, values, given in parsed:
+                once.setdefault(values[0], (values, given))
+            first = list(once.values())
             before = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
             stored_up_to = (before[0][0] if before else None) or 0
             written = await self._insert_sqlite(first)
             inserted = True
             self.all_new_so_far = written == len(first)
+            if self.all_new_so_far and len(first) == len(parsed):  # all new, none repeated: nothing to compare
+                await self._inserted([values for values, _ in first], written)
+                return
             existing = {} if self.all_new_so_far else await self._existing(
-                sorted({values[0] for values in first}), stored_up_to)
+                sorted({values[0] for values, _ in first}), stored_up_to)
         else:
-            existing = await self._existing(sorted({values[0] for _, values in parsed}))
-        new: dict[str, tuple[int, tuple]] = {}
-        for line, values in parsed:
+            existing = await self._existing(sorted({values[0] for _, values, _ in parsed}))
+        new: dict[str, Parsed] = {}
+        for line, values, given in parsed:
             external_id = values[0]
             if external_id in new:  # repeated within the batch
-                earlier_line, earlier = new[external_id]
+                earlier_line, earlier, _ = new[external_id]
                 self._repeated(line, external_id, earlier, values, earlier_line)
                 continue
             if external_id not in existing:
-                new[external_id] = (line, values)
+                new[external_id] = (line, values, given)
                 continue
             pk, stored = existing[external_id]
             if self._given_before(pk):  # repeated: an earlier line left the stored record as `stored`
@@ -466,11 +478,11 @@ class _Run:
             else:
                 await self._update(pk, stored, values)
                 existing[external_id] = (pk, values)
-        rows = [values for _, values in new.values()]
+        rows = [values for _, values, _ in new.values()]
         if inserted:
             await self._inserted(rows, written)
         elif rows and self.dialect == "sqlite":
-            await self._inserted(rows, await self._insert_sqlite(rows))
+            await self._inserted(rows, await self._insert_sqlite([(v, given) for _, v, given in new.values()]))
         elif rows:
             await self._insert(rows)
 
@@ -481,17 +493,27 @@ class _Run:
         else:
             self.result.refuse(line, reason)
 
-    async def _insert_sqlite(self, rows: list[tuple]) -> int:
-        """SQLite: the rows in one multi-row statement (measured against executemany of the same 100,000
-        touchpoints: as fast or faster), ON CONFLICT DO NOTHING; how many it wrote (SQLite counts the changes
-        itself; a returned row would cost more than its insert)."""
+    async def _insert_sqlite(self, rows: list[tuple[tuple, tuple]]) -> int:
+        """SQLite: the rows (column values, and the record's values they were read from) in one multi-row statement
+        (measured against executemany of the same 100,000 touchpoints: as fast or faster), ON CONFLICT DO NOTHING;
+        how many it wrote (SQLite counts the changes itself; a returned row would cost more than its insert)."""
         if not rows:
             return 0
         kind = self.kind
         sql = (f'INSERT INTO "{kind.table}" ({_quoted(kind.columns)}) VALUES '
                f'{_values_sql(self.dialect, len(rows), len(kind.columns))} ON CONFLICT ("external_id") DO NOTHING')
-        written, _ = await self.db.execute_query(sql, [v for row in rows for v in row])
+        written, _ = await self.db.execute_query(sql, self._sqlite_parameters(rows))
         return written
+
+    def _sqlite_parameters(self, rows: list[tuple[tuple, tuple]]) -> list:
+        """The rows' values one after the other, each time as the text SQLite keeps (rawsql.sqlite_time_text, from
+        the record's own text where it is that already: binding a datetime formats it, a microsecond a row)."""
+        parameters = [v for values, _ in rows for v in values]
+        width = len(self.kind.columns)
+        for column, key in self.time_keys:
+            parameters[column::width] = [sqlite_time_text(moment, given[key]) if isinstance(
+                moment := values[column], datetime) else moment for values, given in rows]
+        return parameters
 
     async def _insert(self, rows: list[tuple]) -> None:
         """PostgreSQL: the batch's new rows by COPY (the fastest way in: a multi-row INSERT from arrays with ON
@@ -526,14 +548,18 @@ class _Run:
 
     async def finish(self) -> None:
         """Derived rows, once all batches are in: the facts of the leads whose events or touches changed (a new
-        lead has no events or touches, so no facts row: see domain.leads.facts)."""
+        lead has no events or touches, so no facts row: see domain.leads.facts); of a touch import only the facts'
+        touch columns, in place."""
         large = self.dialect != "sqlite" and self.result.created >= ANALYZE_AFTER
         if large:
             # The rows just written are this transaction's, which autovacuum cannot see: without fresh statistics
             # PostgreSQL takes a table filled by the import for nearly empty and scans all of it for each batch of
             # leads refreshed below (a generated 20k-lead touchpoint file: 5.3k rows/s before, 17.9k with this).
             await self.db.execute_script(f'ANALYZE "{self.kind.table}"')
-        await refresh_leads(self.affected_leads, rescore=self.kind.scored)
+        if self.kind.touches:
+            await refresh_touched_leads(self.affected_leads)
+        else:
+            await refresh_leads(self.affected_leads, rescore=self.kind.scored)
         if self.written:
             await _REFRESH_WRITTEN[self.kind.name](sorted(self.written))
         if large:  # and the derived rows rewritten above, which the reports read as soon as this commits

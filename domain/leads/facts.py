@@ -5,7 +5,7 @@ when the row is missing. An import of new leads so writes only the leads."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
@@ -137,6 +137,24 @@ SELECT f.lead_id, COALESCE(f.stage, '{rules.Stage.LEAD.value}'), f.owner,
        f.decision, f.decision_at, f.sal_at, f.sql_at
 FROM f"""
 
+# The facts columns a lead's touches feed (FACTS_SQL's first_touch_team_id, first_follow_up_at and attempts: the first
+# touch's team, the first SALES touch at or after the hand-over and the count of those), worked out again for the
+# chunk's facts rows that exist and written in place where they changed: what FACTS_SQL would write for them when
+# only touches changed, its other columns coming from the events. `{distinct}` is the dialect's null-safe "differs".
+# tests/api/test_fact_twins.py holds it to FACTS_SQL on random journeys.
+TOUCH_FACTS_SQL = f"""
+WITH n AS MATERIALIZED (
+  SELECT f.lead_id,
+    (SELECT t.team_id FROM touchpoint t WHERE t.lead_id = f.lead_id ORDER BY t.at, t.id LIMIT 1)
+       AS first_touch_team_id,
+    (SELECT MIN(t.at) FROM touchpoint t WHERE {_AFTER_HANDOVER}) AS first_follow_up_at,
+    (SELECT COUNT(*) FROM touchpoint t WHERE {_AFTER_HANDOVER}) AS attempts
+  FROM lead_fact f WHERE f.{{leads}})
+UPDATE lead_fact SET first_touch_team_id = n.first_touch_team_id, first_follow_up_at = n.first_follow_up_at,
+       attempts = n.attempts
+FROM n WHERE lead_fact.lead_id = n.lead_id AND (lead_fact.first_touch_team_id {{distinct}} n.first_touch_team_id
+  OR lead_fact.first_follow_up_at {{distinct}} n.first_follow_up_at OR lead_fact.attempts <> n.attempts)"""
+
 # The SLA writer's inputs of a chunk's facts that can have SLA rows (an MQL first touched by a team), with the person
 # of each one's first MARKETING touch.
 _SLA_FACTS_SQL = f"""
@@ -190,13 +208,44 @@ async def refresh_leads(lead_ids: Iterable[int], *, rescore: bool = True) -> Non
             await _score_chunk(db, definitions, cond, params)
         await bulk.delete_where(db, "lead_fact", "lead_id", chunk)
         await db.execute_query(FACTS_SQL.format(leads=lead_cond), params)
-        if agreements:
-            facts, marketing = [], {}
-            for *values, marketer in await bulk.select(db, _SLA_FACTS_SQL.format(leads=lead_cond), params):
-                facts.append(FactRow(*values))
-                marketing[values[0]] = marketer
-            await sla_store.refresh_for_leads(agreements, chunk, facts, marketing, connection=db)
+        await _refresh_sla(db, agreements, chunk, lead_cond, params)
     await credit_rows_for_leads(ids)  # a lead's touches and MQL time shape its deals' credit
+
+
+async def refresh_touched_leads(lead_ids: Iterable[int]) -> None:
+    """What refresh_leads(rescore=False) gives, for leads of which only touches were added or changed (their events
+    and profiles as they were, so their facts but the touch columns current): per chunk of leads, one UPDATE in place
+    of the facts' touch columns where they changed (TOUCH_FACTS_SQL), FACTS_SQL for the leads that had no facts row
+    (no events, no touches before), then their SLA rows and their deals' stored credit as refresh_leads writes them
+    (both read the touches: the first MARKETING touch's person, the journeys)."""
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return
+    db = bulk.db_of()
+    agreements = await sla_store.terms()
+    distinct = "IS NOT" if bulk.dialect_of(db) == "sqlite" else "IS DISTINCT FROM"
+    for chunk in bulk.chunks(ids):
+        cond, params = bulk.ids_condition(db, "lead_id", chunk)
+        lead_cond, _ = bulk.ids_set_condition(db, "lead_id", chunk)
+        present = {r[0] for r in await bulk.select(db, f'SELECT "lead_id" FROM "lead_fact" WHERE {cond}', params)}
+        if present:
+            await db.execute_query(TOUCH_FACTS_SQL.format(leads=lead_cond, distinct=distinct), params)
+        if missing := [i for i in chunk if i not in present]:
+            missing_cond, missing_params = bulk.ids_set_condition(db, "lead_id", missing)
+            await db.execute_query(FACTS_SQL.format(leads=missing_cond), missing_params)
+        await _refresh_sla(db, agreements, chunk, lead_cond, params)
+    await credit_rows_for_leads(ids)
+
+
+async def _refresh_sla(db, agreements, chunk: Sequence[int], lead_cond: str, params: list) -> None:
+    """The SLA rows of a chunk of leads from their facts as now written (none without agreements)."""
+    if not agreements:
+        return
+    facts, marketing = [], {}
+    for *values, marketer in await bulk.select(db, _SLA_FACTS_SQL.format(leads=lead_cond), params):
+        facts.append(FactRow(*values))
+        marketing[values[0]] = marketer
+    await sla_store.refresh_for_leads(agreements, chunk, facts, marketing, connection=db)
 
 
 async def rebuild_all_facts() -> None:

@@ -4,7 +4,8 @@ on random events and touches (hypothesis: few distinct times so that ties in tim
 microsecond apart and on the whole second, stage events of every stage, assignments to sellers and to others,
 sales and marketing touches before and after the hand-over) against the real database, and every column of every
 lead's facts row must be equal, the owner's team and the first touch's team included; a lead with neither events
-nor touches has no row."""
+nor touches has no row. And the touch columns a touch import writes in place (facts.refresh_touched_leads) equal
+the facts rewritten whole (FACTS_SQL), their SLA rows included."""
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from domain import bulk
 from domain.attribution.models import Touchpoint
 from domain.leads import rules
-from domain.leads.facts import FACT_COLUMNS, refresh_leads, sales_people
-from domain.leads.models import Lead, LeadEvent, LeadFact
+from domain.dataset.service import GENERATOR
+from domain.leads import service, sla_store
+from domain.leads.facts import FACT_COLUMNS, refresh_leads, refresh_touched_leads, sales_people
+from domain.leads.models import Lead, LeadEvent, LeadFact, SlaLead
 from domain.org.models import Person, Team
 from domain.org.rules import Role, TeamFunction
 from domain.rawsql import as_utc
@@ -127,3 +130,66 @@ def test_the_sql_twin_of_the_lead_facts_rule_gives_its_facts_on_random_journeys(
 
     check()
     assert all(count >= 3 for count in seen.values()), seen  # the examples reached every part of the rule
+
+
+async def _add_touches(o, added) -> list[int]:
+    """The added touches (after those `_write` wrote, so with higher ids); the leads they name."""
+    db = bulk.db_of()
+    n = 10_000
+    touched = []
+    for lead_id, touches in zip(o.leads, added):
+        for at, kind, team, person in touches:
+            n += 1
+            await bulk.insert(db, "touchpoint", ("external_id", "lead_id", "at", "kind", "channel", "team_id",
+                                                 "person_id"), [(f"T{n}", lead_id, at, kind, "web", team, person)])
+            touched.append(lead_id)
+    return touched
+
+
+async def _facts_and_sla() -> tuple[dict[int, tuple], list[tuple]]:
+    facts = {r[0]: r for r in await LeadFact.all().values_list(*FACT_COLUMNS)}
+    sla = sorted(await SlaLead.all().values_list(*sla_store.SLA_COLUMNS))
+    return facts, sla
+
+
+def test_the_touch_columns_written_in_place_equal_the_facts_rewritten_on_random_journeys(api, admin, org):
+    async def agree():
+        await service.create_sla_agreement(GENERATOR, service.SlaFields(
+            period="2026-Q4", marketing_team_id=org.teams[2], sales_team_id=org.teams[0], mql_volume=5,
+            acceptance_rate_target=Decimal("0.5"), handover_hours=Decimal(4), follow_up_hours=Decimal(2),
+            follow_up_rate_target=Decimal("0.8"), minimum_attempts=2, decision_days=Decimal(1)))
+    api.run(agree())
+    seen = {"new_row": 0, "first_team": 0, "attempts": 0, "follow_up": 0, "sla": 0}
+    touch = st.tuples(st.sampled_from(TIMES), st.sampled_from(["SALES", "SALES", "MARKETING"]),
+                      st.sampled_from(org.teams), st.none() | st.sampled_from(org.people))
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(journeys=events_and_touches(org), added=st.lists(st.lists(touch, max_size=3), min_size=LEADS,
+                                                              max_size=LEADS))
+    def check(journeys, added):
+        journeys[0] = ([], [])  # a lead with no facts row before its first touch
+        events, touches = journeys[1]  # a lead handed over to a seller at START at the latest
+        journeys[1] = (events + [(START, rules.STAGE_EVENT, "MQL", None), (START, rules.ASSIGNED_EVENT, None,
+                                                                           org.people[0])], touches)
+        api.run(_write(org, journeys))
+        api.run(refresh_leads(org.leads))
+        before, _ = api.run(_facts_and_sla())
+        touched = api.run(_add_touches(org, added))
+        api.run(refresh_touched_leads(touched))
+        kept, kept_sla = api.run(_facts_and_sla())
+        api.run(refresh_leads(org.leads))  # every facts row (and SLA row) rewritten from the raw rows
+        rewritten, rewritten_sla = api.run(_facts_and_sla())
+        assert kept == rewritten
+        assert kept_sla == rewritten_sla
+        for lead_id, row in kept.items():
+            old = before.get(lead_id)
+            seen["new_row"] += old is None
+            if old is not None:
+                seen["first_team"] += old[4] != row[4]
+                seen["follow_up"] += old[8] != row[8]
+                seen["attempts"] += old[9] != row[9]
+        seen["sla"] += len(kept_sla)
+
+    check()
+    assert all(count >= 3 for count in seen.values()), str(seen)  # the examples reached every column, the SLA rows

@@ -17,6 +17,7 @@ from domain.imports.formats import Record
 from domain.imports.kinds import OPPORTUNITIES
 from domain.leads.facts import rebuild_all_facts
 from domain.leads.models import Lead, LeadEvent, LeadFact
+from domain.org.models import Team
 from domain.org.rules import Role
 from tests.api.fixtures import EVENT_HEADER, LEAD_HEADER, OPPORTUNITY_HEADER, TOUCH_HEADER, imported
 from tests.api.fixtures import imports_org as org  # noqa: F401  (the fixture)
@@ -66,6 +67,23 @@ def test_reimporting_the_same_file_changes_nothing(api, org):
     assert (beta.email, beta.employees, beta.created_at) == ("bob@beta.example", 40, at(9))
     gamma = api.run(Lead.get(external_id="L-3"))
     assert (gamma.contact_name, gamma.industry, gamma.employees) == ("", None, None)
+
+
+def test_times_are_stored_as_the_orm_stores_them_whatever_their_form_in_the_file(api, org):
+    """On SQLite a time is text, compared and ordered as text by the reports: the import writes a time in UTC as
+    Tortoise's adapter does (its isoformat(" ")), whether the file wrote it in that form already or not."""
+    imported(api, "leads", LEADS_CSV + "L-4,Delta,,,,,,,,2026-11-03T08:00:00.250+00:00\n", org["leader"])
+    from tortoise import connections
+    db = connections.get("default")
+    if db.capabilities.dialect != "sqlite":
+        pytest.skip("PostgreSQL keeps timestamptz")
+    _, rows = api.run(db.execute_query('SELECT "external_id", "created_at" FROM "lead" ORDER BY "external_id"'))
+    assert [tuple(r) for r in rows] == [
+        ("L-1", "2026-11-02 09:00:00+00:00"), ("L-2", "2026-11-02 09:00:00+00:00"),
+        ("L-3", "2026-11-03 08:00:00+00:00"), ("L-4", "2026-11-03 08:00:00.250000+00:00")]
+    again = imported(api, "leads", LEADS_CSV.replace("2026-11-02T09:00:00+00:00", "2026-11-02T10:00:00+01:00"),
+                     org["leader"])
+    assert counts(again) == (0, 0, 3)  # the same times, written otherwise
 
 
 def test_a_changed_lead_is_updated_and_audited(api, org):
@@ -234,6 +252,21 @@ def test_imported_stage_assignment_and_sales_touch_make_the_lead_facts(api, org)
     assert facts.first_touch_team_id is not None and facts.owner_person_id == facts.handover_owner_id
     assert counts(imported(api, "touchpoints", touches, org["admin"])) == (0, 0, 2)
     assert lead_facts(api, "L-1").attempts == 1
+
+
+def test_rows_of_a_file_are_stored_in_its_order_so_that_ties_in_time_go_by_line(api, org):
+    """Two touches at the same time: the first touch is the one on the earlier line (ties go by id), on either
+    database."""
+    imported(api, "leads", LEADS_CSV, org["leader"])
+    touches = (TOUCH_HEADER + "\n"
+               "T-1,L-1,2026-11-02T12:00:00Z,MARKETING,web,,Demand Generation,,\n"
+               "T-2,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,,\n"
+               "T-3,L-1,2026-11-02T12:00:00Z,SALES,phone,,Field Sales,,\n")
+    assert counts(imported(api, "touchpoints", touches, org["admin"])) == (3, 0, 0)
+    ids = api.run(Touchpoint.all().order_by("id").values_list("external_id", flat=True))
+    assert list(ids) == ["T-1", "T-2", "T-3"]
+    marketing = api.run(Team.get(name="Demand Generation"))
+    assert lead_facts(api, "L-1").first_touch_team_id == marketing.id
 
 
 def test_the_facts_kept_current_by_imports_equal_a_rebuild(api, org):

@@ -59,7 +59,10 @@ def _worker_database(url: str, worker: str | None) -> str:
     if not worker or not url.startswith(("postgres://", "postgresql://")):
         return url
     parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+    name = parts.path.lstrip('/') or 'postgres'
+    if name.endswith(f"_{worker}"):  # a child process of the worker, given the worker's database already
+        return url
+    name = f"{name}_{worker}"
 
     async def create() -> None:
         try:

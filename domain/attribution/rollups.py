@@ -118,31 +118,26 @@ def row_sums(rows: Iterable[tuple], columns: Sequence[str],
             groups = (("TEAM", names[0]), ("PERSON", names[1]), ("CHANNEL", names[2]), ("CAMPAIGN", names[3]))
         sourced = (str(team) if position == 0 and team is not None else "NONE") if position <= 0 else None
         influenced = str(team) if row[i_influencing] else None
+        # each bucket this row adds to, with what it adds: its cents and first-touch count to its groups, the deal's
+        # cents and count to the team that sourced it and to one it influenced
+        adds = [(kind, group, cents, first) for kind, group in groups]
+        if sourced is not None:
+            adds.append(("SOURCED", sourced, deal_cents, 1))
+        if influenced is not None:
+            adds.append(("INFLUENCED", influenced, deal_cents, 0))
         for figure, moment in (("P", row[i_created]), ("B", row[i_won])):
             if moment is None:
                 continue
             day = days.get(moment)
             if day is None:
                 day = days[moment] = moment[:10] if isinstance(moment, str) else moment.isoformat()[:10]
-            for kind, group in groups:
+            for kind, group, amount, deals in adds:
                 bucket = (key, kind, day, figure, group)
                 found = get(bucket)
                 if found is None:
-                    out[bucket] = [cents, first, horizon]
+                    out[bucket] = [amount, deals, horizon]
                 else:
-                    found[0] += cents
-                    found[1] += first
-                    if horizon > found[2]:
-                        found[2] = horizon
-            for kind, group, deals in (("SOURCED", sourced, 1), ("INFLUENCED", influenced, 0)):
-                if group is None:
-                    continue
-                bucket = (key, kind, day, figure, group)
-                found = get(bucket)
-                if found is None:
-                    out[bucket] = [deal_cents, deals, horizon]
-                else:
-                    found[0] += deal_cents
+                    found[0] += amount
                     found[1] += deals
                     if horizon > found[2]:
                         found[2] = horizon

@@ -135,6 +135,9 @@ def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
 
 _EVENT_TYPES = frozenset(EVENT_TYPES)
 _STAGES = {s: Stage(s) for s in STAGES}
+_BEHAVIOURS = frozenset(Behaviour.__members__)
+_fromisoformat = datetime.fromisoformat
+_EMPTY = ("", None)  # an optional value not given: CSV's empty cell, an absent column or key
 
 
 def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
@@ -143,6 +146,17 @@ def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
     try:
         external_id, lead_key_, at, type_, stage, owner_email, actor_email, reason_code, reason_text = values
         external_id, lead_key_, type_ = external_id.strip(), lead_key_.strip(), type_.strip()
+        if (type_ in _BEHAVIOURS and stage in _EMPTY and owner_email in _EMPTY and actor_email in _EMPTY
+                and reason_code in _EMPTY and reason_text in _EMPTY):
+            # The most common row by far: a behaviour, its optional values empty (or absent). What the rest below
+            # would give it, without the checks of values it does not have.
+            lead_id = refs.leads.get(lead_key_)
+            if lead_id is None or not external_id or len(external_id) > 128 or "\x00" in external_id:
+                return None
+            when = _fromisoformat(at)
+            if when.tzinfo is None or when.utcoffset() is None:
+                return None
+            return (external_id, lead_id, when.astimezone(timezone.utc), type_, None, None, None, importer, None, "")
         stage = stage.strip() if stage is not None else ""
         reason_code = reason_code.strip() if reason_code is not None else ""
         owner_email = owner_email.strip().lower() if owner_email is not None else ""

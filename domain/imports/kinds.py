@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
@@ -135,6 +136,17 @@ def check_lead_event(data: Mapping[str, Any], refs: Refs, importer: str) -> tupl
 
 _EVENT_TYPES = frozenset(EVENT_TYPES)
 _STAGES = {s: Stage(s) for s in STAGES}
+_BEHAVIOURS = frozenset(Behaviour.__members__)
+_fromisoformat = datetime.fromisoformat
+_EMPTY = ("", None)  # an optional value not given: CSV's empty cell, an absent column or key
+
+
+@lru_cache(maxsize=4096)
+def _given_email(given: str) -> str | None:
+    """An email value as given, as quick_lead_event reads it: stripped and lowercased, "" when blank, None when it
+    is no email address (at most 320 characters, EMAIL). Remembered: a file names the same few people on many rows."""
+    email = given.strip().lower()
+    return email if not email or (len(email) <= 320 and EMAIL.match(email)) else None
 
 
 def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
@@ -143,10 +155,23 @@ def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
     try:
         external_id, lead_key_, at, type_, stage, owner_email, actor_email, reason_code, reason_text = values
         external_id, lead_key_, type_ = external_id.strip(), lead_key_.strip(), type_.strip()
+        if (type_ in _BEHAVIOURS and stage in _EMPTY and owner_email in _EMPTY and actor_email in _EMPTY
+                and reason_code in _EMPTY and reason_text in _EMPTY):
+            # The most common row by far: a behaviour, its optional values empty (or absent). What the rest below
+            # would give it, without the checks of values it does not have.
+            lead_id = refs.leads.get(lead_key_)
+            if lead_id is None or not external_id or len(external_id) > 128 or "\x00" in external_id:
+                return None
+            when = _fromisoformat(at)
+            if when.tzinfo is None or when.utcoffset() is None:
+                return None
+            return (external_id, lead_id, when.astimezone(timezone.utc), type_, None, None, None, importer, None, "")
         stage = stage.strip() if stage is not None else ""
         reason_code = reason_code.strip() if reason_code is not None else ""
-        owner_email = owner_email.strip().lower() if owner_email is not None else ""
-        actor_email = actor_email.strip().lower() if actor_email is not None else ""
+        owner_email = _given_email(owner_email) if owner_email is not None else ""
+        actor_email = _given_email(actor_email) if actor_email is not None else ""
+        if owner_email is None or actor_email is None:  # not an email address
+            return None
         reason_text = reason_text.strip() if reason_text is not None else ""
         lead_id = refs.leads.get(lead_key_)
         if (lead_id is None or not external_id or len(external_id) > 128 or type_ not in _EVENT_TYPES
@@ -160,14 +185,14 @@ def quick_lead_event(values: tuple, refs: Refs, importer: str) -> tuple | None:
         owner = None
         if type_ == lead_rules.ASSIGNED_EVENT:
             owner = refs.people.get(owner_email)
-            if owner is None or not owner.active or len(owner_email) > 320 or not EMAIL.match(owner_email):
+            if owner is None or not owner.active:
                 return None
         elif owner_email:
             return None
         actor = None
         if actor_email:
             actor = refs.people.get(actor_email)
-            if actor is None or len(actor_email) > 320 or not EMAIL.match(actor_email):
+            if actor is None:
                 return None
         if "\x00" in external_id or "\x00" in reason_text or "\x00" in reason_code:
             return None

@@ -175,7 +175,11 @@ async def _score_chunk(db, definitions, cond: str, params: list) -> None:
     profiles = {lead_id: rules.LeadProfile(industry, employees, region, title)
                 for lead_id, industry, employees, region, title in await bulk.select(
                     db, f'SELECT "id", "industry", "employees", "region", "title" FROM "lead" WHERE {cond}', params)}
-    profiles = {lead_id: p for lead_id, p in profiles.items() if any(rules.fits(d, p) for _, _, d in definitions)}
+    fitting: dict[rules.LeadProfile, bool] = {}  # leads of the same profile fit alike (a third of them are repeats)
+    for p in profiles.values():
+        if p not in fitting:
+            fitting[p] = any(rules.fits(d, p) for _, _, d in definitions)
+    profiles = {lead_id: p for lead_id, p in profiles.items() if fitting[p]}
     if not profiles:
         return
     kinds = sorted(rules.scored_behaviours(d for _, _, d in definitions) | {rules.STAGE_EVENT})

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from tortoise import connections
 
-from domain.rawsql import UTC, int_list
+from domain.rawsql import UTC, int_list, sqlite_time_text
 
 CHUNK = 5000  # ids a read or delete names at once
 
@@ -77,7 +77,8 @@ MAX_PARAMETERS = 30_000  # values bound in one SQLite statement (below its bound
 
 
 @lru_cache(maxsize=64)
-def _marks(rows: int, columns: int) -> str:
+def sqlite_marks(rows: int, columns: int) -> str:
+    """The VALUES list of `rows` rows of `columns` SQLite parameters: (?,?),(?,?),..."""
     return ",".join(["(" + ",".join("?" * columns) + ")"] * rows)
 
 
@@ -88,10 +89,10 @@ async def sqlite_values(db, sql: str, rows: Sequence[tuple]) -> None:
         return
     width = len(rows[0])
     step = max(1, MAX_PARAMETERS // width)
-    full = sql.format(values=_marks(step, width))
+    full = sql.format(values=sqlite_marks(step, width))
     for start in range(0, len(rows), step):
         part = rows[start:start + step]
-        statement = full if len(part) == step else sql.format(values=_marks(len(part), width))
+        statement = full if len(part) == step else sql.format(values=sqlite_marks(len(part), width))
         await db.execute_query(statement, [v for row in part for v in row])
 
 
@@ -112,9 +113,8 @@ async def copy_counted(db, table: str, columns: Sequence[str], rows: list[tuple]
 
 
 def _sqlite_text(value: datetime | None) -> str | None:
-    """A time as SQLite stores it: the text the driver's adapter (registered by Tortoise) writes for an aware UTC
-    datetime, `isoformat(" ")`."""
-    return None if value is None else utc(value).isoformat(" ")
+    """A time as SQLite stores it (rawsql.sqlite_time_text of it in UTC)."""
+    return None if value is None else sqlite_time_text(utc(value))
 
 
 def time_as_written(db) -> Callable[[datetime | None], datetime | str | None]:

@@ -120,10 +120,11 @@ def sqlite_time_text(moment: datetime, given: Any = None) -> str:
     from, taken as it is, its "T" made a space, when it is that form already (a whole second in UTC, written out:
     "2026-07-01T09:30:00+00:00") and gives the same time: a third of the cost of formatting the time again."""
     try:
-        if (moment.tzinfo is UTC and len(given) == 25 and given[10] == "T" and given[19:] == "+00:00"
+        if (isinstance(given, str) and moment.tzinfo is UTC and len(given) == 25 and given[10] == "T"
+                and given[19:] == "+00:00"
                 and given[4] == given[7] == "-" and given[13] == given[16] == ":" and _fromisoformat(given) == moment):
             return given.replace("T", " ", 1)  # the first T: fromisoformat read digits and dashes before it
-    except (TypeError, ValueError):  # not text, or not a time
+    except ValueError:  # not a time
         pass
     return moment.isoformat(" ")
 

@@ -47,7 +47,6 @@ log = logging.getLogger("sharedgoals.imports")
 
 MAX_ERRORS = 1000             # line errors kept in a result; the rest are counted
 MAX_ROWS_PER_BATCH = 5000
-MAX_PARAMETERS = 30_000       # below SQLite's 32,766 bound values per statement (SQLite's multi-row INSERT)
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def kind_named(name: str) -> Kind:
 
 def batch_size(kind: Kind) -> int:
     """Rows a batch holds: one multi-row statement (SQLite) or one COPY (PostgreSQL) writes a whole batch."""
-    return max(1, min(MAX_ROWS_PER_BATCH, MAX_PARAMETERS // len(kind.columns)))
+    return max(1, min(MAX_ROWS_PER_BATCH, bulk.MAX_PARAMETERS // len(kind.columns)))
 
 
 async def import_file(kind_name: str, stream: BinaryIO, fmt: str, *, actor: Principal, skip_bad: bool = False,
@@ -267,8 +266,7 @@ async def _take(iterator, size: int, step: int) -> list[Record]:
 @lru_cache(maxsize=64)
 def _values_sql(dialect: str, rows: int, columns: int) -> str:
     if dialect == "sqlite":
-        one = "(" + ",".join("?" * columns) + ")"
-        return ",".join([one] * rows)
+        return bulk.sqlite_marks(rows, columns)
     return ",".join("(" + ",".join(f"${r * columns + c + 1}" for c in range(columns)) + ")" for r in range(rows))
 
 

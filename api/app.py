@@ -27,6 +27,7 @@ from domain.availability import OUTAGE_RETRY_AFTER
 from api.settings import Settings, get_settings
 from domain import clock
 from domain import config as domain_config
+from domain.attribution import stored
 from schema.core.context import Context
 from schema.core.extensions import authenticate_websocket
 from schema.schema import build_schema
@@ -161,12 +162,14 @@ def create_app(settings: Settings | None = None, manage_db: bool = True,
     async def lifespan(app):
         if manage_db:
             await db.init_db(settings.database_url, settings.busy_timeout)
+            await stored.fold_leftovers()  # deals an import left pending when its process ended first
         try:
             # On PostgreSQL, live updates cross the worker processes (LISTEN/NOTIFY): see api/pubsub.py.
             async with pubsub.running(settings.database_url) if manage_db else contextlib.nullcontext(), \
                     revocation.watching():
                 yield
         finally:
+            await stored.settle()
             if manage_db:
                 await db.close_db()
 

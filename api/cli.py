@@ -184,10 +184,14 @@ def _run_import(args, start) -> tuple[object | None, int]:
     from domain.availability import Unavailable
     from domain.errors import DomainError
 
+    from domain.attribution.stored import settle
+
     async def work():
         actor = await _actor(args.as_email)
         async with pubsub.running(get_settings().database_url):
-            return await start(actor)
+            result = await start(actor)
+            await settle()  # the rollups of the deals a large import left pending, before the process ends
+            return result
     try:
         return _run(_with_db(work)), 0
     except DomainError as e:

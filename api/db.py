@@ -171,6 +171,7 @@ async def backfill_derived(url: str | None = None, progress=None) -> None:
     try:
         written = await stored.backfill()
         driven = await driven_store.backfill()
+        await stored.fold_pending()  # deals an import left pending (its process ended before it summed them)
     finally:
         await close_db()
     if written and progress is not None:

@@ -198,3 +198,14 @@ class CreditRollup(Model):
     class Meta:
         table = "credit_rollup"
         unique_together = (("model_key", "kind", "day", "figure", "group_key"),)
+
+
+class CreditRollupPending(Model):
+    """Derived: a deal whose stored credit rows are not summed into the rollups (CreditRollup) yet. A large import
+    leaves its deals' sums to a step after its commit (rollups.fold_pending); until then readers take the days of
+    these deals from the rows (rollup_reads.py). The rollups hold the sums of every other deal's rows."""
+
+    opportunity_id = fields.BigIntField(primary_key=True, generated=False)
+
+    class Meta:
+        table = "credit_rollup_pending"

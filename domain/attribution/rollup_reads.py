@@ -1,6 +1,7 @@
 """A period's credit from the per-day rollups (rollups.py) where they hold, from the stored rows (stored.py) where
 they do not: the whole UTC days of the period from the rollups, the hours before its first and after its last
-UTC midnight (a zone other than UTC) and every day with a horizon after `now` from the rows; the deals of the
+UTC midnight (a zone other than UTC), every day with a horizon after `now` and every day of a deal whose sums are
+pending (rollups.py, "Pending deals") from the rows; the deals of the
 rolled-up days without fresh rows (no rows under the model, or rows that do not hold yet) found by counting and
 returned for the caller to compute live, as stored.credit_totals does."""
 from __future__ import annotations
@@ -63,9 +64,11 @@ async def read(keys: Sequence[str], kinds: Sequence[str], start: datetime, end: 
     d0, d1 = first.date().isoformat(), last.date().isoformat()
     figures = [f for f, on in (("P", pipeline), ("B", bookings)) if on]
     cents, deals, latest = await rollups.sums(keys, kinds, d0, d1, figures)
-    stale: list[str] = []
+    stale_set = await rollups.pending_days(d0, d1)  # days of deals whose sums are not in yet
     if latest is not None and latest > now:  # some day holds rows ahead of the clock: summed without those days
-        stale = sorted(await rollups.stale_days(keys, kinds[0], d0, d1, now))
+        stale_set |= await rollups.stale_days(keys, kinds[0], d0, d1, now)
+    stale = sorted(stale_set)
+    if stale:
         cents, deals, _ = await rollups.sums(keys, kinds, d0, d1, figures, stale)
     for (key, kind, figure, group), total in cents.items():
         reads[key].sums[(kind, figure, group)] = total
@@ -78,7 +81,7 @@ async def read(keys: Sequence[str], kinds: Sequence[str], start: datetime, end: 
             reads[key].live |= live
     for figure in figures:
         count = await _deal_count(first, last, figure) - sum([await _deal_count(a, b, figure)
-                                                               for a, b in stale_ranges])
+                                                               for a, b in _merged(stale_ranges)])
         for key in keys:
             if deals.get((key, figure), 0) != count:  # some deal of the rolled-up days has no fresh rows
                 reads[key].live |= await stored.deals_without_fresh_rows(

@@ -19,10 +19,19 @@ current in the transaction that writes the rows, generic over model_key (whateve
 `clear(keys)` / `summed(keys)` around a model's rows rewritten, `backfill()` for a database whose rows predate
 the rollups. Freshness: a day whose `horizon` is after `now` holds rows that may not count yet; the reader takes
 that day from the rows (which filter `horizon <= now` row by row). A deal's rows leaving never lower a bucket's
-horizon (only a rebuild does): at worst a day is read from the rows until the clock passes it."""
+horizon (only a rebuild does): at worst a day is read from the rows until the clock passes it.
+
+Pending deals: a large import (`deferring()`, DEFER_AT deals or more) writes its deals' rows and marks the deals
+pending (credit_rollup_pending) instead of summing them in its transaction; stored.fold_pending adds their sums
+once it has committed. The rollups always hold the sums of the rows of every deal that is not pending (so
+`leaving` is only for deals that are not, and `summed` leaves the pending ones out), and a reader takes the days
+of pending deals from the rows (`pending_days`): the figures are the same before and after the fold."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import bulk, rawsql
@@ -172,7 +181,8 @@ async def add_sums(sums: dict[Bucket, list]) -> None:
 
 
 async def leaving(opportunity_ids: Iterable[int]) -> None:
-    """Before these deals' stored rows are deleted (in the same transaction): their sums taken out."""
+    """Before these deals' stored rows are deleted (in the same transaction): their sums taken out (deals that are
+    not pending: a pending deal's sums are not in)."""
     await _apply_to_deals(-1, opportunity_ids)
 
 
@@ -204,16 +214,102 @@ async def keep_only(keys: Sequence[str]) -> None:
 
 
 async def summed(keys: Sequence[str]) -> None:
-    """These models' rollups written from their rows (after clear(keys) and the rows rewritten)."""
+    """These models' rollups written from their rows (after clear(keys) and the rows rewritten), but the rows of
+    pending deals (their sums are fold_pending's)."""
     if keys:
         condition, params = _keys_condition(list(keys))
-        await _apply(1, condition, params)
+        await _apply(1, f"{condition} AND {_NOT_PENDING}", params)
 
 
 async def rebuild() -> None:
-    """Every rollup recomputed from the stored rows."""
+    """Every rollup recomputed from the stored rows (a pending deal's included: none is pending after it)."""
     await clear()
     await _apply(1, "true", [])
+    await bulk.db_of().execute_query(f"DELETE FROM {PENDING}", [])
+
+
+# --- pending deals ---------------------------------------------------------------------------------
+
+DEFER_AT = 500  # deals refreshed at once in a deferring() block from which their sums wait for fold_pending
+PENDING = "credit_rollup_pending"
+_NOT_PENDING = f"opportunity_id NOT IN (SELECT opportunity_id FROM {PENDING})"
+
+
+@dataclass
+class Deferral:
+    """What a deferring() block left pending: how many deals (0: nothing to fold)."""
+    deals: int = 0
+
+
+_deferral: ContextVar[Deferral | None] = ContextVar("rollup_deferral", default=None)
+
+
+@contextlib.contextmanager
+def deferring() -> Iterator[Deferral]:
+    """Within the block (an import's transaction), a refresh of DEFER_AT deals or more marks them pending instead
+    of summing their rows into the rollups; the caller folds them once it has committed (stored.fold_later)."""
+    deferral = Deferral()
+    token = _deferral.set(deferral)
+    try:
+        yield deferral
+    finally:
+        _deferral.reset(token)
+
+
+def defers(deals: int) -> bool:
+    """Whether a refresh of this many deals leaves their sums pending (inside a deferring() block)."""
+    return _deferral.get() is not None and deals >= DEFER_AT
+
+
+async def pending_among(opportunity_ids: Sequence[int]) -> set[int]:
+    """Which of these deals are pending."""
+    db = bulk.db_of()
+    found: set[int] = set()
+    for chunk in bulk.chunks(sorted(set(opportunity_ids))):
+        condition, params = bulk.ids_condition(db, "opportunity_id", chunk)
+        found |= {int(r[0]) for r in await bulk.select(db, f"SELECT opportunity_id FROM {PENDING} WHERE {condition}",
+                                                       params)}
+    return found
+
+
+async def mark_pending(opportunity_ids: Sequence[int]) -> None:
+    """These deals' rows are written but not summed: pending until fold_pending."""
+    ids = sorted(set(opportunity_ids))
+    if not ids:
+        return
+    db = bulk.db_of()
+    if bulk.dialect_of(db) == "sqlite":
+        await bulk.sqlite_values(db, f"INSERT INTO {PENDING} (opportunity_id) VALUES {{values}} "
+                                     "ON CONFLICT (opportunity_id) DO NOTHING", [(i,) for i in ids])
+    else:
+        await db.execute_query(f"INSERT INTO {PENDING} (opportunity_id) SELECT unnest($1::bigint[]) "
+                               "ON CONFLICT (opportunity_id) DO NOTHING", [ids])
+    deferral = _deferral.get()
+    if deferral is not None:
+        deferral.deals += len(ids)
+
+
+async def unmark_pending(opportunity_ids: Sequence[int]) -> None:
+    """These deals' sums are in the rollups now."""
+    await bulk.delete_where(bulk.db_of(), PENDING, "opportunity_id", sorted(set(opportunity_ids)))
+
+
+async def pending_batch(limit: int) -> list[int]:
+    """Up to `limit` pending deals, lowest ids first."""
+    rows = await bulk.select(bulk.db_of(), f"SELECT opportunity_id FROM {PENDING} ORDER BY opportunity_id "
+                                           f"LIMIT {int(limit)}")
+    return [int(r[0]) for r in rows]
+
+
+async def pending_days(first_day: str, last_day: str) -> set[str]:
+    """The UTC days in [first_day, last_day) (YYYY-MM-DD) holding a pending deal's rows: the day it was created
+    (its pipeline) and, when won, the day it was won (its bookings). One statement; none pending, no day."""
+    created, closed = rawsql.time_bucket("o.created_at", "DAY"), rawsql.time_bucket("o.closed_at", "DAY")
+    rows = await rawsql.rows(
+        f"SELECT {created} FROM {PENDING} p JOIN opportunity o ON o.id = p.opportunity_id "
+        f"UNION SELECT {closed} FROM {PENDING} p JOIN opportunity o ON o.id = p.opportunity_id "
+        "WHERE o.status = 'WON' AND o.closed_at IS NOT NULL")
+    return {r[0] for r in rows if r[0] is not None and first_day <= r[0] < last_day}
 
 
 _DISTINCT_KEYS = """

@@ -14,6 +14,9 @@ The per-day rollups of these rows (rollups.py) are kept current by the same func
 and the rollups of rows that have none (an upgrade: `migrate` runs it)."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -26,6 +29,7 @@ from domain.attribution.credit import DEFAULT_MODEL, Deal, ModelChoice, deal_spl
 from domain.attribution.journeys import read_opportunities, with_journeys
 from domain.bulk import utc
 from domain.attribution.models import DealCredit, ModelOfRecord, Opportunity, OpportunityStatus, ProposalStatus
+from domain.locks import bulk_lead_transaction
 
 BATCH = 500
 DEAL_CHUNK = 2000  # deals whose journeys are read at once
@@ -137,7 +141,8 @@ async def _deals_as_of_the_end(query) -> list[Deal]:
 
 async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool = True) -> None:
     """Recompute the stored rows of these deals under every stored model (call in the changing transaction):
-    per chunk of deals their journeys read at once, their rows deleted and written in bulk."""
+    per chunk of deals their journeys read at once, their rows deleted and written in bulk; then their rollups
+    (in a rollups.deferring() block, when they are many, marked pending for fold_pending instead)."""
     ids = sorted(set(opportunity_ids))
     if not ids:
         return
@@ -145,10 +150,12 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
     choices = await stored_choices()
     if deals_changed:  # (not when only their leads' touches or events did: refresh_for_leads marked those)
         await driven_state.mark_stale(deal_ids=ids)  # the stored data-driven periods they train
-    await rollups.leaving(ids)
+    pending = await rollups.pending_among(ids)
+    await rollups.leaving([i for i in ids if i not in pending])
+    defer = rollups.defers(len(ids))
     # SQLite: the rollups summed in Python from the rows in hand (its twelve grouped scans of the rows just written
     # took ten times as long); PostgreSQL sums them faster itself, from the rows written (rollups.entering)
-    sums: dict | None = {} if bulk.dialect_of(db) == "sqlite" else None
+    sums: dict | None = {} if bulk.dialect_of(db) == "sqlite" and not defer else None
     stamp = bulk.time_as_written(db)
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
@@ -159,10 +166,82 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
         if sums is not None:
             rollups.row_sums(rows, CREDIT_COLUMNS, into=sums)  # what rollups.entering(chunk) would read back
+    if defer:
+        await rollups.mark_pending(ids)
+        return
+    await _sum_in(ids, sums)
+    await rollups.unmark_pending(sorted(pending))
+
+
+async def _sum_in(ids: list[int], sums: dict | None) -> None:
+    """These deals' rows added to the rollups: `sums` of them when in hand (SQLite), else summed by the database."""
     if sums is None:
         await rollups.entering(ids)
     else:
         await rollups.add_sums(sums)
+
+
+FOLD_CHUNK = 2000  # pending deals summed into the rollups a transaction
+FOLD_TASK = "rollup-fold"  # the name of fold_later's task (a statement count may leave it out)
+_folding: set[asyncio.Task] = set()
+log = logging.getLogger("sharedgoals.rollups")
+
+
+async def fold_pending() -> int:
+    """Every pending deal's rows summed into the rollups (rollups.py, "Pending deals"), FOLD_CHUNK deals a
+    transaction with the lead writers' lock (so no writer changes their rows meanwhile); returns the deals
+    folded. On SQLite the rows are read back and summed in Python (row_sums), on PostgreSQL by the database."""
+    folded = 0
+    while True:
+        async with bulk_lead_transaction(on_wait=lambda: None):
+            ids = await rollups.pending_batch(FOLD_CHUNK)
+            if not ids:
+                return folded
+            db = bulk.db_of()
+            sums: dict | None = None
+            if bulk.dialect_of(db) == "sqlite":
+                sums = {}
+                condition, params = bulk.ids_condition(db, "opportunity_id", ids)
+                rollups.row_sums(await bulk.select(
+                    db, f'SELECT {", ".join(CREDIT_COLUMNS)} FROM deal_credit WHERE {condition}', params),
+                    CREDIT_COLUMNS, into=sums)
+            await _sum_in(ids, sums)
+            await rollups.unmark_pending(ids)
+        folded += len(ids)
+
+
+def fold_later() -> None:
+    """fold_pending in the background (after an import that left deals pending has committed): a failure is
+    logged and leaves them pending (readers take their days from the rows; the next fold, or the next start of
+    the service, sums them)."""
+    async def fold() -> None:
+        try:
+            began = time.perf_counter()
+            folded = await fold_pending()
+            log.info("rollups: %d pending deals summed in %.2f s", folded, time.perf_counter() - began)
+        except Exception:
+            log.exception("rollups: pending deals could not be summed (they stay pending)")
+    task = asyncio.get_running_loop().create_task(fold(), name=FOLD_TASK)
+    _folding.add(task)
+    task.add_done_callback(_folding.discard)
+
+
+async def fold_leftovers() -> None:
+    """fold_later when deals are pending (left by an import whose process ended before it summed them). A failure
+    to look is logged: the service starts anyway (readers take pending days from the rows)."""
+    try:
+        pending = await rollups.pending_batch(1)
+    except Exception:
+        log.exception("rollups: could not look for pending deals")
+        return
+    if pending:
+        fold_later()
+
+
+async def settle() -> None:
+    """Wait for every fold_later of this process to end (before its database closes)."""
+    while _folding:
+        await asyncio.gather(*list(_folding), return_exceptions=True)
 
 
 async def refresh_for_leads(lead_ids: Iterable[int]) -> None:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from domain import clock, config
+from domain.attribution import stored
 from domain.dataset import pay as pay_step
 from domain.dataset import shape
 from domain.errors import invalid
@@ -54,6 +55,7 @@ class Summary:
     periods: list[str]
     imports: dict[str, dict] = field(default_factory=dict)   # file -> {rows, created, unchanged, seconds}
     generate_seconds: float = 0.0
+    rollup_seconds: float = 0.0   # after the imports: their pending deals' rollup sums (stored.settle)
     lead_mqls: int = 0
     opportunities: int = 0
     pay: pay_step.PaySummary | None = None
@@ -314,6 +316,9 @@ async def generate(options: Options, progress: Progress | None = None, workdir: 
         summary.generate_seconds = round(time.perf_counter() - began, 3)
         summary.opportunities = counts["opportunities.csv"]
         await import_files(folder, counts, summary, progress)
+    began = time.perf_counter()
+    await stored.settle()  # the rollups of the deals the imports left pending, before the pay steps read them
+    summary.rollup_seconds = round(time.perf_counter() - began, 3)
     if options.pay:
         if progress:
             progress.stage("pay: plans, splits, closing the past quarters, clawbacks", None)

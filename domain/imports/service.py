@@ -36,7 +36,8 @@ from domain.imports.ownership import ROW_REFUSALS, Owners
 from domain.imports.rules import PersonRef, Refs, RowRefused, lead_key, repeated_in_file
 from domain.locks import bulk_lead_transaction
 from domain.attribution import driven_store
-from domain.attribution.stored import refresh_deals
+from domain.attribution import rollups
+from domain.attribution.stored import fold_later, refresh_deals
 from domain.leads.facts import refresh_leads, refresh_touched_leads
 from domain.rawsql import as_utc, sqlite_time_text
 from domain.org.models import Person, Team
@@ -160,6 +161,7 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
     for kind in kinds:
         enforce(import_refusal(actor, kind.name), "kind")
     results = [ImportResult(kind=kind.name, dry_run=dry_run) for kind in kinds]
+    deferred = 0  # deals whose rollup sums the import left pending
     try:
         async with bulk_lead_transaction(on_wait=on_wait) as connection, _fewer_collections():
             if before is not None:
@@ -174,7 +176,9 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
                     await _pipeline(run, records, progress)
                 if result.error_count and not skip_bad and not dry_run:
                     raise _RollBack
-                await run.finish()
+                with rollups.deferring() as deferral:  # many deals' rollup sums: after the commit
+                    await run.finish()
+                deferred += deferral.deals
                 if result.created or result.updated:
                     await record(actor, "import", "Import", kind.name, None,
                                  {"created": result.created, "updated": result.updated,
@@ -189,6 +193,8 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
         return results
     for result in results:
         result.imported = True
+    if deferred:
+        fold_later()
     if any(r.created or r.updated for r in results):
         await _after_commit()
     return results

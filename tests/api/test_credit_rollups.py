@@ -212,3 +212,83 @@ def test_the_sums_of_rows_in_hand_are_the_sql_sums_of_the_stored_rows(api, admin
         await rollups.add_sums(rollups.row_sums(rows, stored.CREDIT_COLUMNS))
     api.run(from_rows())
     assert _whole_table(api) == rebuilt
+
+
+def _pending(api) -> int:
+    from domain.attribution.models import CreditRollupPending
+    return api.run(CreditRollupPending.all().count())
+
+
+def test_pending_deals_are_read_from_the_rows_until_the_fold_sums_them(api, admin, random_org, monkeypatch):
+    """A refresh of DEFER_AT deals or more in a deferring block (a large import's) writes their rows and marks them
+    pending instead of summing them: until the fold every figure read through the rollups is still the rows' (the
+    days of pending deals come from the rows). Meanwhile a small write of a pending deal sums it in its own
+    transaction, a model of record approved sums only the deals not pending; the fold (here as the service's start
+    finds them) leaves nothing pending and the rollups equal a rebuild."""
+    from domain.locks import bulk_lead_transaction
+    from domain.org.models import Person
+    kept = _rollups(api)
+    ids = list(api.run(Opportunity.all().order_by("id").values_list("id", flat=True)))
+    monkeypatch.setattr(rollups, "DEFER_AT", 2)
+
+    async def defer_all():
+        async with bulk_lead_transaction():
+            with rollups.deferring() as deferral:
+                await stored.refresh_deals(ids)
+        return deferral.deals
+    assert api.run(defer_all()) == len(ids) > 20
+    assert _pending(api) == len(ids) and _rollups(api) == {}  # their sums taken out, none put back yet
+    assert _agree(api, random_org.periods) > 200
+    # a touch on one pending deal's lead, imported alone: that deal is summed in the import's transaction
+    monkeypatch.setattr(rollups, "DEFER_AT", 500)
+    deal = api.run(Opportunity.filter(lead_id__not_isnull=True, status="OPEN").order_by("id").first())
+    lead = api.run(deal.lead).external_id
+    imported(api, "touchpoints", TOUCH_HEADER + f"\nT-PEND-1,{lead},2026-11-18T10:00:00Z,MARKETING,webinar,"
+                                                f"Late push,Demand Generation,,\n", admin)
+    assert _pending(api) == len(ids) - 1
+    assert {k[0] for k in _rollups(api)} == set(stored.BUILT_IN)  # that deal's sums, under every model
+    assert _agree(api, random_org.periods) > 200
+    # a model of record approved meanwhile: its rollups hold the deals not pending
+    leader = lambda function: api.token(person=api.run(  # noqa: E731
+        Person.filter(role="LEADER", team__function=function).order_by("id").first().values_list("email", flat=True)))
+    marketing, sales = leader("MARKETING"), leader("SALES")
+    period = random_org.periods[-1]
+    proposal = api.gql(PROPOSE, {"input": {"period": period, "model": "TIME_DECAY", "halfLifeDays": "3"}},
+                       marketing)["attributionModelOfRecordPropose"]["modelOfRecord"]
+    api.gql(APPROVE, {"id": proposal["id"]}, marketing)
+    api.gql(APPROVE, {"id": proposal["id"]}, sales)
+    assert _agree(api, [period]) > 0
+    # folded: nothing pending, the rollups are a rebuild's, the figures unchanged
+    api.run(stored.fold_leftovers())
+    api.run(stored.settle())
+    assert _pending(api) == 0
+    assert _rollups(api) != kept  # (the touch and the new model moved them)
+    _rebuilt_equals_kept(api)
+    assert _agree(api, random_org.periods) > 200
+
+
+def test_a_large_import_sums_its_deals_after_its_commit(api, admin, random_org, monkeypatch, caplog):
+    """Through POST /import: an import of DEFER_AT deals or more commits with its deals pending and sums them in the
+    background once committed (logged); then nothing is pending and the rollups equal a rebuild. Below DEFER_AT
+    the sums are written in the import's own transaction."""
+    import logging
+    lead = api.run(Opportunity.filter(lead_id__not_isnull=True).order_by("id").first().values_list(
+        "lead__external_id", flat=True))
+    monkeypatch.setattr(rollups, "DEFER_AT", 3)
+    deals = "".join(f"\nO-PEND-{k},{lead},Pending {k},{1000 + k}.50,2026-11-0{k}T09:00:00Z,OPEN,,"
+                    for k in range(1, 4))
+    with caplog.at_level(logging.INFO, logger="sharedgoals.rollups"):
+        imported(api, "opportunities", OPPORTUNITY_HEADER + deals + "\n", admin)
+        api.run(stored.settle())
+    assert "rollups: 3 pending deals summed" in caplog.text
+    assert _pending(api) == 0
+    _rebuilt_equals_kept(api)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="sharedgoals.rollups"):
+        imported(api, "opportunities", OPPORTUNITY_HEADER + "\nO-PEND-9,"
+                 f"{lead},Small,99.00,2026-11-09T09:00:00Z,OPEN,,\n", admin)
+        assert _pending(api) == 0  # summed in the import's transaction: nothing to fold
+        api.run(stored.settle())
+    assert "pending deals summed" not in caplog.text
+    _rebuilt_equals_kept(api)
+    assert _agree(api, random_org.periods[-1:]) > 0

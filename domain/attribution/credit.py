@@ -66,7 +66,7 @@ def weights_of(choice: ModelChoice, now: datetime) -> Callable[[rules.Journey], 
     memo: dict[tuple, list[Decimal]] = {}
 
     def weights(j: rules.Journey) -> list[Decimal]:
-        key = (len(j.touches), tuple(rules.milestones(j).values()))
+        key = (len(j.touches), j.milestone_positions)
         found = memo.get(key)
         if found is None:
             found = memo[key] = compute(j)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain import bulk, rawsql
@@ -235,10 +235,29 @@ PENDING = "credit_rollup_pending"
 _NOT_PENDING = f"opportunity_id NOT IN (SELECT opportunity_id FROM {PENDING})"
 
 
+IN_HAND_ROWS = 500_000  # credit rows a deferring block keeps for the fold (SQLite), about 100 MB at most
+
+
 @dataclass
 class Deferral:
-    """What a deferring() block left pending: how many deals (0: nothing to fold)."""
+    """What a deferring() block left pending: how many deals (0: nothing to fold); on SQLite also the rows it wrote
+    for them (`rows`, with their deals `ids`), while they number at most IN_HAND_ROWS and no deal was written twice
+    (else None), and the highest deal_credit id once they were written: the fold sums the rows in hand of each deal
+    whose stored rows are still those (stored.fold_pending) instead of reading them again."""
     deals: int = 0
+    rows: list[tuple] | None = field(default_factory=list)
+    ids: set[int] = field(default_factory=set)
+    written_up_to: int = 0
+
+    def keep(self, ids: Sequence[int], rows: list[tuple], written_up_to: int) -> None:
+        self.written_up_to = max(self.written_up_to, written_up_to)
+        if self.rows is None:
+            return
+        if not self.ids.isdisjoint(ids) or len(self.rows) + len(rows) > IN_HAND_ROWS:
+            self.rows, self.ids = None, set()
+            return
+        self.rows.extend(rows)
+        self.ids.update(ids)
 
 
 _deferral: ContextVar[Deferral | None] = ContextVar("rollup_deferral", default=None)
@@ -272,19 +291,23 @@ async def pending_among(opportunity_ids: Sequence[int]) -> set[int]:
     return found
 
 
-async def mark_pending(opportunity_ids: Sequence[int]) -> None:
-    """These deals' rows are written but not summed: pending until fold_pending."""
+async def mark_pending(opportunity_ids: Sequence[int], rows: list[tuple] | None = None) -> None:
+    """These deals' rows are written but not summed: pending until fold_pending. `rows`: the rows just written for
+    them (SQLite), kept for the fold by the deferring() block (Deferral)."""
     ids = sorted(set(opportunity_ids))
     if not ids:
         return
     db = bulk.db_of()
+    deferral = _deferral.get()
+    if deferral is not None and rows is not None:
+        (written_up_to,), = await bulk.select(db, 'SELECT MAX("id") FROM "deal_credit"')
+        deferral.keep(ids, rows, int(written_up_to or 0))
     if bulk.dialect_of(db) == "sqlite":
         await bulk.sqlite_values(db, f"INSERT INTO {PENDING} (opportunity_id) VALUES {{values}} "
                                      "ON CONFLICT (opportunity_id) DO NOTHING", [(i,) for i in ids])
     else:
         await db.execute_query(f"INSERT INTO {PENDING} (opportunity_id) SELECT unnest($1::bigint[]) "
                                "ON CONFLICT (opportunity_id) DO NOTHING", [ids])
-    deferral = _deferral.get()
     if deferral is not None:
         deferral.deals += len(ids)
 

@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from domain.access.rules import MARKETING_SIDE, SALES_SIDE
 from domain.money import round_places
@@ -136,6 +136,12 @@ class Journey:
         if self.closed_at is not None and self.touches and self.touches[-1].at > self.closed_at:
             raise ValueError("a journey has no touches after its close; use journey()")
 
+    @cached_property
+    def milestone_positions(self) -> tuple[int | None, int | None, int | None, int | None]:
+        """milestones(self)'s values (FT, LC, OC, CW), worked out once a journey (it never changes, and every model
+        and the stored rows ask for them)."""
+        return _milestone_positions(self)
+
 
 @dataclass(frozen=True)
 class CustomWeights:
@@ -176,14 +182,15 @@ def _last_at_or_before(touches: Sequence[Touch], moment: datetime | None) -> int
 
 def milestones(j: Journey) -> dict[Milestone, int | None]:
     """Index into `j.touches` of each milestone touch, or None if that milestone did not happen."""
+    return dict(zip(Milestone, j.milestone_positions))
+
+
+def _milestone_positions(j: Journey) -> tuple[int | None, int | None, int | None, int | None]:
+    """The first touch (FT), the last touch at or before the MQL (LC), the creation (OC) and the close (CW)."""
     if not j.touches:
-        return {m: None for m in Milestone}
-    return {
-        Milestone.FT: 0,
-        Milestone.LC: _last_at_or_before(j.touches, j.mql_at),
-        Milestone.OC: _last_at_or_before(j.touches, j.created_at),
-        Milestone.CW: _last_at_or_before(j.touches, j.closed_at),
-    }
+        return None, None, None, None
+    return (0, _last_at_or_before(j.touches, j.mql_at), _last_at_or_before(j.touches, j.created_at),
+            _last_at_or_before(j.touches, j.closed_at))
 
 
 # --- weights -------------------------------------------------------------------------------

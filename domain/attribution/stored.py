@@ -99,39 +99,46 @@ def credit_rows_of(deals: Sequence[Deal], choices: dict[str, ModelChoice], stamp
     """The stored rows (tuples of CREDIT_COLUMNS, written in bulk) of deals (their journeys as of the end of time)
     under each of `choices`, split by credit.deal_split (the same split as every live report). `stamp` gives a
     time as written (bulk.time_as_written: SQLite's text, worked out once a deal or touch, not once a row)."""
-    facts = {}
+    # per deal, once for all the models: each touch's columns (position to campaign) and the deal's columns after
+    # the cents (amount to influencing: a touch influences when it is its team's first at or before OC, each
+    # influencing team once a deal); a touch's own columns are worked out once for all its deals
+    touch_columns: dict[int, tuple] = {}
+    shapes: list[tuple[int, tuple, list[tuple], list[tuple]]] = []
     for deal in deals:
         o, j = deal.opportunity, deal.journey
+        amount = o.amount_cents
         won_at = stamp(o.closed_at) if o.status is OpportunityStatus.WON else None
-        oc = rules.milestones(j)[rules.Milestone.OC] if j.touches else None
-        facts[o.id] = (o.amount_cents, stamp(o.created_at), won_at, stamp(_horizon(o, j)), oc)
-    rows = []
-    touch_columns: dict[int, tuple] = {}  # a touch's columns, worked out once for all the models
+        after = (amount, stamp(o.created_at), won_at, stamp(_horizon(o, j)))
+        if not j.touches:  # no touches: the whole amount on UNATTRIBUTED (credit.deal_credit's row)
+            shapes.append((o.id, (-1, None, None, None, None, None, None, "1", amount) + after + (False,), [], []))
+            continue
+        oc = rules.milestones(j)[rules.Milestone.OC]
+        heads, tails = [], []
+        influencers: set[int] = set()
+        for position, touch in enumerate(j.touches):
+            team = touch.team_id
+            influencing = oc is not None and position <= oc and team is not None and team not in influencers
+            if influencing:
+                influencers.add(team)
+            columns = touch_columns.get(touch.id)
+            if columns is None:
+                columns = touch_columns[touch.id] = (touch.id, stamp(touch.at), team, touch.person_id,
+                                                     touch.channel, touch.campaign)
+            heads.append((position, *columns))
+            tails.append((*after, influencing))
+        shapes.append((o.id, (), heads, tails))
+    rows: list[tuple] = []
+    append = rows.append
     for key, choice in choices.items():
         # no weights depend on `now` (TIME_DECAY's are measured to the close, or to the last touch while open)
         weigh = weights_of(choice, END_OF_TIME)
-        for deal in deals:
-            oid = deal.opportunity.id
-            amount, created_at, won_at, horizon, oc = facts[oid]
-            touches = deal.journey.touches
-            if not touches:  # no touches: the whole amount on UNATTRIBUTED (credit.deal_credit's row)
-                rows.append((oid, key, -1, None, None, None, None, None, None, "1", amount, amount, created_at,
-                             won_at, horizon, False))
+        for deal, (oid, untouched, heads, tails) in zip(deals, shapes):
+            if untouched:
+                append((oid, key, *untouched))
                 continue
             weights, cents = deal_split(deal, weigh)
-            influencers: set[int] = set()
-            for position, (touch, weight, share) in enumerate(zip(touches, weights, cents)):
-                # influencing: the team's first touch at or before OC (each influencing team once a deal)
-                influencing = oc is not None and position <= oc and touch.team_id is not None \
-                    and touch.team_id not in influencers
-                if influencing:
-                    influencers.add(touch.team_id)
-                columns = touch_columns.get(touch.id)
-                if columns is None:
-                    columns = touch_columns[touch.id] = (touch.id, stamp(touch.at), touch.team_id, touch.person_id,
-                                                         touch.channel, touch.campaign)
-                rows.append((oid, key, position, *columns, str(weight), share, amount, created_at, won_at,
-                             horizon, influencing))
+            for head, weight, share, tail in zip(heads, weights, cents, tails):
+                append((oid, key, *head, str(weight), share, *tail))
     return rows
 
 
@@ -155,7 +162,9 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
     defer = rollups.defers(len(ids))
     # SQLite: the rollups summed in Python from the rows in hand (its twelve grouped scans of the rows just written
     # took ten times as long); PostgreSQL sums them faster itself, from the rows written (rollups.entering)
-    sums: dict | None = {} if bulk.dialect_of(db) == "sqlite" and not defer else None
+    sqlite = bulk.dialect_of(db) == "sqlite"
+    sums: dict | None = {} if sqlite and not defer else None
+    in_hand: list[tuple] | None = [] if sqlite and defer else None  # for the fold (rollups.Deferral)
     stamp = bulk.time_as_written(db)
     for chunk in bulk.chunks(ids, DEAL_CHUNK):
         deals = await _deals_as_of_the_end(Opportunity.filter(id__in=list(chunk)))
@@ -166,8 +175,10 @@ async def refresh_deals(opportunity_ids: Iterable[int], *, deals_changed: bool =
         await bulk.insert(db, "deal_credit", CREDIT_COLUMNS, rows)
         if sums is not None:
             rollups.row_sums(rows, CREDIT_COLUMNS, into=sums)  # what rollups.entering(chunk) would read back
+        if in_hand is not None:
+            in_hand += rows
     if defer:
-        await rollups.mark_pending(ids)
+        await rollups.mark_pending(ids, in_hand)
         return
     await _sum_in(ids, sums)
     await rollups.unmark_pending(sorted(pending))
@@ -181,43 +192,58 @@ async def _sum_in(ids: list[int], sums: dict | None) -> None:
         await rollups.add_sums(sums)
 
 
-FOLD_CHUNK = 2000  # pending deals summed into the rollups a transaction
+FOLD_CHUNK = DEAL_CHUNK  # pending deals summed a transaction (other writers get their turn between two; smaller
+# chunks cost more in all: the buckets they share are upserted once a chunk)
 FOLD_TASK = "rollup-fold"  # the name of fold_later's task (a statement count may leave it out)
 _folding: set[asyncio.Task] = set()
 log = logging.getLogger("sharedgoals.rollups")
 
 
-async def fold_pending() -> int:
+async def fold_pending(deferral: rollups.Deferral | None = None) -> int:
     """Every pending deal's rows summed into the rollups (rollups.py, "Pending deals"), FOLD_CHUNK deals a
-    transaction with the lead writers' lock (so no writer changes their rows meanwhile); returns the deals
-    folded. On SQLite the rows are read back and summed in Python (row_sums), on PostgreSQL by the database."""
+    transaction with the lead writers' lock (so no writer changes their rows meanwhile, and other writers get their
+    turn between two); returns the deals folded. A deal whose rows `deferral` holds (the import that left it
+    pending, on SQLite) and whose stored rows are still those (as many, none written since) is summed from them in
+    Python (rollups.row_sums, as an import sums the rows it writes); every other by the database
+    (rollups.entering: on SQLite too, faster there than reading the rows back to sum them)."""
+    in_hand: dict[int, list[tuple]] = {}
+    if deferral is not None and deferral.rows:
+        for row in deferral.rows:  # CREDIT_COLUMNS[0] is the deal
+            in_hand.setdefault(row[0], []).append(row)
     folded = 0
     while True:
-        async with bulk_lead_transaction(on_wait=lambda: None):
+        async with bulk_lead_transaction(on_wait=lambda: None), bulk.fewer_collections():
             ids = await rollups.pending_batch(FOLD_CHUNK)
             if not ids:
                 return folded
-            db = bulk.db_of()
-            sums: dict | None = None
-            if bulk.dialect_of(db) == "sqlite":
-                sums = {}
-                condition, params = bulk.ids_condition(db, "opportunity_id", ids)
-                rollups.row_sums(await bulk.select(
-                    db, f'SELECT {", ".join(CREDIT_COLUMNS)} FROM deal_credit WHERE {condition}', params),
-                    CREDIT_COLUMNS, into=sums)
-            await _sum_in(ids, sums)
+            held = await _unchanged([i for i in ids if i in in_hand], in_hand, deferral)
+            if held:
+                await rollups.add_sums(rollups.row_sums((r for i in held for r in in_hand[i]), CREDIT_COLUMNS))
+            if rest := [i for i in ids if i not in held]:
+                await rollups.entering(rest)
             await rollups.unmark_pending(ids)
         folded += len(ids)
 
 
-def fold_later() -> None:
-    """fold_pending in the background (after an import that left deals pending has committed): a failure is
-    logged and leaves them pending (readers take their days from the rows; the next fold, or the next start of
-    the service, sums them)."""
+async def _unchanged(ids: list[int], in_hand: dict[int, list[tuple]], deferral) -> set[int]:
+    """Those of `ids` whose stored rows are the rows in hand: as many, and none written after them."""
+    if not ids:
+        return set()
+    db = bulk.db_of()
+    condition, params = bulk.ids_condition(db, "opportunity_id", ids)
+    return {int(oid) for oid, count, last in await bulk.select(
+        db, f'SELECT opportunity_id, COUNT(*), MAX(id) FROM deal_credit WHERE {condition} GROUP BY opportunity_id',
+        params) if count == len(in_hand[int(oid)]) and last <= deferral.written_up_to}
+
+
+def fold_later(deferral: rollups.Deferral | None = None) -> None:
+    """fold_pending in the background (after an import that left deals pending has committed, with its Deferral):
+    a failure is logged and leaves them pending (readers take their days from the rows; the next fold, or the next
+    start of the service, sums them)."""
     async def fold() -> None:
         try:
             began = time.perf_counter()
-            folded = await fold_pending()
+            folded = await fold_pending(deferral)
             log.info("rollups: %d pending deals summed in %.2f s", folded, time.perf_counter() - began)
         except Exception:
             log.exception("rollups: pending deals could not be summed (they stay pending)")

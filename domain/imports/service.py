@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -88,27 +87,6 @@ class _RollBack(Exception):
     pass
 
 
-_importing = 0
-
-
-@contextlib.asynccontextmanager
-async def _fewer_collections():
-    """The cyclic garbage collector, run less often while imports are under way: a batch is thousands of live
-    tuples, which would set it off every few hundred rows (a fifth of an import's time) for nothing to collect."""
-    global _importing
-    if _importing == 0:
-        _importing_thresholds[:] = gc.get_threshold()
-        gc.set_threshold(50_000, *_importing_thresholds[1:])
-    _importing += 1
-    try:
-        yield
-    finally:
-        _importing -= 1
-        if _importing == 0:
-            gc.set_threshold(*_importing_thresholds)
-
-
-_importing_thresholds: list[int] = []
 
 
 def kind_named(name: str) -> Kind:
@@ -161,30 +139,28 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
     for kind in kinds:
         enforce(import_refusal(actor, kind.name), "kind")
     results = [ImportResult(kind=kind.name, dry_run=dry_run) for kind in kinds]
-    deferred = 0  # deals whose rollup sums the import left pending
     try:
-        async with bulk_lead_transaction(on_wait=on_wait) as connection, _fewer_collections():
-            if before is not None:
-                await before(connection)
-            for kind, (_, records), result in zip(kinds, parts, results):
-                run = _Run(kind, connection, result, actor)
-                await run.mark_start()
-                await run.load_refs()
-                if kind.name == OPPORTUNITY_SPLITS.name:  # checked per deal, a deal's rows together
-                    await import_splits(run, records, progress)
-                else:
-                    await _pipeline(run, records, progress)
-                if result.error_count and not skip_bad and not dry_run:
-                    raise _RollBack
-                with rollups.deferring() as deferral:  # many deals' rollup sums: after the commit
+        async with bulk_lead_transaction(on_wait=on_wait) as connection, bulk.fewer_collections():
+            with rollups.deferring() as deferral:  # many deals' rollup sums: after the commit (fold_later)
+                if before is not None:
+                    await before(connection)
+                for kind, (_, records), result in zip(kinds, parts, results):
+                    run = _Run(kind, connection, result, actor)
+                    await run.mark_start()
+                    await run.load_refs()
+                    if kind.name == OPPORTUNITY_SPLITS.name:  # checked per deal, a deal's rows together
+                        await import_splits(run, records, progress)
+                    else:
+                        await _pipeline(run, records, progress)
+                    if result.error_count and not skip_bad and not dry_run:
+                        raise _RollBack
                     await run.finish()
-                deferred += deferral.deals
-                if result.created or result.updated:
-                    await record(actor, "import", "Import", kind.name, None,
-                                 {"created": result.created, "updated": result.updated,
-                                  "unchanged": result.unchanged, "refused": result.error_count})
-            if dry_run or (not skip_bad and any(r.error_count for r in results)):
-                raise _RollBack
+                    if result.created or result.updated:
+                        await record(actor, "import", "Import", kind.name, None,
+                                     {"created": result.created, "updated": result.updated,
+                                      "unchanged": result.unchanged, "refused": result.error_count})
+                if dry_run or (not skip_bad and any(r.error_count for r in results)):
+                    raise _RollBack
     except _RollBack:
         for result in results:
             if not dry_run:
@@ -193,8 +169,8 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
         return results
     for result in results:
         result.imported = True
-    if deferred:
-        fold_later()
+    if deferral.deals:
+        fold_later(deferral)
     if any(r.created or r.updated for r in results):
         await _after_commit()
     return results

@@ -25,6 +25,7 @@ import cProfile
 import csv
 import io
 import json
+import os
 import platform
 import pstats
 import random
@@ -270,7 +271,7 @@ def _fresh_pg(url: str, name: str) -> str:
 def _plain_pg(url: str, ours_url: str, workdir: Path, folder: Path, run: int) -> dict[str, float]:
     """psql's \\copy of each file's rows (references resolved beforehand, not timed) into the same tables (our
     migrations' DDL), in the generated order; the deals' credit rows (copied from our database) with the deals."""
-    plain_url = _fresh_pg(url, f"bench_plain_{run}")
+    plain_url = _fresh_pg(url, f"bench_plain_{os.getpid()}_{run}")
     asyncio.run(db.migrate(plain_url))
     _psql(plain_url, "-c", "TRUNCATE person, team RESTART IDENTITY CASCADE")
     for table in ("team", "person", "lead"):  # the references, as ours has them
@@ -298,7 +299,7 @@ def _plain_pg(url: str, ours_url: str, workdir: Path, folder: Path, run: int) ->
         began = time.perf_counter()
         _psql(plain_url, "-1", *statements)  # one transaction, as an import
         seconds[name] = time.perf_counter() - began
-    _psql(_pg_url(url, "postgres"), "-c", f'DROP DATABASE IF EXISTS "bench_plain_{run}"')
+    _psql(_pg_url(url, "postgres"), "-c", f'DROP DATABASE IF EXISTS "bench_plain_{os.getpid()}_{run}"')
     return seconds
 
 
@@ -316,10 +317,10 @@ def journeys(args) -> None:
             folder = workdir / f"files{run}"
             folder.mkdir()
             if pg:
-                ours_url = _fresh_pg(pg, f"bench_ours_{run}")
+                ours_url = _fresh_pg(pg, f"bench_ours_{os.getpid()}_{run}")
                 imports = asyncio.run(_generate(ours_url, args.journey_leads, folder))
                 plain_runs.append(_plain_pg(pg, ours_url, workdir, folder, run))
-                _psql(_pg_url(pg, "postgres"), "-c", f'DROP DATABASE IF EXISTS "bench_ours_{run}"')
+                _psql(_pg_url(pg, "postgres"), "-c", f'DROP DATABASE IF EXISTS "bench_ours_{os.getpid()}_{run}"')
             else:
                 ours_path = workdir / f"ours-journeys{run}.sqlite3"
                 imports = asyncio.run(_generate(f"sqlite://{ours_path}", args.journey_leads, folder))

@@ -164,17 +164,31 @@ SELECT {", ".join("f." + c for c in FACT_COLUMNS)},
 FROM lead_fact f WHERE f.{{leads}} AND f.mql_at IS NOT NULL AND f.first_touch_team_id IS NOT NULL"""
 
 
+# The profiles of a chunk's leads (`{leads}`: its condition on "id") but those that the scoring cannot qualify
+# because their last stage event (by time, then id) is neither LEAD nor RECYCLED (_score passes over them: the leads
+# of a later import have mostly moved on). The look-up, from a lead's last event back (index lead, time), is made
+# only for the leads that have a facts row (events or touches before): a lead new to events mostly has no stage
+# event, and finding none would read all its events (on a first import of lead events it cost more than it saved).
+_SCORABLE_SQL = f"""
+SELECT l.id, l.industry, l.employees, l.region, l.title FROM lead l WHERE l.{{leads}}
+  AND (NOT EXISTS (SELECT 1 FROM lead_fact f WHERE f.lead_id = l.id)
+       OR COALESCE((SELECT e.stage FROM lead_event e WHERE e.lead_id = l.id AND e.type = '{rules.STAGE_EVENT}'
+                    ORDER BY e.at DESC, e.id DESC LIMIT 1), '{rules.Stage.LEAD.value}')
+          IN ('{rules.Stage.LEAD.value}', '{rules.Stage.RECYCLED.value}'))"""
+
+
 async def _score_chunk(db, definitions, cond: str, params: list) -> None:
     """The scoring's MQL events of a chunk of leads (rules.first_qualifying_time in Python: one read each of their
-    profiles and events, one bulk write). Only what can qualify a lead is read: the events of the leads that fit
-    some definition (rules.fits: no behaviour qualifies another), and of those only their stage events and the
-    behaviours some definition gives points (rules.scored_behaviours: the others never count, nor do
-    assignments). _score gives the same events as over all of them (tests/api/test_fact_twins.py)."""
+    profiles and events, one bulk write). Only what can qualify a lead is read: the profiles of the leads whose
+    stage the scoring starts from (_SCORABLE_SQL), the events of those that fit some definition (rules.fits: no
+    behaviour qualifies another), and of those only their stage events and the behaviours some definition gives
+    points (rules.scored_behaviours: the others never count, nor do assignments). _score gives the same events as
+    over all of them (tests/api/test_scoring_reads.py)."""
     stage_of = {s.value: s for s in rules.Stage}
     event = rules.Event
     profiles = {lead_id: rules.LeadProfile(industry, employees, region, title)
                 for lead_id, industry, employees, region, title in await bulk.select(
-                    db, f'SELECT "id", "industry", "employees", "region", "title" FROM "lead" WHERE {cond}', params)}
+                    db, _SCORABLE_SQL.format(leads=cond), params)}
     fitting: dict[rules.LeadProfile, bool] = {}  # leads of the same profile fit alike (a third of them are repeats)
     for p in profiles.values():
         if p not in fitting:

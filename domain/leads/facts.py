@@ -98,23 +98,27 @@ _AFTER_HANDOVER = (f"t.lead_id = f.lead_id AND t.kind = '{TouchKind.SALES.value}
 # The SQL twin of rules.lead_facts (with the owner's team and the first touch's team), for every lead of a chunk at
 # once: one INSERT ... SELECT of the facts rows of the leads that have events or touches (a lead with neither has
 # no row). `{leads}` is the chunk's condition on a `lead_id` column. The first MQL, SAL and SQL come from one
-# grouped pass over the chunk's events (materialized, so each is worked out once a lead); each "first" or "last"
-# event or touch is one index look-up (lead, time), ties in time going by id as the rule orders them;
+# grouped pass over the chunk's events (materialized, so each is worked out once a lead), which counts a lead's stage
+# events and assignments too; each "first" or "last" event or touch is one index look-up (lead, time), ties in time
+# going by id as the rule orders them, made only for the leads that have such events (a look-up that finds none
+# reads all of a lead's events: a first import of behaviours has mostly no stage events, no assignments);
 # `sales_people()` is _SELLERS. Times are compared as stored (SQLite's text of UTC times orders as the times do,
 # with or without microseconds). tests/api/test_fact_twins.py runs both on random events and touches and compares
 # every column.
 FACTS_SQL = f"""
 WITH ev AS MATERIALIZED (
   SELECT e.lead_id, {_first_stage(rules.Stage.MQL)} AS mql_at, {_first_stage(rules.Stage.SAL)} AS sal_at,
-         {_first_stage(rules.Stage.SQL)} AS sql_at
+         {_first_stage(rules.Stage.SQL)} AS sql_at,
+         COUNT(CASE WHEN e.type = '{rules.STAGE_EVENT}' AND e.stage IS NOT NULL THEN 1 END) AS stages,
+         COUNT(CASE WHEN e.type = '{rules.ASSIGNED_EVENT}' THEN 1 END) AS assignments
   FROM lead_event e WHERE e.{{leads}} GROUP BY e.lead_id),
 ids AS (SELECT lead_id FROM ev UNION SELECT t.lead_id FROM touchpoint t WHERE t.{{leads}}),
 b AS MATERIALIZED (
   SELECT i.lead_id, ev.mql_at, ev.sal_at, ev.sql_at,
-    (SELECT e.stage FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.STAGE_EVENT}'
-       AND e.stage IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT 1) AS stage,
-    (SELECT e.owner_person_id FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.ASSIGNED_EVENT}'
-       ORDER BY e.at DESC, e.id DESC LIMIT 1) AS owner,
+    (SELECT e.stage FROM lead_event e WHERE ev.stages > 0 AND e.lead_id = i.lead_id
+       AND e.type = '{rules.STAGE_EVENT}' AND e.stage IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT 1) AS stage,
+    (SELECT e.owner_person_id FROM lead_event e WHERE ev.assignments > 0 AND e.lead_id = i.lead_id
+       AND e.type = '{rules.ASSIGNED_EVENT}' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS owner,
     (SELECT t.team_id FROM touchpoint t WHERE t.lead_id = i.lead_id ORDER BY t.at, t.id LIMIT 1)
        AS first_touch_team_id,
     (SELECT e.id FROM lead_event e WHERE e.lead_id = i.lead_id AND e.type = '{rules.ASSIGNED_EVENT}'

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from domain import bulk
 from domain.access.rules import SALES_SIDE
@@ -62,6 +63,7 @@ def _score(definitions, profiles: dict[int, rules.LeadProfile],
     if not definitions:
         return []
     created = []
+    fit: dict[tuple[int, rules.LeadProfile], Decimal] = {}  # (definition, lead profile) -> fit score: profiles repeat
     for lead_id, profile_of_lead in profiles.items():
         evs = events.get(lead_id)
         if not evs:
@@ -75,9 +77,12 @@ def _score(definitions, profiles: dict[int, rules.LeadProfile],
         behaviours = [(e.at, e.type) for e in evs if e.type not in (rules.STAGE_EVENT, rules.ASSIGNED_EVENT)]
         if not behaviours:
             continue
-        for activated_at, until, profile in definitions:
+        for k, (activated_at, until, profile) in enumerate(definitions):
             not_before = max(since, activated_at)
-            at = rules.first_qualifying_time(profile, profile_of_lead, behaviours, not_before)
+            score = fit.get((k, profile_of_lead))
+            if score is None:
+                score = fit[(k, profile_of_lead)] = rules.fit_score(profile, profile_of_lead)
+            at = rules.first_qualifying_time(profile, profile_of_lead, behaviours, not_before, score)
             if at is not None and (until is None or at < until):
                 created.append((lead_id, utc(at), rules.STAGE_EVENT, rules.Stage.MQL.value, SCORING_ACTOR, ""))
                 events[lead_id].append(rules.Event(at=at, id=2**62, type=rules.STAGE_EVENT, stage=rules.Stage.MQL))

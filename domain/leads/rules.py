@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 
+from domain.decay import pow2
 from domain.money import round_places
 
 
@@ -178,7 +179,7 @@ def decayed(points: Decimal, age: timedelta, half_life_days: Decimal) -> Decimal
     if age <= timedelta(0):
         return points
     halvings = Decimal(age.total_seconds()) / (half_life_days * Decimal(86400))
-    return points * (Decimal(2) ** -halvings)
+    return points * pow2(-halvings)
 
 
 def _engagement(profile: Profile, behaviours: Iterable[tuple[datetime, str]],
@@ -232,10 +233,12 @@ def scored_behaviours(profiles: Iterable[Profile]) -> frozenset[str]:
 
 
 def first_qualifying_time(profile: Profile, lead: LeadProfile, behaviours: Sequence[tuple[datetime, str]],
-                          not_before: datetime) -> datetime | None:
+                          not_before: datetime, fit: Decimal | None = None) -> datetime | None:
     """The time of the first behaviour (at or after `not_before`, in time order) after which the lead passes both
-    thresholds: the MQL event takes that time. Scores are computed as of each behaviour's time."""
-    fit = fit_score(profile, lead)
+    thresholds: the MQL event takes that time. Scores are computed as of each behaviour's time. `fit`: the lead's
+    fit_score under the profile, when the caller has it (many leads share a profile)."""
+    if fit is None:
+        fit = fit_score(profile, lead)
     if fit < profile.fit_threshold:
         return None
     ordered = sorted(behaviours)

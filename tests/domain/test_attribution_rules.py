@@ -388,13 +388,17 @@ def test_split_of_model_weights_equals_the_decimal_largest_remainder():
 
 
 def test_pow2_is_the_decimal_power_of_two_it_replaces():
-    """TIME_DECAY's 2^(-age / half-life) by exp(x ln 2) with guard digits: the same Decimal as TWO ** x."""
+    """The decays' 2^(-age / half-life) (TIME_DECAY's touch weights, a lead's behaviour points) by exp(x ln 2) with
+    guard digits: the same Decimal as TWO ** x, for ages to the microsecond and to the second over the half-lives
+    either uses."""
     import random
     from decimal import Decimal as D
-    from domain.attribution.rules import pow2
+    from domain.decay import pow2
     rng = random.Random(15)
     exponents = [D(rng.randrange(0, 400 * 86_400_000_000)) / D(86_400_000_000) / D(rng.choice([1, 3, 7, 14, 30]))
                  for _ in range(3_000)]
+    exponents += [D(rng.randrange(1, 400 * 86_400)) / (D(rng.choice(["7", "14", "30", "45", "0.5"])) * D(86400))
+                  for _ in range(3_000)]
     exponents += [D(0), D(1), D(-1), D("0.5"), D(-1000), D("-0.000001")]
     for x in exponents:
         assert pow2(-x) == D(2) ** (-x), x

@@ -322,6 +322,8 @@ def cmd_generate(args) -> int:
     for name, figures in summary.imports.items():
         print(f"  {name}: {figures['rows']:,} rows, {figures['created']:,} created, {figures['unchanged']:,} "
               f"unchanged, {figures['seconds']:.1f} s ({figures['rows_per_s'] or 0:,} rows/s)")
+    if summary.rollup_seconds >= 0.05:
+        print(f"  credit rollups of the deals imported, summed after the imports: {summary.rollup_seconds:.1f} s")
     if summary.pay is not None:
         p = summary.pay
         print(f"  pay: {p.plans} plans and {p.splits} split deals created, closed {', '.join(p.closed) or 'none'}, "

@@ -241,23 +241,20 @@ IN_HAND_ROWS = 500_000  # credit rows a deferring block keeps for the fold (SQLi
 @dataclass
 class Deferral:
     """What a deferring() block left pending: how many deals (0: nothing to fold); on SQLite also the rows it wrote
-    for them (`rows`, with their deals `ids`), while they number at most IN_HAND_ROWS and no deal was written twice
-    (else None), and the highest deal_credit id once they were written: the fold sums the rows in hand of each deal
-    whose stored rows are still those (stored.fold_pending) instead of reading them again."""
+    for them (`rows`, while they number at most IN_HAND_ROWS, else None) and the highest deal_credit id once they
+    were written: the fold sums the rows in hand of each deal whose stored rows are still those (stored.fold_pending:
+    as many, none written since; a deal written twice in the block has more rows in hand than stored, so the
+    database sums it) instead of reading them again."""
     deals: int = 0
     rows: list[tuple] | None = field(default_factory=list)
-    ids: set[int] = field(default_factory=set)
     written_up_to: int = 0
 
-    def keep(self, ids: Sequence[int], rows: list[tuple], written_up_to: int) -> None:
+    def keep(self, rows: list[tuple], written_up_to: int) -> None:
         self.written_up_to = max(self.written_up_to, written_up_to)
-        if self.rows is None:
-            return
-        if not self.ids.isdisjoint(ids) or len(self.rows) + len(rows) > IN_HAND_ROWS:
-            self.rows, self.ids = None, set()
-            return
-        self.rows.extend(rows)
-        self.ids.update(ids)
+        if self.rows is not None and len(self.rows) + len(rows) > IN_HAND_ROWS:
+            self.rows = None
+        if self.rows is not None:
+            self.rows.extend(rows)
 
 
 _deferral: ContextVar[Deferral | None] = ContextVar("rollup_deferral", default=None)
@@ -301,7 +298,7 @@ async def mark_pending(opportunity_ids: Sequence[int], rows: list[tuple] | None 
     deferral = _deferral.get()
     if deferral is not None and rows is not None:
         (written_up_to,), = await bulk.select(db, 'SELECT MAX("id") FROM "deal_credit"')
-        deferral.keep(ids, rows, int(written_up_to or 0))
+        deferral.keep(rows, int(written_up_to or 0))
     if bulk.dialect_of(db) == "sqlite":
         await bulk.sqlite_values(db, f"INSERT INTO {PENDING} (opportunity_id) VALUES {{values}} "
                                      "ON CONFLICT (opportunity_id) DO NOTHING", [(i,) for i in ids])

@@ -87,8 +87,6 @@ class _RollBack(Exception):
     pass
 
 
-
-
 def kind_named(name: str) -> Kind:
     try:
         return KINDS[name]

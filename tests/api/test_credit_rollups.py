@@ -294,30 +294,42 @@ def test_a_large_import_sums_its_deals_after_its_commit(api, admin, random_org, 
     assert _agree(api, random_org.periods[-1:]) > 0
 
 
-def test_the_fold_sums_the_rows_in_hand_only_while_they_are_the_stored_ones(api, admin, random_org, monkeypatch):
-    """The fold sums an import's rows in hand (SQLite) only for the deals whose stored rows are still those: a deal
-    whose amount changed and whose rows were written again (deferred once more) before the fold is summed from its
-    stored rows, so the rollups equal a rebuild."""
+async def _raise_amounts(ids, cents: int) -> None:
+    """These deals' amounts raised by `cents` (their rows not rewritten: the caller refreshes them)."""
+    for oid in ids:
+        deal = await Opportunity.get(id=oid)
+        deal.amount_cents += cents
+        await deal.save()
+
+
+@pytest.mark.parametrize("second_write", ["after the block", "in the block"])
+def test_the_fold_sums_the_rows_in_hand_only_while_they_are_the_stored_ones(api, admin, random_org, monkeypatch,
+                                                                            second_write):
+    """The fold sums an import's rows in hand (SQLite) only for the deals whose stored rows are still those. A deal
+    whose amount changed and whose rows were written again, after the deferring block (deferred once more) or in it
+    (an import of several kinds: then it has more rows in hand than stored), is summed from its stored rows, so the
+    rollups equal a rebuild."""
     from domain.locks import bulk_lead_transaction
     monkeypatch.setattr(rollups, "DEFER_AT", 2)
     ids = list(api.run(Opportunity.all().order_by("id").values_list("id", flat=True)))
+    changed = ids[:3]
 
     async def scenario():
         async with bulk_lead_transaction():
             with rollups.deferring() as first:
                 await stored.refresh_deals(ids)
-        changed = ids[:3]
-        async with bulk_lead_transaction():
-            for oid in changed:
-                deal = await Opportunity.get(id=oid)
-                deal.amount_cents += 12_345
-                await deal.save()
-            with rollups.deferring():
-                await stored.refresh_deals(changed)
+                if second_write == "in the block":
+                    await _raise_amounts(changed, 54_321)
+                    await stored.refresh_deals(changed)
+        if second_write == "after the block":
+            async with bulk_lead_transaction():
+                await _raise_amounts(changed, 12_345)
+                with rollups.deferring():
+                    await stored.refresh_deals(changed)
         return first, await stored.fold_pending(first)
     first, folded = api.run(scenario())
     if api.harness.url.startswith("sqlite"):  # the rows were in hand (PostgreSQL sums every fold in the database)
-        assert first.ids == set(ids) and len(first.rows) > len(ids)
+        assert {row[0] for row in first.rows} == set(ids) and len(first.rows) > len(ids)
     assert folded == len(ids) and _pending(api) == 0
     _rebuilt_equals_kept(api)
     assert _agree(api, random_org.periods[-1:]) > 0

@@ -173,6 +173,12 @@ class SharedSqliteClient(SqliteClient):
         finally:
             pool.put_nowait(conn)
 
+    @property
+    def reads_beside_writes(self) -> bool:
+        """Whether a SELECT sent to this client (not to a transaction) runs on a read connection, beside a
+        transaction's statements and seeing what is committed (domain.bulk.committed_reader)."""
+        return self.readers > 0
+
     def _reads_apart(self, query: str) -> bool:
         return self.readers > 0 and is_read(query)
 

@@ -24,6 +24,14 @@ def db_of(connection=None):
     return connection if connection is not None else connections.get("default")
 
 
+def committed_reader():
+    """The default connection when its reads run beside a transaction's statements, on connections of their own
+    that see what is committed (SQLite's read connections: api.sqlite_client); else None. Taken outside the
+    transaction, whose own connection it is not."""
+    db = connections.get("default")
+    return db if getattr(db, "reads_beside_writes", False) else None
+
+
 def dialect_of(db) -> str:
     return db.capabilities.dialect
 

@@ -137,13 +137,16 @@ async def import_kinds(parts: Sequence[tuple[str, Iterable[Record]]], *, actor: 
     for kind in kinds:
         enforce(import_refusal(actor, kind.name), "kind")
     results = [ImportResult(kind=kind.name, dry_run=dry_run) for kind in kinds]
+    reader = bulk.committed_reader()
     try:
         async with bulk_lead_transaction(on_wait=on_wait) as connection, bulk.fewer_collections():
             with rollups.deferring() as deferral:  # many deals' rollup sums: after the commit (fold_later)
                 if before is not None:
                     await before(connection)
-                for kind, (_, records), result in zip(kinds, parts, results):
+                for n, (kind, (_, records), result) in enumerate(zip(kinds, parts, results)):
                     run = _Run(kind, connection, result, actor)
+                    if n == 0 and before is None:  # nothing written yet that its look-ups read (_Run.reader)
+                        run.reader = reader
                     await run.mark_start()
                     await run.load_refs()
                     if kind.name == OPPORTUNITY_SPLITS.name:  # checked per deal, a deal's rows together
@@ -190,33 +193,29 @@ async def _after_commit() -> None:
 
 async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[int], None] | None) -> None:
     """Batches in file order: a batch is written only after the one before it, so a record repeated across
-    batches is compared with what was stored for it. On PostgreSQL the next batch is read and checked while the
-    server writes the last one. Not on SQLite: its driver binds values holding the GIL, so the two would only
-    take turns, and the switching made imports about a tenth slower when measured."""
+    batches is compared with what was stored for it. The next batch is read, looked up and checked while the
+    database writes the last one, its look-ups on a connection of their own where there is one (`_Run.reader`);
+    else they wait for the write (a connection takes one statement at a time) and only the reading overlaps it."""
     iterator = iter(records)
     size = batch_size(run.kind)
-    overlap = run.dialect != "sqlite"
-    step = YIELD_EVERY if overlap else size
     writing: asyncio.Future | None = None
     try:
-        while batch := await _take(iterator, size, step):
-            parsed, fatal = await run.prepare(batch, step)
-            if writing is not None:
-                await writing
-                writing = None
+        batch = await _take(iterator, size, YIELD_EVERY)
+        parsed, fatal = await run.prepare(batch) if batch else ([], False)
+        while batch:
             run.result.rows += len(batch)
             if progress:
                 progress(run.result.rows)
             if fatal:
                 raise _RollBack
-            if parsed and overlap:
+            if parsed:
                 writing = asyncio.ensure_future(run.write(parsed))
                 await asyncio.sleep(0)  # let it send its first statement before this task reads on
-            elif parsed:
-                await run.write(parsed)
-        if writing is not None:
-            await writing
-            writing = None
+            batch = await _take(iterator, size, YIELD_EVERY)
+            parsed, fatal = await run.prepare(batch) if batch else ([], False)
+            if writing is not None:
+                await writing
+                writing = None
     finally:
         if writing is not None:  # leaving early: the transaction must not end under a running write
             writing.cancel()
@@ -291,6 +290,11 @@ class _Run:
         self.affected_leads: set[int] = set()
         self.written: set[int] = set()  # ids of records created or changed, for kinds whose derived rows follow them
         self.last_id_before = 0
+        self.stored_up_to = 0  # SQLite: the table's last id before the next batch's insert (see write)
+        # Where the look-ups of a batch's references go: a connection of their own that reads what is committed
+        # (so the next batch is checked while this transaction writes the last one: _pipeline), when the caller
+        # gives one, which it may only when this transaction wrote none of what they read; else the transaction's.
+        self.reader = None
         self.all_new_so_far = True  # SQLite: no batch met stored rows yet (see write)
         self.met = bytearray()  # a bit for each record stored before the import that a line of the file gave
         self.tracks_written = kind.name in _REFRESH_WRITTEN
@@ -316,6 +320,10 @@ class _Run:
 
     async def _select(self, sql: str, values: list) -> list:
         _, rows = await self.db.execute_query(sql, values)
+        return rows
+
+    async def _look_up(self, sql: str, values: list) -> list:
+        _, rows = await (self.reader or self.db).execute_query(sql, values)
         return rows
 
     async def prepare(self, batch: list[Record], step: int = YIELD_EVERY) -> tuple[list[Parsed], bool]:
@@ -354,7 +362,7 @@ class _Run:
             return
         keys_list = sorted(keys)
         condition, params = _in_list(self.dialect, keys_list)
-        rows = await self._select(f'SELECT "external_id", "id" FROM "lead" WHERE "external_id" {condition}', params)
+        rows = await self._look_up(f'SELECT "external_id", "id" FROM "lead" WHERE "external_id" {condition}', params)
         self.refs.leads = {r[0]: r[1] for r in rows}
 
     async def _load_owners(self, lead_ids) -> None:
@@ -362,7 +370,7 @@ class _Run:
         ids = sorted(set(lead_ids) - set(self.owners.leads))
         for start in range(0, len(ids), 1000):
             part = ids[start:start + 1000]
-            rows = await self._select(
+            rows = await self._look_up(
                 f'SELECT "lead_id", "owner_person_id", "stage" FROM "lead_fact" WHERE "lead_id" IN '
                 f'({",".join(str(int(i)) for i in part)})', [])
             for lead_id, owner_id, stage in rows:
@@ -397,7 +405,7 @@ class _Run:
         line of the same file (imports run one at a time, and only imports add these rows); one below it, by its
         bit in `met` (an eighth of a byte a stored record, where a set of ids would take some 60 bytes)."""
         rows = await self._select(f'SELECT MAX("id") FROM "{self.kind.table}"', [])
-        self.last_id_before = (rows[0][0] if rows else None) or 0
+        self.last_id_before = self.stored_up_to = (rows[0][0] if rows else None) or 0
         self.met = bytearray((self.last_id_before >> 3) + 1)
 
     def _given_before(self, pk: int) -> bool:
@@ -422,10 +430,12 @@ class _Run:
             for _, values, given in parsed:
                 once.setdefault(values[0], (values, given))
             first = list(once.values())
-            before = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
-            stored_up_to = (before[0][0] if before else None) or 0
+            stored_up_to = self.stored_up_to
             written = await self._insert_sqlite(first)
             inserted = True
+            if written:  # the next batch's (read now, not before its insert: see _pipeline)
+                after = await self._select(f'SELECT MAX("id") FROM "{kind.table}"', [])
+                self.stored_up_to = (after[0][0] if after else None) or 0
             self.all_new_so_far = written == len(first)
             if self.all_new_so_far and len(first) == len(parsed):  # all new, none repeated: nothing to compare
                 await self._inserted([values for values, _ in first], written)

@@ -41,6 +41,7 @@ from tortoise.fields.relational import ForeignKeyFieldInstance, OneToOneFieldIns
 from api import db, pubsub, revocation
 from api.app import create_app
 from api.settings import Settings, load_settings
+from api.sqlite_client import CHECKPOINT_TASK
 from domain import clock
 from domain import config as domain_config
 from domain.org.models import ApiToken
@@ -260,7 +261,7 @@ class QueryCounter(logging.Handler):
             task = asyncio.current_task()
         except RuntimeError:  # logged outside an event loop
             task = None
-        if task is not None and task.get_name() in (LAST_USE_TASK, FOLD_TASK):
+        if task is not None and task.get_name() in (LAST_USE_TASK, FOLD_TASK, CHECKPOINT_TASK):
             return
         message = record.getMessage()
         if not message.startswith(("Created connection", "Closed connection")):

@@ -200,7 +200,7 @@ async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[
     size = batch_size(run.kind)
     writing: asyncio.Future | None = None
     try:
-        batch = await _take(iterator, size, YIELD_EVERY)
+        batch = await _take(iterator, size)
         parsed, fatal = await run.prepare(batch) if batch else ([], False)
         while batch:
             run.result.rows += len(batch)
@@ -211,7 +211,7 @@ async def _pipeline(run: "_Run", records: Iterable[Record], progress: Callable[[
             if parsed:
                 writing = asyncio.ensure_future(run.write(parsed))
                 await asyncio.sleep(0)  # let it send its first statement before this task reads on
-            batch = await _take(iterator, size, YIELD_EVERY)
+            batch = await _take(iterator, size)
             parsed, fatal = await run.prepare(batch) if batch else ([], False)
             if writing is not None:
                 await writing
@@ -228,13 +228,13 @@ ANALYZE_AFTER = 5000  # rows created by an import after which PostgreSQL's stati
 YIELD_EVERY = 500  # records read or checked between two chances for a write in flight to go on
 
 
-async def _take(iterator, size: int, step: int) -> list[Record]:
-    """The next `size` records, read `step` at a time with a pause between, so a write in flight can go on."""
+async def _take(iterator, size: int) -> list[Record]:
+    """The next `size` records, read YIELD_EVERY at a time with a pause between, so a write in flight can go on."""
     batch: list[Record] = []
     while len(batch) < size:
-        part = list(itertools.islice(iterator, min(step, size - len(batch))))
+        part = list(itertools.islice(iterator, min(YIELD_EVERY, size - len(batch))))
         batch.extend(part)
-        if len(batch) >= size or len(part) < step:
+        if len(batch) >= size or len(part) < YIELD_EVERY:
             break
         await asyncio.sleep(0)
     return batch
@@ -318,15 +318,11 @@ class _Run:
         self.owners = Owners(team_of_person={pid: team_id for _, pid, _, _, team_id in people},
                              function_of_team={tid: TeamFunction(f) for _, tid, f in teams})
 
-    async def _select(self, sql: str, values: list) -> list:
-        _, rows = await self.db.execute_query(sql, values)
+    async def _select(self, sql: str, values: list, connection=None) -> list:
+        _, rows = await (connection or self.db).execute_query(sql, values)
         return rows
 
-    async def _look_up(self, sql: str, values: list) -> list:
-        _, rows = await (self.reader or self.db).execute_query(sql, values)
-        return rows
-
-    async def prepare(self, batch: list[Record], step: int = YIELD_EVERY) -> tuple[list[Parsed], bool]:
+    async def prepare(self, batch: list[Record]) -> tuple[list[Parsed], bool]:
         """Check one batch: its good rows, and whether the file cannot be read on."""
         kind, result = self.kind, self.result
         if kind.names_leads:
@@ -338,7 +334,7 @@ class _Run:
         parse, refs, importer = kind.parse, self.refs, self.importer
         row_refusal, actor, owners = self.row_refusal, self.actor, self.owners
         for n, rec in enumerate(batch, start=1):
-            if n % step == 0:
+            if n % YIELD_EVERY == 0:  # a write in flight goes on
                 await asyncio.sleep(0)
             if rec.values is None:
                 result.refuse(rec.line, rec.problem or "not readable")
@@ -362,7 +358,8 @@ class _Run:
             return
         keys_list = sorted(keys)
         condition, params = _in_list(self.dialect, keys_list)
-        rows = await self._look_up(f'SELECT "external_id", "id" FROM "lead" WHERE "external_id" {condition}', params)
+        rows = await self._select(f'SELECT "external_id", "id" FROM "lead" WHERE "external_id" {condition}', params,
+                                  self.reader)
         self.refs.leads = {r[0]: r[1] for r in rows}
 
     async def _load_owners(self, lead_ids) -> None:
@@ -370,9 +367,9 @@ class _Run:
         ids = sorted(set(lead_ids) - set(self.owners.leads))
         for start in range(0, len(ids), 1000):
             part = ids[start:start + 1000]
-            rows = await self._look_up(
+            rows = await self._select(
                 f'SELECT "lead_id", "owner_person_id", "stage" FROM "lead_fact" WHERE "lead_id" IN '
-                f'({",".join(str(int(i)) for i in part)})', [])
+                f'({",".join(str(int(i)) for i in part)})', [], self.reader)
             for lead_id, owner_id, stage in rows:
                 self.owners.leads[lead_id] = LeadOwnership.at_stage(
                     owner_id, self.owners.team_of_person.get(owner_id) if owner_id is not None else None, stage)

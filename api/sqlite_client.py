@@ -156,8 +156,7 @@ class SharedSqliteClient(SqliteClient):
         self._pool_lock = asyncio.Lock()
         self._writer_busy_ms = kwargs["busy_timeout"]
         # A file's WAL is checkpointed in the background after commits (checkpoint_later), not by SQLite in them.
-        self.background_checkpoints = self.readers > 0
-        if self.background_checkpoints:
+        if self.reads_beside_writes:
             self.pragmas["wal_autocheckpoint"] = 0
         self._checkpoint: asyncio.Task | None = None
 
@@ -180,7 +179,7 @@ class SharedSqliteClient(SqliteClient):
     def checkpoint_later(self) -> None:
         """After a write transaction ended: a passive checkpoint on a read connection, in the background, once the
         WAL has grown past CHECKPOINT_BYTES (one at a time; a write meanwhile is checkpointed by the next one)."""
-        if not self.background_checkpoints or (self._checkpoint is not None and not self._checkpoint.done()):
+        if not self.reads_beside_writes or (self._checkpoint is not None and not self._checkpoint.done()):
             return
         try:
             if os.path.getsize(f"{self.filename}-wal") < CHECKPOINT_BYTES:
@@ -193,12 +192,7 @@ class SharedSqliteClient(SqliteClient):
         """PRAGMA wal_checkpoint(PASSIVE) on a read connection: it copies what no reader still needs and waits for
         nobody. (busy, pages in the WAL, pages checkpointed), or None when it failed (logged: the next one retries)."""
         try:
-            pool = self._pool or await self._open_readers()
-            conn = await pool.get()
-            try:
-                rows = await conn.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                pool.put_nowait(conn)
+            rows = await self._read("PRAGMA wal_checkpoint(PASSIVE)", None)
             return tuple(rows[0]) if rows else None
         except Exception:
             log.warning("a background WAL checkpoint failed (the next commit tries again)", exc_info=True)
@@ -243,7 +237,7 @@ class SharedSqliteClient(SqliteClient):
         return self.readers > 0
 
     def _reads_apart(self, query: str) -> bool:
-        return self.readers > 0 and is_read(query)
+        return self.reads_beside_writes and is_read(query)
 
     @translate_exceptions
     async def execute_query(self, query: str, values: list | None = None) -> tuple[int, Any]:
